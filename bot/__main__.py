@@ -1,0 +1,122 @@
+"""Command line: run · demo · migrate · import-org."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from bot.config import ENV_VAR, Config, ConfigError, config_path, load_config
+from bot.orgfile import OrgFileError
+
+EXIT_CONFIG = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config", help=f"path of config.toml (default: the {ENV_VAR} variable, else built-in)"
+    )
+    common.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING (default INFO)")
+    parser = argparse.ArgumentParser(
+        prog="lastmeter", description="Last Meter (最后一米): the compound service-desk bot."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", parents=[common], help="run the bot (polling or webhook)")
+    demo = commands.add_parser(
+        "demo", parents=[common], help="the local demo: sandbox, bot and a chat page"
+    )
+    demo.add_argument("--port", type=int, default=8088, help="port of the demo page (127.0.0.1)")
+    demo.add_argument("--data", default="data/demo", help="folder for the demo database")
+    demo.add_argument("--reset", action="store_true", help="start the demo from scratch")
+    commands.add_parser("migrate", parents=[common], help="apply database migrations")
+    org = commands.add_parser(
+        "import-org", parents=[common], help="import the organisation tree (.toml or .csv)"
+    )
+    org.add_argument("file", help="the organisation file")
+    return parser
+
+
+def _load(args: argparse.Namespace) -> Config:
+    return load_config(config_path(args.config))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        if args.command == "demo":
+            from bot.sandbox.demo import run_demo
+
+            asyncio.run(run_demo(port=args.port, data_dir=Path(args.data), reset=args.reset))
+            return 0
+        config = _load(args)
+        if args.command == "run":
+            return _run(config)
+        if args.command == "migrate":
+            asyncio.run(_migrate(config))
+            print("database is up to date")
+            return 0
+        if args.command == "import-org":
+            created, updated = asyncio.run(_import(config, Path(args.file)))
+            print(f"imported {created + updated} units: {created} new, {updated} updated")
+            return 0
+    except ConfigError as exc:
+        print(f"config error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except OrgFileError as exc:
+        print(f"organisation file error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130
+    return 1
+
+
+def _run(config: Config) -> int:
+    if not config.telegram.token:
+        print(
+            "No Telegram token is configured ([telegram] token in the config file).\n"
+            "To try the bot on this machine without one, run:  python -m bot demo",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    if config.telegram.mode == "webhook":
+        print(
+            "config error: telegram.mode = 'webhook' is not available yet; use 'polling'",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    from bot.app import serve
+
+    asyncio.run(serve(config))
+    return 0
+
+
+async def _migrate(config: Config) -> None:
+    from storage.db import Database
+
+    db = Database(config.database_url)
+    try:
+        await db.migrate()
+    finally:
+        await db.close()
+
+
+async def _import(config: Config, file: Path) -> tuple[int, int]:
+    from bot.app import import_org
+    from storage.db import Database
+
+    db = Database(config.database_url)
+    try:
+        await db.migrate()
+        return await import_org(db, file)
+    finally:
+        await db.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,248 @@
+"""Builds the Bot, Dispatcher, delivery and scheduler; owns start-up and shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramAPIError
+from aiogram.fsm.storage.base import BaseEventIsolation
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.types import (
+    BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    Update,
+)
+from aiogram.utils.i18n import I18n
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock, ShiftedClock, SystemClock
+from bot.config import Config
+from bot.delivery.inbox import Inbox
+from bot.delivery.outbox import Outbox
+from bot.delivery.sender import OutboxSender
+from bot.i18n import ActorLocaleMiddleware, build_i18n, resolve_locale
+from bot.jobs import build_scheduler
+from bot.middlewares import ActorMiddleware
+from bot.orgfile import read_org_file
+from handlers import build_root_router
+from storage.db import Database
+from storage.fsm import SQLStorage
+from storage.units import UnitRepo
+from storage.users import UserRepo
+
+log = logging.getLogger(__name__)
+
+DRAIN_SECONDS = 10.0
+FLUSH_SECONDS = 5.0
+
+
+def build_clock(config: Config) -> Clock:
+    if config.testing.enabled and config.testing.clock_file:
+        return ShiftedClock(config.resolve(config.testing.clock_file))
+    return SystemClock()
+
+
+def build_bot(config: Config) -> Bot:
+    server = TelegramAPIServer.from_base(config.telegram.api_base)
+    return Bot(
+        config.telegram.token,
+        session=AiohttpSession(api=server),
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+    )
+
+
+def build_dispatcher(
+    config: Config,
+    db: Database,
+    clock: Clock,
+    i18n: I18n,
+    events_isolation: BaseEventIsolation | None = None,
+) -> Dispatcher:
+    # Event isolation: without it, quick messages from one user race through the FSM.
+    dp = Dispatcher(
+        storage=SQLStorage(db), events_isolation=events_isolation or SimpleEventIsolation()
+    )
+    dp.update.outer_middleware(
+        ActorMiddleware(
+            admins=frozenset(config.bot.admins),
+            default_language=config.bot.default_language,
+            clock=clock,
+        )
+    )
+    ActorLocaleMiddleware(i18n).setup(dp)
+    dp.include_router(build_root_router())
+    dp.workflow_data.update(config=config, clock=clock, i18n=i18n, db=db)
+    return dp
+
+
+def commands(locale: str, i18n: I18n) -> tuple[list[BotCommand], list[BotCommand]]:
+    """The command menus (private chats, groups) in one language."""
+
+    def t(text: str) -> str:
+        return i18n.gettext(text, locale=locale)
+
+    private = [
+        BotCommand(command="start", description=t("Start, or see the menu")),
+        BotCommand(command="profile", description=t("Your home compound and language")),
+        BotCommand(command="language", description=t("Change the language")),
+        BotCommand(command="whoami", description=t("Who you are to the bot")),
+        BotCommand(command="invite", description=t("Invite staff (staff only)")),
+        BotCommand(command="help", description=t("What the bot can do")),
+    ]
+    group = [
+        BotCommand(command="bind", description=t("Bind this group (staff only)")),
+        BotCommand(command="help", description=t("What the bot can do")),
+    ]
+    return private, group
+
+
+async def set_commands(bot: Bot, i18n: I18n, default_language: str) -> None:
+    for locale in ("zh", "en"):
+        private, group = commands(locale, i18n)
+        code = None if locale == default_language else locale
+        await bot.set_my_commands(private, BotCommandScopeAllPrivateChats(), language_code=code)
+        await bot.set_my_commands(group, BotCommandScopeAllGroupChats(), language_code=code)
+
+
+async def import_org(db: Database, path: Path) -> tuple[int, int]:
+    specs = read_org_file(path)
+    async with db.session() as session:
+        return await UnitRepo(session).import_specs(specs)
+
+
+@dataclass
+class Application:
+    config: Config
+    clock: Clock
+    db: Database
+    bot: Bot
+    dp: Dispatcher
+    i18n: I18n
+    inbox: Inbox = field(init=False)
+    sender: OutboxSender = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.sender = OutboxSender(self.db, self.bot, self.clock, self.config.outbox)
+        self.inbox = Inbox(
+            self.db,
+            self.dp,
+            self.bot,
+            self.clock,
+            workers=self.config.bot.workers,
+            on_handled=self.sender.wake,
+            on_failure=self.tell_failure,
+        )
+
+    async def tell_failure(self, update: Update, session: AsyncSession, outbox: Outbox) -> None:
+        """An update that failed every attempt: tell its sender, in their language, what to do."""
+        event = update.event
+        user = getattr(event, "from_user", None)
+        chat = getattr(event, "chat", None) or getattr(
+            getattr(event, "message", None), "chat", None
+        )
+        if user is None or chat is None:
+            return
+        saved = await UserRepo(session).get(user.id)
+        locale = resolve_locale(
+            saved.language if saved else None, user.language_code, self.config.bot.default_language
+        )
+        text = self.i18n.gettext(
+            "Sorry, that did not work and nothing was changed. Please try again in a minute; "
+            "if it keeps failing, tell your community office.",
+            locale=locale,
+        )
+        await outbox.send(chat.id, text)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Poll and handle until stop is set; then drain, flush and close."""
+        me = await self.bot.me()
+        self.dp.workflow_data["bot_username"] = me.username or "lastmeter_bot"
+        try:
+            await set_commands(self.bot, self.i18n, self.config.bot.default_language)
+        except TelegramAPIError as exc:
+            log.warning("could not set the command menus: %s", exc)
+        scheduler = build_scheduler(self.db, self.clock)
+        scheduler.start()
+        taking = asyncio.Event()
+        allowed = self.dp.resolve_used_update_types()
+        log.info("bot @%s started; polling %s", me.username, self.config.telegram.api_base)
+        tasks = [
+            asyncio.create_task(
+                self.inbox.poll(
+                    taking, timeout=self.config.telegram.poll_timeout, allowed_updates=allowed
+                ),
+                name="poll",
+            ),
+            asyncio.create_task(self.inbox.run(taking), name="inbox"),
+            asyncio.create_task(self.sender.run(taking), name="sender"),
+        ]
+        stopper = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
+        taking.set()
+        for task in done:
+            if task is not stopper and task.exception() is not None:
+                log.error("%s stopped: %s", task.get_name(), task.exception())
+        log.info("stopping: draining running handlers")
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if not await self.inbox.drain(DRAIN_SECONDS):
+            log.warning(
+                "handlers still running after %.0f s; they will run again on restart", DRAIN_SECONDS
+            )
+        left = await self.sender.flush(FLUSH_SECONDS)
+        if left:
+            log.info("%s outgoing messages left for the next start", left)
+        scheduler.shutdown(wait=False)
+        stopper.cancel()
+
+    async def close(self) -> None:
+        await self.bot.session.close()
+        await self.db.close()
+
+
+async def build_application(config: Config, *, clock: Clock | None = None) -> Application:
+    clock = clock or build_clock(config)
+    db = Database(config.database_url, busy_timeout_ms=config.database.busy_timeout_ms)
+    await db.migrate()
+    if config.org.file:
+        created, updated = await import_org(db, config.resolve(config.org.file))
+        log.info("organisation from %s: %s new, %s updated", config.org.file, created, updated)
+    i18n = build_i18n(config.bot.default_language)
+    bot = build_bot(config)
+    dp = build_dispatcher(config, db, clock, i18n)
+    return Application(config, clock, db, bot, dp, i18n)
+
+
+def install_signal_handlers(stop: asyncio.Event) -> None:
+    """First SIGTERM/SIGINT: stop gracefully. A second: exit at once (the inbox and outbox keep all)."""
+    loop = asyncio.get_running_loop()
+
+    def on_signal() -> None:
+        if stop.is_set():
+            os._exit(1)
+        stop.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, on_signal)
+
+
+async def serve(config: Config) -> None:
+    app = await build_application(config)
+    stop = asyncio.Event()
+    install_signal_handlers(stop)
+    try:
+        await app.run(stop)
+    finally:
+        await app.close()

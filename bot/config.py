@@ -1,0 +1,158 @@
+"""Configuration: config.toml loaded into pydantic models; errors name the key and the bad value."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+DEFAULT_API_BASE = "https://api.telegram.org"
+ENV_VAR = "LASTMETER_CONFIG"
+LANGUAGES = ("zh", "en")
+
+
+class ConfigError(Exception):
+    """A configuration problem, worded as one line for the operator."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TelegramConfig(_Section):
+    token: str = ""
+    api_base: str = DEFAULT_API_BASE
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str = ""
+    webhook_secret: str = ""
+    webhook_listen: str = "127.0.0.1:8080"
+    poll_timeout: int = Field(default=25, ge=0, le=50)
+
+    @field_validator("token")
+    @classmethod
+    def _token_shape(cls, value: str) -> str:
+        if value and (":" not in value or not value.split(":", 1)[0].isdigit()):
+            raise ValueError("expected the BotFather form 123456:ABC-...")
+        return value
+
+    @field_validator("api_base")
+    @classmethod
+    def _api_base_shape(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("expected an http:// or https:// address")
+        return value.rstrip("/")
+
+
+class DatabaseConfig(_Section):
+    url: str = "sqlite+aiosqlite:///data/lastmeter.db"
+    busy_timeout_ms: int = Field(default=15000, ge=0)
+
+
+class BotConfig(_Section):
+    timezone: str = "Asia/Shanghai"
+    default_language: Literal["zh", "en"] = "zh"
+    admins: list[int] = Field(default_factory=list)
+    invite_ttl_hours: int = Field(default=72, ge=1)
+    workers: int = Field(default=8, ge=1, le=256)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("unknown time zone") from exc
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def invite_ttl(self) -> timedelta:
+        return timedelta(hours=self.invite_ttl_hours)
+
+
+class OrgConfig(_Section):
+    file: str = ""
+
+
+class OutboxConfig(_Section):
+    global_rate: float = Field(default=25.0, gt=0)
+    private_chat_interval: float = Field(default=1.0, ge=0)
+    group_per_minute: int = Field(default=20, ge=1)
+
+
+class TestingConfig(_Section):
+    """Switches for the demo and the end-to-end tests; never on in production."""
+
+    enabled: bool = False
+    clock_file: str = ""
+
+
+class Config(_Section):
+    telegram: TelegramConfig = Field(default_factory=TelegramConfig)
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    bot: BotConfig = Field(default_factory=BotConfig)
+    org: OrgConfig = Field(default_factory=OrgConfig)
+    outbox: OutboxConfig = Field(default_factory=OutboxConfig)
+    testing: TestingConfig = Field(default_factory=TestingConfig)
+    base_dir: Path = Path()
+
+    def resolve(self, path: str) -> Path:
+        """A path from the file, taken relative to the file's folder."""
+        candidate = Path(path)
+        return candidate if candidate.is_absolute() else self.base_dir / candidate
+
+    @property
+    def database_url(self) -> str:
+        """The database URL with a relative SQLite path taken relative to the config file."""
+        url = self.database.url
+        prefix = "sqlite+aiosqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/"):
+            rest = url[len(prefix) :]
+            if rest and rest != ":memory:":
+                return prefix + str(self.resolve(rest))
+        return url
+
+
+def _describe(error: ValidationError) -> str:
+    first = error.errors()[0]
+    key = ".".join(str(part) for part in first["loc"]) or "(top)"
+    if first["type"] == "extra_forbidden":
+        return f"{key}: unknown key"
+    value = first.get("input")
+    message = first["msg"].removeprefix("Value error, ")
+    return f"{key} = {value!r}: {message}"
+
+
+def config_path(explicit: str | None, environ: dict[str, str] | None = None) -> Path | None:
+    """The path given by --config, else by LASTMETER_CONFIG, else none."""
+    env = os.environ if environ is None else environ
+    chosen = explicit or env.get(ENV_VAR)
+    return Path(chosen) if chosen else None
+
+
+def load_config(path: Path | None) -> Config:
+    """Read and validate a config file; with no path, the defaults."""
+    if path is None:
+        return Config()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: no such file") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc}") from exc
+    if "base_dir" in raw:
+        raise ConfigError(f"{path}: base_dir: unknown key")
+    try:
+        return Config.model_validate({**raw, "base_dir": path.parent.resolve()})
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: {_describe(exc)}") from exc

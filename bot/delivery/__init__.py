@@ -1,0 +1,1 @@
+"""Getting updates in (the inbox) and messages out (the outbox) without losing any."""

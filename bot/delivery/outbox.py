@@ -1,0 +1,87 @@
+"""Writing outgoing messages into the outbox, in the transaction of the change that causes them."""
+
+from __future__ import annotations
+
+import json
+from enum import IntEnum
+from typing import Any
+
+from aiogram.types import InlineKeyboardMarkup
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from storage.outbox import OutboxRepo
+
+# Bot API methods the sender knows how to deliver.
+SEND_MESSAGE = "sendMessage"
+EDIT_MESSAGE_TEXT = "editMessageText"
+ANSWER_CALLBACK = "answerCallbackQuery"
+SEND_PHOTO = "sendPhoto"
+SEND_DOCUMENT = "sendDocument"
+
+
+class Priority(IntEnum):
+    """Replies to a waiting user go first, then alerts, then broadcasts."""
+
+    REPLY = 0
+    ALERT = 1
+    BROADCAST = 2
+
+
+class Outbox:
+    """What a use case says to people; nothing leaves before the transaction commits."""
+
+    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+        self._repo = OutboxRepo(session)
+        self._clock = clock
+        self.written = 0
+
+    async def _add(self, chat_id: int, method: str, params: dict[str, Any], priority: int) -> int:
+        payload = json.dumps(params, ensure_ascii=False, separators=(",", ":"))
+        self.written += 1
+        return await self._repo.add(chat_id, method, payload, int(priority), self._clock.now())
+
+    async def send(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        markup: InlineKeyboardMarkup | None = None,
+        priority: Priority = Priority.REPLY,
+        disable_preview: bool = True,
+    ) -> int:
+        params: dict[str, Any] = {"chat_id": chat_id, "text": str(text), "parse_mode": "HTML"}
+        if markup is not None:
+            params["reply_markup"] = markup.model_dump(mode="json", exclude_none=True)
+        if disable_preview:
+            params["link_preview_options"] = {"is_disabled": True}
+        return await self._add(chat_id, SEND_MESSAGE, params, priority)
+
+    async def edit(
+        self,
+        chat_id: int,
+        message_id: int,
+        text: str,
+        *,
+        markup: InlineKeyboardMarkup | None = None,
+        priority: Priority = Priority.REPLY,
+    ) -> int:
+        params: dict[str, Any] = {
+            "chat_id": chat_id,
+            "message_id": message_id,
+            "text": str(text),
+            "parse_mode": "HTML",
+            "link_preview_options": {"is_disabled": True},
+        }
+        if markup is not None:
+            params["reply_markup"] = markup.model_dump(mode="json", exclude_none=True)
+        return await self._add(chat_id, EDIT_MESSAGE_TEXT, params, priority)
+
+    async def answer_callback(
+        self, user_id: int, callback_id: str, text: str | None = None, *, alert: bool = False
+    ) -> int:
+        params: dict[str, Any] = {"callback_query_id": callback_id}
+        if text:
+            params["text"] = str(text)
+            params["show_alert"] = alert
+        return await self._add(user_id, ANSWER_CALLBACK, params, Priority.REPLY)

@@ -1,0 +1,250 @@
+"""The one sender that drains the outbox at Telegram's pace.
+
+Limits (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this): about 30
+messages a second overall, one a second in a private chat, 20 a minute in a group. A 429 carries
+`retry_after`, obeyed for that chat; 5xx and network errors back off with jitter; a chat that blocked
+or removed the bot is marked inactive and its message parked with the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramMigrateToChat,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    EditMessageText,
+    SendDocument,
+    SendMessage,
+    SendPhoto,
+    TelegramMethod,
+)
+from aiogram.types import Message
+
+from bot.clock import Clock
+from bot.config import OutboxConfig
+from bot.delivery.outbox import ANSWER_CALLBACK
+from storage.chats import ChatRepo
+from storage.db import Database
+from storage.outbox import OutboxItem, OutboxRepo
+
+log = logging.getLogger(__name__)
+
+METHODS: dict[str, type[TelegramMethod[Any]]] = {
+    "sendMessage": SendMessage,
+    "editMessageText": EditMessageText,
+    "answerCallbackQuery": AnswerCallbackQuery,
+    "sendPhoto": SendPhoto,
+    "sendDocument": SendDocument,
+}
+HARMLESS = ("message is not modified", "query is too old", "query id is invalid")
+MAX_BACKOFF = 60.0
+CONCURRENCY = 8
+
+OnChatGone = Callable[[int], Awaitable[None]]
+
+
+class Pacer:
+    """Telegram's limits, tracked in real (monotonic) time, per chat and overall."""
+
+    def __init__(
+        self, config: OutboxConfig, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.config = config
+        self.monotonic = monotonic
+        self.chat_ready: dict[int, float] = {}
+        self.group_sends: dict[int, deque[float]] = {}
+        self.global_next = 0.0
+
+    def wait_for(self, chat_id: int) -> float:
+        """Seconds before this chat may receive another message (0 when it may now)."""
+        now = self.monotonic()
+        wait = max(0.0, self.chat_ready.get(chat_id, 0.0) - now)
+        sends = self.group_sends.get(chat_id)
+        if chat_id < 0 and sends and len(sends) >= self.config.group_per_minute:
+            wait = max(wait, sends[0] + 60.0 - now)
+        return wait
+
+    def global_wait(self) -> float:
+        return max(0.0, self.global_next - self.monotonic())
+
+    def record(self, chat_id: int) -> None:
+        now = self.monotonic()
+        self.global_next = max(self.global_next, now) + 1.0 / self.config.global_rate
+        if chat_id > 0:
+            self.chat_ready[chat_id] = now + self.config.private_chat_interval
+        else:
+            sends = self.group_sends.setdefault(chat_id, deque())
+            sends.append(now)
+            while sends and sends[0] <= now - 60.0:
+                sends.popleft()
+            if len(sends) > self.config.group_per_minute:
+                sends.popleft()
+
+    def hold(self, chat_id: int, seconds: float) -> None:
+        self.chat_ready[chat_id] = max(
+            self.chat_ready.get(chat_id, 0.0), self.monotonic() + seconds
+        )
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        db: Database,
+        bot: Bot,
+        clock: Clock,
+        config: OutboxConfig,
+    ) -> None:
+        self.db = db
+        self.bot = bot
+        self.clock = clock
+        self.pacer = Pacer(config)
+        self._wake = asyncio.Event()
+        self._busy: set[int] = set()
+        self.sent = 0
+
+    def wake(self) -> None:
+        """New rows were committed: look at once."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                idle = await self.pass_once()
+            except Exception:  # the database or the network failing must not end the sender
+                log.exception("outbox pass failed")
+                idle = 1.0
+            if idle > 0:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=min(idle, 1.0))
+
+    async def flush(self, timeout: float) -> int:
+        """Send what can be sent within a bounded time (shutdown); returns how many remain."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            idle = await self.pass_once()
+            if idle > 0:
+                async with self.db.session() as session:
+                    if not await OutboxRepo(session).due(self.clock.now(), 1):
+                        break
+                await asyncio.sleep(min(idle, max(0.0, deadline - time.monotonic()), 0.2))
+        async with self.db.session() as session:
+            return await OutboxRepo(session).pending_count()
+
+    async def pass_once(self) -> float:
+        """Send every due message whose chat is ready; returns seconds to idle (0: more work now)."""
+        async with self.db.session() as session:
+            items = await OutboxRepo(session).due(self.clock.now(), 500)
+        if not items:
+            return 1.0
+        blocked: set[int] = set()
+        tasks: list[asyncio.Task[None]] = []
+        semaphore = asyncio.Semaphore(CONCURRENCY)
+        soonest = 1.0
+        for item in items:
+            paced = item.method != ANSWER_CALLBACK
+            if item.chat_id in blocked or (paced and item.chat_id in self._busy):
+                continue
+            wait = self.pacer.wait_for(item.chat_id) if paced else 0.0
+            if wait > 0:
+                blocked.add(item.chat_id)  # keep a chat's messages in order
+                soonest = min(soonest, wait)
+                continue
+            if paced:
+                blocked.add(item.chat_id)
+                global_wait = self.pacer.global_wait()
+                if global_wait > 0:
+                    await asyncio.sleep(global_wait)
+                self.pacer.record(item.chat_id)
+                self._busy.add(item.chat_id)
+            await semaphore.acquire()
+            tasks.append(asyncio.create_task(self._deliver(item, semaphore)))
+        if tasks:
+            await asyncio.gather(*tasks)
+            return 0.0
+        return soonest
+
+    async def _deliver(self, item: OutboxItem, semaphore: asyncio.Semaphore) -> None:
+        try:
+            await self._send(item)
+        finally:
+            self._busy.discard(item.chat_id)
+            semaphore.release()
+
+    async def _send(self, item: OutboxItem) -> None:
+        method_type = METHODS.get(item.method)
+        if method_type is None:
+            await self._park(item, f"unknown method {item.method}")
+            return
+        params = json.loads(item.payload)
+        if "chat_id" in params:
+            params["chat_id"] = item.chat_id  # the row's chat follows a supergroup migration
+        try:
+            result = await self.bot(method_type(**params))
+        except TelegramRetryAfter as exc:
+            self.pacer.hold(item.chat_id, exc.retry_after)
+            await self._later(item, exc.retry_after, f"429 retry_after={exc.retry_after}")
+        except TelegramMigrateToChat as exc:
+            await self._migrate(item.chat_id, exc.migrate_to_chat_id)
+        except TelegramForbiddenError as exc:
+            await self._chat_gone(item, exc.message)
+        except TelegramBadRequest as exc:
+            if any(h in exc.message.lower() for h in HARMLESS):
+                await self._done(item, None)
+            else:
+                await self._park(item, exc.message)
+        except TelegramUnauthorizedError as exc:
+            await self._later(item, MAX_BACKOFF, exc.message)
+        except (TelegramServerError, TelegramNetworkError, TimeoutError) as exc:
+            backoff = min(MAX_BACKOFF, 2.0 ** min(item.attempts, 6)) * random.uniform(0.5, 1.0)
+            await self._later(item, backoff, f"{type(exc).__name__}: {exc}")
+        except TelegramAPIError as exc:
+            await self._park(item, exc.message)
+        else:
+            message_id = result.message_id if isinstance(result, Message) else None
+            await self._done(item, message_id)
+
+    async def _done(self, item: OutboxItem, message_id: int | None) -> None:
+        async with self.db.session() as session:
+            await OutboxRepo(session).mark_sent(item.id, message_id, self.clock.now())
+        self.sent += 1
+
+    async def _later(self, item: OutboxItem, seconds: float, error: str) -> None:
+        when = self.clock.now() + timedelta(seconds=seconds)
+        async with self.db.session() as session:
+            await OutboxRepo(session).retry_later(item.id, when, error)
+
+    async def _park(self, item: OutboxItem, error: str) -> None:
+        log.warning("outbox %s to %s parked: %s", item.id, item.chat_id, error)
+        async with self.db.session() as session:
+            await OutboxRepo(session).park(item.id, error, self.clock.now())
+
+    async def _chat_gone(self, item: OutboxItem, error: str) -> None:
+        async with self.db.session() as session:
+            await OutboxRepo(session).park(item.id, error, self.clock.now())
+            await ChatRepo(session).set_active(item.chat_id, False, self.clock.now())
+
+    async def _migrate(self, old_chat_id: int, new_chat_id: int) -> None:
+        async with self.db.session() as session:
+            await ChatRepo(session).migrate(old_chat_id, new_chat_id, self.clock.now())
+            await OutboxRepo(session).move_chat(old_chat_id, new_chat_id)

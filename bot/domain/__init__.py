@@ -1,0 +1,1 @@
+"""Pure rules of the product: no aiogram, no SQL."""

@@ -1,0 +1,17 @@
+"""Domain errors: raised by services, turned into a polite answer by the handler that called them."""
+
+
+class DomainError(Exception):
+    """Something the user asked for cannot be done; the handler explains why."""
+
+
+class NotAllowed(DomainError):
+    """The actor lacks the role for this."""
+
+
+class NotFound(DomainError):
+    """The thing named (a unit, a ticket) does not exist (a forged or stale button)."""
+
+
+class Stale(DomainError):
+    """The button belongs to a state that has moved on."""

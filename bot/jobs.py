@@ -1,0 +1,33 @@
+"""Scheduler jobs (APScheduler 3.x). Each looks only at the database and is safe to run twice."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.clock import Clock
+from storage.db import Database
+from storage.inbox import InboxRepo
+
+log = logging.getLogger(__name__)
+
+INBOX_KEEP = timedelta(hours=48)  # Telegram may resend an update within 24 h; keep twice that
+
+
+async def prune_inbox(db: Database, clock: Clock) -> None:
+    async with db.session() as session:
+        removed = await InboxRepo(session).prune(clock.now() - INBOX_KEEP)
+    if removed:
+        log.info("pruned %s handled updates", removed)
+
+
+def build_scheduler(db: Database, clock: Clock) -> AsyncIOScheduler:
+    # APScheduler's default misfire_grace_time is 1 s: a job late by more is silently skipped.
+    # Every job here is a sweep over the database, so running late (or twice) is always right.
+    scheduler = AsyncIOScheduler(
+        job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
+    )
+    scheduler.add_job(prune_inbox, "interval", hours=1, args=[db, clock], id="prune_inbox")
+    return scheduler

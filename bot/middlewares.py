@@ -1,0 +1,42 @@
+"""The one per-update middleware: who is acting, with their roles and language."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import TelegramObject
+from aiogram.types import User as TgUser
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.domain.people import Actor
+from bot.i18n import resolve_locale
+from storage.users import StaffRepo, UserRepo
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class ActorMiddleware(BaseMiddleware):
+    def __init__(self, *, admins: frozenset[int], default_language: str, clock: Clock) -> None:
+        self.admins = admins
+        self.default_language = default_language
+        self.clock = clock
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        tg_user: TgUser | None = data.get("event_from_user")
+        session: AsyncSession = data["session"]
+        data["actor"] = None
+        if tg_user is not None and not tg_user.is_bot:
+            user = await UserRepo(session).seen(
+                tg_user.id, tg_user.first_name[:128], tg_user.username, self.clock.now()
+            )
+            memberships = await StaffRepo(session).memberships(tg_user.id)
+            data["actor"] = Actor(
+                user=user,
+                memberships=tuple(memberships),
+                is_admin=tg_user.id in self.admins,
+                locale=resolve_locale(user.language, tg_user.language_code, self.default_language),
+            )
+        return await handler(event, data)

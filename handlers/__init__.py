@@ -1,0 +1,19 @@
+"""aiogram routers, one per feature, joined in one place; order matters (fallback last)."""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+from handlers import fallback, groups, invites, onboarding, profile
+
+
+def build_root_router() -> Router:
+    root = Router(name="root")
+    root.include_routers(
+        invites.build_router(),  # before onboarding: it takes /start inv_…
+        groups.build_router(),  # before onboarding: it takes /start in groups
+        onboarding.build_router(),
+        profile.build_router(),
+        fallback.build_router(),
+    )
+    return root

@@ -1,0 +1,73 @@
+"""Small rendering helpers shared by the feature routers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from aiogram import html
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.delivery.outbox import Outbox
+from bot.domain.org import Unit
+from bot.domain.people import Actor
+from handlers.callbacks import LanguageCb
+
+LANGUAGE_PROMPT = "请选择语言 · Please choose your language"  # shown before a language is known
+
+
+def language_keyboard() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text="中文", callback_data=LanguageCb(code="zh"))
+    builder.button(text="English", callback_data=LanguageCb(code="en"))
+    return builder.as_markup()
+
+
+def unit_keyboard(
+    units: Sequence[Unit],
+    locale: str,
+    make: Callable[[Unit], CallbackData],
+    *,
+    back: CallbackData | None = None,
+    columns: int = 2,
+) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for unit in units:
+        builder.button(text=unit.display_name(locale), callback_data=make(unit))
+    builder.adjust(columns)
+    if back is not None:
+        builder.row()
+        builder.button(text=_("« Back"), callback_data=back)
+    return builder.as_markup()
+
+
+def chain_text(chain: Sequence[Unit], locale: str) -> str:
+    """ "西湖左岸小区 · 西湖社区 · 北大街道": a unit and its ancestors, escaped."""
+    return " · ".join(html.quote(unit.display_name(locale)) for unit in chain)
+
+
+def help_text(actor: Actor | None) -> str:
+    lines = [
+        _("<b>Last Meter (最后一米)</b> — your compound's service desk."),
+        "",
+        _("/profile — your home compound and language"),
+        _("/language — change the language"),
+        _("/whoami — who you are to the bot"),
+        _("/help — this list"),
+    ]
+    if actor is not None and (actor.is_staff or actor.is_admin):
+        lines += ["", _("For staff:"), _("/invite — invite staff to a unit below yours")]
+        lines.append(_("/bind — (in a group) bind it to a compound or to your unit"))
+    return "\n".join(lines)
+
+
+async def refuse_button(outbox: Outbox, callback: CallbackQuery, text: str | None = None) -> None:
+    """A stale, forged or not-yours button: say so, change nothing."""
+    await outbox.answer_callback(
+        callback.from_user.id,
+        callback.id,
+        text or _("This button is no longer valid. Please start again from the menu."),
+        alert=True,
+    )

@@ -1,0 +1,212 @@
+"""A resident's first steps: /start, the language, and the home compound (by buttons or by name)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from aiogram import F, Router, html
+from aiogram.filters import CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.delivery.outbox import Outbox
+from bot.domain.errors import NotFound
+from bot.domain.org import UnitKind
+from bot.domain.people import Actor
+from bot.services import onboarding
+from handlers.callbacks import LanguageCb, PickCb
+from handlers.common import (
+    LANGUAGE_PROMPT,
+    chain_text,
+    help_text,
+    language_keyboard,
+    refuse_button,
+    unit_keyboard,
+)
+
+MAX_QUERY = 40
+
+
+class Onboarding(StatesGroup):
+    compound = State()
+
+
+async def cmd_start(
+    message: Message, actor: Actor, session: AsyncSession, outbox: Outbox, state: FSMContext
+) -> None:
+    if actor.user.language is None:
+        await outbox.send(message.chat.id, LANGUAGE_PROMPT, markup=language_keyboard())
+        return
+    await continue_onboarding(message.chat.id, actor, session, outbox, state)
+
+
+async def continue_onboarding(
+    chat_id: int, actor: Actor, session: AsyncSession, outbox: Outbox, state: FSMContext
+) -> None:
+    """Ask for the compound if there is none yet; otherwise greet with the menu."""
+    compound = await onboarding.home_compound(session, actor.user.compound_id)
+    if compound is None:
+        await ask_compound(chat_id, actor, session, outbox, state)
+        return
+    chain = await onboarding.lineage(session, compound)
+    greeting = _("Welcome back! Your home compound: {chain}.").format(
+        chain=chain_text(chain, actor.locale)
+    )
+    await outbox.send(chat_id, greeting + "\n\n" + help_text(actor))
+
+
+async def ask_compound(
+    chat_id: int, actor: Actor, session: AsyncSession, outbox: Outbox, state: FSMContext
+) -> None:
+    await state.set_state(Onboarding.compound)
+    choices = await onboarding.top_choices(session)
+    await outbox.send(
+        chat_id,
+        _(
+            "Where do you live? Tap your sub-district below, or type part of your compound's name "
+            "(for example 西湖)."
+        ),
+        markup=unit_keyboard(choices, actor.locale, lambda u: PickCb(unit_id=u.id)),
+    )
+
+
+async def on_language(
+    callback: CallbackQuery,
+    callback_data: LanguageCb,
+    actor: Actor,
+    session: AsyncSession,
+    outbox: Outbox,
+    state: FSMContext,
+) -> None:
+    try:
+        await onboarding.set_language(session, actor.id, callback_data.code)
+    except NotFound:
+        await refuse_button(outbox, callback)
+        return
+    first_time = actor.user.language is None
+    actor = replace(actor, locale=callback_data.code)
+    await outbox.answer_callback(actor.id, callback.id)
+    with get_i18n().use_locale(actor.locale):  # from here on, speak the chosen language
+        if callback.message is not None:
+            await outbox.edit(
+                callback.message.chat.id, callback.message.message_id, _("Switched to English.")
+            )
+        if first_time or actor.user.compound_id is None:
+            await continue_onboarding(actor.id, actor, session, outbox, state)
+        else:
+            await outbox.send(actor.id, help_text(actor))
+
+
+async def on_pick(
+    callback: CallbackQuery,
+    callback_data: PickCb,
+    actor: Actor,
+    session: AsyncSession,
+    outbox: Outbox,
+    state: FSMContext,
+) -> None:
+    message = callback.message
+    if message is None:
+        await refuse_button(outbox, callback)
+        return
+    chat_id, message_id = message.chat.id, message.message_id
+    try:
+        if callback_data.unit_id == 0:
+            choices = await onboarding.top_choices(session)
+            await outbox.edit(
+                chat_id,
+                message_id,
+                _(
+                    "Where do you live? Tap your sub-district below, or type part of your "
+                    "compound's name (for example 西湖)."
+                ),
+                markup=unit_keyboard(choices, actor.locale, lambda u: PickCb(unit_id=u.id)),
+            )
+        else:
+            await _pick_unit(
+                callback_data.unit_id, chat_id, message_id, actor, session, outbox, state
+            )
+    except NotFound:
+        await refuse_button(outbox, callback)
+        return
+    await outbox.answer_callback(actor.id, callback.id)
+
+
+async def _pick_unit(
+    unit_id: int,
+    chat_id: int,
+    message_id: int,
+    actor: Actor,
+    session: AsyncSession,
+    outbox: Outbox,
+    state: FSMContext,
+) -> None:
+    try:
+        unit, children = await onboarding.browse(session, unit_id)
+    except NotFound:
+        chain = await onboarding.choose_compound(session, actor.id, unit_id)
+        await state.clear()
+        await outbox.edit(
+            chat_id,
+            message_id,
+            _("✅ Your home compound is now {chain}.").format(
+                chain=chain_text(chain, actor.locale)
+            ),
+        )
+        await outbox.send(chat_id, help_text(actor))
+        return
+    prompt = (
+        _("{unit}: choose your community.")
+        if unit.kind is UnitKind.SUBDISTRICT
+        else _("{unit}: choose your compound.")
+    )
+    back = PickCb(unit_id=0 if unit.kind is UnitKind.SUBDISTRICT else unit.parent_id or 0)
+    await outbox.edit(
+        chat_id,
+        message_id,
+        prompt.format(unit=html.quote(unit.display_name(actor.locale))),
+        markup=unit_keyboard(children, actor.locale, lambda u: PickCb(unit_id=u.id), back=back),
+    )
+
+
+async def on_compound_typed(
+    message: Message, actor: Actor, session: AsyncSession, outbox: Outbox
+) -> None:
+    query = (message.text or "").strip()
+    matches = await onboarding.search_compounds(session, query[:MAX_QUERY]) if query else []
+    if not matches:
+        choices = await onboarding.top_choices(session)
+        await outbox.send(
+            message.chat.id,
+            _(
+                "No compound matches “{query}”. Try fewer characters, or tap your sub-district."
+            ).format(query=html.quote(query[:MAX_QUERY])),
+            markup=unit_keyboard(choices, actor.locale, lambda u: PickCb(unit_id=u.id)),
+        )
+        return
+    await outbox.send(
+        message.chat.id,
+        _("Is it one of these? Tap your compound."),
+        markup=unit_keyboard(matches, actor.locale, lambda u: PickCb(unit_id=u.id), columns=1),
+    )
+
+
+async def on_compound_not_text(message: Message, outbox: Outbox) -> None:
+    await outbox.send(
+        message.chat.id, _("I need your compound's name as text, or tap a button above.")
+    )
+
+
+def build_router() -> Router:
+    router = Router(name="onboarding")
+    router.message.filter(F.chat.type == "private")
+    router.message.register(cmd_start, CommandStart())
+    router.callback_query.register(on_language, LanguageCb.filter())
+    router.callback_query.register(on_pick, PickCb.filter())
+    router.message.register(on_compound_typed, Onboarding.compound, F.text, ~F.text.startswith("/"))
+    router.message.register(on_compound_not_text, Onboarding.compound, ~F.text)
+    return router

@@ -1,0 +1,1 @@
+"""All SQL lives here: tables, repositories returning frozen dataclasses, migrations, FSM storage."""

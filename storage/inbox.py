@@ -1,0 +1,132 @@
+"""The durable inbox: every update stored before Telegram is told it arrived; handled once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.tables import inbox
+
+
+@dataclass(frozen=True, slots=True)
+class InboxItem:
+    update_id: int
+    key: str
+    payload: str
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class FailedUpdate:
+    update_id: int
+    key: str
+    attempts: int
+    error: str
+    received_at: datetime
+
+
+class InboxRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def store(self, items: Sequence[tuple[int, str, str]], now: datetime) -> int:
+        """Insert (update_id, key, payload) rows not seen before; returns how many were new.
+
+        Deduplicated by update_id alone: Telegram may resend an update after a crash, and ids are not
+        assumed to grow.
+        """
+        if not items:
+            return 0
+        ids = [update_id for update_id, _, _ in items]
+        seen = set(
+            (
+                await self.session.execute(
+                    select(inbox.c.update_id).where(inbox.c.update_id.in_(ids))
+                )
+            )
+            .scalars()
+            .all()
+        )
+        fresh: dict[int, tuple[str, str]] = {}
+        for update_id, key, payload in items:
+            if update_id not in seen:
+                fresh.setdefault(update_id, (key, payload))
+        if fresh:
+            await self.session.execute(
+                inbox.insert(),
+                [
+                    {
+                        "update_id": update_id,
+                        "key": key,
+                        "payload": payload,
+                        "status": "new",
+                        "attempts": 0,
+                        "received_at": now,
+                    }
+                    for update_id, (key, payload) in fresh.items()
+                ],
+            )
+        return len(fresh)
+
+    async def pending(self, limit: int, exclude: Sequence[int] = ()) -> list[InboxItem]:
+        query = (
+            select(inbox.c.update_id, inbox.c.key, inbox.c.payload, inbox.c.attempts)
+            .where(inbox.c.status == "new")
+            .order_by(inbox.c.received_at, inbox.c.update_id)
+            .limit(limit)
+        )
+        if exclude:
+            query = query.where(inbox.c.update_id.not_in(list(exclude)))
+        rows = await self.session.execute(query)
+        return [InboxItem(r.update_id, r.key, r.payload, r.attempts) for r in rows]
+
+    async def mark_done(self, update_id: int, now: datetime) -> bool:
+        """Mark handled, only if not handled before (False means another worker already did)."""
+        result = await self.session.execute(
+            update(inbox)
+            .where(inbox.c.update_id == update_id, inbox.c.status == "new")
+            .values(status="done", handled_at=now)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def record_failure(
+        self, update_id: int, error: str, *, park: bool, now: datetime
+    ) -> None:
+        await self.session.execute(
+            update(inbox)
+            .where(inbox.c.update_id == update_id, inbox.c.status == "new")
+            .values(
+                attempts=inbox.c.attempts + 1,
+                error=error[:2000],
+                status="failed" if park else "new",
+                handled_at=now if park else None,
+            )
+        )
+
+    async def failed(self, limit: int = 20) -> list[FailedUpdate]:
+        rows = await self.session.execute(
+            select(inbox)
+            .where(inbox.c.status == "failed")
+            .order_by(inbox.c.received_at.desc())
+            .limit(limit)
+        )
+        return [
+            FailedUpdate(r.update_id, r.key, r.attempts, r.error or "", r.received_at) for r in rows
+        ]
+
+    async def prune(self, before: datetime) -> int:
+        """Forget handled updates received before a time (kept at least 48 h for deduplication)."""
+        result = await self.session.execute(
+            inbox.delete().where(inbox.c.status == "done", inbox.c.received_at < before)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def counts(self) -> dict[str, int]:
+        rows = await self.session.execute(
+            select(inbox.c.status, func.count()).group_by(inbox.c.status)
+        )
+        return {status: int(n) for status, n in rows.tuples()}

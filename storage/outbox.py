@@ -1,0 +1,127 @@
+"""The persistent outbox: messages written with the change that caused them, sent later."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.tables import outbox
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    id: int
+    chat_id: int
+    method: str
+    payload: str
+    priority: int
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    id: int
+    chat_id: int
+    method: str
+    error: str
+    created_at: datetime
+
+
+class OutboxRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(
+        self, chat_id: int, method: str, payload: str, priority: int, now: datetime
+    ) -> int:
+        result = await self.session.execute(
+            outbox.insert().values(
+                chat_id=chat_id,
+                method=method,
+                payload=payload,
+                priority=priority,
+                status="pending",
+                attempts=0,
+                not_before=now,
+                created_at=now,
+            )
+            .returning(outbox.c.id)
+        )
+        return int(result.scalar_one())
+
+    async def due(self, now: datetime, limit: int) -> list[OutboxItem]:
+        rows = await self.session.execute(
+            select(
+                outbox.c.id,
+                outbox.c.chat_id,
+                outbox.c.method,
+                outbox.c.payload,
+                outbox.c.priority,
+                outbox.c.attempts,
+            )
+            .where(outbox.c.status == "pending", outbox.c.not_before <= now)
+            .order_by(outbox.c.priority, outbox.c.id)
+            .limit(limit)
+        )
+        return [OutboxItem(*row) for row in rows.tuples()]
+
+    async def next_due_at(self) -> datetime | None:
+        result = await self.session.execute(
+            select(func.min(outbox.c.not_before)).where(outbox.c.status == "pending")
+        )
+        value: datetime | None = result.scalar_one_or_none()
+        return value
+
+    async def mark_sent(self, item_id: int, message_id: int | None, now: datetime) -> None:
+        await self.session.execute(
+            update(outbox)
+            .where(outbox.c.id == item_id)
+            .values(
+                status="sent", sent_at=now, message_id=message_id, attempts=outbox.c.attempts + 1
+            )
+        )
+
+    async def retry_later(self, item_id: int, not_before: datetime, error: str) -> None:
+        await self.session.execute(
+            update(outbox)
+            .where(outbox.c.id == item_id)
+            .values(not_before=not_before, error=error[:1000], attempts=outbox.c.attempts + 1)
+        )
+
+    async def park(self, item_id: int, error: str, now: datetime) -> None:
+        """A message that can never be sent: kept with its reason for admins (/deadletters)."""
+        await self.session.execute(
+            update(outbox)
+            .where(outbox.c.id == item_id)
+            .values(status="dead", error=error[:1000], sent_at=now, attempts=outbox.c.attempts + 1)
+        )
+
+    async def move_chat(self, old_chat_id: int, new_chat_id: int) -> None:
+        """Pending messages follow a group that became a supergroup."""
+        await self.session.execute(
+            update(outbox)
+            .where(outbox.c.chat_id == old_chat_id, outbox.c.status == "pending")
+            .values(chat_id=new_chat_id)
+        )
+
+    async def dead_letters(self, limit: int = 20) -> list[DeadLetter]:
+        rows = await self.session.execute(
+            select(
+                outbox.c.id, outbox.c.chat_id, outbox.c.method, outbox.c.error, outbox.c.created_at
+            )
+            .where(outbox.c.status == "dead")
+            .order_by(outbox.c.id.desc())
+            .limit(limit)
+        )
+        return [DeadLetter(r.id, r.chat_id, r.method, r.error or "", r.created_at) for r in rows]
+
+    async def pending_count(self) -> int:
+        value = (
+            await self.session.execute(
+                select(func.count()).select_from(outbox).where(outbox.c.status == "pending")
+            )
+        ).scalar_one()
+        return int(value)

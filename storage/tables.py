@@ -1,0 +1,158 @@
+"""SQLAlchemy Core tables. Portable SQL only: the same schema runs on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out; stored as naive UTC (SQLite keeps no zone)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC)
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+units = Table(
+    "units",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("kind", String(32), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("name_en", String(200), nullable=False, default=""),
+    Column("parent_id", Integer, ForeignKey("units.id"), nullable=True, index=True),
+    Column("path", String(255), nullable=False, index=True),
+    Column("lat", Float, nullable=True),
+    Column("lon", Float, nullable=True),
+    Column("radius_m", Integer, nullable=True),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),  # Telegram user id
+    Column("first_name", String(128), nullable=False, default=""),
+    Column("username", String(64), nullable=True),
+    Column("language", String(8), nullable=True),  # the user's saved choice; null until chosen
+    Column("compound_id", Integer, ForeignKey("units.id"), nullable=True, index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+staff = Table(
+    "staff",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", BigInteger, ForeignKey("users.id"), nullable=False),
+    Column("unit_id", Integer, ForeignKey("units.id"), nullable=False, index=True),
+    Column("role", String(16), nullable=False),
+    Column("invited_by", BigInteger, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("user_id", "unit_id"),
+)
+
+invites = Table(
+    "invites",
+    metadata,
+    Column("code", String(32), primary_key=True),
+    Column("unit_id", Integer, ForeignKey("units.id"), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("created_by", BigInteger, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_by", BigInteger, nullable=True),
+    Column("used_at", UTCDateTime, nullable=True),
+)
+
+chats = Table(
+    "chats",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),  # Telegram chat id
+    Column("type", String(16), nullable=False),
+    Column("title", String(255), nullable=False, default=""),
+    Column("purpose", String(16), nullable=True),  # residents | alerts | null (not bound)
+    Column("unit_id", Integer, ForeignKey("units.id"), nullable=True, index=True),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("bound_by", BigInteger, nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("update_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("key", String(64), nullable=False),  # who it belongs to: updates of one key run in order
+    Column("payload", Text, nullable=False),
+    Column("status", String(8), nullable=False, default="new"),  # new | done | failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("error", Text, nullable=True),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("handled_at", UTCDateTime, nullable=True),
+    Index("ix_inbox_status_received", "status", "received_at"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("method", String(32), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("priority", Integer, nullable=False),  # 0 replies, 1 alerts, 2 broadcasts
+    Column("status", String(8), nullable=False, default="pending"),  # pending | sent | dead
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("not_before", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime, nullable=True),
+    Column("message_id", BigInteger, nullable=True),  # what Telegram returned, for later edits
+    Column("error", Text, nullable=True),
+    Index("ix_outbox_status_priority", "status", "priority", "id"),
+)
+
+fsm = Table(
+    "fsm",
+    metadata,
+    Column("key", String(128), primary_key=True),
+    Column("state", String(128), nullable=True),
+    Column("data", Text, nullable=False, default="{}"),
+)

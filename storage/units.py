@@ -1,0 +1,97 @@
+"""The organisation tree."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Row, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.org import Unit, UnitKind, make_path
+from bot.orgfile import UnitSpec
+from storage.tables import units
+
+
+def _unit(row: Row[tuple[object, ...]]) -> Unit:
+    m = row._mapping
+    return Unit(
+        id=m["id"],
+        code=m["code"],
+        kind=UnitKind(m["kind"]),
+        name=m["name"],
+        name_en=m["name_en"],
+        parent_id=m["parent_id"],
+        path=m["path"],
+        lat=m["lat"],
+        lon=m["lon"],
+        radius_m=m["radius_m"],
+    )
+
+
+class UnitRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, unit_id: int) -> Unit | None:
+        row = (await self.session.execute(select(units).where(units.c.id == unit_id))).first()
+        return _unit(row) if row else None
+
+    async def by_code(self, code: str) -> Unit | None:
+        row = (await self.session.execute(select(units).where(units.c.code == code))).first()
+        return _unit(row) if row else None
+
+    async def many(self, unit_ids: Sequence[int]) -> dict[int, Unit]:
+        if not unit_ids:
+            return {}
+        rows = await self.session.execute(select(units).where(units.c.id.in_(list(unit_ids))))
+        return {unit.id: unit for unit in map(_unit, rows)}
+
+    async def children(self, parent_id: int | None) -> list[Unit]:
+        where = units.c.parent_id.is_(None) if parent_id is None else units.c.parent_id == parent_id
+        rows = await self.session.execute(select(units).where(where).order_by(units.c.name))
+        return [_unit(row) for row in rows]
+
+    async def of_kind(self, kind: UnitKind) -> list[Unit]:
+        rows = await self.session.execute(
+            select(units).where(units.c.kind == kind.value).order_by(units.c.name)
+        )
+        return [_unit(row) for row in rows]
+
+    async def count(self) -> int:
+        return int(
+            (await self.session.execute(select(func.count()).select_from(units))).scalar_one()
+        )
+
+    async def import_specs(self, specs: Sequence[UnitSpec]) -> tuple[int, int]:
+        """Insert new units and update existing ones by code; returns (created, updated)."""
+        created = updated = 0
+        for spec in specs:
+            parent = await self.by_code(spec.parent_code) if spec.parent_code else None
+            values = {
+                "kind": spec.kind.value,
+                "name": spec.name,
+                "name_en": spec.name_en,
+                "parent_id": parent.id if parent else None,
+                "lat": spec.lat,
+                "lon": spec.lon,
+                "radius_m": spec.radius_m,
+            }
+            existing = await self.by_code(spec.code)
+            if existing is None:
+                result = await self.session.execute(
+                    units.insert().values(code=spec.code, path="/", **values).returning(units.c.id)
+                )
+                unit_id = int(result.scalar_one())
+                created += 1
+            else:
+                unit_id = existing.id
+                await self.session.execute(
+                    update(units).where(units.c.id == unit_id).values(**values)
+                )
+                updated += 1
+            await self.session.execute(
+                update(units)
+                .where(units.c.id == unit_id)
+                .values(path=make_path(parent.path if parent else None, unit_id))
+            )
+        return created, updated

@@ -1,0 +1,155 @@
+"""Users and their staff memberships and invitations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Row, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.org import StaffRole
+from bot.domain.people import Invite, Membership, User
+from storage.tables import invites, staff, users
+
+
+def _user(row: Row[tuple[object, ...]]) -> User:
+    m = row._mapping
+    return User(
+        id=m["id"],
+        first_name=m["first_name"],
+        username=m["username"],
+        language=m["language"],
+        compound_id=m["compound_id"],
+    )
+
+
+class UserRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, user_id: int) -> User | None:
+        row = (await self.session.execute(select(users).where(users.c.id == user_id))).first()
+        return _user(row) if row else None
+
+    async def seen(
+        self, user_id: int, first_name: str, username: str | None, now: datetime
+    ) -> User:
+        """The user, created on first contact; names kept current."""
+        existing = await self.get(user_id)
+        if existing is None:
+            await self.session.execute(
+                users.insert().values(
+                    id=user_id, first_name=first_name, username=username, created_at=now
+                )
+            )
+            return User(user_id, first_name, username, None, None)
+        if (existing.first_name, existing.username) != (first_name, username):
+            await self.session.execute(
+                update(users)
+                .where(users.c.id == user_id)
+                .values(first_name=first_name, username=username)
+            )
+        return existing
+
+    async def set_language(self, user_id: int, language: str) -> None:
+        await self.session.execute(
+            update(users).where(users.c.id == user_id).values(language=language)
+        )
+
+    async def set_compound(self, user_id: int, compound_id: int) -> None:
+        await self.session.execute(
+            update(users).where(users.c.id == user_id).values(compound_id=compound_id)
+        )
+
+    async def languages(self, user_ids: list[int]) -> dict[int, str | None]:
+        rows = await self.session.execute(
+            select(users.c.id, users.c.language).where(users.c.id.in_(user_ids))
+        )
+        return {row.id: row.language for row in rows}
+
+
+class StaffRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def memberships(self, user_id: int) -> list[Membership]:
+        rows = await self.session.execute(
+            select(staff.c.unit_id, staff.c.role)
+            .where(staff.c.user_id == user_id)
+            .order_by(staff.c.id)
+        )
+        return [Membership(row.unit_id, StaffRole(row.role)) for row in rows]
+
+    async def members(self, unit_id: int) -> list[int]:
+        rows = await self.session.execute(
+            select(staff.c.user_id).where(staff.c.unit_id == unit_id).order_by(staff.c.id)
+        )
+        return [row.user_id for row in rows]
+
+    async def add(
+        self, user_id: int, unit_id: int, role: StaffRole, invited_by: int | None, now: datetime
+    ) -> bool:
+        """Make a user staff of a unit; False when they already were (the role is updated)."""
+        found = (
+            await self.session.execute(
+                select(staff.c.id).where(staff.c.user_id == user_id, staff.c.unit_id == unit_id)
+            )
+        ).first()
+        if found:
+            await self.session.execute(
+                update(staff).where(staff.c.id == found.id).values(role=role.value)
+            )
+            return False
+        await self.session.execute(
+            staff.insert().values(
+                user_id=user_id,
+                unit_id=unit_id,
+                role=role.value,
+                invited_by=invited_by,
+                created_at=now,
+            )
+        )
+        return True
+
+    async def create_invite(
+        self,
+        code: str,
+        unit_id: int,
+        role: StaffRole,
+        created_by: int,
+        now: datetime,
+        expires_at: datetime,
+    ) -> None:
+        await self.session.execute(
+            invites.insert().values(
+                code=code,
+                unit_id=unit_id,
+                role=role.value,
+                created_by=created_by,
+                created_at=now,
+                expires_at=expires_at,
+            )
+        )
+
+    async def invite(self, code: str) -> Invite | None:
+        row = (await self.session.execute(select(invites).where(invites.c.code == code))).first()
+        if row is None:
+            return None
+        m = row._mapping
+        return Invite(
+            code=m["code"],
+            unit_id=m["unit_id"],
+            role=StaffRole(m["role"]),
+            created_by=m["created_by"],
+            expires_at=m["expires_at"],
+            used_by=m["used_by"],
+        )
+
+    async def use_invite(self, code: str, user_id: int, now: datetime) -> bool:
+        """Mark an invitation used, only if it is still unused and unexpired (one winner)."""
+        result = await self.session.execute(
+            update(invites)
+            .where(invites.c.code == code, invites.c.used_by.is_(None), invites.c.expires_at > now)
+            .values(used_by=user_id, used_at=now)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,217 @@
+"""Drives the real bot process through the sandbox, like people do: say things, tap buttons, read."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from bot.sandbox.server import SandboxState, start_sandbox
+
+ROOT = Path(__file__).resolve().parents[1]
+TOKEN = "123456:TEST-token"
+ADMIN_ID = 9001
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    first_name: str
+    language_code: str | None = "zh-hans"
+
+    @property
+    def json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": self.id, "is_bot": False, "first_name": self.first_name}
+        if self.language_code is not None:
+            data["language_code"] = self.language_code
+        return data
+
+
+def group(chat_id: int, title: str, type_: str = "group") -> dict[str, Any]:
+    return {"id": chat_id, "type": type_, "title": title}
+
+
+@dataclass
+class Sandbox:
+    """The sandbox server running in the test's event loop, and a client for its test API."""
+
+    state: SandboxState
+    port: int
+    http: aiohttp.ClientSession
+    cursors: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def _post(self, path: str, body: dict[str, Any]) -> Any:
+        async with self.http.post(self.base + path, json=body) as response:
+            if response.status != 200:
+                raise AssertionError(f"{path}: {response.status} {await response.text()}")
+            return await response.json()
+
+    async def say(self, person: Person, text: str, chat: dict[str, Any] | None = None,
+                  **extra: Any) -> dict[str, Any]:
+        body: dict[str, Any] = {"user": person.json, "text": text, **extra}
+        if chat is not None:
+            body["chat"] = chat
+        return await self._post("/test/message", body)
+
+    async def send(self, person: Person, chat: dict[str, Any] | None = None,
+                   **content: Any) -> dict[str, Any]:
+        body: dict[str, Any] = {"user": person.json, **content}
+        if chat is not None:
+            body["chat"] = chat
+        return await self._post("/test/message", body)
+
+    async def tap(self, person: Person, message: dict[str, Any], text: str) -> str:
+        """Press the button labelled `text` on a message; returns the callback query id."""
+        result = await self._post("/test/callback", {
+            "user": person.json, "chat_id": message["chat"]["id"],
+            "message_id": message["message_id"], "text": text,
+        })
+        return str(result["callback_query_id"])
+
+    async def tap_data(self, person: Person, message: dict[str, Any], data: str) -> str:
+        """Send raw callback data from a message's button (a forged or stale button)."""
+        result = await self._post("/test/callback", {
+            "user": person.json, "chat_id": message["chat"]["id"],
+            "message_id": message["message_id"], "data": data,
+        })
+        return str(result["callback_query_id"])
+
+    async def added_to_group(self, person: Person, chat: dict[str, Any],
+                             status: str = "member") -> None:
+        await self._post("/test/my_chat_member",
+                         {"user": person.json, "chat": chat, "status": status})
+
+    async def answer(self, query_id: str, timeout: float = 15.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            answer = self.state.callbacks.get(query_id)
+            if answer is not None:
+                return answer
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"callback {query_id} was not answered")
+
+    async def expect(self, chat_id: int, contains: str | None = None, *, timeout: float = 15.0,
+                     kind: tuple[str, ...] = ("send", "edit")) -> dict[str, Any]:
+        """The next message the bot sent (or edited) in a chat, optionally containing a text."""
+        deadline = time.monotonic() + timeout
+        while True:
+            after = self.cursors.get(chat_id, 0)
+            for event in self.state.events:
+                if event["seq"] <= after or event["chat_id"] != chat_id:
+                    continue
+                if event["type"] not in kind:
+                    continue
+                self.cursors[chat_id] = event["seq"]
+                text = event["message"].get("text") or event["message"].get("caption") or ""
+                if contains is None or contains in text:
+                    return dict(event["message"])
+            if time.monotonic() > deadline:
+                seen = [e["message"].get("text") for e in self.state.events
+                        if e["chat_id"] == chat_id and "message" in e][-5:]
+                raise AssertionError(f"no bot message with {contains!r} in chat {chat_id}; "
+                                     f"last ones: {seen}")
+            await asyncio.sleep(0.05)
+
+    async def quiet(self, chat_id: int, seconds: float = 1.0) -> list[dict[str, Any]]:
+        """Everything the bot sends to a chat in the next few seconds (to show it said nothing)."""
+        await asyncio.sleep(seconds)
+        after = self.cursors.get(chat_id, 0)
+        found = [e for e in self.state.events if e["seq"] > after and e["chat_id"] == chat_id
+                 and e["type"] in ("send", "edit")]
+        if found:
+            self.cursors[chat_id] = found[-1]["seq"]
+        return [e["message"] for e in found]
+
+    def skip_to_now(self, chat_id: int) -> None:
+        self.cursors[chat_id] = self.state.events[-1]["seq"] if self.state.events else 0
+
+
+async def open_sandbox() -> tuple[Sandbox, Any]:
+    state = SandboxState(token=TOKEN, bot_id=int(TOKEN.split(":")[0]))
+    runner, port = await start_sandbox(state)
+    return Sandbox(state, port, aiohttp.ClientSession()), runner
+
+
+def write_config(tmp: Path, port: int, *, admins: tuple[int, ...] = (ADMIN_ID,),
+                 extra: str = "") -> Path:
+    config = tmp / "config.toml"
+    config.write_text(
+        f"""
+[telegram]
+token = "{TOKEN}"
+api_base = "http://127.0.0.1:{port}"
+poll_timeout = 10
+
+[database]
+url = "sqlite+aiosqlite:///{tmp / 'bot.db'}"
+
+[bot]
+admins = {list(admins)}
+
+[org]
+file = "{ROOT / 'org.example.toml'}"
+
+[testing]
+enabled = true
+clock_file = "{tmp / 'clock'}"
+{extra}
+""",
+        encoding="utf-8",
+    )
+    return config
+
+
+class BotProcess:
+    """`python -m bot run --config …` as a child process."""
+
+    def __init__(self, config: Path, sandbox: Sandbox) -> None:
+        self.config = config
+        self.sandbox = sandbox
+        self.proc: asyncio.subprocess.Process | None = None
+        self.log = config.parent / "bot.log"
+
+    async def start(self, timeout: float = 30.0) -> None:
+        calls = self.sandbox.state.stats.get("call_getUpdates", 0)
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        with self.log.open("ab") as log:
+            self.proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "run", "--config", str(self.config),
+                cwd=ROOT, stdout=log, stderr=log, env=env,
+            )
+        deadline = time.monotonic() + timeout
+        while self.sandbox.state.stats.get("call_getUpdates", 0) <= calls:
+            if self.proc.returncode is not None or time.monotonic() > deadline:
+                raise AssertionError(f"the bot did not start:\n{self.log.read_text()[-3000:]}")
+            await asyncio.sleep(0.05)
+
+    async def stop(self, timeout: float = 30.0) -> int:
+        if self.proc is None or self.proc.returncode is not None:
+            return self.proc.returncode if self.proc else 0
+        self.proc.send_signal(signal.SIGTERM)
+        return await asyncio.wait_for(self.proc.wait(), timeout)
+
+    async def kill(self) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.kill()
+            await self.proc.wait()
+
+
+async def run_cli(*args: str, cwd: Path = ROOT) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *args, cwd=cwd,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await proc.communicate()
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
