@@ -1,0 +1,130 @@
+"""`python -m bot demo`: the sandbox, the bot and demo people, on one page at 127.0.0.1.
+
+A newcomer with no token chats with the bot as several people (a resident, a party member, staff of
+each wing, an admin) in private and in a compound group, and can move time forward.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.app import build_application, install_signal_handlers
+from bot.clock import ShiftedClock
+from bot.config import (
+    BotConfig,
+    Config,
+    DatabaseConfig,
+    OrgConfig,
+    TelegramConfig,
+    TestingConfig,
+)
+from bot.domain.org import StaffRole
+from bot.domain.people import ChatPurpose
+from bot.sandbox.server import SandboxState, start_sandbox
+from storage.chats import ChatRepo
+from storage.db import Database
+from storage.units import UnitRepo
+from storage.users import StaffRepo, UserRepo
+
+log = logging.getLogger(__name__)
+
+TOKEN = "100200300:DEMO-local-sandbox"
+ORG_FILE = Path(__file__).resolve().parents[2] / "org.example.toml"
+ADMIN_ID = 1006
+RESIDENTS_GROUP = {"id": -1005001, "type": "supergroup", "title": "西湖左岸小区居民群"}
+STAFF_GROUP = {"id": -5002, "type": "group", "title": "西湖社区工作群"}
+
+# (id, name, language code, role label, compound code or None, staff unit code and role or None)
+PERSONAS: list[dict[str, Any]] = [
+    {"id": 1001, "first_name": "李阿姨", "language_code": "zh-hans", "role": "居民 resident",
+     "compound": None, "staff": None},
+    {"id": 1002, "first_name": "王建国", "language_code": "zh-hans", "role": "党员 party member",
+     "compound": "xihu-zuoan", "staff": None},
+    {"id": 1003, "first_name": "张师傅", "language_code": "zh-hans", "role": "物业 property officer",
+     "compound": "xihu-zuoan", "staff": ("xihu-zuoan.property_company", StaffRole.OFFICER)},
+    {"id": 1004, "first_name": "刘书记", "language_code": "zh-hans", "role": "支部书记 branch secretary",
+     "compound": "xihu-zuoan", "staff": ("xihu-zuoan.party_branch", StaffRole.SECRETARY)},
+    {"id": 1005, "first_name": "陈书记", "language_code": "zh-hans",
+     "role": "社区书记 community secretary", "compound": None, "staff": ("xihu", StaffRole.SECRETARY)},
+    {"id": ADMIN_ID, "first_name": "Alex", "language_code": "en", "role": "区管理员 admin (English)",
+     "compound": None, "staff": None},
+]  # fmt: skip
+
+
+def demo_config(data_dir: Path, port: int) -> Config:
+    return Config(
+        telegram=TelegramConfig(token=TOKEN, api_base=f"http://127.0.0.1:{port}", poll_timeout=20),
+        database=DatabaseConfig(url=f"sqlite+aiosqlite:///{(data_dir / 'demo.db').resolve()}"),
+        bot=BotConfig(admins=[ADMIN_ID]),
+        org=OrgConfig(file=str(ORG_FILE)),
+        testing=TestingConfig(enabled=True, clock_file=str((data_dir / "clock").resolve())),
+    )
+
+
+async def seed(db: Database, clock: ShiftedClock) -> None:
+    """The demo people and groups; safe to run on every start."""
+    now = clock.now()
+    async with db.session() as session:
+        units, users, staff, chats = (
+            UnitRepo(session), UserRepo(session), StaffRepo(session), ChatRepo(session)
+        )
+        for persona in PERSONAS:
+            await users.seen(persona["id"], persona["first_name"], None, now)
+            if persona["compound"]:
+                compound = await units.by_code(persona["compound"])
+                if compound is not None:
+                    await users.set_language(persona["id"], "zh")
+                    await users.set_compound(persona["id"], compound.id)
+            if persona["staff"]:
+                code, role = persona["staff"]
+                unit = await units.by_code(code)
+                if unit is not None:
+                    await staff.add(persona["id"], unit.id, role, None, now)
+        compound = await units.by_code("xihu-zuoan")
+        for chat in (RESIDENTS_GROUP, STAFF_GROUP):
+            await chats.joined(chat["id"], chat["type"], chat["title"], now)
+        if compound is not None:
+            await chats.bind(RESIDENTS_GROUP["id"], ChatPurpose.RESIDENTS, compound.id, 1004, now)
+
+
+async def run_demo(*, port: int, data_dir: Path, reset: bool = False) -> None:
+    if reset and data_dir.exists():
+        shutil.rmtree(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    clock = ShiftedClock((data_dir / "clock").resolve())
+
+    async def advance(seconds: float) -> float:
+        return clock.advance(timedelta(seconds=seconds)).total_seconds()
+
+    state = SandboxState(
+        token=TOKEN,
+        bot_id=int(TOKEN.split(":")[0]),
+        clock_advance=advance,
+        demo={
+            "personas": [{k: p[k] for k in ("id", "first_name", "language_code", "role")}
+                         for p in PERSONAS],
+            "groups": [RESIDENTS_GROUP, STAFF_GROUP],
+        },
+    )  # fmt: skip
+    for persona in PERSONAS:  # the bot knows these chats, as Telegram would
+        state.chat_for({"id": persona["id"], "first_name": persona["first_name"]}, None)
+    for chat in (RESIDENTS_GROUP, STAFF_GROUP):
+        state.chat_for({"id": 0}, dict(chat))
+        state.bot_status[int(chat["id"])] = "member"
+    runner, bound = await start_sandbox(state, port=port)
+    app = await build_application(demo_config(data_dir, bound), clock=clock)
+    await seed(app.db, clock)
+    stop = asyncio.Event()
+    install_signal_handlers(stop)
+    print(f"\n  Last Meter demo is running: open http://127.0.0.1:{bound}/  (Ctrl+C stops it)\n",
+          flush=True)
+    try:
+        await app.run(stop)
+    finally:
+        await app.close()
+        await runner.cleanup()

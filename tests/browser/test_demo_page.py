@@ -1,0 +1,76 @@
+"""The demo page in headless Chromium (Debian's): a resident sends /start, taps buttons, sees replies."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.harness import ROOT
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARTIFACTS = ROOT / "artifacts"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+async def demo(tmp_path: Path) -> AsyncIterator[str]:
+    port = free_port()
+    log = (tmp_path / "demo.log").open("wb")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "demo", "--port", str(port), "--data", str(tmp_path / "demo"),
+        cwd=ROOT, stdout=log, stderr=log,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    for _ in range(200):
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.close()
+            break
+        except OSError:
+            await asyncio.sleep(0.1)
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        await asyncio.wait_for(proc.wait(), 30)
+        log.close()
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
+async def test_resident_onboards_in_the_demo_page(demo: str) -> None:
+    from playwright.async_api import async_playwright, expect
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        page = await browser.new_page(viewport={"width": 1100, "height": 800})
+        await page.goto(demo)
+        await expect(page.locator("#title")).to_contain_text("李阿姨")
+        await page.fill("#text", "/start")
+        await page.click("#send")
+        log = page.locator("#log")
+        await expect(log).to_contain_text("请选择语言", timeout=15000)
+        await log.get_by_role("button", name="中文").last.click()
+        await log.get_by_role("button", name="北大街道").last.click(timeout=15000)
+        await log.get_by_role("button", name="西湖社区").last.click(timeout=15000)
+        await log.get_by_role("button", name="西湖左岸小区").last.click(timeout=15000)
+        await expect(log).to_contain_text("西湖左岸小区 · 西湖社区 · 北大街道", timeout=15000)
+        ARTIFACTS.mkdir(exist_ok=True)
+        await page.screenshot(path=str(ARTIFACTS / "demo-onboarding.png"))
+        await browser.close()
