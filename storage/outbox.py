@@ -38,7 +38,8 @@ class OutboxRepo:
         self, chat_id: int, method: str, payload: str, priority: int, now: datetime
     ) -> int:
         result = await self.session.execute(
-            outbox.insert().values(
+            outbox.insert()
+            .values(
                 chat_id=chat_id,
                 method=method,
                 payload=payload,

@@ -57,15 +57,17 @@ class Sandbox:
                 raise AssertionError(f"{path}: {response.status} {await response.text()}")
             return await response.json()
 
-    async def say(self, person: Person, text: str, chat: dict[str, Any] | None = None,
-                  **extra: Any) -> dict[str, Any]:
+    async def say(
+        self, person: Person, text: str, chat: dict[str, Any] | None = None, **extra: Any
+    ) -> dict[str, Any]:
         body: dict[str, Any] = {"user": person.json, "text": text, **extra}
         if chat is not None:
             body["chat"] = chat
         return await self._post("/test/message", body)
 
-    async def send(self, person: Person, chat: dict[str, Any] | None = None,
-                   **content: Any) -> dict[str, Any]:
+    async def send(
+        self, person: Person, chat: dict[str, Any] | None = None, **content: Any
+    ) -> dict[str, Any]:
         body: dict[str, Any] = {"user": person.json, **content}
         if chat is not None:
             body["chat"] = chat
@@ -73,24 +75,36 @@ class Sandbox:
 
     async def tap(self, person: Person, message: dict[str, Any], text: str) -> str:
         """Press the button labelled `text` on a message; returns the callback query id."""
-        result = await self._post("/test/callback", {
-            "user": person.json, "chat_id": message["chat"]["id"],
-            "message_id": message["message_id"], "text": text,
-        })
+        result = await self._post(
+            "/test/callback",
+            {
+                "user": person.json,
+                "chat_id": message["chat"]["id"],
+                "message_id": message["message_id"],
+                "text": text,
+            },
+        )
         return str(result["callback_query_id"])
 
     async def tap_data(self, person: Person, message: dict[str, Any], data: str) -> str:
         """Send raw callback data from a message's button (a forged or stale button)."""
-        result = await self._post("/test/callback", {
-            "user": person.json, "chat_id": message["chat"]["id"],
-            "message_id": message["message_id"], "data": data,
-        })
+        result = await self._post(
+            "/test/callback",
+            {
+                "user": person.json,
+                "chat_id": message["chat"]["id"],
+                "message_id": message["message_id"],
+                "data": data,
+            },
+        )
         return str(result["callback_query_id"])
 
-    async def added_to_group(self, person: Person, chat: dict[str, Any],
-                             status: str = "member") -> None:
-        await self._post("/test/my_chat_member",
-                         {"user": person.json, "chat": chat, "status": status})
+    async def added_to_group(
+        self, person: Person, chat: dict[str, Any], status: str = "member"
+    ) -> None:
+        await self._post(
+            "/test/my_chat_member", {"user": person.json, "chat": chat, "status": status}
+        )
 
     async def answer(self, query_id: str, timeout: float = 15.0) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
@@ -101,8 +115,14 @@ class Sandbox:
             await asyncio.sleep(0.05)
         raise AssertionError(f"callback {query_id} was not answered")
 
-    async def expect(self, chat_id: int, contains: str | None = None, *, timeout: float = 15.0,
-                     kind: tuple[str, ...] = ("send", "edit")) -> dict[str, Any]:
+    async def expect(
+        self,
+        chat_id: int,
+        contains: str | None = None,
+        *,
+        timeout: float = 15.0,
+        kind: tuple[str, ...] = ("send", "edit"),
+    ) -> dict[str, Any]:
         """The next message the bot sent (or edited) in a chat, optionally containing a text."""
         deadline = time.monotonic() + timeout
         while True:
@@ -117,18 +137,25 @@ class Sandbox:
                 if contains is None or contains in text:
                     return dict(event["message"])
             if time.monotonic() > deadline:
-                seen = [e["message"].get("text") for e in self.state.events
-                        if e["chat_id"] == chat_id and "message" in e][-5:]
-                raise AssertionError(f"no bot message with {contains!r} in chat {chat_id}; "
-                                     f"last ones: {seen}")
+                seen = [
+                    e["message"].get("text")
+                    for e in self.state.events
+                    if e["chat_id"] == chat_id and "message" in e
+                ][-5:]
+                raise AssertionError(
+                    f"no bot message with {contains!r} in chat {chat_id}; last ones: {seen}"
+                )
             await asyncio.sleep(0.05)
 
     async def quiet(self, chat_id: int, seconds: float = 1.0) -> list[dict[str, Any]]:
         """Everything the bot sends to a chat in the next few seconds (to show it said nothing)."""
         await asyncio.sleep(seconds)
         after = self.cursors.get(chat_id, 0)
-        found = [e for e in self.state.events if e["seq"] > after and e["chat_id"] == chat_id
-                 and e["type"] in ("send", "edit")]
+        found = [
+            e
+            for e in self.state.events
+            if e["seq"] > after and e["chat_id"] == chat_id and e["type"] in ("send", "edit")
+        ]
         if found:
             self.cursors[chat_id] = found[-1]["seq"]
         return [e["message"] for e in found]
@@ -143,8 +170,9 @@ async def open_sandbox() -> tuple[Sandbox, Any]:
     return Sandbox(state, port, aiohttp.ClientSession()), runner
 
 
-def write_config(tmp: Path, port: int, *, admins: tuple[int, ...] = (ADMIN_ID,),
-                 extra: str = "") -> Path:
+def write_config(
+    tmp: Path, port: int, *, admins: tuple[int, ...] = (ADMIN_ID,), extra: str = ""
+) -> Path:
     config = tmp / "config.toml"
     config.write_text(
         f"""
@@ -154,17 +182,17 @@ api_base = "http://127.0.0.1:{port}"
 poll_timeout = 10
 
 [database]
-url = "sqlite+aiosqlite:///{tmp / 'bot.db'}"
+url = "sqlite+aiosqlite:///{tmp / "bot.db"}"
 
 [bot]
 admins = {list(admins)}
 
 [org]
-file = "{ROOT / 'org.example.toml'}"
+file = "{ROOT / "org.example.toml"}"
 
 [testing]
 enabled = true
-clock_file = "{tmp / 'clock'}"
+clock_file = "{tmp / "clock"}"
 {extra}
 """,
         encoding="utf-8",
@@ -186,8 +214,16 @@ class BotProcess:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         with self.log.open("ab") as log:
             self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "run", "--config", str(self.config),
-                cwd=ROOT, stdout=log, stderr=log, env=env,
+                sys.executable,
+                "-m",
+                "bot",
+                "run",
+                "--config",
+                str(self.config),
+                cwd=ROOT,
+                stdout=log,
+                stderr=log,
+                env=env,
             )
         deadline = time.monotonic() + timeout
         while self.sandbox.state.stats.get("call_getUpdates", 0) <= calls:
@@ -209,8 +245,13 @@ class BotProcess:
 
 async def run_cli(*args: str, cwd: Path = ROOT) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", *args, cwd=cwd,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     out, err = await proc.communicate()
     assert proc.returncode is not None

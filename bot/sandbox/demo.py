@@ -71,7 +71,10 @@ async def seed(db: Database, clock: ShiftedClock) -> None:
     now = clock.now()
     async with db.session() as session:
         units, users, staff, chats = (
-            UnitRepo(session), UserRepo(session), StaffRepo(session), ChatRepo(session)
+            UnitRepo(session),
+            UserRepo(session),
+            StaffRepo(session),
+            ChatRepo(session),
         )
         for persona in PERSONAS:
             await users.seen(persona["id"], persona["first_name"], None, now)
@@ -121,8 +124,10 @@ async def run_demo(*, port: int, data_dir: Path, reset: bool = False) -> None:
     await seed(app.db, clock)
     stop = asyncio.Event()
     install_signal_handlers(stop)
-    print(f"\n  Last Meter demo is running: open http://127.0.0.1:{bound}/  (Ctrl+C stops it)\n",
-          flush=True)
+    print(
+        f"\n  Last Meter demo is running: open http://127.0.0.1:{bound}/  (Ctrl+C stops it)\n",
+        flush=True,
+    )
     try:
         await app.run(stop)
     finally:

@@ -249,7 +249,9 @@ def _markup(params: JSON) -> JSON | None:
             if data is not None and len(str(data).encode()) > MAX_CALLBACK_DATA:
                 raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
             if not button.get("text"):
-                raise ApiError(400, "Bad Request: text buttons are unallowed in the inline keyboard")
+                raise ApiError(
+                    400, "Bad Request: text buttons are unallowed in the inline keyboard"
+                )
     return markup
 
 
@@ -296,9 +298,7 @@ class BotApi:
             )
         return plain, raw
 
-    async def call(
-        self, method: str, params: JSON, uploads: dict[str, tuple[bytes, str]]
-    ) -> Any:
+    async def call(self, method: str, params: JSON, uploads: dict[str, tuple[bytes, str]]) -> Any:
         handler = getattr(self, f"m_{method.lower()}", None)
         if handler is None:
             raise ApiError(404, "Not Found")
@@ -434,14 +434,19 @@ class BotApi:
 
     async def m_sendlocation(self, params: JSON, uploads: Any) -> JSON:
         try:
-            location = {"latitude": float(params["latitude"]), "longitude": float(params["longitude"])}
+            location = {
+                "latitude": float(params["latitude"]),
+                "longitude": float(params["longitude"]),
+            }
         except (KeyError, TypeError, ValueError):
             raise ApiError(400, "Bad Request: wrong latitude or longitude") from None
         return await self._send(params, location=location)
 
     def _own_message(self, params: JSON) -> JSON:
         chat = self._chat(params, sending=False)
-        message = self.s.messages.get(int(chat["id"]), {}).get(_as_int(params.get("message_id")) or 0)
+        message = self.s.messages.get(int(chat["id"]), {}).get(
+            _as_int(params.get("message_id")) or 0
+        )
         if message is None:
             raise ApiError(400, "Bad Request: message to edit not found")
         if message["from"].get("id") != self.s.bot_id:
@@ -478,7 +483,9 @@ class BotApi:
 
     async def m_deletemessage(self, params: JSON, uploads: Any) -> bool:
         chat = self._chat(params, sending=False)
-        found = self.s.messages.get(int(chat["id"]), {}).pop(_as_int(params.get("message_id")) or 0, None)
+        found = self.s.messages.get(int(chat["id"]), {}).pop(
+            _as_int(params.get("message_id")) or 0, None
+        )
         if found is None:
             raise ApiError(400, "Bad Request: message to delete not found")
         await self.s.record("delete", int(chat["id"]), None, message_id=found["message_id"])

@@ -7,7 +7,6 @@ import base64
 import contextlib
 import secrets
 import time
-from typing import Any
 
 from aiohttp import web
 
@@ -65,7 +64,9 @@ def add_test_routes(app: web.Application, s: SandboxState) -> None:
         if body.get("contact"):
             content["contact"] = body["contact"]
         if not content:
-            raise web.HTTPBadRequest(text="a message needs text, photo, location, sticker or contact")
+            raise web.HTTPBadRequest(
+                text="a message needs text, photo, location, sticker or contact"
+            )
         msg = s.new_message(chat, user, **content)
         await s.record("user", int(chat["id"]), msg)
         update_id = await s.push_update({"message": msg})

@@ -30,8 +30,17 @@ async def demo(tmp_path: Path) -> AsyncIterator[str]:
     port = free_port()
     log = (tmp_path / "demo.log").open("wb")
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "demo", "--port", str(port), "--data", str(tmp_path / "demo"),
-        cwd=ROOT, stdout=log, stderr=log,
+        sys.executable,
+        "-m",
+        "bot",
+        "demo",
+        "--port",
+        str(port),
+        "--data",
+        str(tmp_path / "demo"),
+        cwd=ROOT,
+        stdout=log,
+        stderr=log,
     )
     url = f"http://127.0.0.1:{port}/"
     for _ in range(200):
@@ -56,8 +65,14 @@ async def test_resident_onboards_in_the_demo_page(demo: str) -> None:
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         page = await browser.new_page(viewport={"width": 1100, "height": 800})
         await page.goto(demo)

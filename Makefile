@@ -1,0 +1,31 @@
+# Last Meter — developer commands. `make check` before every commit.
+PY ?= python
+
+.PHONY: install check lint types test e2e locales demo
+
+install:
+	$(PY) -m pip install -e ".[dev]"
+
+lint:
+	ruff check .
+	ruff format --check .
+
+types:
+	mypy
+
+test:
+	$(PY) -m pytest -q
+
+check: lint types test
+
+# Re-extract user-visible strings, merge them into the zh/en catalogs and compile them.
+# Then translate every empty msgstr in bot/locales/zh/LC_MESSAGES/messages.po (English is the
+# source language: an empty en msgstr shows the msgid) and run it again.
+locales:
+	pybabel extract -F babel.cfg -k _ -k __ -k t -k gettext --no-location --omit-header \
+		--sort-output --no-wrap -o bot/locales/messages.pot .
+	pybabel update -i bot/locales/messages.pot -d bot/locales -D messages --no-wrap --ignore-obsolete
+	pybabel compile -d bot/locales -D messages
+
+demo:
+	$(PY) -m bot demo

@@ -1,0 +1,59 @@
+"""Configuration: defaults, the example file, and errors that name the key and the value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, config_path, load_config
+from tests.harness import ROOT
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_example_file_loads() -> None:
+    config = load_config(ROOT / "config.example.toml")
+    assert config.bot.timezone == "Asia/Shanghai"
+    assert config.bot.default_language == "zh"
+    assert config.telegram.mode == "polling"
+
+
+def test_relative_paths_are_taken_from_the_file(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, '[database]\nurl = "sqlite+aiosqlite:///data/x.db"\n'))
+    assert config.database_url == f"sqlite+aiosqlite:///{tmp_path.resolve() / 'data/x.db'}"
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ('[telegram]\nmode = "pollng"\n', "telegram.mode = 'pollng'"),
+        ('[bot]\ntimezone = "Mars/Base"\n', "bot.timezone = 'Mars/Base'"),
+        ('[bot]\ndefault_language = "fr"\n', "bot.default_language = 'fr'"),
+        ('[bot]\nadmins = ["x"]\n', "bot.admins.0 = 'x'"),
+        ('[bot]\ntimezon = "Asia/Shanghai"\n', "bot.timezon: unknown key"),
+        ('[telegram]\ntoken = "nocolon"\n', "telegram.token = 'nocolon'"),
+        ('[telegram]\napi_base = "ftp://x"\n', "telegram.api_base = 'ftp://x'"),
+        ("[bot\n", "not valid TOML"),
+    ],
+)
+def test_a_bad_value_names_its_key(tmp_path: Path, text: str, named: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        load_config(write(tmp_path, text))
+    assert named in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def test_a_missing_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no such file"):
+        load_config(tmp_path / "nope.toml")
+
+
+def test_the_path_comes_from_the_flag_then_the_environment() -> None:
+    assert config_path("a.toml", {"LASTMETER_CONFIG": "b.toml"}) == Path("a.toml")
+    assert config_path(None, {"LASTMETER_CONFIG": "b.toml"}) == Path("b.toml")
+    assert config_path(None, {}) is None
