@@ -50,9 +50,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         if args.command == "demo":
-            from bot.sandbox.demo import run_demo
+            from bot.sandbox.demo import prepare_data_dir, run_demo
 
-            asyncio.run(run_demo(port=args.port, data_dir=Path(args.data), reset=args.reset))
+            prepare_data_dir(Path(args.data), reset=args.reset)
+            asyncio.run(run_demo(port=args.port, data_dir=Path(args.data)))
             return 0
         config = _load(args)
         if args.command == "run":

@@ -85,6 +85,7 @@ class OrgConfig(_Section):
 class OutboxConfig(_Section):
     global_rate: float = Field(default=25.0, gt=0)
     private_chat_interval: float = Field(default=1.0, ge=0)
+    private_burst: int = Field(default=3, ge=1)
     group_per_minute: int = Field(default=20, ge=1)
 
 

@@ -30,7 +30,11 @@ class ActorMiddleware(BaseMiddleware):
         data["actor"] = None
         if tg_user is not None and not tg_user.is_bot:
             user = await UserRepo(session).seen(
-                tg_user.id, tg_user.first_name[:128], tg_user.username, self.clock.now()
+                tg_user.id,
+                tg_user.first_name[:128],
+                tg_user.username,
+                self.clock.now(),
+                tg_user.language_code,
             )
             memberships = await StaffRepo(session).memberships(tg_user.id)
             data["actor"] = Actor(

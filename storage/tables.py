@@ -75,6 +75,7 @@ users = Table(
     Column("first_name", String(128), nullable=False, default=""),
     Column("username", String(64), nullable=True),
     Column("language", String(8), nullable=True),  # the user's saved choice; null until chosen
+    Column("tg_language", String(16), nullable=True),  # the phone's language, as Telegram last said
     Column("compound_id", Integer, ForeignKey("units.id"), nullable=True, index=True),
     Column("created_at", UTCDateTime, nullable=False),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import Row, select, update
@@ -20,6 +21,7 @@ def _user(row: Row[tuple[object, ...]]) -> User:
         username=m["username"],
         language=m["language"],
         compound_id=m["compound_id"],
+        tg_language=m["tg_language"],
     )
 
 
@@ -32,24 +34,36 @@ class UserRepo:
         return _user(row) if row else None
 
     async def seen(
-        self, user_id: int, first_name: str, username: str | None, now: datetime
+        self,
+        user_id: int,
+        first_name: str,
+        username: str | None,
+        now: datetime,
+        tg_language: str | None = None,
     ) -> User:
-        """The user, created on first contact; names kept current."""
+        """The user, created on first contact; names and phone language kept current."""
         existing = await self.get(user_id)
+        tg_language = tg_language[:16] if tg_language else None
         if existing is None:
             await self.session.execute(
                 users.insert().values(
-                    id=user_id, first_name=first_name, username=username, created_at=now
+                    id=user_id,
+                    first_name=first_name,
+                    username=username,
+                    tg_language=tg_language,
+                    created_at=now,
                 )
             )
-            return User(user_id, first_name, username, None, None)
-        if (existing.first_name, existing.username) != (first_name, username):
-            await self.session.execute(
-                update(users)
-                .where(users.c.id == user_id)
-                .values(first_name=first_name, username=username)
-            )
-        return existing
+            return User(user_id, first_name, username, None, None, tg_language)
+        current = (existing.first_name, existing.username, existing.tg_language)
+        if current == (first_name, username, tg_language):
+            return existing
+        await self.session.execute(
+            update(users)
+            .where(users.c.id == user_id)
+            .values(first_name=first_name, username=username, tg_language=tg_language)
+        )
+        return replace(existing, first_name=first_name, username=username, tg_language=tg_language)
 
     async def set_language(self, user_id: int, language: str) -> None:
         await self.session.execute(

@@ -64,24 +64,40 @@ OnChatGone = Callable[[int], Awaitable[None]]
 
 
 class Pacer:
-    """Telegram's limits, tracked in real (monotonic) time, per chat and overall."""
+    """Telegram's limits, tracked in real (monotonic) time, per chat and overall.
+
+    A private chat is a token bucket: one message a second on average, with the short bursts
+    Telegram tolerates ("short bursts that go over this limit are allowed"); a group allows at most
+    `group_per_minute` in any sliding minute; overall, at most `global_rate` a second.
+    """
 
     def __init__(
         self, config: OutboxConfig, monotonic: Callable[[], float] = time.monotonic
     ) -> None:
         self.config = config
         self.monotonic = monotonic
-        self.chat_ready: dict[int, float] = {}
+        self.buckets: dict[int, tuple[float, float]] = {}  # chat → (tokens, when counted)
+        self.held: dict[int, float] = {}  # chat → not before (a 429's retry_after)
         self.group_sends: dict[int, deque[float]] = {}
         self.global_next = 0.0
+
+    def _tokens(self, chat_id: int, now: float) -> float:
+        tokens, then = self.buckets.get(chat_id, (float(self.config.private_burst), now))
+        rate = 1.0 / self.config.private_chat_interval if self.config.private_chat_interval else 1e9
+        return min(float(self.config.private_burst), tokens + (now - then) * rate)
 
     def wait_for(self, chat_id: int) -> float:
         """Seconds before this chat may receive another message (0 when it may now)."""
         now = self.monotonic()
-        wait = max(0.0, self.chat_ready.get(chat_id, 0.0) - now)
-        sends = self.group_sends.get(chat_id)
-        if chat_id < 0 and sends and len(sends) >= self.config.group_per_minute:
-            wait = max(wait, sends[0] + 60.0 - now)
+        wait = max(0.0, self.held.get(chat_id, 0.0) - now)
+        if chat_id > 0:
+            missing = 1.0 - self._tokens(chat_id, now)
+            if missing > 0:
+                wait = max(wait, missing * self.config.private_chat_interval)
+        else:
+            sends = self.group_sends.get(chat_id)
+            if sends and len(sends) >= self.config.group_per_minute:
+                wait = max(wait, sends[0] + 60.0 - now)
         return wait
 
     def global_wait(self) -> float:
@@ -91,19 +107,15 @@ class Pacer:
         now = self.monotonic()
         self.global_next = max(self.global_next, now) + 1.0 / self.config.global_rate
         if chat_id > 0:
-            self.chat_ready[chat_id] = now + self.config.private_chat_interval
+            self.buckets[chat_id] = (self._tokens(chat_id, now) - 1.0, now)
         else:
             sends = self.group_sends.setdefault(chat_id, deque())
             sends.append(now)
             while sends and sends[0] <= now - 60.0:
                 sends.popleft()
-            if len(sends) > self.config.group_per_minute:
-                sends.popleft()
 
     def hold(self, chat_id: int, seconds: float) -> None:
-        self.chat_ready[chat_id] = max(
-            self.chat_ready.get(chat_id, 0.0), self.monotonic() + seconds
-        )
+        self.held[chat_id] = max(self.held.get(chat_id, 0.0), self.monotonic() + seconds)
 
 
 class OutboxSender:

@@ -16,6 +16,7 @@ class User:
     username: str | None
     language: str | None
     compound_id: int | None
+    tg_language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,8 +36,12 @@ log = logging.getLogger(__name__)
 TOKEN = "100200300:DEMO-local-sandbox"
 ORG_FILE = Path(__file__).resolve().parents[2] / "org.example.toml"
 ADMIN_ID = 1006
-RESIDENTS_GROUP = {"id": -1005001, "type": "supergroup", "title": "西湖左岸小区居民群"}
-STAFF_GROUP = {"id": -5002, "type": "group", "title": "西湖社区工作群"}
+RESIDENTS_GROUP: dict[str, Any] = {
+    "id": -1005001,
+    "type": "supergroup",
+    "title": "西湖左岸小区居民群",
+}
+STAFF_GROUP: dict[str, Any] = {"id": -5002, "type": "group", "title": "西湖社区工作群"}
 
 # (id, name, language code, role label, compound code or None, staff unit code and role or None)
 PERSONAS: list[dict[str, Any]] = [
@@ -95,10 +99,14 @@ async def seed(db: Database, clock: ShiftedClock) -> None:
             await chats.bind(RESIDENTS_GROUP["id"], ChatPurpose.RESIDENTS, compound.id, 1004, now)
 
 
-async def run_demo(*, port: int, data_dir: Path, reset: bool = False) -> None:
+def prepare_data_dir(data_dir: Path, *, reset: bool) -> None:
+    """The demo's folder, emptied first on --reset."""
     if reset and data_dir.exists():
         shutil.rmtree(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
+
+
+async def run_demo(*, port: int, data_dir: Path) -> None:
     clock = ShiftedClock((data_dir / "clock").resolve())
 
     async def advance(seconds: float) -> float:

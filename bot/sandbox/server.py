@@ -15,12 +15,12 @@ import itertools
 import json
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from bot.sandbox.html_check import EntityError, plain_text
 
@@ -62,6 +62,7 @@ class Limits:
     enforce: bool = False
     global_per_second: float = 30.0
     private_interval: float = 1.0
+    private_burst: int = 3
     group_per_minute: int = 20
     slack: float = 0.05  # network jitter the real service tolerates as well
 
@@ -73,8 +74,8 @@ class SandboxState:
     bot_username: str = "lastmeter_bot"
     clock_advance: Callable[[float], Awaitable[float]] | None = None
     demo: JSON | None = None
-    update_seq: Any = field(default_factory=lambda: itertools.count(1))
-    event_seq: Any = field(default_factory=lambda: itertools.count(1))
+    update_seq: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    event_seq: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     updates: list[JSON] = field(default_factory=list)
     updates_changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     events: list[JSON] = field(default_factory=list)
@@ -93,6 +94,7 @@ class SandboxState:
     outage_until: float = 0.0
     limits: Limits = field(default_factory=Limits)
     chat_sends: dict[int, list[float]] = field(default_factory=dict)
+    buckets: dict[int, tuple[float, float]] = field(default_factory=dict)
     global_sends: list[float] = field(default_factory=list)
     stats: dict[str, int] = field(default_factory=dict)
     violations: list[JSON] = field(default_factory=list)
@@ -112,7 +114,7 @@ class SandboxState:
     # --- people's side ---------------------------------------------------------------------
 
     async def push_update(self, update: JSON) -> int:
-        update_id = next(self.update_seq)
+        update_id = int(next(self.update_seq))
         update["update_id"] = update_id
         async with self.updates_changed:
             self.updates.append(update)
@@ -172,13 +174,23 @@ class SandboxState:
         """Count a message to chat_id; answer 429 when it breaks Telegram's limits."""
         now = time.monotonic()
         limits = self.limits
-        sends = self.chat_sends.setdefault(chat_id, [])
         retry: float | None = None
-        if chat_id > 0 and sends and now - sends[-1] < limits.private_interval - limits.slack:
-            retry = limits.private_interval - (now - sends[-1])
-        recent = [t for t in sends if now - t < 60.0]
-        if chat_id < 0 and len(recent) >= limits.group_per_minute:
-            retry = 60.0 - (now - recent[0])
+        if chat_id > 0:
+            # A token bucket: `private_burst` messages at once, then one per `private_interval`.
+            tokens, then = self.buckets.get(chat_id, (float(limits.private_burst), now))
+            tokens = min(
+                float(limits.private_burst), tokens + (now - then) / limits.private_interval
+            )
+            if tokens < 1.0 - limits.slack:
+                retry = (1.0 - tokens) * limits.private_interval
+            else:
+                self.buckets[chat_id] = (tokens - 1.0, now)
+        else:
+            sends = [t for t in self.chat_sends.get(chat_id, []) if now - t < 60.0]
+            if len(sends) >= limits.group_per_minute:
+                retry = 60.0 - (now - sends[0])
+            else:
+                self.chat_sends[chat_id] = [*sends, now]
         window = [t for t in self.global_sends if now - t < 1.0]
         if len(window) >= limits.global_per_second * (1 + limits.slack):
             retry = max(retry or 0.0, 1.0 - (now - window[0]))
@@ -190,8 +202,6 @@ class SandboxState:
                 raise ApiError(
                     429, f"Too Many Requests: retry after {seconds}", {"retry_after": seconds}
                 )
-        sends.append(now)
-        del sends[: max(0, len(sends) - 64)]
         self.global_sends = [*window, now]
 
 
@@ -220,7 +230,7 @@ async def _params(request: web.Request) -> tuple[JSON, dict[str, tuple[bytes, st
     elif request.content_type == "multipart/form-data":
         reader = await request.multipart()
         async for part in reader:
-            if not isinstance(part, web.BodyPartReader) or part.name is None:
+            if not isinstance(part, BodyPartReader) or part.name is None:
                 continue
             if part.filename:
                 uploads[part.name] = (await part.read(), part.filename)

@@ -99,8 +99,8 @@ def add_test_routes(app: web.Application, s: SandboxState) -> None:
         new = str(body.get("status", "member"))
         old = s.bot_status.get(int(chat["id"]), "left")
         s.bot_status[int(chat["id"])] = new
-        member_old = {"status": old, "user": s.bot_user}
-        member_new = {"status": new, "user": s.bot_user}
+        member_old: JSON = {"status": old, "user": s.bot_user}
+        member_new: JSON = {"status": new, "user": s.bot_user}
         if new == "kicked":
             member_new["until_date"] = 0
         if new == "administrator":

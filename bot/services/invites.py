@@ -91,7 +91,7 @@ async def join(
     await staff.add(actor.id, unit.id, invite.role, invite.created_by, now)
     inviter = await UserRepo(session).get(invite.created_by)
     if inviter is not None and inviter.id != actor.id:
-        locale = resolve_locale(inviter.language, None, default_locale)
+        locale = resolve_locale(inviter.language, inviter.tg_language, default_locale)
         text = _("{name} accepted your invitation and is now {role} of {unit}.", locale=locale)
         await outbox.send(
             inviter.id,

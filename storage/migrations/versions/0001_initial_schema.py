@@ -116,6 +116,7 @@ def upgrade() -> None:
         sa.Column("first_name", sa.String(length=128), nullable=False),
         sa.Column("username", sa.String(length=64), nullable=True),
         sa.Column("language", sa.String(length=8), nullable=True),
+        sa.Column("tg_language", sa.String(length=16), nullable=True),
         sa.Column("compound_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
