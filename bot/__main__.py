@@ -48,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    for chatty in ("alembic", "aiogram.event", "apscheduler"):  # one line per update is too much
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.root.level))
     try:
         if args.command == "demo":
             from bot.sandbox.demo import prepare_data_dir, run_demo

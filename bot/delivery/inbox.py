@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import Bot, Dispatcher
-from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
+from aiogram.exceptions import ClientDecodeError, TelegramAPIError, TelegramUnauthorizedError
 from aiogram.methods import GetUpdates
 from aiogram.types import Update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -107,7 +107,7 @@ class Inbox:
             except TelegramUnauthorizedError:
                 log.error("the Bot API refused the token; check [telegram] token")
                 raise
-            except (TelegramAPIError, TimeoutError, OSError) as exc:
+            except (TelegramAPIError, ClientDecodeError, TimeoutError, OSError) as exc:
                 log.warning("getUpdates failed (%s); retrying in %.0f s", exc, backoff)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=backoff)

@@ -21,6 +21,7 @@ from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import (
+    ClientDecodeError,
     TelegramAPIError,
     TelegramBadRequest,
     TelegramForbiddenError,
@@ -227,7 +228,8 @@ class OutboxSender:
                 await self._park(item, exc.message)
         except TelegramUnauthorizedError as exc:
             await self._later(item, MAX_BACKOFF, exc.message)
-        except (TelegramServerError, TelegramNetworkError, TimeoutError) as exc:
+        except (TelegramServerError, TelegramNetworkError, ClientDecodeError, TimeoutError) as exc:
+            # ClientDecodeError: a proxy in front of the Bot API answered with an HTML error page.
             backoff = min(MAX_BACKOFF, 2.0 ** min(item.attempts, 6)) * random.uniform(0.5, 1.0)
             await self._later(item, backoff, f"{type(exc).__name__}: {exc}")
         except TelegramAPIError as exc:
