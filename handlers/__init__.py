@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import fallback, groups, invites, onboarding, profile
+from handlers import admin, fallback, groups, invites, onboarding, profile
 
 
 def build_root_router() -> Router:
@@ -14,6 +14,7 @@ def build_root_router() -> Router:
         groups.build_router(),  # before onboarding: it takes /start in groups
         onboarding.build_router(),
         profile.build_router(),
+        admin.build_router(),
         fallback.build_router(),
     )
     return root

@@ -60,6 +60,8 @@ def help_text(actor: Actor | None) -> str:
     if actor is not None and (actor.is_staff or actor.is_admin):
         lines += ["", _("For staff:"), _("/invite — invite staff to a unit below yours")]
         lines.append(_("/bind — (in a group) bind it to a compound or to your unit"))
+    if actor is not None and actor.is_admin:
+        lines += ["", _("For administrators:"), _("/deadletters — what could not be delivered")]
     return "\n".join(lines)
 
 

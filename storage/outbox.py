@@ -35,7 +35,13 @@ class OutboxRepo:
         self.session = session
 
     async def add(
-        self, chat_id: int, method: str, payload: str, priority: int, now: datetime
+        self,
+        chat_id: int,
+        method: str,
+        payload: str,
+        priority: int,
+        now: datetime,
+        cause: int | None = None,
     ) -> int:
         result = await self.session.execute(
             outbox.insert()
@@ -48,6 +54,7 @@ class OutboxRepo:
                 attempts=0,
                 not_before=now,
                 created_at=now,
+                cause=cause,
             )
             .returning(outbox.c.id)
         )

@@ -146,6 +146,7 @@ outbox = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime, nullable=True),
     Column("message_id", BigInteger, nullable=True),  # what Telegram returned, for later edits
+    Column("cause", BigInteger, nullable=True),  # the update whose handling wrote it (audit)
     Column("error", Text, nullable=True),
     Index("ix_outbox_status_priority", "status", "priority", "id"),
 )

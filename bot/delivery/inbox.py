@@ -183,7 +183,9 @@ class Inbox:
                         now=self.clock.now(),
                     )
                     if park:
-                        await self.on_failure(update, session, Outbox(session, self.clock))
+                        await self.on_failure(
+                            update, session, Outbox(session, self.clock, cause=item.update_id)
+                        )
                 if park:
                     break
                 await asyncio.sleep(0.2 * attempts)
@@ -193,7 +195,7 @@ class Inbox:
         async with self.db.session() as session:
             if not await InboxRepo(session).mark_done(item.update_id, self.clock.now()):
                 return  # another worker (or an earlier life of this process) already handled it
-            outbox = Outbox(session, self.clock)
+            outbox = Outbox(session, self.clock, cause=item.update_id)
             with bind_session(session):
                 await self.dp.feed_update(
                     self.bot, update, session=session, outbox=outbox, **self.extra

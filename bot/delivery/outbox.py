@@ -31,15 +31,18 @@ class Priority(IntEnum):
 class Outbox:
     """What a use case says to people; nothing leaves before the transaction commits."""
 
-    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+    def __init__(self, session: AsyncSession, clock: Clock, cause: int | None = None) -> None:
         self._repo = OutboxRepo(session)
         self._clock = clock
+        self._cause = cause
         self.written = 0
 
     async def _add(self, chat_id: int, method: str, params: dict[str, Any], priority: int) -> int:
         payload = json.dumps(params, ensure_ascii=False, separators=(",", ":"))
         self.written += 1
-        return await self._repo.add(chat_id, method, payload, int(priority), self._clock.now())
+        return await self._repo.add(
+            chat_id, method, payload, int(priority), self._clock.now(), self._cause
+        )
 
     async def send(
         self,

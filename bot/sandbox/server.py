@@ -397,7 +397,7 @@ class BotApi:
         if markup is not None:
             content["reply_markup"] = markup
         message = self.s.new_message(chat, self.s.bot_user, **content)
-        await self.s.record("send", int(chat["id"]), message)
+        await self.s.record("send", int(chat["id"]), dict(message))  # a copy: edits come later
         self.s.count("sent")
         return message
 
