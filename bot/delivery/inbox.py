@@ -111,7 +111,7 @@ class Inbox:
                 log.warning("getUpdates failed (%s); retrying in %.0f s", exc, backoff)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=backoff)
-                backoff = min(backoff * 2, 30.0)
+                backoff = min(backoff * 2, 5.0)  # come back quickly once Telegram is back
                 continue
             backoff = 1.0
             if updates:

@@ -58,7 +58,7 @@ METHODS: dict[str, type[TelegramMethod[Any]]] = {
     "sendDocument": SendDocument,
 }
 HARMLESS = ("message is not modified", "query is too old", "query id is invalid")
-MAX_BACKOFF = 60.0
+MAX_BACKOFF = 30.0
 CONCURRENCY = 8
 
 OnChatGone = Callable[[int], Awaitable[None]]
@@ -117,6 +117,9 @@ class Pacer:
 
     def hold(self, chat_id: int, seconds: float) -> None:
         self.held[chat_id] = max(self.held.get(chat_id, 0.0), self.monotonic() + seconds)
+
+    def hold_all(self, seconds: float) -> None:
+        self.global_next = max(self.global_next, self.monotonic() + seconds)
 
 
 class OutboxSender:
@@ -215,7 +218,11 @@ class OutboxSender:
         try:
             result = await self.bot(method_type(**params))
         except TelegramRetryAfter as exc:
-            self.pacer.hold(item.chat_id, exc.retry_after)
+            # A 429 about a chat holds that chat; one about no chat (answerCallbackQuery) holds all.
+            if "chat_id" in params:
+                self.pacer.hold(item.chat_id, exc.retry_after)
+            else:
+                self.pacer.hold_all(exc.retry_after)
             await self._later(item, exc.retry_after, f"429 retry_after={exc.retry_after}")
         except TelegramMigrateToChat as exc:
             await self._migrate(item.chat_id, exc.migrate_to_chat_id)

@@ -95,6 +95,7 @@ class SandboxState:
     limits: Limits = field(default_factory=Limits)
     chat_sends: dict[int, list[float]] = field(default_factory=dict)
     buckets: dict[int, tuple[float, float]] = field(default_factory=dict)
+    retry_until: dict[int, float] = field(default_factory=dict)
     global_sends: list[float] = field(default_factory=list)
     stats: dict[str, int] = field(default_factory=dict)
     violations: list[JSON] = field(default_factory=list)
@@ -162,6 +163,7 @@ class SandboxState:
                 self.count(f"fault_{fault.error_code}")
                 if fault.error_code == 429:
                     retry = fault.retry_after or 1
+                    self.hold(_as_int(params.get("chat_id")), retry)
                     raise ApiError(
                         429, f"Too Many Requests: retry after {retry}", {"retry_after": retry}
                     )
@@ -169,6 +171,11 @@ class SandboxState:
                     raise ApiError(fault.error_code, "Bad Gateway")
                 raise ApiError(fault.error_code, "Injected error")
         self.faults = [f for f in self.faults if f.count > 0]
+
+    def hold(self, chat_id: int | None, seconds: float) -> None:
+        """Remember a 429's retry_after: sending to that chat before it ends is a violation."""
+        if chat_id is not None:
+            self.retry_until[chat_id] = time.monotonic() + seconds
 
     def check_limits(self, chat_id: int) -> None:
         """Count a message to chat_id; answer 429 when it breaks Telegram's limits."""
@@ -194,11 +201,15 @@ class SandboxState:
         window = [t for t in self.global_sends if now - t < 1.0]
         if len(window) >= limits.global_per_second * (1 + limits.slack):
             retry = max(retry or 0.0, 1.0 - (now - window[0]))
+        early = self.retry_until.get(chat_id, 0.0) - now
+        if early > limits.slack:  # sent before the retry_after of an earlier 429 ran out
+            self.violations.append({"chat_id": chat_id, "at": now, "early_by": early})
         if retry is not None:
-            self.violations.append({"chat_id": chat_id, "at": now})
+            self.violations.append({"chat_id": chat_id, "at": now, "limit": True})
             if limits.enforce:
                 self.count("limit_429")
                 seconds = max(1, int(retry + 0.999))
+                self.hold(chat_id, seconds)
                 raise ApiError(
                     429, f"Too Many Requests: retry after {seconds}", {"retry_after": seconds}
                 )
