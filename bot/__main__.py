@@ -87,12 +87,6 @@ def _run(config: Config) -> int:
             file=sys.stderr,
         )
         return EXIT_CONFIG
-    if config.telegram.mode == "webhook":
-        print(
-            "config error: telegram.mode = 'webhook' is not available yet; use 'polling'",
-            file=sys.stderr,
-        )
-        return EXIT_CONFIG
     from bot.app import serve
 
     asyncio.run(serve(config))

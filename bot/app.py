@@ -32,6 +32,7 @@ from bot.config import Config
 from bot.delivery.inbox import Inbox
 from bot.delivery.outbox import Outbox
 from bot.delivery.sender import OutboxSender
+from bot.delivery.webhook import serve_webhook
 from bot.i18n import ActorLocaleMiddleware, build_i18n, resolve_locale
 from bot.jobs import build_scheduler
 from bot.middlewares import ActorMiddleware
@@ -177,14 +178,20 @@ class Application:
         scheduler.start()
         taking = asyncio.Event()
         allowed = self.dp.resolve_used_update_types()
-        log.info("bot @%s started; polling %s", me.username, self.config.telegram.api_base)
+        log.info(
+            "bot @%s started (%s, %s)",
+            me.username,
+            self.config.telegram.mode,
+            self.config.telegram.api_base,
+        )
+        telegram = self.config.telegram
+        intake = (
+            serve_webhook(self.inbox, self.bot, telegram, taking, allowed)
+            if telegram.mode == "webhook"
+            else self.inbox.poll(taking, timeout=telegram.poll_timeout, allowed_updates=allowed)
+        )
         tasks = [
-            asyncio.create_task(
-                self.inbox.poll(
-                    taking, timeout=self.config.telegram.poll_timeout, allowed_updates=allowed
-                ),
-                name="poll",
-            ),
+            asyncio.create_task(intake, name="intake"),
             asyncio.create_task(self.inbox.run(taking), name="inbox"),
             asyncio.create_task(self.sender.run(taking), name="sender"),
         ]

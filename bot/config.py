@@ -9,7 +9,14 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 DEFAULT_API_BASE = "https://api.telegram.org"
 ENV_VAR = "LASTMETER_CONFIG"
@@ -39,6 +46,20 @@ class TelegramConfig(_Section):
         if value and (":" not in value or not value.split(":", 1)[0].isdigit()):
             raise ValueError("expected the BotFather form 123456:ABC-...")
         return value
+
+    @field_validator("webhook_listen")
+    @classmethod
+    def _listen_shape(cls, value: str) -> str:
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdigit():
+            raise ValueError("expected host:port, e.g. 127.0.0.1:8080")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_url(self) -> TelegramConfig:
+        if self.mode == "webhook" and not self.webhook_url.startswith(("https://", "http://")):
+            raise ValueError("telegram.webhook_url: required (an https:// address) in webhook mode")
+        return self
 
     @field_validator("api_base")
     @classmethod
@@ -129,6 +150,8 @@ def _describe(error: ValidationError) -> str:
         return f"{key}: unknown key"
     value = first.get("input")
     message = first["msg"].removeprefix("Value error, ")
+    if message.startswith(key + "."):  # a rule across keys names the key itself
+        return message
     return f"{key} = {value!r}: {message}"
 
 

@@ -209,8 +209,9 @@ class BotProcess:
         self.proc: asyncio.subprocess.Process | None = None
         self.log = config.parent / "bot.log"
 
-    async def start(self, timeout: float = 30.0) -> None:
-        calls = self.sandbox.state.stats.get("call_getUpdates", 0)
+    async def start(self, timeout: float = 30.0, ready: str = "call_getUpdates") -> None:
+        """Start the bot and wait until it calls the sandbox's `ready` counter once more."""
+        calls = self.sandbox.state.stats.get(ready, 0)
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         with self.log.open("ab") as log:
             self.proc = await asyncio.create_subprocess_exec(
@@ -226,7 +227,7 @@ class BotProcess:
                 env=env,
             )
         deadline = time.monotonic() + timeout
-        while self.sandbox.state.stats.get("call_getUpdates", 0) <= calls:
+        while self.sandbox.state.stats.get(ready, 0) <= calls:
             if self.proc.returncode is not None or time.monotonic() > deadline:
                 raise AssertionError(f"the bot did not start:\n{self.log.read_text()[-3000:]}")
             await asyncio.sleep(0.05)
