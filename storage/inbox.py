@@ -129,4 +129,4 @@ class InboxRepo:
         rows = await self.session.execute(
             select(inbox.c.status, func.count()).group_by(inbox.c.status)
         )
-        return {status: int(n) for status, n in rows.tuples()}
+        return {status: int(n) for status, n in rows}

@@ -74,7 +74,7 @@ class OutboxRepo:
             .order_by(outbox.c.priority, outbox.c.id)
             .limit(limit)
         )
-        return [OutboxItem(*row) for row in rows.tuples()]
+        return [OutboxItem(*row) for row in rows]
 
     async def next_due_at(self) -> datetime | None:
         result = await self.session.execute(

@@ -98,3 +98,23 @@ async def test_two_quick_messages_are_handled_in_order(sandbox: Sandbox, bot: Bo
     await sandbox.say(person, "左岸")
     await sandbox.expect(person.id, "您住在哪里")
     await sandbox.expect(person.id, "是下面这些小区吗")
+
+
+async def test_a_second_signal_exits_at_once_and_loses_nothing(sandbox: Sandbox,
+                                                               tmp_path: Path) -> None:
+    import signal
+
+    from tests.harness import write_config
+
+    bot = BotProcess(write_config(tmp_path, sandbox.port), sandbox)
+    await bot.start()
+    person = Person(5200, "张大爷", "zh-hans")
+    await sandbox.say(person, "/start")
+    assert bot.proc is not None
+    bot.proc.send_signal(signal.SIGTERM)
+    bot.proc.send_signal(signal.SIGTERM)
+    await asyncio.wait_for(bot.proc.wait(), 5)
+    await bot.start()
+    await sandbox.expect(person.id, "请选择语言")  # handled now, or before the exit: never lost
+    assert await sandbox.quiet(person.id, 1.5) == []  # and not twice
+    assert await bot.stop() == 0

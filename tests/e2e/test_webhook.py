@@ -19,8 +19,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def test_webhook_checks_the_secret_and_handles_updates(sandbox: Sandbox,
-                                                             tmp_path: Path) -> None:
+async def test_webhook_checks_the_secret_and_handles_updates(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}/tg/hook"
     config = write_config(tmp_path, sandbox.port, extra="")
@@ -39,11 +40,17 @@ async def test_webhook_checks_the_secret_and_handles_updates(sandbox: Sandbox,
         assert sandbox.state.stats.get("call_getUpdates", 0) == 0
 
         person = Person(7001, "网友", "en")
-        update = {"update_id": 777, "message": {
-            "message_id": 1, "date": 1700000000, "text": "/start",
-            "chat": {"id": person.id, "type": "private", "first_name": person.first_name},
-            "from": person.json, "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
-        }}
+        update = {
+            "update_id": 777,
+            "message": {
+                "message_id": 1,
+                "date": 1700000000,
+                "text": "/start",
+                "chat": {"id": person.id, "type": "private", "first_name": person.first_name},
+                "from": person.json,
+                "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+            },
+        }
         sandbox.state.chat_for(person.json, None)
         async with aiohttp.ClientSession() as http:
             for secret in (None, "guess"):

@@ -1,0 +1,147 @@
+"""The production Dispatcher fed through the inbox, with a bot whose session refuses every call.
+
+A handler that raises rolls back everything it wrote, is retried, and after the last attempt is
+parked as failed while the user is told, in their language, that it did not work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiogram import Bot
+from aiogram.client.session.base import BaseSession
+from aiogram.filters import Command
+from aiogram.methods import TelegramMethod
+from aiogram.types import Message, Update
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.app import Application, build_dispatcher
+from bot.clock import SystemClock
+from bot.config import Config, DatabaseConfig
+from bot.delivery.inbox import MAX_ATTEMPTS
+from bot.i18n import build_i18n
+from storage.db import Database
+from storage.inbox import InboxRepo
+from storage.tables import outbox, users
+
+
+class RefusingSession(BaseSession):
+    """Fails loudly on any Bot API call: handlers must only write outbox rows."""
+
+    async def make_request(
+        self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None
+    ) -> Any:
+        raise AssertionError(f"unexpected Bot API call {type(method).__name__}")
+
+    async def stream_content(self, *args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("unexpected download")
+
+    async def close(self) -> None:
+        return None
+
+
+@pytest.fixture
+async def app(tmp_path: Path) -> AsyncIterator[Application]:
+    config = Config(database=DatabaseConfig(url=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"))
+    db = Database(config.database_url)
+    await db.migrate()
+    clock = SystemClock()
+    i18n = build_i18n("zh")
+    dp = build_dispatcher(config, db, clock, i18n)
+    attempts: list[int] = []
+
+    async def explode(message: Message, session: AsyncSession) -> None:
+        await session.execute(users.update().values(first_name="changed"))
+        attempts.append(message.message_id)
+        raise RuntimeError("a bug in a handler")
+
+    dp.message.register(explode, Command("explode"))  # the root's own handlers run first
+    bot = Bot("42:TEST", session=RefusingSession())
+    application = Application(config, clock, db, bot, dp, i18n)
+    application.dp.workflow_data["attempts"] = attempts
+    yield application
+    await db.close()
+
+
+def message_update(update_id: int, text: str, language: str) -> Update:
+    return Update.model_validate(
+        {
+            "update_id": update_id,
+            "message": {
+                "message_id": update_id,
+                "date": 1700000000,
+                "text": text,
+                "chat": {"id": 77, "type": "private", "first_name": "Ann"},
+                "from": {"id": 77, "is_bot": False, "first_name": "Ann", "language_code": language},
+                "entities": [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}],
+            },
+        }
+    )
+
+
+async def run_inbox(application: Application, *updates: Update) -> None:
+    await application.inbox.store(list(updates))
+    stop = asyncio.Event()
+    runner = asyncio.create_task(application.inbox.run(stop))
+    for _ in range(200):
+        async with application.db.session() as s:
+            if not await InboxRepo(s).pending(1):
+                break
+        await asyncio.sleep(0.05)
+    await application.inbox.drain(5)
+    stop.set()
+    await runner
+
+
+async def test_a_failing_handler_rolls_back_and_is_parked(app: Application) -> None:
+    await run_inbox(app, message_update(1, "/start", "en"))  # Ann exists, named "Ann"
+    await run_inbox(app, message_update(2, "/explode", "en"), message_update(3, "/help", "en"))
+    async with app.db.session() as s:
+        name = (await s.execute(select(users.c.first_name).where(users.c.id == 77))).scalar_one()
+        failed = await InboxRepo(s).failed()
+        counts = await InboxRepo(s).counts()
+        texts = [
+            json.loads(p)["text"]
+            for p in (
+                await s.execute(select(outbox.c.payload).where(outbox.c.cause == 2))
+            ).scalars()
+        ]
+        helped = (await s.execute(select(outbox.c.id).where(outbox.c.cause == 3))).first()
+    assert name == "Ann"  # every attempt's write was rolled back
+    assert app.dp.workflow_data["attempts"] == [2] * MAX_ATTEMPTS
+    assert [f.update_id for f in failed] == [2] and "a bug in a handler" in failed[0].error
+    assert counts == {"done": 2, "failed": 1}
+    assert texts == [
+        "Sorry, that did not work and nothing was changed. Please try again in a "
+        "minute; if it keeps failing, tell your community office."
+    ]
+    assert helped is not None  # the next update of the same chat was not blocked
+
+
+async def test_the_user_is_told_in_their_own_language(app: Application) -> None:
+    await run_inbox(app, message_update(5, "/explode", "zh-hans"))
+    async with app.db.session() as s:
+        texts = [
+            json.loads(p)["text"]
+            for p in (
+                await s.execute(select(outbox.c.payload).where(outbox.c.cause == 5))
+            ).scalars()
+        ]
+    assert texts == [
+        "抱歉，刚才的操作没有成功，也没有做任何更改。请稍后再试；如果一直不行，请联系社区。"
+    ]
+
+
+async def test_an_update_stored_twice_is_handled_once(app: Application) -> None:
+    update = message_update(9, "/help", "en")
+    await run_inbox(app, update)
+    await run_inbox(app, update)  # Telegram resending after a crash before the offset moved
+    async with app.db.session() as s:
+        rows = (await s.execute(select(outbox.c.id).where(outbox.c.cause == 9))).all()
+    assert len(rows) == 1
