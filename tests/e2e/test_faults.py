@@ -100,8 +100,9 @@ async def test_two_quick_messages_are_handled_in_order(sandbox: Sandbox, bot: Bo
     await sandbox.expect(person.id, "是下面这些小区吗")
 
 
-async def test_a_second_signal_exits_at_once_and_loses_nothing(sandbox: Sandbox,
-                                                               tmp_path: Path) -> None:
+async def test_a_second_signal_exits_at_once_and_loses_nothing(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
     import signal
 
     from tests.harness import write_config
