@@ -12,8 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from sqlalchemy import func, select
 
 from bot.sandbox.server import SandboxState, start_sandbox
+from storage.db import Database
+from storage.tables import inbox, outbox
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "123456:TEST-token"
@@ -257,3 +260,24 @@ async def run_cli(*args: str, cwd: Path = ROOT) -> tuple[int, str, str]:
     out, err = await proc.communicate()
     assert proc.returncode is not None
     return proc.returncode, out.decode(), err.decode()
+
+
+async def drained(db: Database, timeout: float = 120.0) -> None:
+    """Wait until every update is handled and every outgoing message sent (or parked)."""
+    pending = new = -1
+    for _ in range(int(timeout * 10)):
+        async with db.session() as s:
+            pending = (
+                await s.execute(
+                    select(func.count()).select_from(outbox).where(outbox.c.status == "pending")
+                )
+            ).scalar_one()
+            new = (
+                await s.execute(
+                    select(func.count()).select_from(inbox).where(inbox.c.status == "new")
+                )
+            ).scalar_one()
+        if pending == 0 and new == 0:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"not drained: {pending} messages, {new} updates left")

@@ -8,33 +8,14 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from storage.db import Database
-from storage.tables import inbox, outbox
+from storage.tables import outbox
 from tests.e2e.test_nothing_lost import HOMES, resident
-from tests.harness import BotProcess, Person, Sandbox
+from tests.harness import BotProcess, Person, Sandbox, drained
 
 pytestmark = pytest.mark.e2e
-
-
-async def drained(db: Database, timeout: float = 120.0) -> None:
-    for _ in range(int(timeout * 10)):
-        async with db.session() as s:
-            pending = (
-                await s.execute(
-                    select(func.count()).select_from(outbox).where(outbox.c.status == "pending")
-                )
-            ).scalar_one()
-            new = (
-                await s.execute(
-                    select(func.count()).select_from(inbox).where(inbox.c.status != "done")
-                )
-            ).scalar_one()
-        if pending == 0 and new == 0:
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"not drained: {pending} messages, {new} updates left")
 
 
 async def test_429_storms_502s_and_an_outage_lose_nothing(
