@@ -8,7 +8,7 @@ from aiogram import F, Router, html
 from aiogram.filters import CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -63,15 +63,18 @@ async def ask_compound(
     chat_id: int, actor: Actor, session: AsyncSession, outbox: Outbox, state: FSMContext
 ) -> None:
     await state.set_state(Onboarding.compound)
+    text, markup = await _where_prompt(session, actor)
+    await outbox.send(chat_id, text, markup=markup)
+
+
+async def _where_prompt(session: AsyncSession, actor: Actor) -> tuple[str, InlineKeyboardMarkup]:
+    """The first question of the compound choice, with the sub-districts as buttons."""
     choices = await onboarding.top_choices(session)
-    await outbox.send(
-        chat_id,
-        _(
-            "Where do you live? Tap your sub-district below, or type part of your compound's name "
-            "(for example 西湖)."
-        ),
-        markup=unit_keyboard(choices, actor.locale, lambda u: PickCb(unit_id=u.id)),
+    text = _(
+        "Where do you live? Tap your sub-district below, or type part of your compound's name "
+        "(for example 西湖)."
     )
+    return text, unit_keyboard(choices, actor.locale, lambda u: PickCb(unit_id=u.id))
 
 
 async def on_language(
@@ -116,16 +119,8 @@ async def on_pick(
     chat_id, message_id = message.chat.id, message.message_id
     try:
         if callback_data.unit_id == 0:
-            choices = await onboarding.top_choices(session)
-            await outbox.edit(
-                chat_id,
-                message_id,
-                _(
-                    "Where do you live? Tap your sub-district below, or type part of your "
-                    "compound's name (for example 西湖)."
-                ),
-                markup=unit_keyboard(choices, actor.locale, lambda u: PickCb(unit_id=u.id)),
-            )
+            text, markup = await _where_prompt(session, actor)
+            await outbox.edit(chat_id, message_id, text, markup=markup)
         else:
             await _pick_unit(
                 callback_data.unit_id, chat_id, message_id, actor, session, outbox, state

@@ -76,13 +76,6 @@ class OutboxRepo:
         )
         return [OutboxItem(*row) for row in rows]
 
-    async def next_due_at(self) -> datetime | None:
-        result = await self.session.execute(
-            select(func.min(outbox.c.not_before)).where(outbox.c.status == "pending")
-        )
-        value: datetime | None = result.scalar_one_or_none()
-        return value
-
     async def mark_sent(self, item_id: int, message_id: int | None, now: datetime) -> None:
         await self.session.execute(
             update(outbox)

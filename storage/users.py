@@ -75,12 +75,6 @@ class UserRepo:
             update(users).where(users.c.id == user_id).values(compound_id=compound_id)
         )
 
-    async def languages(self, user_ids: list[int]) -> dict[int, str | None]:
-        rows = await self.session.execute(
-            select(users.c.id, users.c.language).where(users.c.id.in_(user_ids))
-        )
-        return {row.id: row.language for row in rows}
-
 
 class StaffRepo:
     def __init__(self, session: AsyncSession) -> None:

@@ -78,26 +78,20 @@ class Sandbox:
 
     async def tap(self, person: Person, message: dict[str, Any], text: str) -> str:
         """Press the button labelled `text` on a message; returns the callback query id."""
-        result = await self._post(
-            "/test/callback",
-            {
-                "user": person.json,
-                "chat_id": message["chat"]["id"],
-                "message_id": message["message_id"],
-                "text": text,
-            },
-        )
-        return str(result["callback_query_id"])
+        return await self._press(person, message, text=text)
 
     async def tap_data(self, person: Person, message: dict[str, Any], data: str) -> str:
         """Send raw callback data from a message's button (a forged or stale button)."""
+        return await self._press(person, message, data=data)
+
+    async def _press(self, person: Person, message: dict[str, Any], **button: str) -> str:
         result = await self._post(
             "/test/callback",
             {
                 "user": person.json,
                 "chat_id": message["chat"]["id"],
                 "message_id": message["message_id"],
-                "data": data,
+                **button,
             },
         )
         return str(result["callback_query_id"])

@@ -62,7 +62,6 @@ class Inbox:
         workers: int,
         on_handled: Callable[[], None],
         on_failure: OnFailure,
-        extra: dict[str, Any] | None = None,
     ) -> None:
         self.db = db
         self.dp = dispatcher
@@ -70,7 +69,6 @@ class Inbox:
         self.clock = clock
         self.on_handled = on_handled
         self.on_failure = on_failure
-        self.extra = extra or {}
         self._slots = asyncio.Semaphore(workers)
         self._wake = asyncio.Event()
         self._queues: dict[str, deque[InboxItem]] = {}
@@ -197,7 +195,5 @@ class Inbox:
                 return  # another worker (or an earlier life of this process) already handled it
             outbox = Outbox(session, self.clock, cause=item.update_id)
             with bind_session(session):
-                await self.dp.feed_update(
-                    self.bot, update, session=session, outbox=outbox, **self.extra
-                )
+                await self.dp.feed_update(self.bot, update, session=session, outbox=outbox)
         self.handled += 1

@@ -35,11 +35,9 @@ class Outbox:
         self._repo = OutboxRepo(session)
         self._clock = clock
         self._cause = cause
-        self.written = 0
 
     async def _add(self, chat_id: int, method: str, params: dict[str, Any], priority: int) -> int:
         payload = json.dumps(params, ensure_ascii=False, separators=(",", ":"))
-        self.written += 1
         return await self._repo.add(
             chat_id, method, payload, int(priority), self._clock.now(), self._cause
         )

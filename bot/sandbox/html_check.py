@@ -44,7 +44,4 @@ def plain_text(text: str, parse_mode: str | None) -> str:
     checker.close()
     if checker.stack:
         raise EntityError(f'Can\'t find end tag corresponding to start tag "{checker.stack[-1]}"')
-    rest = checker.rawdata if hasattr(checker, "rawdata") else ""
-    if "<" in rest:
-        raise EntityError("Unclosed start tag")
     return unescape("".join(checker.text))

@@ -68,7 +68,7 @@ async def bind(
     else:
         allowed = may_bind_alerts(
             is_admin=actor.is_admin, staff_unit_ids=actor.staff_unit_ids, unit=unit
-        ) or (actor.is_admin and unit.parent_id is None)
+        )
     if not allowed:
         raise NotAllowed(str(unit_id))
     chats = ChatRepo(session)
