@@ -96,13 +96,17 @@ def commands(locale: str, i18n: I18n) -> tuple[list[BotCommand], list[BotCommand
 
     private = [
         BotCommand(command="start", description=t("Start, or see the menu")),
+        BotCommand(command="report", description=t("Report a problem")),
+        BotCommand(command="my", description=t("Your reports")),
         BotCommand(command="profile", description=t("Your home compound and language")),
         BotCommand(command="language", description=t("Change the language")),
         BotCommand(command="whoami", description=t("Who you are to the bot")),
         BotCommand(command="invite", description=t("Invite staff (staff only)")),
+        BotCommand(command="cancel", description=t("Stop what you are doing")),
         BotCommand(command="help", description=t("What the bot can do")),
     ]
     group = [
+        BotCommand(command="report", description=t("Report a problem (privately)")),
         BotCommand(command="bind", description=t("Bind this group (staff only)")),
         BotCommand(command="help", description=t("What the bot can do")),
     ]
@@ -174,7 +178,7 @@ class Application:
             await set_commands(self.bot, self.i18n, self.config.bot.default_language)
         except TelegramAPIError as exc:
             log.warning("could not set the command menus: %s", exc)
-        scheduler = build_scheduler(self.db, self.clock)
+        scheduler = build_scheduler(self.db, self.clock, self.config, self.i18n, self.sender.wake)
         scheduler.start()
         taking = asyncio.Event()
         allowed = self.dp.resolve_used_update_types()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from datetime import timedelta
 from pathlib import Path
@@ -17,6 +18,9 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from bot.domain.complaints import DEFAULT_RULES, Category, CategoryRule
+from bot.domain.org import UnitKind
 
 DEFAULT_API_BASE = "https://api.telegram.org"
 ENV_VAR = "LASTMETER_CONFIG"
@@ -110,6 +114,77 @@ class OutboxConfig(_Section):
     group_per_minute: int = Field(default=20, ge=1)
 
 
+_DURATION = re.compile(r"^\s*(\d+)\s*(m|min|h|d)\s*$")
+_UNITS = {"m": 60, "min": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(value: str) -> timedelta:
+    """ "30m", "2h", "3d" → a timedelta; anything else is an error naming the expected form."""
+    match = _DURATION.match(value)
+    if match is None or int(match.group(1)) == 0:
+        raise ValueError("expected a duration such as 30m, 2h or 3d")
+    return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+
+
+class CategoryConfig(_Section):
+    """One category's first unit and clocks; unset keys keep DESIGN.md's defaults."""
+
+    first_unit: (
+        Literal["party_branch", "owners_committee", "property_company", "community"] | None
+    ) = None
+    sign_for: str | None = None
+    complete: str | None = None
+
+    @field_validator("sign_for", "complete")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration(value)
+        return value
+
+
+class RouteConfig(_Section):
+    """An exception to the routing table: this compound's complaints of this category go to unit."""
+
+    compound: str
+    category: Category
+    unit: str
+
+
+class ComplaintsConfig(_Section):
+    number_prefix: str = Field(default="WD", pattern=r"^[A-Z0-9]{1,6}$")
+    sweep_seconds: int = Field(default=60, ge=1, le=3600)
+    rating_hours: int = Field(default=72, ge=1)
+    duplicate_days: int = Field(default=7, ge=0)
+    duplicate_similarity: float = Field(default=0.35, gt=0, le=1)
+    categories: dict[Category, CategoryConfig] = Field(default_factory=dict)
+    routing: list[RouteConfig] = Field(default_factory=list)
+
+    @property
+    def rules(self) -> dict[Category, CategoryRule]:
+        rules = dict(DEFAULT_RULES)
+        for category, change in self.categories.items():
+            base = rules[category]
+            rules[category] = CategoryRule(
+                UnitKind(change.first_unit) if change.first_unit else base.first_unit,
+                parse_duration(change.sign_for) if change.sign_for else base.sign_for,
+                parse_duration(change.complete) if change.complete else base.complete,
+            )
+        return rules
+
+    @property
+    def duplicate_window(self) -> timedelta:
+        return timedelta(days=self.duplicate_days)
+
+    @property
+    def rating_window(self) -> timedelta:
+        return timedelta(hours=self.rating_hours)
+
+    @property
+    def overrides(self) -> dict[tuple[str, Category], str]:
+        return {(r.compound, r.category): r.unit for r in self.routing}
+
+
 class TestingConfig(_Section):
     """Switches for the demo and the end-to-end tests; never on in production."""
 
@@ -123,6 +198,7 @@ class Config(_Section):
     bot: BotConfig = Field(default_factory=BotConfig)
     org: OrgConfig = Field(default_factory=OrgConfig)
     outbox: OutboxConfig = Field(default_factory=OutboxConfig)
+    complaints: ComplaintsConfig = Field(default_factory=ComplaintsConfig)
     testing: TestingConfig = Field(default_factory=TestingConfig)
     base_dir: Path = Path()
 

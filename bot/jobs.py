@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
+from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.clock import Clock
+from bot.config import Config
+from bot.services.escalation import sweep
 from storage.db import Database
 from storage.inbox import InboxRepo
 
@@ -23,11 +27,30 @@ async def prune_inbox(db: Database, clock: Clock) -> None:
         log.info("pruned %s handled updates", removed)
 
 
-def build_scheduler(db: Database, clock: Clock) -> AsyncIOScheduler:
+async def sweep_complaints(
+    db: Database, clock: Clock, config: Config, i18n: I18n, wake: Callable[[], None]
+) -> None:
+    with i18n.context():
+        steps = await sweep(db, clock, config)
+    if steps:
+        log.info("complaint sweep: %s steps", steps)
+        wake()
+
+
+def build_scheduler(
+    db: Database, clock: Clock, config: Config, i18n: I18n, wake: Callable[[], None]
+) -> AsyncIOScheduler:
     # APScheduler's default misfire_grace_time is 1 s: a job late by more is silently skipped.
     # Every job here is a sweep over the database, so running late (or twice) is always right.
     scheduler = AsyncIOScheduler(
         job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
     )
     scheduler.add_job(prune_inbox, "interval", hours=1, args=[db, clock], id="prune_inbox")
+    scheduler.add_job(
+        sweep_complaints,
+        "interval",
+        seconds=config.complaints.sweep_seconds,
+        args=[db, clock, config, i18n, wake],
+        id="sweep_complaints",
+    )
     return scheduler

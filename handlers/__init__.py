@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import admin, fallback, groups, invites, onboarding, profile
+from handlers import (
+    admin,
+    fallback,
+    groups,
+    invites,
+    my_complaints,
+    onboarding,
+    profile,
+    reporting,
+    work_orders,
+)
 
 
 def build_root_router() -> Router:
@@ -12,6 +22,9 @@ def build_root_router() -> Router:
     root.include_routers(
         invites.build_router(),  # before onboarding: it takes /start inv_…
         groups.build_router(),  # before onboarding: it takes /start in groups
+        reporting.build_router(),  # before onboarding: it takes /start rp_…
+        work_orders.build_router(),
+        my_complaints.build_router(),
         onboarding.build_router(),
         profile.build_router(),
         admin.build_router(),

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from aiogram import html
 from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -52,6 +54,8 @@ def help_text(actor: Actor | None) -> str:
     lines = [
         _("<b>Last Meter (最后一米)</b> — your compound's service desk."),
         "",
+        _("/report — report a problem (or simply write it to me)"),
+        _("/my — your reports and their progress"),
         _("/profile — your home compound and language"),
         _("/language — change the language"),
         _("/whoami — who you are to the bot"),
@@ -59,10 +63,17 @@ def help_text(actor: Actor | None) -> str:
     ]
     if actor is not None and (actor.is_staff or actor.is_admin):
         lines += ["", _("For staff:"), _("/invite — invite staff to a unit below yours")]
+        lines.append(_("Tickets for your unit arrive here as cards with buttons."))
         lines.append(_("/bind — (in a group) bind it to a compound or to your unit"))
     if actor is not None and actor.is_admin:
         lines += ["", _("For administrators:"), _("/deadletters — what could not be delivered")]
     return "\n".join(lines)
+
+
+def private_state(state: FSMContext, user_id: int) -> FSMContext:
+    """The conversation in a person's private chat, even when they pressed a button in a group:
+    text for a ticket (a reply, a reason) is always asked for privately."""
+    return FSMContext(state.storage, replace(state.key, chat_id=user_id, thread_id=None))
 
 
 async def refuse_button(outbox: Outbox, callback: CallbackQuery, text: str | None = None) -> None:

@@ -34,7 +34,8 @@ async def on_other_content(message: Message, outbox: Outbox) -> None:
 
 async def on_unknown_group_command(message: Message, outbox: Outbox) -> None:
     await outbox.send(
-        message.chat.id, _("I don't know that command. In groups I understand /bind and /help.")
+        message.chat.id,
+        _("I don't know that command. In groups I understand /report, /bind and /help."),
     )
 
 

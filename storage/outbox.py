@@ -19,6 +19,13 @@ class OutboxItem:
     payload: str
     priority: int
     attempts: int
+    ref_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SentRef:
+    status: str
+    message_id: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +49,7 @@ class OutboxRepo:
         priority: int,
         now: datetime,
         cause: int | None = None,
+        ref_id: int | None = None,
     ) -> int:
         result = await self.session.execute(
             outbox.insert()
@@ -55,6 +63,7 @@ class OutboxRepo:
                 not_before=now,
                 created_at=now,
                 cause=cause,
+                ref_id=ref_id,
             )
             .returning(outbox.c.id)
         )
@@ -69,12 +78,22 @@ class OutboxRepo:
                 outbox.c.payload,
                 outbox.c.priority,
                 outbox.c.attempts,
+                outbox.c.ref_id,
             )
             .where(outbox.c.status == "pending", outbox.c.not_before <= now)
             .order_by(outbox.c.priority, outbox.c.id)
             .limit(limit)
         )
         return [OutboxItem(*row) for row in rows]
+
+    async def sent_ref(self, item_id: int) -> SentRef | None:
+        """What became of the message an edit refers to."""
+        row = (
+            await self.session.execute(
+                select(outbox.c.status, outbox.c.message_id).where(outbox.c.id == item_id)
+            )
+        ).first()
+        return SentRef(row.status, row.message_id) if row else None
 
     async def mark_sent(self, item_id: int, message_id: int | None, now: datetime) -> None:
         await self.session.execute(

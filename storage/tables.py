@@ -148,6 +148,8 @@ outbox = Table(
     Column("message_id", BigInteger, nullable=True),  # what Telegram returned, for later edits
     Column("cause", BigInteger, nullable=True),  # the update whose handling wrote it (audit)
     Column("error", Text, nullable=True),
+    # An edit of a message this outbox row's `ref_id` sent: its message id is only known once sent.
+    Column("ref_id", Integer, nullable=True),
     Index("ix_outbox_status_priority", "status", "priority", "id"),
 )
 
@@ -157,4 +159,73 @@ fsm = Table(
     Column("key", String(128), primary_key=True),
     Column("state", String(128), nullable=True),
     Column("data", Text, nullable=False, default="{}"),
+)
+
+complaints = Table(
+    "complaints",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("number", String(32), nullable=False, unique=True),  # WD-20261121-0007
+    Column("reporter_id", BigInteger, ForeignKey("users.id"), nullable=False, index=True),
+    Column("anonymous", Boolean, nullable=False, default=False),
+    Column("compound_id", Integer, ForeignKey("units.id"), nullable=False),
+    Column("category", String(32), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("photos", Text, nullable=False, default="[]"),  # JSON list of Telegram file ids
+    Column("lat", Float, nullable=True),
+    Column("lon", Float, nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("unit_id", Integer, ForeignKey("units.id"), nullable=False, index=True),
+    Column("returned_by", Integer, nullable=True),  # the unit that returned it, while returned
+    Column("version", Integer, nullable=False, default=1),  # bumped on every move: stale buttons
+    Column("window_start", UTCDateTime, nullable=False),  # the current clock window
+    Column("due_at", UTCDateTime, nullable=True),
+    Column("stage", Integer, nullable=False, default=0),  # escalation reached in this window
+    Column("next_check_at", UTCDateTime, nullable=True),  # when the sweep looks next; null: never
+    Column("unsatisfied", Integer, nullable=False, default=0),
+    Column("rating", String(16), nullable=True),
+    Column("reply", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_complaints_next_check_at", "next_check_at"),
+    Index("ix_complaints_dup", "compound_id", "category", "status", "created_at"),
+)
+
+complaint_events = Table(
+    "complaint_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("complaint_id", Integer, ForeignKey("complaints.id"), nullable=False, index=True),
+    Column("at", UTCDateTime, nullable=False, index=True),
+    Column("actor_id", BigInteger, nullable=True),  # null: the bot itself (the sweep)
+    Column("action", String(16), nullable=False),
+    Column("from_unit", Integer, nullable=True),
+    Column("to_unit", Integer, nullable=True),
+    Column("due_at", UTCDateTime, nullable=True),  # a hand-over's sign-for deadline
+    Column("note", Text, nullable=False, default=""),
+)
+
+complaint_followers = Table(
+    "complaint_followers",
+    metadata,
+    Column("complaint_id", Integer, ForeignKey("complaints.id"), primary_key=True),
+    Column("user_id", BigInteger, ForeignKey("users.id"), primary_key=True, index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+complaint_cards = Table(
+    "complaint_cards",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("complaint_id", Integer, ForeignKey("complaints.id"), nullable=False),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("outbox_id", Integer, nullable=False),  # the row that sent the card; edits refer to it
+    UniqueConstraint("complaint_id", "chat_id"),
+)
+
+counters = Table(
+    "counters",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Integer, nullable=False),
 )

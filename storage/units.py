@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import Row, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.org import Unit, UnitKind, make_path
@@ -44,6 +44,18 @@ class UnitRepo:
         if not unit_ids:
             return {}
         rows = await self.session.execute(select(units).where(units.c.id.in_(list(unit_ids))))
+        return {unit.id: unit for unit in map(_unit, rows)}
+
+    async def around(self, compound: Unit) -> dict[int, Unit]:
+        """A compound with its wings and every unit above it: all a complaint there can touch."""
+        rows = await self.session.execute(
+            select(units).where(
+                or_(
+                    units.c.id.in_([*compound.ancestor_ids, compound.id]),
+                    units.c.parent_id == compound.id,
+                )
+            )
+        )
         return {unit.id: unit for unit in map(_unit, rows)}
 
     async def children(self, parent_id: int | None) -> list[Unit]:

@@ -275,3 +275,18 @@ async def drained(db: Database, timeout: float = 120.0) -> None:
             return
         await asyncio.sleep(0.1)
     raise AssertionError(f"not drained: {pending} messages, {new} updates left")
+
+
+def buttons(message: dict[str, Any]) -> dict[str, str]:
+    """A message's inline buttons: label → callback data."""
+    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
+    return {b["text"]: b.get("callback_data", "") for row in rows for b in row}
+
+
+def advance_clock(config: Path, seconds: float) -> None:
+    """Move the bot's (shifted) clock forward, as the demo's time switch does."""
+    from datetime import timedelta
+
+    from bot.clock import ShiftedClock
+
+    ShiftedClock(config.parent / "clock").advance(timedelta(seconds=seconds))

@@ -36,10 +36,17 @@ class Outbox:
         self._clock = clock
         self._cause = cause
 
-    async def _add(self, chat_id: int, method: str, params: dict[str, Any], priority: int) -> int:
+    async def _add(
+        self,
+        chat_id: int,
+        method: str,
+        params: dict[str, Any],
+        priority: int,
+        ref_id: int | None = None,
+    ) -> int:
         payload = json.dumps(params, ensure_ascii=False, separators=(",", ":"))
         return await self._repo.add(
-            chat_id, method, payload, int(priority), self._clock.now(), self._cause
+            chat_id, method, payload, int(priority), self._clock.now(), self._cause, ref_id
         )
 
     async def send(
@@ -77,6 +84,43 @@ class Outbox:
         if markup is not None:
             params["reply_markup"] = markup.model_dump(mode="json", exclude_none=True)
         return await self._add(chat_id, EDIT_MESSAGE_TEXT, params, priority)
+
+    async def edit_sent(
+        self,
+        chat_id: int,
+        ref_id: int,
+        text: str,
+        *,
+        markup: InlineKeyboardMarkup | None = None,
+        priority: Priority = Priority.ALERT,
+    ) -> int:
+        """Edit the message another outbox row sent (or will send): a card edited in place.
+
+        The message id is filled in when the edit is sent; if that message is gone, the new text
+        arrives as a new message instead, so the change is never lost.
+        """
+        params: dict[str, Any] = {
+            "chat_id": chat_id,
+            "text": str(text),
+            "parse_mode": "HTML",
+            "link_preview_options": {"is_disabled": True},
+        }
+        if markup is not None:
+            params["reply_markup"] = markup.model_dump(mode="json", exclude_none=True)
+        return await self._add(chat_id, EDIT_MESSAGE_TEXT, params, priority, ref_id)
+
+    async def send_photo(
+        self,
+        chat_id: int,
+        photo: str,
+        caption: str = "",
+        *,
+        priority: Priority = Priority.REPLY,
+    ) -> int:
+        params: dict[str, Any] = {"chat_id": chat_id, "photo": photo, "parse_mode": "HTML"}
+        if caption:
+            params["caption"] = str(caption)
+        return await self._add(chat_id, SEND_PHOTO, params, priority)
 
     async def answer_callback(
         self, user_id: int, callback_id: str, text: str | None = None, *, alert: bool = False

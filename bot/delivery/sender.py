@@ -215,8 +215,19 @@ class OutboxSender:
         params = json.loads(item.payload)
         if "chat_id" in params:
             params["chat_id"] = item.chat_id  # the row's chat follows a supergroup migration
+        if item.ref_id is not None:
+            method_type = await self._resolve_ref(item, params)
+            if method_type is None:
+                return
         try:
-            result = await self.bot(method_type(**params))
+            try:
+                result = await self.bot(method_type(**params))
+            except TelegramBadRequest as exc:
+                if item.ref_id is None or any(h in exc.message.lower() for h in HARMLESS):
+                    raise
+                # The card to edit is gone (deleted, or the group migrated): send it anew.
+                params.pop("message_id", None)
+                result = await self.bot(SendMessage(**params))
         except TelegramRetryAfter as exc:
             # A 429 about a chat holds that chat; one about no chat (answerCallbackQuery) holds all.
             if "chat_id" in params:
@@ -244,6 +255,20 @@ class OutboxSender:
         else:
             message_id = result.message_id if isinstance(result, Message) else None
             await self._done(item, message_id)
+
+    async def _resolve_ref(
+        self, item: OutboxItem, params: dict[str, Any]
+    ) -> type[TelegramMethod[Any]] | None:
+        """An edit of a card: fill in the card's message id, wait for it, or send anew."""
+        async with self.db.session() as session:
+            ref = await OutboxRepo(session).sent_ref(item.ref_id or 0)
+        if ref is not None and ref.status == "pending":
+            await self._later(item, 1.0, f"waiting for outbox {item.ref_id}")
+            return None
+        if ref is None or ref.message_id is None:
+            return SendMessage
+        params["message_id"] = ref.message_id
+        return EditMessageText
 
     async def _done(self, item: OutboxItem, message_id: int | None) -> None:
         async with self.db.session() as session:

@@ -251,7 +251,8 @@ async def test_the_command_menus_are_set_in_both_languages(
     private_en = {c["command"]: c["description"] for c in commands["all_private_chats:en"]}
     assert private_zh["profile"] == "我的小区和语言"
     assert private_en["profile"] == "Your home compound and language"
-    assert {c["command"] for c in commands["all_group_chats:"]} == {"bind", "help"}
+    assert {c["command"] for c in commands["all_group_chats:"]} == {"report", "bind", "help"}
+    assert private_zh["report"] == "反映问题" and private_en["my"] == "Your reports"
 
 
 async def test_a_restart_in_the_middle_of_onboarding_resumes_it(

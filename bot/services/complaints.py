@@ -1,0 +1,336 @@
+"""Residents' side of complaints: intake, the duplicate check, following, rating, answers, views."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from aiogram import html
+from aiogram.utils.i18n import gettext as _
+
+from bot.domain.complaints import (
+    MAX_PHOTOS,
+    Action,
+    Complaint,
+    Draft,
+    Rating,
+    Stage,
+    Status,
+    route,
+    similarity,
+    supervisor_of,
+    ticket_number,
+)
+from bot.domain.errors import NotAllowed, NotFound, Stale
+from bot.domain.org import Unit, UnitKind
+from bot.domain.people import Actor
+from bot.services import cards
+from bot.services.dispatch import (
+    MAX_NOTE,
+    Desk,
+    check_actor,
+    check_state,
+    deliver_cards,
+    hand_over,
+    name,
+    refresh_cards,
+    tell_residents,
+    tell_unit,
+    title,
+    window,
+)
+from storage.units import UnitRepo
+
+
+async def compound_of_draft(desk: Desk, draft: Draft) -> Unit:
+    compound = await UnitRepo(desk.session).get(draft.compound_id)
+    if compound is None or compound.kind is not UnitKind.COMPOUND:
+        raise NotFound(f"compound {draft.compound_id}")
+    return compound
+
+
+def add_photo(draft: Draft, file_id: str) -> Draft:
+    if len(draft.photos) >= MAX_PHOTOS:
+        raise NotAllowed("at most 3 photos")
+    return replace(draft, photos=(*draft.photos, file_id))
+
+
+async def similar_open(desk: Desk, draft: Draft, limit: int = 3) -> list[Complaint]:
+    """Open tickets of the same compound and category in the last days with similar text."""
+    if draft.category is None:
+        return []
+    rules = desk.config.complaints
+    since = desk.now - rules.duplicate_window
+    pool = await desk.repo.open_similar_candidates(draft.compound_id, draft.category, since)
+    scored = [(similarity(draft.text, c.text), c) for c in pool]
+    scored = [pair for pair in scored if pair[0] >= rules.duplicate_similarity]
+    scored.sort(key=lambda pair: -pair[0])
+    return [c for _score, c in scored[:limit]]
+
+
+async def open_complaint(desk: Desk, actor: Actor, draft: Draft) -> Complaint:
+    """A new ticket: numbered, routed by the table and dispatched to the responsible unit."""
+    if draft.category is None or not draft.text.strip():
+        raise NotAllowed("incomplete")
+    compound = await compound_of_draft(desk, draft)
+    units = await UnitRepo(desk.session).around(compound)
+    rules = desk.config.complaints
+    to = route(compound, draft.category, units, rules.rules, rules.overrides)
+    local_now = desk.now.astimezone(desk.config.bot.zone)
+    seq = await desk.repo.next_in_sequence(f"ticket:{local_now:%Y%m%d}")
+    fields = window(draft.category, desk, Status.DISPATCHED)
+    complaint_id = await desk.repo.create(
+        number=ticket_number(rules.number_prefix, local_now, seq),
+        reporter_id=actor.id,
+        anonymous=draft.anonymous,
+        compound_id=compound.id,
+        category=draft.category,
+        text=draft.text.strip()[:MAX_NOTE],
+        photos=draft.photos,
+        lat=draft.lat,
+        lon=draft.lon,
+        unit_id=to.id,
+        version=1,
+        unsatisfied=0,
+        created_at=desk.now,
+        **fields,
+    )
+    await desk.repo.add_event(complaint_id, desk.now, Action.CREATED, actor_id=actor.id)
+    await desk.repo.add_event(
+        complaint_id, desk.now, Action.DISPATCHED, to_unit=to.id, due_at=fields["due_at"]
+    )
+    complaint, _units = await desk.load(complaint_id)
+    await deliver_cards(
+        desk,
+        complaint,
+        units,
+        to,
+        lambda locale: _("🆕 New complaint for {unit}", locale=locale).format(
+            unit=name(units, to.id, locale)
+        ),
+    )
+    return complaint
+
+
+async def follow(desk: Desk, actor: Actor, complaint_id: int, compound_id: int) -> Complaint:
+    """ "Same problem": the resident follows an open ticket of their compound instead of a new one."""
+    complaint = await desk.repo.get(complaint_id)
+    if complaint is None or complaint.compound_id != compound_id:
+        raise NotFound(str(complaint_id))
+    if not complaint.is_open:
+        raise Stale(complaint.number)
+    if complaint.reporter_id != actor.id and await desk.repo.follow(
+        complaint.id, actor.id, desk.now
+    ):
+        await desk.repo.add_event(complaint.id, desk.now, Action.FOLLOWED, actor_id=actor.id)
+    return complaint
+
+
+async def may_view(desk: Desk, actor: Actor, complaint: Complaint) -> bool:
+    if complaint.reporter_id == actor.id or actor.id in await desk.repo.followers(complaint.id):
+        return True
+    try:
+        check_actor(actor, complaint, await desk.units_of(complaint))
+    except NotAllowed:
+        return False
+    return True
+
+
+async def view(desk: Desk, actor: Actor, complaint_id: int) -> str:
+    """A ticket and its history, for its reporter, its followers and staff who may act on it."""
+    complaint = await desk.repo.get(complaint_id)
+    if complaint is None or not await may_view(desk, actor, complaint):
+        raise NotAllowed(str(complaint_id))
+    units = await desk.units_of(complaint)
+    locale, zone = actor.locale, desk.config.bot.zone
+    lines = [
+        title(complaint, locale),
+        _("Compound: {compound}", locale=locale).format(
+            compound=name(units, complaint.compound_id, locale)
+        ),
+        _("Problem: {text}", locale=locale).format(text=html.quote(complaint.text)),
+        _("Status: {status} ({unit})", locale=locale).format(
+            status=cards.status_name(complaint.status, locale),
+            unit=name(units, complaint.unit_id, locale),
+        ),
+    ]
+    if complaint.reply:
+        lines.append(_("Reply: {reply}", locale=locale).format(reply=html.quote(complaint.reply)))
+    lines += ["", _("History:", locale=locale)]
+    lines += cards.history_lines(await desk.repo.events(complaint.id), units, locale, zone)
+    return "\n".join(lines)
+
+
+async def rate(
+    desk: Desk, actor: Actor, complaint_id: int, version: int, rating: Rating, reason: str = ""
+) -> Complaint:
+    """回访: 满意 or 基本满意 closes; the first 不满意 reopens at the same unit (its supervisor is
+    told), the second goes to the supervisor; after that the verdict stands and it closes."""
+    complaint, units = await desk.load(complaint_id)
+    check_state(complaint, version, Status.COMPLETED)
+    if complaint.reporter_id != actor.id:
+        raise NotAllowed(complaint.number)
+    holder = units[complaint.unit_id]
+    parent = supervisor_of(holder, units)
+    if rating is not Rating.UNSATISFIED or complaint.unsatisfied >= 2:
+        return await close(desk, complaint, units, rating, rated_by=actor.id)
+    reason = reason.strip()[:MAX_NOTE]
+
+    async def rated() -> None:
+        await desk.repo.add_event(
+            complaint.id,
+            desk.now,
+            Action.RATED,
+            actor_id=actor.id,
+            from_unit=holder.id,
+            note=rating,
+        )
+
+    if complaint.unsatisfied == 0 or parent is None:
+        fields = window(complaint.category, desk, Status.SIGNED)
+        ok = await desk.repo.move(
+            complaint, unsatisfied=complaint.unsatisfied + 1, rating=None, reply=None, **fields
+        )
+        if not ok:
+            raise Stale(complaint.number)
+        await rated()
+        await desk.repo.add_event(
+            complaint.id,
+            desk.now,
+            Action.REOPENED,
+            actor_id=actor.id,
+            to_unit=holder.id,
+            due_at=fields["due_at"],
+            note=reason,
+        )
+        moved, _units = await desk.load(complaint.id)
+        await refresh_cards(desk, moved, units)
+        await deliver_cards(
+            desk,
+            moved,
+            units,
+            holder,
+            lambda locale: _(
+                "🔁 Reopened: the resident is not satisfied. Reason: {reason}", locale=locale
+            ).format(reason=html.quote(reason) or "—"),
+        )
+        if parent is not None:
+            await tell_unit(
+                desk,
+                parent,
+                units,
+                lambda locale: _(
+                    "For your information: {title} at {unit} was reopened; the resident is not "
+                    "satisfied. Reason: {reason}",
+                    locale=locale,
+                ).format(
+                    title=title(moved, locale),
+                    unit=name(units, holder.id, locale),
+                    reason=html.quote(reason) or "—",
+                ),
+            )
+        await tell_residents(
+            desk,
+            moved,
+            lambda locale: _("{title} is reopened at {unit}.", locale=locale).format(
+                title=title(moved, locale), unit=name(units, holder.id, locale)
+            ),
+        )
+        return moved
+    # The second 不满意: the supervising unit takes it over.
+    if not await desk.repo.move(complaint, unsatisfied=complaint.unsatisfied + 1, reply=None):
+        raise Stale(complaint.number)
+    await rated()
+    complaint, _units = await desk.load(complaint.id)
+    moved = await hand_over(
+        desk, complaint, units, parent, Action.REDISPATCHED, actor_id=actor.id, note=reason
+    )
+    await tell_residents(
+        desk,
+        moved,
+        lambda locale: _(
+            "{title}: not satisfied a second time, so {parent} takes it over.", locale=locale
+        ).format(title=title(moved, locale), parent=name(units, parent.id, locale)),
+    )
+    return moved
+
+
+async def close(
+    desk: Desk,
+    complaint: Complaint,
+    units: dict[int, Unit],
+    rating: Rating | None,
+    *,
+    rated_by: int | None,
+) -> Complaint:
+    """Close a completed ticket with its verdict (None: the resident did not answer in time)."""
+    ok = await desk.repo.move(
+        complaint,
+        status=Status.CLOSED,
+        rating=rating,
+        stage=Stage.NONE,
+        due_at=None,
+        next_check_at=None,
+        updated_at=desk.now,
+    )
+    if not ok:
+        raise Stale(complaint.number)
+    if rating is not None:
+        await desk.repo.add_event(
+            complaint.id,
+            desk.now,
+            Action.RATED,
+            actor_id=rated_by,
+            from_unit=complaint.unit_id,
+            note=rating,
+        )
+    await desk.repo.add_event(
+        complaint.id,
+        desk.now,
+        Action.CLOSED,
+        actor_id=rated_by,
+        from_unit=complaint.unit_id,
+        note=rating or "unrated",
+    )
+    moved, _units = await desk.load(complaint.id)
+    await refresh_cards(desk, moved, units)
+    if rating is None:
+        await tell_residents(
+            desk,
+            moved,
+            lambda locale: _("{title} is closed without a rating.", locale=locale).format(
+                title=title(moved, locale)
+            ),
+        )
+    return moved
+
+
+async def answer(
+    desk: Desk, actor: Actor, complaint_id: int, asker_id: int, text: str
+) -> Complaint:
+    """The reporter's answer to a staff question, relayed without saying who they are."""
+    complaint = await desk.repo.get(complaint_id)
+    if complaint is None or complaint.reporter_id != actor.id:
+        raise NotAllowed(str(complaint_id))
+    asked = [
+        e
+        for e in await desk.repo.events(complaint.id)
+        if e.action is Action.ASKED and e.actor_id == asker_id
+    ]
+    if not asked:
+        raise NotAllowed(str(asker_id))
+    await desk.repo.add_event(
+        complaint.id,
+        desk.now,
+        Action.ANSWERED,
+        actor_id=actor.id,
+        to_unit=asked[-1].from_unit,
+        note=text[:MAX_NOTE],
+    )
+    locale = await desk.locale_of(asker_id)
+    await desk.outbox.send(
+        asker_id,
+        _("{title}: the resident answers: {text}", locale=locale).format(
+            title=title(complaint, locale), text=html.quote(text[:MAX_NOTE])
+        ),
+    )
+    return complaint

@@ -1,0 +1,564 @@
+"""Work orders (派单): who hears of a ticket, the staff cards, and the staff's actions on them.
+
+Every change is a conditional update on the ticket's version (one winner), an event row, and
+outbox rows in the same transaction: a card edited in place, a new card for a unit that must act,
+a notice to the reporter and followers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from aiogram import html
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Config
+from bot.delivery.outbox import Outbox, Priority
+from bot.domain.complaints import (
+    Action,
+    Category,
+    Complaint,
+    ReturnReason,
+    Stage,
+    Status,
+    redispatch_targets,
+    stage_time,
+    supervisor_of,
+    supervisors,
+)
+from bot.domain.errors import NotAllowed, NotFound, Stale
+from bot.domain.org import Unit
+from bot.domain.people import Actor, ChatPurpose
+from bot.i18n import resolve_locale
+from bot.services import cards
+from storage.chats import ChatRepo
+from storage.complaints import ComplaintRepo
+from storage.units import UnitRepo
+from storage.users import StaffRepo, UserRepo
+
+MAX_NOTE = 1000
+
+
+@dataclass
+class Desk:
+    """What a complaint use case needs: the transaction, its outbox, the time and the rules."""
+
+    session: AsyncSession
+    outbox: Outbox
+    now: datetime
+    config: Config
+
+    @property
+    def repo(self) -> ComplaintRepo:
+        return ComplaintRepo(self.session)
+
+    async def locale_of(self, chat_id: int) -> str:
+        """A person's language; a group speaks the district's default language."""
+        default = self.config.bot.default_language
+        if chat_id < 0:
+            return default
+        user = await UserRepo(self.session).get(chat_id)
+        if user is None:
+            return default
+        return resolve_locale(user.language, user.tg_language, default)
+
+    async def units_of(self, complaint: Complaint) -> dict[int, Unit]:
+        compound = await UnitRepo(self.session).get(complaint.compound_id)
+        if compound is None:
+            raise NotFound(f"compound {complaint.compound_id}")
+        return await UnitRepo(self.session).around(compound)
+
+    async def load(self, complaint_id: int) -> tuple[Complaint, dict[int, Unit]]:
+        complaint = await self.repo.get(complaint_id)
+        if complaint is None:
+            raise NotFound(f"complaint {complaint_id}")
+        return complaint, await self.units_of(complaint)
+
+
+# ---------------------------------------------------------------------------------------------
+# Who hears of it
+
+
+async def unit_chats(desk: Desk, unit: Unit, units: Mapping[int, Unit]) -> list[int]:
+    """A unit's staff and its alert groups. A unit nobody staffs yet hands its alerts to the next
+    unit up that has someone, and at the very top to the administrators: nothing is dropped."""
+    for candidate in (unit, *supervisors(unit, units)):
+        chats = await StaffRepo(desk.session).members(candidate.id)
+        groups = await ChatRepo(desk.session).bound_to(candidate.id, ChatPurpose.ALERTS)
+        found = [*chats, *(group.id for group in groups)]
+        if found:
+            return found
+    return list(desk.config.bot.admins)
+
+
+async def may_act(
+    desk: Desk, chat_id: int, complaint: Complaint, units: Mapping[int, Unit]
+) -> bool:
+    """Whether the people reading a chat may act on a ticket (to draw its buttons or not)."""
+    if chat_id in desk.config.bot.admins:
+        return True
+    if chat_id > 0:
+        unit_ids = [m.unit_id for m in await StaffRepo(desk.session).memberships(chat_id)]
+    else:
+        chat = await ChatRepo(desk.session).get(chat_id)
+        bound = chat is not None and chat.unit_id and chat.purpose is ChatPurpose.ALERTS
+        unit_ids = [chat.unit_id] if bound and chat and chat.unit_id else []
+    return responsible(complaint, units, unit_ids)
+
+
+def responsible(complaint: Complaint, units: Mapping[int, Unit], unit_ids: Sequence[int]) -> bool:
+    """Staff of the ticket's unit or of a unit supervising it (the branch over the wings, the
+    community over the branch, and so on up) may act on it."""
+    holder = units.get(complaint.unit_id)
+    if holder is None:
+        return False
+    chain = {holder.id, *(unit.id for unit in supervisors(holder, units))}
+    return any(uid in chain for uid in unit_ids)
+
+
+def check_actor(actor: Actor, complaint: Complaint, units: Mapping[int, Unit]) -> None:
+    """Only staff of the ticket's current unit or a unit above it (or an admin) act on it."""
+    if not actor.is_admin and not responsible(complaint, units, actor.staff_unit_ids):
+        raise NotAllowed(complaint.number)
+
+
+def check_state(complaint: Complaint, version: int, *allowed: Status) -> None:
+    """A button drawn before the ticket last moved, or for another state, changes nothing."""
+    if complaint.version != version or complaint.status not in allowed:
+        raise Stale(complaint.number)
+
+
+async def actionable(
+    desk: Desk, actor: Actor, complaint_id: int, version: int, *allowed: Status
+) -> Complaint:
+    """The ticket, if this actor may act on it in one of these states now (before asking for text)."""
+    complaint, units = await desk.load(complaint_id)
+    check_state(complaint, version, *allowed)
+    check_actor(actor, complaint, units)
+    return complaint
+
+
+async def reporter_name(desk: Desk, complaint: Complaint) -> str:
+    if complaint.anonymous:
+        return ""
+    user = await UserRepo(desk.session).get(complaint.reporter_id)
+    return user.first_name if user else ""
+
+
+async def render_card(
+    desk: Desk, chat_id: int, complaint: Complaint, units: Mapping[int, Unit]
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    locale = await desk.locale_of(chat_id)
+    text = cards.card_text(
+        complaint,
+        units,
+        await reporter_name(desk, complaint),
+        locale,
+        desk.config.bot.zone,
+        desk.now,
+    )
+    markup = None
+    if await may_act(desk, chat_id, complaint, units):
+        markup = cards.staff_keyboard(complaint, units, locale)
+    return text, markup
+
+
+async def refresh_cards(desk: Desk, complaint: Complaint, units: Mapping[int, Unit]) -> None:
+    """Edit every card of the ticket in place to show where it is now."""
+    for card in await desk.repo.cards(complaint.id):
+        text, markup = await render_card(desk, card.chat_id, complaint, units)
+        await desk.outbox.edit_sent(card.chat_id, card.outbox_id, text, markup=markup)
+
+
+async def deliver_cards(
+    desk: Desk,
+    complaint: Complaint,
+    units: Mapping[int, Unit],
+    unit: Unit,
+    headline: Callable[[str], str],
+) -> None:
+    """A new card (a new message, so it rings) to every chat of a unit that must now act.
+
+    A chat's older card of the same ticket is edited to the current state first; from then on the
+    new card is the one kept up to date. Photos go with the first card a chat receives.
+    """
+    existing = {card.chat_id: card for card in await desk.repo.cards(complaint.id)}
+    for chat_id in await unit_chats(desk, unit, units):
+        locale = await desk.locale_of(chat_id)
+        text, markup = await render_card(desk, chat_id, complaint, units)
+        old = existing.get(chat_id)
+        if old is not None:
+            await desk.outbox.edit_sent(chat_id, old.outbox_id, text)
+        else:
+            for index, photo in enumerate(complaint.photos, start=1):
+                caption = f"{complaint.number} · {index}/{len(complaint.photos)}"
+                await desk.outbox.send_photo(chat_id, photo, caption, priority=Priority.ALERT)
+        outbox_id = await desk.outbox.send(
+            chat_id, headline(locale) + "\n\n" + text, markup=markup, priority=Priority.ALERT
+        )
+        await desk.repo.set_card(complaint.id, chat_id, outbox_id)
+
+
+async def tell_unit(
+    desk: Desk, unit: Unit, units: Mapping[int, Unit], message: Callable[[str], str]
+) -> None:
+    for chat_id in await unit_chats(desk, unit, units):
+        await desk.outbox.send(
+            chat_id, message(await desk.locale_of(chat_id)), priority=Priority.ALERT
+        )
+
+
+async def tell_residents(
+    desk: Desk,
+    complaint: Complaint,
+    message: Callable[[str], str],
+    *,
+    reporter_markup: Callable[[str], InlineKeyboardMarkup] | None = None,
+) -> None:
+    """The reporter and everyone following the ticket hear of a step, each in their language."""
+    people = [complaint.reporter_id, *await desk.repo.followers(complaint.id)]
+    for user_id in dict.fromkeys(people):
+        locale = await desk.locale_of(user_id)
+        markup = (
+            reporter_markup(locale)
+            if reporter_markup and user_id == complaint.reporter_id
+            else None
+        )
+        await desk.outbox.send(user_id, message(locale), markup=markup, priority=Priority.ALERT)
+
+
+def title(complaint: Complaint, locale: str) -> str:
+    return f"<b>{complaint.number}</b> · {cards.category_name(complaint.category, locale)}"
+
+
+def name(units: Mapping[int, Unit], unit_id: int | None, locale: str) -> str:
+    return cards.unit_name(units, unit_id, locale)
+
+
+# ---------------------------------------------------------------------------------------------
+# Hand-overs
+
+
+def window(category: Category, desk: Desk, status: Status) -> dict[str, Any]:
+    """The clock fields of a fresh window: sign-for for a hand-over, completion once signed."""
+    rule = desk.config.complaints.rules[category]
+    length = rule.complete if status is Status.SIGNED else rule.sign_for
+    due = desk.now + length
+    return {
+        "status": status,
+        "window_start": desk.now,
+        "due_at": due,
+        "stage": Stage.NONE,
+        "next_check_at": stage_time(desk.now, due, Stage.WARNED),
+        "updated_at": desk.now,
+    }
+
+
+async def hand_over(
+    desk: Desk,
+    complaint: Complaint,
+    units: Mapping[int, Unit],
+    to: Unit,
+    action: Action,
+    *,
+    actor_id: int | None,
+    note: str = "",
+    returned_by: int | None = None,
+) -> Complaint:
+    """Give a ticket to a unit that must sign for it, with a new card for that unit's people."""
+    fields = window(complaint.category, desk, Status.DISPATCHED)
+    if not await desk.repo.move(complaint, unit_id=to.id, returned_by=returned_by, **fields):
+        raise Stale(complaint.number)
+    await desk.repo.add_event(
+        complaint.id,
+        desk.now,
+        action,
+        actor_id=actor_id,
+        from_unit=complaint.unit_id if action is not Action.DISPATCHED else None,
+        to_unit=to.id,
+        due_at=fields["due_at"],
+        note=note,
+    )
+    moved, _units = await desk.load(complaint.id)
+    await refresh_cards(desk, moved, units)
+
+    def headline(locale: str) -> str:
+        if action is Action.DISPATCHED:
+            return _("🆕 New complaint for {unit}", locale=locale).format(
+                unit=name(units, to.id, locale)
+            )
+        if action is Action.SENT_BACK:
+            return _("⤴️ Sent back to {unit}: please handle it", locale=locale).format(
+                unit=name(units, to.id, locale)
+            )
+        return _("➡️ Assigned to {unit}", locale=locale).format(unit=name(units, to.id, locale))
+
+    await deliver_cards(desk, moved, units, to, headline)
+    return moved
+
+
+async def return_ticket(
+    desk: Desk, actor: Actor, complaint_id: int, version: int, reason: ReturnReason, note: str
+) -> Complaint:
+    """退单: the unit says it is not theirs; the supervising unit must re-dispatch it."""
+    complaint, units = await desk.load(complaint_id)
+    check_state(complaint, version, Status.DISPATCHED, Status.SIGNED)
+    check_actor(actor, complaint, units)
+    holder = units[complaint.unit_id]
+    parent = supervisor_of(holder, units)
+    if parent is None:
+        raise NotAllowed("the district has the final word")
+    fields = window(complaint.category, desk, Status.RETURNED)
+    if not await desk.repo.move(complaint, unit_id=parent.id, returned_by=holder.id, **fields):
+        raise Stale(complaint.number)
+    why = cards.reason_name(reason, desk.config.bot.default_language)
+    full_note = f"{why}: {note}" if note else why
+    await desk.repo.add_event(
+        complaint.id,
+        desk.now,
+        Action.RETURNED,
+        actor_id=actor.id,
+        from_unit=holder.id,
+        to_unit=parent.id,
+        due_at=fields["due_at"],
+        note=full_note[:MAX_NOTE],
+    )
+    moved, _units = await desk.load(complaint.id)
+    await refresh_cards(desk, moved, units)
+    await deliver_cards(
+        desk,
+        moved,
+        units,
+        parent,
+        lambda locale: _(
+            "↩️ Returned by {unit} ({reason}). Please assign it to the right unit.", locale=locale
+        ).format(unit=name(units, holder.id, locale), reason=html.quote(full_note)),
+    )
+    await tell_residents(
+        desk,
+        moved,
+        lambda locale: _(
+            "{title}: {unit} says it is not theirs; {parent} is assigning it to the right unit.",
+            locale=locale,
+        ).format(
+            title=title(moved, locale),
+            unit=name(units, holder.id, locale),
+            parent=name(units, parent.id, locale),
+        ),
+    )
+    return moved
+
+
+async def redispatch(
+    desk: Desk, actor: Actor, complaint_id: int, version: int, target_id: int
+) -> Complaint:
+    """The supervising unit assigns a returned ticket to another unit (or takes it itself)."""
+    complaint, units = await desk.load(complaint_id)
+    check_state(complaint, version, Status.RETURNED)
+    check_actor(actor, complaint, units)
+    holder = units[complaint.unit_id]
+    compound = units[complaint.compound_id]
+    targets = {u.id: u for u in redispatch_targets(holder, compound, units, complaint.returned_by)}
+    if target_id not in targets:
+        raise NotAllowed(str(target_id))
+    moved = await hand_over(
+        desk, complaint, units, targets[target_id], Action.REDISPATCHED, actor_id=actor.id
+    )
+    await _tell_assigned(desk, moved, units)
+    return moved
+
+
+async def send_back(desk: Desk, actor: Actor, complaint_id: int, version: int) -> Complaint:
+    """The supervising unit decides the returning unit was right to have it after all."""
+    complaint, units = await desk.load(complaint_id)
+    check_state(complaint, version, Status.RETURNED)
+    check_actor(actor, complaint, units)
+    back = units.get(complaint.returned_by or 0)
+    if back is None:
+        raise Stale(complaint.number)
+    moved = await hand_over(desk, complaint, units, back, Action.SENT_BACK, actor_id=actor.id)
+    await _tell_assigned(desk, moved, units)
+    return moved
+
+
+async def refer_up(desk: Desk, actor: Actor, complaint_id: int, version: int) -> Complaint:
+    """A supervisor who cannot decide passes the returned ticket one level up."""
+    complaint, units = await desk.load(complaint_id)
+    check_state(complaint, version, Status.RETURNED)
+    check_actor(actor, complaint, units)
+    holder = units[complaint.unit_id]
+    parent = supervisor_of(holder, units)
+    if parent is None:
+        raise NotAllowed("the district has the final word")
+    fields = window(complaint.category, desk, Status.RETURNED)
+    if not await desk.repo.move(complaint, unit_id=parent.id, **fields):
+        raise Stale(complaint.number)
+    await desk.repo.add_event(
+        complaint.id,
+        desk.now,
+        Action.REFERRED,
+        actor_id=actor.id,
+        from_unit=holder.id,
+        to_unit=parent.id,
+    )
+    moved, _units = await desk.load(complaint.id)
+    await refresh_cards(desk, moved, units)
+    await deliver_cards(
+        desk,
+        moved,
+        units,
+        parent,
+        lambda locale: _("⬆️ Referred by {unit} for your decision.", locale=locale).format(
+            unit=name(units, holder.id, locale)
+        ),
+    )
+    return moved
+
+
+async def _tell_assigned(desk: Desk, complaint: Complaint, units: Mapping[int, Unit]) -> None:
+    await tell_residents(
+        desk,
+        complaint,
+        lambda locale: _("{title} is now with {unit}.", locale=locale).format(
+            title=title(complaint, locale), unit=name(units, complaint.unit_id, locale)
+        ),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Handling
+
+
+async def sign_for(desk: Desk, actor: Actor, complaint_id: int, version: int) -> Complaint:
+    """签收: the unit takes the ticket on; the completion clock starts."""
+    complaint, units = await desk.load(complaint_id)
+    check_state(complaint, version, Status.DISPATCHED)
+    check_actor(actor, complaint, units)
+    fields = window(complaint.category, desk, Status.SIGNED)
+    if not await desk.repo.move(complaint, **fields):
+        raise Stale(complaint.number)
+    await desk.repo.add_event(
+        complaint.id, desk.now, Action.SIGNED, actor_id=actor.id, from_unit=complaint.unit_id
+    )
+    moved, _units = await desk.load(complaint.id)
+    await refresh_cards(desk, moved, units)
+    due = fields["due_at"]
+    assert isinstance(due, datetime)
+    await tell_residents(
+        desk,
+        moved,
+        lambda locale: _(
+            "{title}: {unit} has signed for it and will handle it by {due}.", locale=locale
+        ).format(
+            title=title(moved, locale),
+            unit=name(units, moved.unit_id, locale),
+            due=cards.local(due, desk.config.bot.zone),
+        ),
+    )
+    return moved
+
+
+async def add_progress(
+    desk: Desk, actor: Actor, complaint_id: int, version: int, note: str
+) -> Complaint:
+    """A progress note: the reporter hears it; the ticket stays where it is."""
+    complaint, units = await desk.load(complaint_id)
+    check_state(complaint, version, Status.SIGNED)
+    check_actor(actor, complaint, units)
+    await desk.repo.add_event(
+        complaint.id,
+        desk.now,
+        Action.PROGRESS,
+        actor_id=actor.id,
+        from_unit=complaint.unit_id,
+        note=note[:MAX_NOTE],
+    )
+    await tell_residents(
+        desk,
+        complaint,
+        lambda locale: _("{title}: news from {unit}: {note}", locale=locale).format(
+            title=title(complaint, locale),
+            unit=name(units, complaint.unit_id, locale),
+            note=html.quote(note[:MAX_NOTE]),
+        ),
+    )
+    return complaint
+
+
+async def complete(
+    desk: Desk, actor: Actor, complaint_id: int, version: int, reply: str
+) -> Complaint:
+    """办结 with a reply to the resident, who is then asked to rate it (回访)."""
+    complaint, units = await desk.load(complaint_id)
+    check_state(complaint, version, Status.SIGNED)
+    check_actor(actor, complaint, units)
+    rating_due = desk.now + desk.config.complaints.rating_window
+    ok = await desk.repo.move(
+        complaint,
+        status=Status.COMPLETED,
+        reply=reply[:MAX_NOTE],
+        due_at=None,
+        stage=Stage.NONE,
+        next_check_at=rating_due,
+        updated_at=desk.now,
+    )
+    if not ok:
+        raise Stale(complaint.number)
+    await desk.repo.add_event(
+        complaint.id,
+        desk.now,
+        Action.COMPLETED,
+        actor_id=actor.id,
+        from_unit=complaint.unit_id,
+        note=reply[:MAX_NOTE],
+    )
+    moved, _units = await desk.load(complaint.id)
+    await refresh_cards(desk, moved, units)
+    await tell_residents(
+        desk,
+        moved,
+        lambda locale: _(
+            "{title}: {unit} has completed it.\nTheir reply: {reply}\n\nHow satisfied are you?",
+            locale=locale,
+        ).format(
+            title=title(moved, locale),
+            unit=name(units, moved.unit_id, locale),
+            reply=html.quote(reply[:MAX_NOTE]),
+        ),
+        reporter_markup=lambda locale: cards.rating_keyboard(moved, locale),
+    )
+    return moved
+
+
+async def ask_resident(
+    desk: Desk, actor: Actor, complaint_id: int, version: int, question: str
+) -> Complaint:
+    """A question relayed to the reporter, who may be anonymous: staff never learn who it is."""
+    complaint, units = await desk.load(complaint_id)
+    check_state(complaint, version, Status.DISPATCHED, Status.SIGNED, Status.RETURNED)
+    check_actor(actor, complaint, units)
+    await desk.repo.add_event(
+        complaint.id,
+        desk.now,
+        Action.ASKED,
+        actor_id=actor.id,
+        from_unit=complaint.unit_id,
+        note=question[:MAX_NOTE],
+    )
+    locale = await desk.locale_of(complaint.reporter_id)
+    await desk.outbox.send(
+        complaint.reporter_id,
+        _("{title}: {unit} asks: {question}", locale=locale).format(
+            title=title(complaint, locale),
+            unit=name(units, complaint.unit_id, locale),
+            question=html.quote(question[:MAX_NOTE]),
+        ),
+        markup=cards.answer_keyboard(complaint, actor.id, locale),
+        priority=Priority.ALERT,
+    )
+    return complaint

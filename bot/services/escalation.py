@@ -1,0 +1,148 @@
+"""The clock sweep (督办): blue warnings, chasing overdue tickets up the chain, closing unrated ones.
+
+Driven by the database, not by one-shot jobs: each ticket carries `next_check_at`, and each step is
+a conditional update from the stage that was read, so a sweep that runs twice, or on two processes
+at once, never chases twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from aiogram.utils.i18n import gettext as _
+
+from bot.clock import Clock
+from bot.config import Config
+from bot.delivery.outbox import Outbox
+from bot.domain.complaints import (
+    Action,
+    Complaint,
+    Stage,
+    Status,
+    chased_unit,
+    last_stage,
+    stage_time,
+    supervisors,
+)
+from bot.domain.errors import Stale
+from bot.domain.org import Unit
+from bot.services import cards
+from bot.services.complaints import close
+from bot.services.dispatch import Desk, deliver_cards, name, refresh_cards, tell_unit, title
+from storage.complaints import ComplaintRepo
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+BATCH = 200
+
+
+async def sweep(db: Database, clock: Clock, config: Config, limit: int = 10_000) -> int:
+    """Take every ticket whose clock has reached its next step; returns how many steps were taken.
+
+    Each ticket is its own transaction: one that fails is logged and left for the next sweep.
+    """
+    steps = looked = 0
+    while looked < limit:
+        now = clock.now()
+        async with db.session() as session:
+            due = await ComplaintRepo(session).due(now, BATCH)
+        for complaint in due:
+            looked += 1
+            try:
+                async with db.session() as session:
+                    desk = Desk(session, Outbox(session, clock), now, config)
+                    steps += await step(desk, complaint)
+            except Exception:  # one bad ticket must not stop the clock for the others
+                log.exception("sweep step failed for complaint %s", complaint.id)
+        if len(due) < BATCH:
+            break
+    return steps
+
+
+async def step(desk: Desk, complaint: Complaint) -> bool:
+    """One ticket's next clock step; False when another sweep took it first."""
+    units = await desk.units_of(complaint)
+    if complaint.status is Status.COMPLETED:
+        try:
+            await close(desk, complaint, units, None, rated_by=None)
+        except Stale:
+            return False
+        return True
+    if not complaint.is_open or complaint.due_at is None:
+        return await desk.repo.advance_stage(complaint, complaint.stage, None)
+    holder = units[complaint.unit_id]
+    chain = supervisors(holder, units)
+    stage = complaint.stage + 1
+    later = stage_time(complaint.window_start, complaint.due_at, stage + 1)
+    if stage > last_stage(chain):
+        return await desk.repo.advance_stage(complaint, complaint.stage, None)
+    if not await desk.repo.advance_stage(
+        complaint, stage, later if stage < last_stage(chain) else None
+    ):
+        return False
+    moved = await desk.repo.get(complaint.id)
+    assert moved is not None
+    if stage == Stage.WARNED:
+        await _warn(desk, moved, units, holder)
+    else:
+        target = chased_unit(chain, stage)
+        assert target is not None
+        await _chase(desk, moved, units, holder, target)
+    await refresh_cards(desk, moved, units)
+    return True
+
+
+def _verb(complaint: Complaint, locale: str) -> str:
+    if complaint.status is Status.SIGNED:
+        return _("complete", locale=locale)
+    if complaint.status is Status.RETURNED:
+        return _("re-assign", locale=locale)
+    return _("sign for", locale=locale)
+
+
+async def _warn(desk: Desk, complaint: Complaint, units: Mapping[int, Unit], holder: Unit) -> None:
+    assert complaint.due_at is not None
+    due = cards.local(complaint.due_at, desk.config.bot.zone)
+    await desk.repo.add_event(complaint.id, desk.now, Action.WARNED, from_unit=holder.id)
+    await tell_unit(
+        desk,
+        holder,
+        units,
+        lambda locale: _(
+            "🔵 {title}: time is nearly up. Please {verb} it by {due}.", locale=locale
+        ).format(title=title(complaint, locale), verb=_verb(complaint, locale), due=due),
+    )
+
+
+async def _chase(
+    desk: Desk, complaint: Complaint, units: Mapping[int, Unit], holder: Unit, target: Unit
+) -> None:
+    """督办: the supervising unit gets the card (it may act on it), and the late unit is told."""
+    assert complaint.due_at is not None
+    due = cards.local(complaint.due_at, desk.config.bot.zone)
+    await desk.repo.add_event(
+        complaint.id, desk.now, Action.CHASED, from_unit=holder.id, to_unit=target.id
+    )
+    await deliver_cards(
+        desk,
+        complaint,
+        units,
+        target,
+        lambda locale: _(
+            "🔴 Overdue, for your supervision: {unit} did not {verb} it by {due}.", locale=locale
+        ).format(unit=name(units, holder.id, locale), verb=_verb(complaint, locale), due=due),
+    )
+    await tell_unit(
+        desk,
+        holder,
+        units,
+        lambda locale: _(
+            "🔴 {title} is overdue (due {due}); {supervisor} has been told.", locale=locale
+        ).format(
+            title=title(complaint, locale),
+            due=due,
+            supervisor=name(units, target.id, locale),
+        ),
+    )

@@ -1,0 +1,189 @@
+"""A resident's own tickets: /my, a ticket's history, the rating after completion (回访), and
+answers to staff questions."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.config import Config
+from bot.delivery.outbox import Outbox
+from bot.domain.complaints import Rating, Status
+from bot.domain.errors import DomainError, NotAllowed
+from bot.domain.people import Actor
+from bot.services import cards, complaints
+from bot.services.cards import TicketAction, TicketCb
+from bot.services.dispatch import Desk, check_state
+from handlers.common import refuse_button
+from handlers.work_orders import refusal
+
+RESIDENT_ACTIONS = {TicketAction.VIEW, TicketAction.RATE, TicketAction.ANSWER}
+
+
+class Resident(StatesGroup):
+    reason = State()  # why 不满意
+    answer = State()  # the answer to a staff question
+
+
+async def cmd_my(
+    message: Message,
+    actor: Actor,
+    session: AsyncSession,
+    outbox: Outbox,
+    clock: Clock,
+    config: Config,
+) -> None:
+    desk = Desk(session, outbox, clock.now(), config)
+    mine = await desk.repo.of_resident(actor.id)
+    if not mine:
+        await outbox.send(
+            message.chat.id,
+            _("You have no reports yet. Send /report, or simply write what the problem is."),
+        )
+        return
+    lines = [_("Your reports (newest first). Tap one to see its history:")]
+    builder = InlineKeyboardBuilder()
+    for complaint in mine:
+        status = cards.status_name(complaint.status, actor.locale)
+        mark = "" if complaint.reporter_id == actor.id else " " + _("(following)")
+        lines.append(
+            f"• <b>{complaint.number}</b> · {cards.category_name(complaint.category, actor.locale)}"
+            f" — {status}{mark}"
+        )
+        builder.button(
+            text=complaint.number,
+            callback_data=TicketCb(action=TicketAction.VIEW, id=complaint.id, v=complaint.version),
+        )
+    builder.adjust(2)
+    await outbox.send(message.chat.id, "\n".join(lines), markup=builder.as_markup())
+
+
+async def on_resident_action(
+    callback: CallbackQuery,
+    callback_data: TicketCb,
+    actor: Actor,
+    session: AsyncSession,
+    outbox: Outbox,
+    state: FSMContext,
+    clock: Clock,
+    config: Config,
+) -> None:
+    desk = Desk(session, outbox, clock.now(), config)
+    action, cid = callback_data.action, callback_data.id
+    done = None
+    try:
+        if action is TicketAction.VIEW:
+            await outbox.send(actor.id, await complaints.view(desk, actor, cid))
+        elif action is TicketAction.RATE:
+            if not 0 <= callback_data.arg < len(cards.RATINGS):
+                raise NotAllowed(str(callback_data.arg))
+            rating = cards.RATINGS[callback_data.arg]
+            complaint = await desk.repo.get(cid)
+            if complaint is None or complaint.reporter_id != actor.id:
+                raise NotAllowed(str(cid))
+            check_state(complaint, callback_data.v, Status.COMPLETED)
+            if rating is Rating.UNSATISFIED:
+                await state.set_state(Resident.reason)
+                await state.set_data({"id": cid, "v": callback_data.v})
+                await outbox.send(
+                    actor.id,
+                    _("Sorry to hear that. What is still wrong? Write it in one message."),
+                )
+            else:
+                await complaints.rate(desk, actor, cid, callback_data.v, rating)
+                done = _("Thank you for your rating!")
+                await outbox.send(actor.id, done)
+        elif action is TicketAction.ANSWER:
+            complaint = await desk.repo.get(cid)
+            if complaint is None or complaint.reporter_id != actor.id:
+                raise NotAllowed(str(cid))
+            await state.set_state(Resident.answer)
+            await state.set_data({"id": cid, "asker": callback_data.arg})
+            await outbox.send(actor.id, _("Write your answer in one message."))
+    except DomainError as error:
+        text = (
+            _("You can only open your own reports and those you follow.")
+            if isinstance(error, NotAllowed)
+            else refusal(error)
+        )
+        await refuse_button(outbox, callback, text)
+        return
+    await outbox.answer_callback(actor.id, callback.id, done)
+
+
+async def on_reason(
+    message: Message,
+    actor: Actor,
+    session: AsyncSession,
+    outbox: Outbox,
+    state: FSMContext,
+    clock: Clock,
+    config: Config,
+) -> None:
+    data = await state.get_data()
+    await state.clear()
+    desk = Desk(session, outbox, clock.now(), config)
+    try:
+        moved = await complaints.rate(
+            desk,
+            actor,
+            int(data.get("id", 0)),
+            int(data.get("v", 0)),
+            Rating.UNSATISFIED,
+            message.text or "",
+        )
+    except DomainError as error:
+        await outbox.send(message.chat.id, refusal(error))
+        return
+    await outbox.send(
+        message.chat.id,
+        _("Thank you. {number} goes back to be handled again.").format(number=moved.number),
+    )
+
+
+async def on_answer(
+    message: Message,
+    actor: Actor,
+    session: AsyncSession,
+    outbox: Outbox,
+    state: FSMContext,
+    clock: Clock,
+    config: Config,
+) -> None:
+    data = await state.get_data()
+    await state.clear()
+    desk = Desk(session, outbox, clock.now(), config)
+    try:
+        await complaints.answer(
+            desk, actor, int(data.get("id", 0)), int(data.get("asker", 0)), message.text or ""
+        )
+    except DomainError as error:
+        await outbox.send(message.chat.id, refusal(error))
+        return
+    await outbox.send(message.chat.id, _("Your answer was passed on."))
+
+
+async def on_not_text(message: Message, outbox: Outbox) -> None:
+    await outbox.send(message.chat.id, _("Please write it as a text message, or /cancel."))
+
+
+def build_router() -> Router:
+    router = Router(name="my_complaints")
+    private = F.chat.type == "private"
+    router.message.register(cmd_my, private, Command("my"))
+    router.callback_query.register(
+        on_resident_action, TicketCb.filter(F.action.in_(RESIDENT_ACTIONS))
+    )
+    text = F.text & ~F.text.startswith("/")
+    router.message.register(on_reason, private, Resident.reason, text)
+    router.message.register(on_answer, private, Resident.answer, text)
+    router.message.register(on_not_text, private, Resident.reason, ~F.text)
+    router.message.register(on_not_text, private, Resident.answer, ~F.text)
+    return router

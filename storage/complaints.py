@@ -1,0 +1,292 @@
+"""Complaints, their event trail, followers and staff cards."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, and_, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.complaints import OPEN, Action, Category, Complaint, Rating, Status
+from bot.domain.rates import Event
+from storage.tables import (
+    complaint_cards,
+    complaint_events,
+    complaint_followers,
+    complaints,
+    counters,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    chat_id: int
+    outbox_id: int
+
+
+def _complaint(row: Row[Any]) -> Complaint:
+    m = row._mapping
+    return Complaint(
+        id=m["id"],
+        number=m["number"],
+        reporter_id=m["reporter_id"],
+        anonymous=bool(m["anonymous"]),
+        compound_id=m["compound_id"],
+        category=Category(m["category"]),
+        text=m["text"],
+        photos=tuple(json.loads(m["photos"] or "[]")),
+        lat=m["lat"],
+        lon=m["lon"],
+        status=Status(m["status"]),
+        unit_id=m["unit_id"],
+        returned_by=m["returned_by"],
+        version=m["version"],
+        window_start=m["window_start"],
+        due_at=m["due_at"],
+        stage=m["stage"],
+        next_check_at=m["next_check_at"],
+        unsatisfied=m["unsatisfied"],
+        rating=Rating(m["rating"]) if m["rating"] else None,
+        reply=m["reply"],
+        created_at=m["created_at"],
+    )
+
+
+def _event(row: Row[Any]) -> Event:
+    m = row._mapping
+    return Event(
+        complaint_id=m["complaint_id"],
+        at=m["at"],
+        action=Action(m["action"]),
+        from_unit=m["from_unit"],
+        to_unit=m["to_unit"],
+        due=m["due_at"],
+        note=m["note"],
+        actor_id=m["actor_id"],
+    )
+
+
+class ComplaintRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def next_in_sequence(self, key: str) -> int:
+        """The next number of a named counter (e.g. one per day for ticket numbers)."""
+        result = await self.session.execute(
+            update(counters).where(counters.c.key == key).values(value=counters.c.value + 1)
+        )
+        if not result.rowcount:  # type: ignore[attr-defined]
+            await self.session.execute(insert(counters).values(key=key, value=1))
+            return 1
+        value = await self.session.execute(select(counters.c.value).where(counters.c.key == key))
+        return int(value.scalar_one())
+
+    async def create(self, **values: Any) -> int:
+        values["photos"] = json.dumps(list(values.get("photos", ())))
+        values["category"] = str(values["category"])
+        values["status"] = str(values["status"])
+        result = await self.session.execute(
+            insert(complaints).values(**values).returning(complaints.c.id)
+        )
+        return int(result.scalar_one())
+
+    async def get(self, complaint_id: int) -> Complaint | None:
+        row = (
+            await self.session.execute(select(complaints).where(complaints.c.id == complaint_id))
+        ).first()
+        return _complaint(row) if row else None
+
+    async def by_number(self, number: str) -> Complaint | None:
+        row = (
+            await self.session.execute(select(complaints).where(complaints.c.number == number))
+        ).first()
+        return _complaint(row) if row else None
+
+    async def open_similar_candidates(
+        self, compound_id: int, category: Category, since: datetime, limit: int = 50
+    ) -> list[Complaint]:
+        """Open tickets of a compound and category since a time: the duplicate check's pool."""
+        rows = await self.session.execute(
+            select(complaints)
+            .where(
+                complaints.c.compound_id == compound_id,
+                complaints.c.category == str(category),
+                complaints.c.status.in_([str(s) for s in OPEN]),
+                complaints.c.created_at >= since,
+            )
+            .order_by(complaints.c.id.desc())
+            .limit(limit)
+        )
+        return [_complaint(row) for row in rows]
+
+    async def move(self, complaint: Complaint, **values: Any) -> bool:
+        """Change a ticket only if nobody moved it since it was read (its version): one winner."""
+        for key in ("status", "rating", "category"):
+            if key in values and values[key] is not None:
+                values[key] = str(values[key])
+        result = await self.session.execute(
+            update(complaints)
+            .where(complaints.c.id == complaint.id, complaints.c.version == complaint.version)
+            .values(version=complaints.c.version + 1, **values)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def advance_stage(
+        self, complaint: Complaint, stage: int, next_check_at: datetime | None
+    ) -> bool:
+        """The sweep's step: only from the stage it read, so two sweeps never chase twice."""
+        result = await self.session.execute(
+            update(complaints)
+            .where(
+                complaints.c.id == complaint.id,
+                complaints.c.version == complaint.version,
+                complaints.c.stage == complaint.stage,
+            )
+            .values(stage=stage, next_check_at=next_check_at)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def due(self, now: datetime, limit: int) -> list[Complaint]:
+        rows = await self.session.execute(
+            select(complaints)
+            .where(complaints.c.next_check_at <= now)
+            .order_by(complaints.c.next_check_at)
+            .limit(limit)
+        )
+        return [_complaint(row) for row in rows]
+
+    async def add_event(
+        self,
+        complaint_id: int,
+        at: datetime,
+        action: Action,
+        *,
+        actor_id: int | None = None,
+        from_unit: int | None = None,
+        to_unit: int | None = None,
+        due_at: datetime | None = None,
+        note: str = "",
+    ) -> None:
+        await self.session.execute(
+            insert(complaint_events).values(
+                complaint_id=complaint_id,
+                at=at,
+                action=str(action),
+                actor_id=actor_id,
+                from_unit=from_unit,
+                to_unit=to_unit,
+                due_at=due_at,
+                note=note,
+            )
+        )
+
+    async def events(self, complaint_id: int) -> list[Event]:
+        rows = await self.session.execute(
+            select(complaint_events)
+            .where(complaint_events.c.complaint_id == complaint_id)
+            .order_by(complaint_events.c.id)
+        )
+        return [_event(row) for row in rows]
+
+    async def events_for_units(
+        self, unit_ids: Sequence[int], start: datetime, end: datetime
+    ) -> list[Event]:
+        """Every event of the tickets that touched these units in a period (for the rates)."""
+        touched = (
+            select(complaint_events.c.complaint_id)
+            .where(
+                complaint_events.c.at >= start,
+                complaint_events.c.at < end,
+                or_(
+                    complaint_events.c.from_unit.in_(unit_ids),
+                    complaint_events.c.to_unit.in_(unit_ids),
+                ),
+            )
+            .distinct()
+        )
+        rows = await self.session.execute(
+            select(complaint_events)
+            .where(complaint_events.c.complaint_id.in_(touched))
+            .order_by(complaint_events.c.id)
+        )
+        return [_event(row) for row in rows]
+
+    async def follow(self, complaint_id: int, user_id: int, now: datetime) -> bool:
+        """Subscribe a resident to a ticket; False when they already follow it."""
+        exists = (
+            await self.session.execute(
+                select(complaint_followers.c.user_id).where(
+                    complaint_followers.c.complaint_id == complaint_id,
+                    complaint_followers.c.user_id == user_id,
+                )
+            )
+        ).first()
+        if exists:
+            return False
+        await self.session.execute(
+            insert(complaint_followers).values(
+                complaint_id=complaint_id, user_id=user_id, created_at=now
+            )
+        )
+        return True
+
+    async def followers(self, complaint_id: int) -> list[int]:
+        rows = await self.session.execute(
+            select(complaint_followers.c.user_id)
+            .where(complaint_followers.c.complaint_id == complaint_id)
+            .order_by(complaint_followers.c.created_at)
+        )
+        return [row.user_id for row in rows]
+
+    async def of_resident(self, user_id: int, limit: int = 10) -> list[Complaint]:
+        """A resident's own tickets and those they follow, newest first."""
+        followed = select(complaint_followers.c.complaint_id).where(
+            complaint_followers.c.user_id == user_id
+        )
+        rows = await self.session.execute(
+            select(complaints)
+            .where(or_(complaints.c.reporter_id == user_id, complaints.c.id.in_(followed)))
+            .order_by(complaints.c.id.desc())
+            .limit(limit)
+        )
+        return [_complaint(row) for row in rows]
+
+    async def queue(self, unit_ids: Sequence[int], limit: int = 20) -> list[Complaint]:
+        """Open tickets held by these units, the most urgent first."""
+        rows = await self.session.execute(
+            select(complaints)
+            .where(
+                complaints.c.unit_id.in_(unit_ids),
+                complaints.c.status.in_([str(s) for s in OPEN]),
+            )
+            .order_by(complaints.c.due_at, complaints.c.id)
+            .limit(limit)
+        )
+        return [_complaint(row) for row in rows]
+
+    async def cards(self, complaint_id: int) -> list[Card]:
+        rows = await self.session.execute(
+            select(complaint_cards.c.chat_id, complaint_cards.c.outbox_id)
+            .where(complaint_cards.c.complaint_id == complaint_id)
+            .order_by(complaint_cards.c.id)
+        )
+        return [Card(row.chat_id, row.outbox_id) for row in rows]
+
+    async def set_card(self, complaint_id: int, chat_id: int, outbox_id: int) -> None:
+        """Remember the message that shows a ticket in a chat (one card per ticket and chat)."""
+        where = and_(
+            complaint_cards.c.complaint_id == complaint_id, complaint_cards.c.chat_id == chat_id
+        )
+        result = await self.session.execute(
+            update(complaint_cards).where(where).values(outbox_id=outbox_id)
+        )
+        if not result.rowcount:  # type: ignore[attr-defined]
+            await self.session.execute(
+                insert(complaint_cards).values(
+                    complaint_id=complaint_id, chat_id=chat_id, outbox_id=outbox_id
+                )
+            )
