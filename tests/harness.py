@@ -144,6 +144,31 @@ class Sandbox:
                 )
             await asyncio.sleep(0.05)
 
+    async def find(
+        self,
+        chat_id: int,
+        *contains: str,
+        message_id: int | None = None,
+        timeout: float = 15.0,
+        kind: tuple[str, ...] = ("send", "edit"),
+    ) -> dict[str, Any]:
+        """Any bot message in a chat containing all the texts, without moving the chat's cursor:
+        for tests where several conversations share one chat at once."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for event in self.state.events:
+                if event["chat_id"] != chat_id or event["type"] not in kind:
+                    continue
+                message = event["message"]
+                if message_id is not None and message["message_id"] != message_id:
+                    continue
+                text = message.get("text") or message.get("caption") or ""
+                if all(part in text for part in contains):
+                    return dict(message)
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no bot message with {contains!r} in chat {chat_id}")
+            await asyncio.sleep(0.1)
+
     async def quiet(self, chat_id: int, seconds: float = 1.0) -> list[dict[str, Any]]:
         """Everything the bot sends to a chat in the next few seconds (to show it said nothing)."""
         await asyncio.sleep(seconds)

@@ -1,4 +1,6 @@
-"""Nothing is lost: the bot process is SIGKILLed at random moments while people use it.
+"""Nothing is lost: the bot process is SIGKILLed at random moments while people use it: they
+onboard, staff are invited and bind groups, and residents report problems that the property company
+signs for, completes or returns, the branch re-dispatches, and the residents rate.
 
 At the end every update has been handled exactly once (its effects exist once), every outbox message
 reached the sandbox at least once, and fewer than 1 % arrived twice.
@@ -18,9 +20,10 @@ from sqlalchemy import func, select
 
 from bot.domain.people import ChatPurpose
 from storage.chats import ChatRepo
+from storage.complaints import ComplaintRepo
 from storage.db import Database
 from storage.inbox import InboxRepo
-from storage.tables import inbox, invites, outbox, staff, users
+from storage.tables import complaints, inbox, invites, outbox, staff, users
 from storage.units import UnitRepo
 from tests.harness import ADMIN_ID, BotProcess, Person, Sandbox, drained, group
 
@@ -38,9 +41,24 @@ RESIDENTS = 80
 OFFICERS = 5
 GROUPS = 3
 WAIT = 90.0  # long enough to span a kill and a restart
+PROPERTY = Person(4200, "张师傅", "zh")
+BRANCH = Person(4201, "刘书记", "zh")
+# Fourteen different problems: no report looks like another (the duplicate check stays quiet).
+PROBLEMS = [
+    "厨房水管漏水", "楼道灯不亮", "电梯按钮失灵", "单元门禁坏了", "窗户玻璃碎裂", "暖气片不热",
+    "下水道堵塞", "屋顶渗雨", "外墙瓷砖脱落", "车棚顶棚破损", "消防栓锈蚀", "垃圾桶缺盖",
+    "健身器材松动", "路面井盖缺失",
+]  # fmt: skip
+XIHU_ZUOAN = ["Weidu District", "Beidajie Sub-district", "Xihu Community", "Xihu Zuo'an"]
 
 
-async def resident(sandbox: Sandbox, person: Person, home: tuple[str, str, str, str]) -> None:
+async def resident(
+    sandbox: Sandbox,
+    person: Person,
+    home: tuple[str, str, str, str],
+    staffed: asyncio.Event,
+    numbers: dict[int, str],
+) -> None:
     sub, community, compound, _ = home
     await sandbox.say(person, "/start")
     prompt = await sandbox.expect(person.id, "请选择语言", timeout=WAIT)
@@ -54,6 +72,63 @@ async def resident(sandbox: Sandbox, person: Person, home: tuple[str, str, str, 
     await sandbox.expect(person.id, f"已设置您的小区：{compound}", timeout=WAIT)
     await sandbox.say(person, "/whoami")
     await sandbox.expect(person.id, f"所在小区：{compound}", timeout=WAIT)
+    if home[3] == "xihu-zuoan":
+        await staffed.wait()
+        numbers[person.id] = await report(sandbox, person)
+
+
+async def report(sandbox: Sandbox, person: Person) -> str:
+    await sandbox.say(person, "/report")
+    draft = await sandbox.expect(person.id, "请点选最符合的类别", timeout=WAIT)
+    await sandbox.tap(person, draft, "物业维修")
+    await sandbox.expect(person.id, "请发一条消息描述问题", timeout=WAIT)
+    await sandbox.say(person, PROBLEMS[(person.id - 3000) // len(HOMES)])
+    draft = await sandbox.expect(person.id, "信息齐全后", timeout=WAIT)
+    await sandbox.tap(person, draft, "✅ 提交")
+    filed = await sandbox.expect(person.id, "您的诉求已登记为", timeout=WAIT)
+    found = re.search(r"WD-\d{8}-\d{4}", filed["text"])
+    assert found
+    return found.group(0)
+
+
+async def work_orders(sandbox: Sandbox, numbers: dict[int, str], reporters: int) -> None:
+    """The property company takes the tickets one by one (its chat is one conversation): every
+    third is returned and re-dispatched by the branch; the rest are signed for, completed and
+    rated by their reporter."""
+    done: set[str] = set()
+    while len(done) < reporters:
+        pending = [(uid, n) for uid, n in numbers.items() if n not in done]
+        if not pending:
+            await asyncio.sleep(0.2)
+            continue
+        uid, number = pending[0]
+        card = await sandbox.find(PROPERTY.id, number, "新派工单", timeout=WAIT)
+        if int(number[-4:]) % 3 == 0:
+            await sandbox.tap(PROPERTY, card, "↩️ 退单")
+            reasons = await sandbox.find(PROPERTY.id, f"退回 {number} 的原因", timeout=WAIT)
+            await sandbox.tap(PROPERTY, reasons, "权属不清")
+            returned = await sandbox.find(BRANCH.id, number, "退单（权属不清）", timeout=WAIT)
+            await sandbox.tap(BRANCH, returned, "➡️ 派给西湖左岸小区业委会")
+            # The owners' committee has no staff yet: its card goes up to the branch.
+            card = await sandbox.find(BRANCH.id, number, "➡️ 派给西湖左岸小区业委会", timeout=WAIT)
+            await sandbox.tap(BRANCH, card, "✅ 签收")
+            await sandbox.find(
+                BRANCH.id, number, "办理中", message_id=card["message_id"], timeout=WAIT
+            )
+        else:
+            await sandbox.tap(PROPERTY, card, "✅ 签收")
+            await sandbox.find(
+                PROPERTY.id, number, "办理中", message_id=card["message_id"], timeout=WAIT
+            )
+            await sandbox.tap(PROPERTY, card, "✔️ 办结")
+            await sandbox.find(PROPERTY.id, f"请填写 {number} 的办结答复", timeout=WAIT)
+            await sandbox.say(PROPERTY, f"{number} 已修好")
+            await sandbox.find(PROPERTY.id, f"{number} 已办结", timeout=WAIT)
+            reporter = Person(uid, "", "zh-hans")
+            asked = await sandbox.find(uid, number, "您对办理结果满意吗", timeout=WAIT)
+            await sandbox.tap(reporter, asked, "满意")
+            await sandbox.find(uid, "感谢您的评价", timeout=WAIT)
+        done.add(number)
 
 
 async def invite(sandbox: Sandbox, admin: Person, path: list[str], role: str) -> str:
@@ -69,8 +144,16 @@ async def invite(sandbox: Sandbox, admin: Person, path: list[str], role: str) ->
     return found.group(1)
 
 
-async def staff_and_groups(sandbox: Sandbox) -> None:
+async def staff_and_groups(sandbox: Sandbox, staffed: asyncio.Event) -> None:
     admin = Person(ADMIN_ID, "Office", "en")
+    for person, wing in (
+        (PROPERTY, "Xihu Zuo'an property company"),
+        (BRANCH, "Xihu Zuo'an party branch"),
+    ):
+        payload = await invite(sandbox, admin, [*XIHU_ZUOAN, wing], "Invite a secretary here")
+        await sandbox.say(person, f"/start {payload}")
+        await sandbox.expect(person.id, "欢迎！您现在是", timeout=WAIT)
+    staffed.set()
     for n in range(OFFICERS):
         payload = await invite(sandbox, admin, ["Weidu District"], "Invite a officer here")
         officer = Person(4000 + n, f"干部{n}", "zh")
@@ -116,10 +199,17 @@ async def test_random_kills_lose_nothing_and_repeat_nothing(
     rng = random.Random(seed)
     people = [Person(3000 + n, f"居民{n}", "zh-hans") for n in range(RESIDENTS)]
     done = asyncio.Event()
+    staffed = asyncio.Event()
+    numbers: dict[int, str] = {}
+    reporters = sum(1 for n in range(RESIDENTS) if n % len(HOMES) == 0)
     kill_task = asyncio.create_task(killer(bot, done, rng))
     await asyncio.gather(
-        *(resident(sandbox, p, HOMES[n % len(HOMES)]) for n, p in enumerate(people)),
-        staff_and_groups(sandbox),
+        *(
+            resident(sandbox, p, HOMES[n % len(HOMES)], staffed, numbers)
+            for n, p in enumerate(people)
+        ),
+        staff_and_groups(sandbox, staffed),
+        work_orders(sandbox, numbers, reporters),
     )
     done.set()
     kills = await kill_task
@@ -156,11 +246,29 @@ async def test_random_kills_lose_nothing_and_repeat_nothing(
                 user_row = (await s.execute(select(users).where(users.c.id == person.id))).one()
                 assert compound is not None and user_row.compound_id == compound.id
             assert (await s.execute(select(func.count()).select_from(invites))).scalar_one() == (
-                OFFICERS + 1
+                OFFICERS + 3
             )
             assert (await s.execute(select(func.count()).select_from(staff))).scalar_one() == (
-                OFFICERS + 1
+                OFFICERS + 3
             )
+            # One ticket per reporter, each step once, each in its final state.
+            tickets = (await s.execute(select(complaints))).all()
+            assert sorted(t.number for t in tickets) == sorted(numbers.values())
+            for t in tickets:
+                trail = [e.action.value for e in await ComplaintRepo(s).events(t.id)]
+                if int(t.number[-4:]) % 3 == 0:
+                    assert t.status == "signed", t.number
+                    assert trail == ["created", "dispatched", "returned", "redispatched", "signed"]
+                else:
+                    assert (t.status, t.rating) == ("closed", "satisfied"), t.number
+                    assert trail == [
+                        "created",
+                        "dispatched",
+                        "signed",
+                        "completed",
+                        "rated",
+                        "closed",
+                    ], t.number
             bound = [await ChatRepo(s).get(cid) for cid in (-1006000, -6001, -6002)]
             assert all(c is not None and c.purpose is ChatPurpose.RESIDENTS for c in bound)
             assert await ChatRepo(s).get(-6000) is None
