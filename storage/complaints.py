@@ -26,6 +26,7 @@ from storage.tables import (
 class Card:
     chat_id: int
     outbox_id: int
+    headline: str = ""
 
 
 def _complaint(row: Row[Any]) -> Complaint:
@@ -270,23 +271,30 @@ class ComplaintRepo:
 
     async def cards(self, complaint_id: int) -> list[Card]:
         rows = await self.session.execute(
-            select(complaint_cards.c.chat_id, complaint_cards.c.outbox_id)
+            select(
+                complaint_cards.c.chat_id, complaint_cards.c.outbox_id, complaint_cards.c.headline
+            )
             .where(complaint_cards.c.complaint_id == complaint_id)
             .order_by(complaint_cards.c.id)
         )
-        return [Card(row.chat_id, row.outbox_id) for row in rows]
+        return [Card(row.chat_id, row.outbox_id, row.headline) for row in rows]
 
-    async def set_card(self, complaint_id: int, chat_id: int, outbox_id: int) -> None:
+    async def set_card(
+        self, complaint_id: int, chat_id: int, outbox_id: int, headline: str = ""
+    ) -> None:
         """Remember the message that shows a ticket in a chat (one card per ticket and chat)."""
         where = and_(
             complaint_cards.c.complaint_id == complaint_id, complaint_cards.c.chat_id == chat_id
         )
         result = await self.session.execute(
-            update(complaint_cards).where(where).values(outbox_id=outbox_id)
+            update(complaint_cards).where(where).values(outbox_id=outbox_id, headline=headline)
         )
         if not result.rowcount:  # type: ignore[attr-defined]
             await self.session.execute(
                 insert(complaint_cards).values(
-                    complaint_id=complaint_id, chat_id=chat_id, outbox_id=outbox_id
+                    complaint_id=complaint_id,
+                    chat_id=chat_id,
+                    outbox_id=outbox_id,
+                    headline=headline,
                 )
             )

@@ -220,6 +220,7 @@ complaint_cards = Table(
     Column("complaint_id", Integer, ForeignKey("complaints.id"), nullable=False),
     Column("chat_id", BigInteger, nullable=False),
     Column("outbox_id", Integer, nullable=False),  # the row that sent the card; edits refer to it
+    Column("headline", Text, nullable=False, default=""),  # why this chat got it, kept on edits
     UniqueConstraint("complaint_id", "chat_id"),
 )
 

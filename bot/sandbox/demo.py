@@ -17,6 +17,7 @@ from bot.app import build_application, install_signal_handlers
 from bot.clock import ShiftedClock
 from bot.config import (
     BotConfig,
+    ComplaintsConfig,
     Config,
     DatabaseConfig,
     OrgConfig,
@@ -66,6 +67,8 @@ def demo_config(data_dir: Path, port: int) -> Config:
         database=DatabaseConfig(url=f"sqlite+aiosqlite:///{(data_dir / 'demo.db').resolve()}"),
         bot=BotConfig(admins=[ADMIN_ID]),
         org=OrgConfig(file=str(ORG_FILE)),
+        # A quick sweep, so an escalation shows within seconds of moving the clock forward.
+        complaints=ComplaintsConfig(sweep_seconds=5),
         testing=TestingConfig(enabled=True, clock_file=str((data_dir / "clock").resolve())),
     )
 

@@ -172,6 +172,8 @@ async def refresh_cards(desk: Desk, complaint: Complaint, units: Mapping[int, Un
     """Edit every card of the ticket in place to show where it is now."""
     for card in await desk.repo.cards(complaint.id):
         text, markup = await render_card(desk, card.chat_id, complaint, units)
+        if card.headline:  # why the chat got the card stays on top of it
+            text = card.headline + "\n\n" + text
         await desk.outbox.edit_sent(card.chat_id, card.outbox_id, text, markup=markup)
 
 
@@ -192,16 +194,18 @@ async def deliver_cards(
         locale = await desk.locale_of(chat_id)
         text, markup = await render_card(desk, chat_id, complaint, units)
         old = existing.get(chat_id)
-        if old is not None:
-            await desk.outbox.edit_sent(chat_id, old.outbox_id, text)
+        if old is not None:  # the older card stays as a record, without buttons
+            previous = old.headline + "\n\n" + text if old.headline else text
+            await desk.outbox.edit_sent(chat_id, old.outbox_id, previous)
         else:
             for index, photo in enumerate(complaint.photos, start=1):
                 caption = f"{complaint.number} · {index}/{len(complaint.photos)}"
                 await desk.outbox.send_photo(chat_id, photo, caption, priority=Priority.ALERT)
+        lead = headline(locale)
         outbox_id = await desk.outbox.send(
-            chat_id, headline(locale) + "\n\n" + text, markup=markup, priority=Priority.ALERT
+            chat_id, lead + "\n\n" + text, markup=markup, priority=Priority.ALERT
         )
-        await desk.repo.set_card(complaint.id, chat_id, outbox_id)
+        await desk.repo.set_card(complaint.id, chat_id, outbox_id, lead)
 
 
 async def tell_unit(

@@ -59,25 +59,30 @@ async def demo(tmp_path: Path) -> AsyncIterator[str]:
         log.close()
 
 
-async def test_resident_onboards_in_the_demo_page(demo: str) -> None:
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def need_chromium() -> str:
     if CHROMIUM is None:
         if os.environ.get("LASTMETER_REQUIRE_BROWSER"):
             pytest.fail("Debian's chromium is required (scripts/test.sh installs it)")
         pytest.skip("Debian's chromium is not installed")
+    return CHROMIUM
+
+
+async def test_resident_onboards_in_the_demo_page(demo: str) -> None:
+    chromium = need_chromium()
     from playwright.async_api import async_playwright, expect
 
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+        browser = await pw.chromium.launch(executable_path=chromium, args=ARGS)
         page = await browser.new_page(viewport={"width": 1100, "height": 800})
         await page.goto(demo)
         await expect(page.locator("#title")).to_contain_text("李阿姨")
@@ -96,4 +101,39 @@ async def test_resident_onboards_in_the_demo_page(demo: str) -> None:
         await expect(log).to_contain_text("/profile", timeout=15000)
         ARTIFACTS.mkdir(exist_ok=True)
         await page.screenshot(path=str(ARTIFACTS / "demo-onboarding.png"))
+        await browser.close()
+
+
+async def test_the_demo_shows_a_complaint_and_its_escalation(demo: str) -> None:
+    """王建国 reports a leak; nobody signs; two hours later the branch secretary is chased."""
+    chromium = need_chromium()
+    from playwright.async_api import async_playwright, expect
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium, args=ARGS)
+        page = await browser.new_page(viewport={"width": 1100, "height": 800})
+        await page.goto(demo)
+        log = page.locator("#log")
+        await page.click("[data-persona='1002']")
+        await expect(page.locator("#title")).to_contain_text("王建国")
+        await page.fill("#text", "/report")
+        await page.click("#send")
+        await log.get_by_role("button", name="物业维修").last.click(timeout=15000)
+        await expect(log).to_contain_text("请发一条消息描述问题", timeout=15000)
+        await page.fill("#text", "5号楼楼道漏水")
+        await page.click("#send")
+        await log.get_by_role("button", name="✅ 提交").last.click(timeout=15000)
+        await expect(log).to_contain_text("您的诉求已登记为", timeout=15000)
+
+        await page.click("[data-persona='1003']")
+        await expect(log).to_contain_text("新派工单", timeout=15000)
+        await expect(log.get_by_role("button", name="✅ 签收").last).to_be_visible()
+
+        for _ in range(2):
+            await page.click("[data-advance='3600']")
+            await expect(page.locator("#clock")).not_to_contain_text("+0 h")
+        await page.click("[data-persona='1004']")
+        await expect(log).to_contain_text("超时督办", timeout=30000)
+        ARTIFACTS.mkdir(exist_ok=True)
+        await page.screenshot(path=str(ARTIFACTS / "demo-escalation.png"))
         await browser.close()

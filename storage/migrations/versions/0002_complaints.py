@@ -77,6 +77,7 @@ def upgrade() -> None:
         sa.Column("complaint_id", sa.Integer(), nullable=False),
         sa.Column("chat_id", sa.BigInteger(), nullable=False),
         sa.Column("outbox_id", sa.Integer(), nullable=False),
+        sa.Column("headline", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
             ["complaint_id"],
             ["complaints.id"],
