@@ -32,7 +32,7 @@ from storage.units import UnitRepo
 from storage.users import StaffRepo, UserRepo
 from tests.harness import ROOT, TOKEN, BotProcess, Person, Sandbox, open_sandbox, write_config
 
-ECHO_BOT = '''
+ECHO_BOT = """
 import asyncio, sys
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -50,7 +50,7 @@ async def main() -> None:
     await dp.start_polling(bot, polling_timeout=10, handle_signals=True)
 
 asyncio.run(main())
-'''
+"""
 OFFICER = Person(500_000, "张师傅", "zh")
 FIRST = 600_000
 
@@ -140,7 +140,9 @@ async def run(kind: str, count: int) -> dict[str, float]:
         tmp = Path(folder)
         process: BotProcess | asyncio.subprocess.Process
         if kind == "intake":
-            extra = "[outbox]\nglobal_rate = 1000\nprivate_chat_interval = 0\nprivate_burst = 1000\n"
+            extra = (
+                "[outbox]\nglobal_rate = 1000\nprivate_chat_interval = 0\nprivate_burst = 1000\n"
+            )
             bot = BotProcess(write_config(tmp, sandbox.port, extra=extra), sandbox)
             await bot.start()
             await seed(tmp / "bot.db", people)

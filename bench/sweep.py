@@ -77,9 +77,7 @@ async def fill(db: Database, total: int, open_: int, due: int) -> None:
                     "window_start": begun,
                     "due_at": deadline if is_open else None,
                     "stage": Stage.WARNED if is_open else 0,
-                    "next_check_at": stage_time(begun, deadline, Stage.CHASED)
-                    if is_open
-                    else None,
+                    "next_check_at": stage_time(begun, deadline, Stage.CHASED) if is_open else None,
                     "unsatisfied": 0,
                     "created_at": begun,
                     "updated_at": begun,

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, config_path, load_config
+from bot.domain.complaints import DEFAULT_RULES, Category
 from tests.harness import ROOT
 
 
@@ -21,6 +22,9 @@ def test_the_example_file_loads() -> None:
     assert config.bot.timezone == "Asia/Shanghai"
     assert config.bot.default_language == "zh"
     assert config.telegram.mode == "polling"
+    rules = config.complaints.rules
+    assert str(rules[Category.SAFETY_HAZARD].sign_for) == "0:30:00"
+    assert rules[Category.NOISE] == DEFAULT_RULES[Category.NOISE]  # unset: the design's default
 
 
 def test_relative_paths_are_taken_from_the_file(tmp_path: Path) -> None:
@@ -33,6 +37,14 @@ def test_relative_paths_are_taken_from_the_file(tmp_path: Path) -> None:
     [
         ('[telegram]\nmode = "pollng"\n', "telegram.mode = 'pollng'"),
         ('[bot]\ntimezone = "Mars/Base"\n', "bot.timezone = 'Mars/Base'"),
+        (
+            '[complaints.categories.noise]\nsign_for = "2 hours"\n',
+            "complaints.categories.noise.sign_for = '2 hours': expected a duration",
+        ),
+        (
+            '[complaints.categories.nois]\nsign_for = "2h"\n',
+            "complaints.categories.nois",
+        ),
         ('[bot]\ndefault_language = "fr"\n', "bot.default_language = 'fr'"),
         ('[bot]\nadmins = ["x"]\n', "bot.admins.0 = 'x'"),
         ('[bot]\ntimezon = "Asia/Shanghai"\n', "bot.timezon: unknown key"),
