@@ -28,8 +28,9 @@ def _sqlite_file(url: str) -> Path | None:
     return Path(rest) if rest and rest != ":memory:" else None
 
 
-def create_engine(url: str, *, busy_timeout_ms: int = 15000) -> AsyncEngine:
-    """An async engine; for SQLite, WAL mode and BEGIN IMMEDIATE so writers queue, never deadlock."""
+def create_engine(url: str, *, busy_timeout_ms: int = 15000, writer: bool = True) -> AsyncEngine:
+    """An async engine; for SQLite, WAL mode and (for writers) BEGIN IMMEDIATE so writers queue,
+    never deadlock. A reader's transactions begin deferred: in WAL they never wait for a writer."""
     if url.startswith("sqlite"):
         file = _sqlite_file(url)
         if file is not None:
@@ -51,7 +52,7 @@ def create_engine(url: str, *, busy_timeout_ms: int = 15000) -> AsyncEngine:
         def _on_begin(connection: Connection) -> None:
             # A deferred transaction that reads and then writes fails at once with SQLITE_BUSY when
             # another writer committed in between; taking the write lock up front makes it wait.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
 
         return engine
     return create_async_engine(url, pool_pre_ping=True)
@@ -64,6 +65,12 @@ class Database:
         self.url = url
         self.engine = create_engine(url, busy_timeout_ms=busy_timeout_ms)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.reader = (
+            create_engine(url, busy_timeout_ms=busy_timeout_ms, writer=False)
+            if url.startswith("sqlite")
+            else self.engine
+        )
+        self.reads = async_sessionmaker(self.reader, expire_on_commit=False)
         # SQLite has one writer at a time, and every transaction here takes the write lock. Waiting
         # for it in SQLite's busy handler means sleeping in steps of up to 100 ms; waiting on an
         # asyncio lock wakes the next transaction the moment the last one commits. (The busy
@@ -80,6 +87,13 @@ class Database:
         async with self._turn, self.sessions() as session, session.begin():
             yield session
 
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A read-only look (polling the inbox and outbox, finding due tickets): it takes no turn
+        among the writers. Never write in it."""
+        async with self.reads() as session, session.begin():
+            yield session
+
     async def migrate(self) -> None:
         """Apply every Alembic migration not yet applied."""
         async with self.engine.begin() as connection:
@@ -87,6 +101,8 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+        if self.reader is not self.engine:
+            await self.reader.dispose()
 
 
 def alembic_config(connection: Connection | None = None) -> AlembicConfig:

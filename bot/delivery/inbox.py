@@ -123,7 +123,7 @@ class Inbox:
         while not stop.is_set():
             self._wake.clear()
             try:
-                async with self.db.session() as session:
+                async with self.db.read() as session:
                     items = await InboxRepo(session).pending(500, exclude=list(self._scheduled))
             except Exception:
                 log.exception("reading the inbox failed")

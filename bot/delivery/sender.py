@@ -160,16 +160,16 @@ class OutboxSender:
         while time.monotonic() < deadline:
             idle = await self.pass_once()
             if idle > 0:
-                async with self.db.session() as session:
+                async with self.db.read() as session:
                     if not await OutboxRepo(session).due(self.clock.now(), 1):
                         break
                 await asyncio.sleep(min(idle, max(0.0, deadline - time.monotonic()), 0.2))
-        async with self.db.session() as session:
+        async with self.db.read() as session:
             return await OutboxRepo(session).pending_count()
 
     async def pass_once(self) -> float:
         """Send every due message whose chat is ready; returns seconds to idle (0: more work now)."""
-        async with self.db.session() as session:
+        async with self.db.read() as session:
             items = await OutboxRepo(session).due(self.clock.now(), 500)
         if not items:
             return 1.0
@@ -260,7 +260,7 @@ class OutboxSender:
         self, item: OutboxItem, params: dict[str, Any]
     ) -> type[TelegramMethod[Any]] | None:
         """An edit of a card: fill in the card's message id, wait for it, or send anew."""
-        async with self.db.session() as session:
+        async with self.db.read() as session:
             ref = await OutboxRepo(session).sent_ref(item.ref_id or 0)
         if ref is not None and ref.status == "pending":
             await self._later(item, 1.0, f"waiting for outbox {item.ref_id}")
@@ -271,6 +271,7 @@ class OutboxSender:
         return EditMessageText
 
     async def _done(self, item: OutboxItem, message_id: int | None) -> None:
+        # Recorded one by one: a kill between sending and recording re-sends only that message.
         async with self.db.session() as session:
             await OutboxRepo(session).mark_sent(item.id, message_id, self.clock.now())
         self.sent += 1

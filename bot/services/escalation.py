@@ -46,7 +46,7 @@ async def sweep(db: Database, clock: Clock, config: Config, limit: int = 10_000)
     steps = looked = 0
     while looked < limit:
         now = clock.now()
-        async with db.session() as session:
+        async with db.read() as session:
             due = await ComplaintRepo(session).due(now, BATCH)
         for complaint in due:
             looked += 1
