@@ -80,7 +80,7 @@ async def on_ticket_action(
             moved = await dispatch.sign_for(desk, actor, cid, version)
             done = _("Signed for {number}.").format(number=moved.number)
         elif action is TicketAction.RETURN:
-            complaint = await dispatch.actionable(desk, actor, cid, version, *OPEN_HANDLING)
+            complaint, _units = await dispatch.actionable(desk, actor, cid, version, *OPEN_HANDLING)
             await outbox.send(
                 actor.id,
                 _("Why return {number}?").format(number=complaint.number),
@@ -91,17 +91,19 @@ async def on_ticket_action(
                 raise NotFound(str(callback_data.arg))
             reason = cards.REASONS[callback_data.arg]
             if reason is ReturnReason.OTHER:
-                complaint = await dispatch.actionable(desk, actor, cid, version, *OPEN_HANDLING)
+                complaint, _units = await dispatch.actionable(
+                    desk, actor, cid, version, *OPEN_HANDLING
+                )
                 await _ask_text(actor, outbox, state, "return", complaint)
             else:
                 moved = await dispatch.return_ticket(desk, actor, cid, version, reason, "")
                 done = _("{number} returned.").format(number=moved.number)
         elif action in (TicketAction.PROGRESS, TicketAction.COMPLETE):
-            complaint = await dispatch.actionable(desk, actor, cid, version, Status.SIGNED)
+            complaint, _units = await dispatch.actionable(desk, actor, cid, version, Status.SIGNED)
             what = "progress" if action is TicketAction.PROGRESS else "complete"
             await _ask_text(actor, outbox, state, what, complaint)
         elif action is TicketAction.ASK:
-            complaint = await dispatch.actionable(
+            complaint, _units = await dispatch.actionable(
                 desk, actor, cid, version, Status.DISPATCHED, Status.SIGNED, Status.RETURNED
             )
             await _ask_text(actor, outbox, state, "ask", complaint)

@@ -135,12 +135,12 @@ def check_state(complaint: Complaint, version: int, *allowed: Status) -> None:
 
 async def actionable(
     desk: Desk, actor: Actor, complaint_id: int, version: int, *allowed: Status
-) -> Complaint:
-    """The ticket, if this actor may act on it in one of these states now (before asking for text)."""
+) -> tuple[Complaint, dict[int, Unit]]:
+    """The ticket and its units, if this actor may act on it in one of these states now."""
     complaint, units = await desk.load(complaint_id)
     check_state(complaint, version, *allowed)
     check_actor(actor, complaint, units)
-    return complaint
+    return complaint, units
 
 
 async def reporter_name(desk: Desk, complaint: Complaint) -> str:
@@ -310,9 +310,9 @@ async def return_ticket(
     desk: Desk, actor: Actor, complaint_id: int, version: int, reason: ReturnReason, note: str
 ) -> Complaint:
     """退单: the unit says it is not theirs; the supervising unit must re-dispatch it."""
-    complaint, units = await desk.load(complaint_id)
-    check_state(complaint, version, Status.DISPATCHED, Status.SIGNED)
-    check_actor(actor, complaint, units)
+    complaint, units = await actionable(
+        desk, actor, complaint_id, version, Status.DISPATCHED, Status.SIGNED
+    )
     holder = units[complaint.unit_id]
     parent = supervisor_of(holder, units)
     if parent is None:
@@ -362,9 +362,7 @@ async def redispatch(
     desk: Desk, actor: Actor, complaint_id: int, version: int, target_id: int
 ) -> Complaint:
     """The supervising unit assigns a returned ticket to another unit (or takes it itself)."""
-    complaint, units = await desk.load(complaint_id)
-    check_state(complaint, version, Status.RETURNED)
-    check_actor(actor, complaint, units)
+    complaint, units = await actionable(desk, actor, complaint_id, version, Status.RETURNED)
     holder = units[complaint.unit_id]
     compound = units[complaint.compound_id]
     targets = {u.id: u for u in redispatch_targets(holder, compound, units, complaint.returned_by)}
@@ -379,9 +377,7 @@ async def redispatch(
 
 async def send_back(desk: Desk, actor: Actor, complaint_id: int, version: int) -> Complaint:
     """The supervising unit decides the returning unit was right to have it after all."""
-    complaint, units = await desk.load(complaint_id)
-    check_state(complaint, version, Status.RETURNED)
-    check_actor(actor, complaint, units)
+    complaint, units = await actionable(desk, actor, complaint_id, version, Status.RETURNED)
     back = units.get(complaint.returned_by or 0)
     if back is None:
         raise Stale(complaint.number)
@@ -392,9 +388,7 @@ async def send_back(desk: Desk, actor: Actor, complaint_id: int, version: int) -
 
 async def refer_up(desk: Desk, actor: Actor, complaint_id: int, version: int) -> Complaint:
     """A supervisor who cannot decide passes the returned ticket one level up."""
-    complaint, units = await desk.load(complaint_id)
-    check_state(complaint, version, Status.RETURNED)
-    check_actor(actor, complaint, units)
+    complaint, units = await actionable(desk, actor, complaint_id, version, Status.RETURNED)
     holder = units[complaint.unit_id]
     parent = supervisor_of(holder, units)
     if parent is None:
@@ -440,9 +434,7 @@ async def _tell_assigned(desk: Desk, complaint: Complaint, units: Mapping[int, U
 
 async def sign_for(desk: Desk, actor: Actor, complaint_id: int, version: int) -> Complaint:
     """签收: the unit takes the ticket on; the completion clock starts."""
-    complaint, units = await desk.load(complaint_id)
-    check_state(complaint, version, Status.DISPATCHED)
-    check_actor(actor, complaint, units)
+    complaint, units = await actionable(desk, actor, complaint_id, version, Status.DISPATCHED)
     fields = window(complaint.category, desk, Status.SIGNED)
     if not await desk.repo.move(complaint, **fields):
         raise Stale(complaint.number)
@@ -471,9 +463,7 @@ async def add_progress(
     desk: Desk, actor: Actor, complaint_id: int, version: int, note: str
 ) -> Complaint:
     """A progress note: the reporter hears it; the ticket stays where it is."""
-    complaint, units = await desk.load(complaint_id)
-    check_state(complaint, version, Status.SIGNED)
-    check_actor(actor, complaint, units)
+    complaint, units = await actionable(desk, actor, complaint_id, version, Status.SIGNED)
     await desk.repo.add_event(
         complaint.id,
         desk.now,
@@ -498,9 +488,7 @@ async def complete(
     desk: Desk, actor: Actor, complaint_id: int, version: int, reply: str
 ) -> Complaint:
     """办结 with a reply to the resident, who is then asked to rate it (回访)."""
-    complaint, units = await desk.load(complaint_id)
-    check_state(complaint, version, Status.SIGNED)
-    check_actor(actor, complaint, units)
+    complaint, units = await actionable(desk, actor, complaint_id, version, Status.SIGNED)
     rating_due = desk.now + desk.config.complaints.rating_window
     ok = await desk.repo.move(
         complaint,
@@ -543,9 +531,9 @@ async def ask_resident(
     desk: Desk, actor: Actor, complaint_id: int, version: int, question: str
 ) -> Complaint:
     """A question relayed to the reporter, who may be anonymous: staff never learn who it is."""
-    complaint, units = await desk.load(complaint_id)
-    check_state(complaint, version, Status.DISPATCHED, Status.SIGNED, Status.RETURNED)
-    check_actor(actor, complaint, units)
+    complaint, units = await actionable(
+        desk, actor, complaint_id, version, Status.DISPATCHED, Status.SIGNED, Status.RETURNED
+    )
     await desk.repo.add_event(
         complaint.id,
         desk.now,
