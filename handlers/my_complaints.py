@@ -27,6 +27,12 @@ from handlers.work_orders import refusal
 RESIDENT_ACTIONS = {TicketAction.VIEW, TicketAction.RATE, TicketAction.ANSWER}
 
 
+def resident_refusal(error: DomainError) -> str:
+    if isinstance(error, NotAllowed):
+        return _("You can only open your own reports and those you follow.")
+    return refusal(error)
+
+
 class Resident(StatesGroup):
     reason = State()  # why 不满意
     answer = State()  # the answer to a staff question
@@ -108,12 +114,7 @@ async def on_resident_action(
             await state.set_data({"id": cid, "asker": callback_data.arg})
             await outbox.send(actor.id, _("Write your answer in one message."))
     except DomainError as error:
-        text = (
-            _("You can only open your own reports and those you follow.")
-            if isinstance(error, NotAllowed)
-            else refusal(error)
-        )
-        await refuse_button(outbox, callback, text)
+        await refuse_button(outbox, callback, resident_refusal(error))
         return
     await outbox.answer_callback(actor.id, callback.id, done)
 
@@ -140,7 +141,7 @@ async def on_reason(
             message.text or "",
         )
     except DomainError as error:
-        await outbox.send(message.chat.id, refusal(error))
+        await outbox.send(message.chat.id, resident_refusal(error))
         return
     await outbox.send(
         message.chat.id,
@@ -165,7 +166,7 @@ async def on_answer(
             desk, actor, int(data.get("id", 0)), int(data.get("asker", 0)), message.text or ""
         )
     except DomainError as error:
-        await outbox.send(message.chat.id, refusal(error))
+        await outbox.send(message.chat.id, resident_refusal(error))
         return
     await outbox.send(message.chat.id, _("Your answer was passed on."))
 

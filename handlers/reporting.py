@@ -329,14 +329,15 @@ async def _submit(chat_id: int, desk: Desk, actor: Actor, draft: Draft, state: F
         await desk.outbox.send(chat_id, _("That compound no longer exists. Please /report again."))
         return
     await state.clear()
-    units = await desk.units_of(complaint)
+    unit = await UnitRepo(desk.session).get(complaint.unit_id)
     await desk.outbox.send(
         chat_id,
         _(
             "Thank you. Your report is filed as <b>{number}</b> and sent to {unit}. You will hear "
             "of every step; /my shows your reports."
         ).format(
-            number=complaint.number, unit=cards.unit_name(units, complaint.unit_id, actor.locale)
+            number=complaint.number,
+            unit=html.quote(unit.display_name(actor.locale)) if unit else "—",
         ),
     )
 

@@ -98,7 +98,7 @@ async def open_complaint(desk: Desk, actor: Actor, draft: Draft) -> Complaint:
     await desk.repo.add_event(
         complaint_id, desk.now, Action.DISPATCHED, to_unit=to.id, due_at=fields["due_at"]
     )
-    complaint, _units = await desk.load(complaint_id)
+    complaint = await desk.reload(complaint_id)
     await deliver_cards(
         desk,
         complaint,
@@ -202,7 +202,7 @@ async def rate(
             due_at=fields["due_at"],
             note=reason,
         )
-        moved, _units = await desk.load(complaint.id)
+        moved = await desk.reload(complaint.id)
         await refresh_cards(desk, moved, units)
         await deliver_cards(
             desk,
@@ -240,7 +240,7 @@ async def rate(
     if not await desk.repo.move(complaint, unsatisfied=complaint.unsatisfied + 1, reply=None):
         raise Stale(complaint.number)
     await rated()
-    complaint, _units = await desk.load(complaint.id)
+    complaint = await desk.reload(complaint.id)
     moved = await hand_over(
         desk, complaint, units, parent, Action.REDISPATCHED, actor_id=actor.id, note=reason
     )
@@ -291,7 +291,7 @@ async def close(
         from_unit=complaint.unit_id,
         note=rating or "unrated",
     )
-    moved, _units = await desk.load(complaint.id)
+    moved = await desk.reload(complaint.id)
     await refresh_cards(desk, moved, units)
     if rating is None:
         await tell_residents(

@@ -73,10 +73,15 @@ class Desk:
             raise NotFound(f"compound {complaint.compound_id}")
         return await UnitRepo(self.session).around(compound)
 
-    async def load(self, complaint_id: int) -> tuple[Complaint, dict[int, Unit]]:
+    async def reload(self, complaint_id: int) -> Complaint:
+        """The ticket as it is now (after a change; its units stay the same)."""
         complaint = await self.repo.get(complaint_id)
         if complaint is None:
             raise NotFound(f"complaint {complaint_id}")
+        return complaint
+
+    async def load(self, complaint_id: int) -> tuple[Complaint, dict[int, Unit]]:
+        complaint = await self.reload(complaint_id)
         return complaint, await self.units_of(complaint)
 
 
@@ -151,17 +156,14 @@ async def reporter_name(desk: Desk, complaint: Complaint) -> str:
 
 
 async def render_card(
-    desk: Desk, chat_id: int, complaint: Complaint, units: Mapping[int, Unit]
+    desk: Desk,
+    chat_id: int,
+    locale: str,
+    complaint: Complaint,
+    units: Mapping[int, Unit],
+    reporter: str,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    locale = await desk.locale_of(chat_id)
-    text = cards.card_text(
-        complaint,
-        units,
-        await reporter_name(desk, complaint),
-        locale,
-        desk.config.bot.zone,
-        desk.now,
-    )
+    text = cards.card_text(complaint, units, reporter, locale, desk.config.bot.zone, desk.now)
     markup = None
     if await may_act(desk, chat_id, complaint, units):
         markup = cards.staff_keyboard(complaint, units, locale)
@@ -170,8 +172,10 @@ async def render_card(
 
 async def refresh_cards(desk: Desk, complaint: Complaint, units: Mapping[int, Unit]) -> None:
     """Edit every card of the ticket in place to show where it is now."""
+    reporter = await reporter_name(desk, complaint)
     for card in await desk.repo.cards(complaint.id):
-        text, markup = await render_card(desk, card.chat_id, complaint, units)
+        locale = await desk.locale_of(card.chat_id)
+        text, markup = await render_card(desk, card.chat_id, locale, complaint, units, reporter)
         if card.headline:  # why the chat got the card stays on top of it
             text = card.headline + "\n\n" + text
         await desk.outbox.edit_sent(card.chat_id, card.outbox_id, text, markup=markup)
@@ -190,9 +194,10 @@ async def deliver_cards(
     new card is the one kept up to date. Photos go with the first card a chat receives.
     """
     existing = {card.chat_id: card for card in await desk.repo.cards(complaint.id)}
+    reporter = await reporter_name(desk, complaint)
     for chat_id in await unit_chats(desk, unit, units):
         locale = await desk.locale_of(chat_id)
-        text, markup = await render_card(desk, chat_id, complaint, units)
+        text, markup = await render_card(desk, chat_id, locale, complaint, units, reporter)
         old = existing.get(chat_id)
         if old is not None:  # the older card stays as a record, without buttons
             previous = old.headline + "\n\n" + text if old.headline else text
@@ -288,7 +293,7 @@ async def hand_over(
         due_at=fields["due_at"],
         note=note,
     )
-    moved, _units = await desk.load(complaint.id)
+    moved = await desk.reload(complaint.id)
     await refresh_cards(desk, moved, units)
 
     def headline(locale: str) -> str:
@@ -332,7 +337,7 @@ async def return_ticket(
         due_at=fields["due_at"],
         note=full_note[:MAX_NOTE],
     )
-    moved, _units = await desk.load(complaint.id)
+    moved = await desk.reload(complaint.id)
     await refresh_cards(desk, moved, units)
     await deliver_cards(
         desk,
@@ -404,7 +409,7 @@ async def refer_up(desk: Desk, actor: Actor, complaint_id: int, version: int) ->
         from_unit=holder.id,
         to_unit=parent.id,
     )
-    moved, _units = await desk.load(complaint.id)
+    moved = await desk.reload(complaint.id)
     await refresh_cards(desk, moved, units)
     await deliver_cards(
         desk,
@@ -441,7 +446,7 @@ async def sign_for(desk: Desk, actor: Actor, complaint_id: int, version: int) ->
     await desk.repo.add_event(
         complaint.id, desk.now, Action.SIGNED, actor_id=actor.id, from_unit=complaint.unit_id
     )
-    moved, _units = await desk.load(complaint.id)
+    moved = await desk.reload(complaint.id)
     await refresh_cards(desk, moved, units)
     due = fields["due_at"]
     assert isinstance(due, datetime)
@@ -509,7 +514,7 @@ async def complete(
         from_unit=complaint.unit_id,
         note=reply[:MAX_NOTE],
     )
-    moved, _units = await desk.load(complaint.id)
+    moved = await desk.reload(complaint.id)
     await refresh_cards(desk, moved, units)
     await tell_residents(
         desk,
