@@ -185,6 +185,12 @@ class ComplaintsConfig(_Section):
         return {(r.compound, r.category): r.unit for r in self.routing}
 
 
+class LostFoundConfig(_Section):
+    scope: Literal["community", "subdistrict"] = "community"  # where reports are matched
+    sweep_seconds: int = Field(default=600, ge=1, le=86400)  # reminders and expiry
+    max_photo_mb: float = Field(default=10.0, gt=0)
+
+
 class TestingConfig(_Section):
     """Switches for the demo and the end-to-end tests; never on in production."""
 
@@ -199,6 +205,7 @@ class Config(_Section):
     org: OrgConfig = Field(default_factory=OrgConfig)
     outbox: OutboxConfig = Field(default_factory=OutboxConfig)
     complaints: ComplaintsConfig = Field(default_factory=ComplaintsConfig)
+    lostfound: LostFoundConfig = Field(default_factory=LostFoundConfig)
     testing: TestingConfig = Field(default_factory=TestingConfig)
     base_dir: Path = Path()
 

@@ -9,6 +9,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -229,4 +230,52 @@ counters = Table(
     metadata,
     Column("key", String(64), primary_key=True),
     Column("value", Integer, nullable=False),
+)
+
+lostfound = Table(
+    "lostfound",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(8), nullable=False),  # lost | found
+    Column("reporter_id", BigInteger, ForeignKey("users.id"), nullable=False, index=True),
+    Column("compound_id", Integer, ForeignKey("units.id"), nullable=False),
+    Column("community_id", Integer, nullable=False),  # the matching scope, read without joins
+    Column("subdistrict_id", Integer, nullable=False),
+    Column("category", String(16), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("place", Text, nullable=False),
+    Column("day", Date, nullable=False),
+    Column("photo", Text, nullable=True),
+    Column("held_at", Text, nullable=False, default=""),
+    Column("announce", Boolean, nullable=False, default=False),
+    Column("status", String(16), nullable=False),
+    Column("pending_claim_id", Integer, nullable=True),  # at most one claim waits at a time
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("reminded_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("closed_at", UTCDateTime, nullable=True),
+    Index("ix_lostfound_status_created_at", "status", "created_at"),
+    Index("ix_lostfound_status_expires_at", "status", "expires_at"),
+)
+
+lostfound_claims = Table(
+    "lostfound_claims",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("found_id", Integer, ForeignKey("lostfound.id"), nullable=False, index=True),
+    Column("lost_id", Integer, ForeignKey("lostfound.id"), nullable=True),
+    Column("claimant_id", BigInteger, ForeignKey("users.id"), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("decided_at", UTCDateTime, nullable=True),
+)
+
+lostfound_matches = Table(
+    "lostfound_matches",
+    metadata,
+    Column("lost_id", Integer, ForeignKey("lostfound.id"), primary_key=True),
+    Column("found_id", Integer, ForeignKey("lostfound.id"), primary_key=True, index=True),
+    Column("score", Float, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
 )

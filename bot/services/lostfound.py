@@ -1,0 +1,585 @@
+"""Lost and found: filing a report, telling likely owners, claims, the group notice, closing,
+extending, and the sweep that reminds and expires. Messages to others go through the outbox in
+the recipient's language; phone numbers are never asked for nor shown."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from aiogram import html
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.config import Config
+from bot.delivery.outbox import Outbox, Priority
+from bot.domain.errors import NotAllowed, NotFound
+from bot.domain.lostfound import (
+    EXPIRY,
+    HELD_WITH_FINDER,
+    REMIND_BEFORE,
+    Category,
+    Claim,
+    ClaimRefusal,
+    ClaimStatus,
+    Item,
+    Kind,
+    Status,
+    check_claim,
+    expired,
+    extended,
+    match_days,
+    reminder_due,
+)
+from bot.domain.matching import Candidate, MatchIndex, profile, worth_telling
+from bot.domain.org import UnitKind
+from bot.domain.people import Actor, ChatPurpose
+from bot.i18n import resolve_locale
+from storage.chats import ChatRepo
+from storage.db import Database
+from storage.lostfound import LostFoundRepo, NewItem
+from storage.units import UnitRepo
+from storage.users import UserRepo
+
+log = logging.getLogger(__name__)
+
+CLAIM_PREFIX = "lf_"  # the group notice's deep link: /start lf_<found id>
+OVERLAP = timedelta(minutes=5)  # reports written by transactions still running at the last look
+
+
+class LostAction(StrEnum):
+    CLAIM = "c"  # id: the found item; arg: the claimant's lost report (0: none)
+    APPROVE = "a"  # id: the claim
+    DECLINE = "d"  # id: the claim
+    CLOSE = "x"  # id: the reporter's own item
+    EXTEND = "e"  # id: the reporter's own item
+
+
+class LostCb(CallbackData, prefix="lf"):
+    action: LostAction
+    id: int
+    arg: int = 0
+
+
+class Matcher:
+    """The open reports of each kind, indexed in this process. The database stays the truth:
+    new reports are read in before every search (with an overlap, so a report whose transaction
+    was still running is not missed), and every candidate is checked to be still open."""
+
+    def __init__(self, *, subdistrict: bool = False) -> None:
+        self.subdistrict = subdistrict
+        self.indexes = {Kind.LOST: MatchIndex(), Kind.FOUND: MatchIndex()}
+        self.read_at: datetime | None = None
+
+    async def refresh(self, repo: LostFoundRepo, now: datetime) -> None:
+        since = None if self.read_at is None else min(self.read_at, now) - OVERLAP
+        for item in await repo.open_items(since):
+            self.indexes[item.kind].add(
+                item.id,
+                item.scope(self.subdistrict),
+                item.day.toordinal(),
+                profile(item.text, item.category),
+            )
+        self.read_at = now
+
+    async def candidates(
+        self, repo: LostFoundRepo, item: Item, now: datetime
+    ) -> list[tuple[Item, float]]:
+        """The open reports of the other kind worth telling about, best first."""
+        await self.refresh(repo, now)
+        index = self.indexes[item.kind.other]
+        first, last = match_days(item.kind, item.day)
+        ranked = index.query(
+            profile(item.text, item.category),
+            scope=item.scope(self.subdistrict),
+            first_day=first,
+            last_day=last,
+        )
+        current = await repo.many([c.item_id for c in ranked])
+        alive: list[Candidate] = []
+        for candidate in ranked:
+            other = current.get(candidate.item_id)
+            if other is None or not other.is_open:
+                index.discard(candidate.item_id)
+            elif other.reporter_id != item.reporter_id:
+                alive.append(candidate)
+        return [(current[c.item_id], c.score) for c in worth_telling(alive)]
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A report being written (kept in the FSM between messages)."""
+
+    kind: Kind
+    compound_id: int
+    category: Category | None = None
+    text: str = ""
+    place: str = ""
+    day: date | None = None
+    photo: str | None = None
+    photo_asked: bool = False
+    held_at: str = ""
+    announce: bool | None = None
+
+
+@dataclass
+class Desk:
+    session: AsyncSession
+    outbox: Outbox
+    now: datetime
+    config: Config
+    matcher: Matcher
+    repo: LostFoundRepo = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.repo = LostFoundRepo(self.session)
+
+    async def locale_of(self, user_id: int) -> str:
+        default = self.config.bot.default_language
+        user = await UserRepo(self.session).get(user_id)
+        if user is None:
+            return default
+        return resolve_locale(user.language, user.tg_language, default)
+
+    async def first_name(self, user_id: int) -> str:
+        user = await UserRepo(self.session).get(user_id)
+        return html.quote(user.first_name) if user else "—"
+
+
+# --- words ------------------------------------------------------------------------------------
+
+
+def category_name(category: Category, locale: str | None = None) -> str:
+    names = {
+        Category.DOCUMENTS: _("Documents", locale=locale),
+        Category.KEYS: _("Keys or access card", locale=locale),
+        Category.PHONE: _("Phone or electronics", locale=locale),
+        Category.WALLET: _("Wallet or cash", locale=locale),
+        Category.PET: _("Pet", locale=locale),
+        Category.BAG: _("Bag or clothing", locale=locale),
+        Category.OTHER: _("Something else", locale=locale),
+    }
+    return names[category]
+
+
+def kind_name(kind: Kind, locale: str | None = None) -> str:
+    return _("Lost", locale=locale) if kind is Kind.LOST else _("Found", locale=locale)
+
+
+def status_name(status: Status, locale: str | None = None) -> str:
+    names = {
+        Status.OPEN: _("open", locale=locale),
+        Status.RETURNED: _("returned to its owner", locale=locale),
+        Status.CLOSED: _("closed", locale=locale),
+        Status.EXPIRED: _("expired", locale=locale),
+    }
+    return names[status]
+
+
+def held_name(item: Item, locale: str | None = None) -> str:
+    if item.held_at == HELD_WITH_FINDER:
+        return _("with the finder", locale=locale)
+    return html.quote(item.held_at) or "—"
+
+
+def reference(item: Item) -> str:
+    return f"{'L' if item.kind is Kind.LOST else 'F'}{item.id}"
+
+
+def headline(item: Item, locale: str | None = None) -> str:
+    """ "F12 · 手机/电子 · 中心花坛 · 2026-09-12": what may be shown to anyone."""
+    return " · ".join(
+        (
+            f"<b>{reference(item)}</b>",
+            category_name(item.category, locale),
+            html.quote(item.place),
+            item.day.isoformat(),
+        )
+    )
+
+
+def claim_keyboard(found: Item, lost: Item | None, locale: str) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("🙋 It is mine: {ref}", locale=locale).format(ref=reference(found)),
+        callback_data=LostCb(action=LostAction.CLAIM, id=found.id, arg=lost.id if lost else 0),
+    )
+    return builder.as_markup()
+
+
+def decision_keyboard(claim: Claim, locale: str) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("✅ Yes, give it back", locale=locale),
+        callback_data=LostCb(action=LostAction.APPROVE, id=claim.id),
+    )
+    builder.button(
+        text=_("✖ No, it does not fit", locale=locale),
+        callback_data=LostCb(action=LostAction.DECLINE, id=claim.id),
+    )
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def keep_keyboard(item: Item, locale: str) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("⏳ Keep it open 30 more days", locale=locale),
+        callback_data=LostCb(action=LostAction.EXTEND, id=item.id),
+    )
+    builder.button(
+        text=_("✔ Close it", locale=locale),
+        callback_data=LostCb(action=LostAction.CLOSE, id=item.id),
+    )
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+# --- filing -----------------------------------------------------------------------------------
+
+
+async def file_report(desk: Desk, actor: Actor, draft: Draft, bot_username: str) -> Item:
+    """Save a finished draft, tell likely owners (never the finder's words), announce if asked."""
+    assert draft.category is not None and draft.day is not None
+    units = UnitRepo(desk.session)
+    compound = await units.get(draft.compound_id)
+    if compound is None or compound.kind is not UnitKind.COMPOUND:
+        raise NotFound(f"compound {draft.compound_id}")
+    above = await units.many(compound.ancestor_ids)
+    community = next((u for u in above.values() if u.kind is UnitKind.COMMUNITY), compound)
+    subdistrict = next((u for u in above.values() if u.kind is UnitKind.SUBDISTRICT), community)
+    item = await desk.repo.create(
+        NewItem(
+            kind=draft.kind,
+            reporter_id=actor.id,
+            compound_id=compound.id,
+            community_id=community.id,
+            subdistrict_id=subdistrict.id,
+            category=draft.category,
+            text=draft.text,
+            place=draft.place,
+            day=draft.day,
+            photo=draft.photo,
+            held_at=draft.held_at if draft.kind is Kind.FOUND else "",
+            announce=bool(draft.announce) and draft.kind is Kind.FOUND,
+            expires_at=desk.now + EXPIRY,
+        ),
+        desk.now,
+    )
+    matches = await desk.matcher.candidates(desk.repo, item, desk.now)
+    if item.kind is Kind.LOST:
+        await _offer_found(desk, actor, item, matches)
+    else:
+        told = await _tell_owners(desk, item, matches)
+        await desk.outbox.send(
+            actor.id,
+            _(
+                "Thank you! Filed as <b>{ref}</b>. I told {count} possible owner(s); when someone "
+                "claims it, I will ask you to check their description."
+            ).format(ref=reference(item), count=told),
+        )
+        if item.announce:
+            await announce(desk, item, bot_username)
+    return item
+
+
+async def _offer_found(
+    desk: Desk, actor: Actor, lost: Item, matches: list[tuple[Item, float]]
+) -> None:
+    lines = [
+        _("Filed as <b>{ref}</b>. I will tell you when something like it is found.").format(
+            ref=reference(lost)
+        )
+    ]
+    if not matches:
+        await desk.outbox.send(actor.id, "\n".join(lines))
+        return
+    lines += ["", _("These found items may be yours (best first):")]
+    builder = InlineKeyboardBuilder()
+    for found, score in matches:
+        lines.append("• " + headline(found, actor.locale))
+        builder.button(
+            text=_("🙋 It is mine: {ref}").format(ref=reference(found)),
+            callback_data=LostCb(action=LostAction.CLAIM, id=found.id, arg=lost.id),
+        )
+        await desk.repo.record_match(lost.id, found.id, score, desk.now)
+    lines.append(_("If one is yours, tap it and tell me a detail only the owner would know."))
+    builder.adjust(1)
+    await desk.outbox.send(actor.id, "\n".join(lines), markup=builder.as_markup())
+
+
+def _claim_cb(found_id: int, lost_id: int) -> str:
+    return LostCb(action=LostAction.CLAIM, id=found_id, arg=lost_id).pack()
+
+
+async def _tell_owners(desk: Desk, found: Item, matches: list[tuple[Item, float]]) -> int:
+    told = 0
+    already = await desk.repo.told([(lost.id, found.id) for lost, _score in matches])
+    for lost, score in matches:
+        if (lost.id, found.id) in already:
+            continue
+        await desk.repo.record_match(lost.id, found.id, score, desk.now)
+        locale = await desk.locale_of(lost.reporter_id)
+        text = _(
+            "🔔 Something like what you lost ({lost}) was found:\n{found}\nIf it is yours, "
+            "tap below and tell me a detail only the owner would know.",
+            locale=locale,
+        ).format(lost=reference(lost), found=headline(found, locale))
+        await desk.outbox.send(
+            lost.reporter_id,
+            text,
+            markup=claim_keyboard(found, lost, locale),
+            priority=Priority.ALERT,
+        )
+        told += 1
+    return told
+
+
+async def announce(desk: Desk, found: Item, bot_username: str) -> int:
+    """The compound's residents groups hear of the find: category, place, holder; no detail."""
+    groups = await ChatRepo(desk.session).bound_to(found.compound_id, ChatPurpose.RESIDENTS)
+    link = f"https://t.me/{bot_username}?start={CLAIM_PREFIX}{found.id}"
+    locale = desk.config.bot.default_language
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("🙋 It is mine", locale=locale), url=link)
+    text = _(
+        "📢 Found ({ref}): {category}\nWhere: {place}\nHeld: {held}\nIf it is yours, tap the "
+        "button and tell me a detail only the owner would know.",
+        locale=locale,
+    ).format(
+        ref=reference(found),
+        category=category_name(found.category, locale),
+        place=html.quote(found.place),
+        held=held_name(found, locale),
+    )
+    for group in groups:
+        if group.active:
+            await desk.outbox.send(
+                group.id, text, markup=builder.as_markup(), priority=Priority.BROADCAST
+            )
+    return len(groups)
+
+
+# --- claims -----------------------------------------------------------------------------------
+
+
+async def claimable(desk: Desk, actor: Actor, found_id: int) -> Item:
+    """The found item `actor` may claim now, or NotAllowed(ClaimRefusal) / NotFound."""
+    item = await desk.repo.get(found_id)
+    if item is None:
+        raise NotFound(f"item {found_id}")
+    check_claim(item, actor.id, await desk.repo.claims_on(item.id))
+    return item
+
+
+async def submit_claim(
+    desk: Desk, actor: Actor, found_id: int, lost_id: int | None, detail: str
+) -> Claim:
+    found = await claimable(desk, actor, found_id)
+    lost = await desk.repo.get(lost_id) if lost_id else None
+    if lost is None or lost.reporter_id != actor.id or not lost.is_open:
+        lost = await desk.repo.matched_lost(found.id, actor.id)
+    claim = await desk.repo.add_claim(
+        found.id, lost.id if lost else None, actor.id, detail, desk.now
+    )
+    if not await desk.repo.hold_for_claim(found.id, claim.id):
+        await desk.repo.decide(claim.id, ClaimStatus.CANCELLED, desk.now)
+        raise NotAllowed(ClaimRefusal.PENDING)
+    locale = await desk.locale_of(found.reporter_id)
+    await desk.outbox.send(
+        found.reporter_id,
+        _(
+            "🙋 Someone says the item you found is theirs:\n{found}\nYour description: {text}\n"
+            "Their detail: “{detail}”\nDoes it fit? Only if you say yes will I give them where "
+            "to pick it up.",
+            locale=locale,
+        ).format(
+            found=headline(found, locale),
+            text=html.quote(found.text),
+            detail=html.quote(detail),
+        ),
+        markup=decision_keyboard(claim, locale),
+        priority=Priority.ALERT,
+    )
+    return claim
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    claim: Claim
+    found: Item
+    approved: bool
+
+
+async def decide(desk: Desk, actor: Actor, claim_id: int, approve: bool) -> Decision:
+    """The finder approves or declines a claim; on approval both reports close and both
+    people get the pickup details, relayed by the bot."""
+    claim = await desk.repo.claim(claim_id)
+    found = await desk.repo.get(claim.found_id) if claim else None
+    if claim is None or found is None:
+        raise NotFound(f"claim {claim_id}")
+    if found.reporter_id != actor.id:
+        raise NotAllowed("not the finder")
+    status = ClaimStatus.APPROVED if approve else ClaimStatus.DECLINED
+    if claim.status is not ClaimStatus.PENDING or not await desk.repo.decide(
+        claim.id, status, desk.now
+    ):
+        raise NotAllowed(ClaimRefusal.CLOSED)
+    claimant_locale = await desk.locale_of(claim.claimant_id)
+    if not approve:
+        await desk.repo.release_claim(found.id, claim.id)
+        await desk.outbox.send(
+            claim.claimant_id,
+            _(
+                "Sorry: the finder of {ref} says your detail does not fit that item. If you "
+                "think this is a mistake, please ask at your community service centre.",
+                locale=claimant_locale,
+            ).format(ref=reference(found)),
+            priority=Priority.ALERT,
+        )
+        return Decision(claim, found, approved=False)
+    await desk.repo.close(found.id, Status.RETURNED, desk.now)
+    if claim.lost_id is not None:
+        await desk.repo.close(claim.lost_id, Status.RETURNED, desk.now)
+    finder, owner = (
+        await desk.first_name(found.reporter_id),
+        await desk.first_name(claim.claimant_id),
+    )
+    keeper = finder if found.held_at == HELD_WITH_FINDER else held_name(found)
+    await desk.outbox.send(
+        claim.claimant_id,
+        _(
+            "✅ The finder confirmed that {ref} is yours.\nPick it up at: {place}\nAsk for: "
+            "{keeper} (the finder: {finder})\nYour report is closed. Glad it turned up!",
+            locale=claimant_locale,
+        ).format(
+            ref=reference(found),
+            place=held_name(found, claimant_locale)
+            if found.held_at != HELD_WITH_FINDER
+            else _("the finder will arrange it with you", locale=claimant_locale),
+            keeper=keeper,
+            finder=finder,
+        ),
+        priority=Priority.ALERT,
+    )
+    finder_locale = await desk.locale_of(found.reporter_id)
+    await desk.outbox.send(
+        found.reporter_id,
+        _(
+            "✅ Thank you! {owner} will come for {ref} ({held}). Both reports are closed.",
+            locale=finder_locale,
+        ).format(owner=owner, ref=reference(found), held=held_name(found, finder_locale)),
+        priority=Priority.ALERT,
+    )
+    return Decision(claim, found, approved=True)
+
+
+# --- the reporter's own reports -----------------------------------------------------------------
+
+
+async def own_item(desk: Desk, actor: Actor, item_id: int) -> Item:
+    item = await desk.repo.get(item_id)
+    if item is None or item.reporter_id != actor.id:
+        raise NotFound(f"item {item_id}")
+    return item
+
+
+async def close(desk: Desk, actor: Actor, item_id: int) -> Item:
+    item = await own_item(desk, actor, item_id)
+    if not await desk.repo.close(item.id, Status.CLOSED, desk.now):
+        raise NotAllowed(ClaimRefusal.CLOSED)
+    await _cancel_pending(desk, item)
+    return item
+
+
+async def extend(desk: Desk, actor: Actor, item_id: int) -> datetime:
+    item = await own_item(desk, actor, item_id)
+    until = extended(item, desk.now)
+    if not await desk.repo.extend(item.id, until):
+        raise NotAllowed(ClaimRefusal.CLOSED)
+    return until
+
+
+async def _cancel_pending(desk: Desk, item: Item) -> None:
+    """A claim still waiting on an item that closed or expired: the claimant hears of it."""
+    if item.pending_claim_id is None:
+        return
+    claim = await desk.repo.claim(item.pending_claim_id)
+    if claim is None or not await desk.repo.decide(claim.id, ClaimStatus.CANCELLED, desk.now):
+        return
+    locale = await desk.locale_of(claim.claimant_id)
+    await desk.outbox.send(
+        claim.claimant_id,
+        _(
+            "The report {ref} you claimed was closed before the finder answered. If you still "
+            "miss the item, please ask at your community service centre.",
+            locale=locale,
+        ).format(ref=reference(item)),
+        priority=Priority.ALERT,
+    )
+
+
+# --- the sweep ----------------------------------------------------------------------------------
+
+
+async def sweep(db: Database, clock: Clock, config: Config, matcher: Matcher) -> int:
+    """Remind reporters 3 days before expiry and expire what is due; one transaction per report,
+    each step conditional, so a second sweep (or a second process) changes nothing."""
+    now = clock.now()
+    async with db.read() as session:
+        due = await LostFoundRepo(session).due(now + REMIND_BEFORE)
+    steps = 0
+    for item in due:
+        async with db.session() as session:
+            desk = Desk(session, Outbox(session, clock), clock.now(), config, matcher)
+            current = await desk.repo.get(item.id)
+            if current is None:
+                continue
+            if expired(current, desk.now):
+                if await desk.repo.close(current.id, Status.EXPIRED, desk.now):
+                    await _cancel_pending(desk, current)
+                    await _tell_expired(desk, current)
+                    steps += 1
+            elif reminder_due(current, desk.now) and await desk.repo.mark_reminded(
+                current.id, desk.now
+            ):
+                await _remind(desk, current)
+                steps += 1
+    return steps
+
+
+async def _remind(desk: Desk, item: Item) -> None:
+    locale = await desk.locale_of(item.reporter_id)
+    await desk.outbox.send(
+        item.reporter_id,
+        _(
+            "⏰ Your report {item} closes on {day}. Still open? Keep it for 30 more days, or "
+            "close it if it is settled.",
+            locale=locale,
+        ).format(
+            item=headline(item, locale),
+            day=item.expires_at.astimezone(desk.config.bot.zone).date().isoformat(),
+        ),
+        markup=keep_keyboard(item, locale),
+        priority=Priority.ALERT,
+    )
+
+
+async def _tell_expired(desk: Desk, item: Item) -> None:
+    locale = await desk.locale_of(item.reporter_id)
+    again = "/lost" if item.kind is Kind.LOST else "/found"
+    await desk.outbox.send(
+        item.reporter_id,
+        _(
+            "Your report {item} was open for 30 days and is now closed. You can file it again "
+            "with {command}.",
+            locale=locale,
+        ).format(item=headline(item, locale), command=again),
+        priority=Priority.ALERT,
+    )
