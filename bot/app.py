@@ -37,6 +37,7 @@ from bot.i18n import ActorLocaleMiddleware, build_i18n, resolve_locale
 from bot.jobs import build_scheduler
 from bot.middlewares import ActorMiddleware
 from bot.orgfile import read_org_file
+from bot.services.lostfound import Matcher
 from handlers import build_root_router
 from storage.db import Database
 from storage.fsm import SQLStorage
@@ -84,7 +85,8 @@ def build_dispatcher(
     )
     ActorLocaleMiddleware(i18n).setup(dp)
     dp.include_router(build_root_router())
-    dp.workflow_data.update(config=config, clock=clock, i18n=i18n, db=db)
+    matcher = Matcher(subdistrict=config.lostfound.scope == "subdistrict")
+    dp.workflow_data.update(config=config, clock=clock, i18n=i18n, db=db, matcher=matcher)
     return dp
 
 
@@ -98,6 +100,9 @@ def commands(locale: str, i18n: I18n) -> tuple[list[BotCommand], list[BotCommand
         BotCommand(command="start", description=t("Start, or see the menu")),
         BotCommand(command="report", description=t("Report a problem")),
         BotCommand(command="my", description=t("Your reports")),
+        BotCommand(command="lost", description=t("I lost something")),
+        BotCommand(command="found", description=t("I found something")),
+        BotCommand(command="mine", description=t("My lost and found reports")),
         BotCommand(command="profile", description=t("Your home compound and language")),
         BotCommand(command="language", description=t("Change the language")),
         BotCommand(command="whoami", description=t("Who you are to the bot")),
@@ -178,7 +183,14 @@ class Application:
             await set_commands(self.bot, self.i18n, self.config.bot.default_language)
         except TelegramAPIError as exc:
             log.warning("could not set the command menus: %s", exc)
-        scheduler = build_scheduler(self.db, self.clock, self.config, self.i18n, self.sender.wake)
+        scheduler = build_scheduler(
+            self.db,
+            self.clock,
+            self.config,
+            self.i18n,
+            self.sender.wake,
+            self.dp.workflow_data["matcher"],
+        )
         scheduler.start()
         taking = asyncio.Event()
         allowed = self.dp.resolve_used_update_types()

@@ -11,6 +11,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.clock import Clock
 from bot.config import Config
+from bot.services import lostfound
 from bot.services.escalation import sweep
 from storage.db import Database
 from storage.inbox import InboxRepo
@@ -37,8 +38,28 @@ async def sweep_complaints(
         wake()
 
 
+async def sweep_lostfound(
+    db: Database,
+    clock: Clock,
+    config: Config,
+    i18n: I18n,
+    wake: Callable[[], None],
+    matcher: lostfound.Matcher,
+) -> None:
+    with i18n.context():
+        steps = await lostfound.sweep(db, clock, config, matcher)
+    if steps:
+        log.info("lost and found sweep: %s reminders and expiries", steps)
+        wake()
+
+
 def build_scheduler(
-    db: Database, clock: Clock, config: Config, i18n: I18n, wake: Callable[[], None]
+    db: Database,
+    clock: Clock,
+    config: Config,
+    i18n: I18n,
+    wake: Callable[[], None],
+    matcher: lostfound.Matcher,
 ) -> AsyncIOScheduler:
     # APScheduler's default misfire_grace_time is 1 s: a job late by more is silently skipped.
     # Every job here is a sweep over the database, so running late (or twice) is always right.
@@ -52,5 +73,12 @@ def build_scheduler(
         seconds=config.complaints.sweep_seconds,
         args=[db, clock, config, i18n, wake],
         id="sweep_complaints",
+    )
+    scheduler.add_job(
+        sweep_lostfound,
+        "interval",
+        seconds=config.lostfound.sweep_seconds,
+        args=[db, clock, config, i18n, wake, matcher],
+        id="sweep_lostfound",
     )
     return scheduler

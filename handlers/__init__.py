@@ -9,6 +9,7 @@ from handlers import (
     fallback,
     groups,
     invites,
+    lostfound,
     my_complaints,
     onboarding,
     profile,
@@ -23,6 +24,7 @@ def build_root_router() -> Router:
         invites.build_router(),  # before onboarding: it takes /start inv_…
         groups.build_router(),  # before onboarding: it takes /start in groups
         reporting.build_router(),  # before onboarding: it takes /start rp_…
+        lostfound.build_router(),  # before onboarding: it takes /start lf_…
         work_orders.build_router(),
         my_complaints.build_router(),
         onboarding.build_router(),

@@ -56,6 +56,8 @@ def help_text(actor: Actor | None) -> str:
         "",
         _("/report — report a problem (or simply write it to me)"),
         _("/my — your reports and their progress"),
+        _("/lost — you lost something; /found — you found something"),
+        _("/mine — your lost and found reports"),
         _("/profile — your home compound and language"),
         _("/language — change the language"),
         _("/whoami — who you are to the bot"),

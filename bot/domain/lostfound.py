@@ -17,6 +17,9 @@ REMIND_BEFORE = timedelta(days=3)
 MATCH_DAYS = 30  # how far apart a loss and a find may be
 MATCH_SLACK = 2  # a find may be dated a little before the loss (people misremember)
 HELD_WITH_FINDER = "@finder"  # held_at when the finder keeps it
+HELD_GATE = "@gate"  # the compound's gate house (门卫室)
+HELD_OFFICE = "@office"  # the property service centre (物业服务中心)
+HELD_CHOICES = (HELD_GATE, HELD_OFFICE, HELD_WITH_FINDER)
 
 
 class Kind(StrEnum):

@@ -22,6 +22,8 @@ from bot.delivery.outbox import Outbox, Priority
 from bot.domain.errors import NotAllowed, NotFound
 from bot.domain.lostfound import (
     EXPIRY,
+    HELD_GATE,
+    HELD_OFFICE,
     HELD_WITH_FINDER,
     REMIND_BEFORE,
     Category,
@@ -59,6 +61,7 @@ class LostAction(StrEnum):
     DECLINE = "d"  # id: the claim
     CLOSE = "x"  # id: the reporter's own item
     EXTEND = "e"  # id: the reporter's own item
+    MESSAGE = "m"  # id: an approved claim; a message to the other side
 
 
 class LostCb(CallbackData, prefix="lf"):
@@ -182,10 +185,13 @@ def status_name(status: Status, locale: str | None = None) -> str:
     return names[status]
 
 
-def held_name(item: Item, locale: str | None = None) -> str:
-    if item.held_at == HELD_WITH_FINDER:
-        return _("with the finder", locale=locale)
-    return html.quote(item.held_at) or "—"
+def held_name(held_at: str, locale: str | None = None) -> str:
+    names = {
+        HELD_WITH_FINDER: _("with the finder", locale=locale),
+        HELD_GATE: _("the gate house (门卫室)", locale=locale),
+        HELD_OFFICE: _("the property service centre (物业服务中心)", locale=locale),
+    }
+    return names.get(held_at) or html.quote(held_at) or "—"
 
 
 def reference(item: Item) -> str:
@@ -224,6 +230,15 @@ def decision_keyboard(claim: Claim, locale: str) -> InlineKeyboardMarkup:
         callback_data=LostCb(action=LostAction.DECLINE, id=claim.id),
     )
     builder.adjust(1)
+    return builder.as_markup()
+
+
+def relay_keyboard(claim: Claim, locale: str) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("💬 Send a message", locale=locale),
+        callback_data=LostCb(action=LostAction.MESSAGE, id=claim.id),
+    )
     return builder.as_markup()
 
 
@@ -356,7 +371,7 @@ async def announce(desk: Desk, found: Item, bot_username: str) -> int:
         ref=reference(found),
         category=category_name(found.category, locale),
         place=html.quote(found.place),
-        held=held_name(found, locale),
+        held=held_name(found.held_at, locale),
     )
     for group in groups:
         if group.active:
@@ -447,37 +462,61 @@ async def decide(desk: Desk, actor: Actor, claim_id: int, approve: bool) -> Deci
     await desk.repo.close(found.id, Status.RETURNED, desk.now)
     if claim.lost_id is not None:
         await desk.repo.close(claim.lost_id, Status.RETURNED, desk.now)
-    finder, owner = (
-        await desk.first_name(found.reporter_id),
-        await desk.first_name(claim.claimant_id),
-    )
-    keeper = finder if found.held_at == HELD_WITH_FINDER else held_name(found)
+    finder = await desk.first_name(found.reporter_id)
+    owner = await desk.first_name(claim.claimant_id)
     await desk.outbox.send(
         claim.claimant_id,
         _(
-            "✅ The finder confirmed that {ref} is yours.\nPick it up at: {place}\nAsk for: "
-            "{keeper} (the finder: {finder})\nYour report is closed. Glad it turned up!",
+            "✅ The finder confirmed that {ref} is yours.\nPick it up at: {place}\nThe finder: "
+            "{finder}\nUse the button to send them a message through me (no phone numbers "
+            "needed). Your report is closed. Glad it turned up!",
             locale=claimant_locale,
         ).format(
-            ref=reference(found),
-            place=held_name(found, claimant_locale)
-            if found.held_at != HELD_WITH_FINDER
-            else _("the finder will arrange it with you", locale=claimant_locale),
-            keeper=keeper,
-            finder=finder,
+            ref=reference(found), place=held_name(found.held_at, claimant_locale), finder=finder
         ),
+        markup=relay_keyboard(claim, claimant_locale),
         priority=Priority.ALERT,
     )
+    if found.photo:
+        await desk.outbox.send_photo(claim.claimant_id, found.photo, reference(found))
     finder_locale = await desk.locale_of(found.reporter_id)
     await desk.outbox.send(
         found.reporter_id,
         _(
-            "✅ Thank you! {owner} will come for {ref} ({held}). Both reports are closed.",
+            "✅ Thank you! {owner} will come for {ref} at: {place}. Both reports are closed. "
+            "Use the button to send them a message through me.",
             locale=finder_locale,
-        ).format(owner=owner, ref=reference(found), held=held_name(found, finder_locale)),
+        ).format(owner=owner, ref=reference(found), place=held_name(found.held_at, finder_locale)),
+        markup=relay_keyboard(claim, finder_locale),
         priority=Priority.ALERT,
     )
     return Decision(claim, found, approved=True)
+
+
+async def relay_target(desk: Desk, actor: Actor, claim_id: int) -> tuple[Claim, Item, int]:
+    """Who `actor` may write to about an approved claim: the finder or the owner, nobody else."""
+    claim = await desk.repo.claim(claim_id)
+    found = await desk.repo.get(claim.found_id) if claim else None
+    if claim is None or found is None or claim.status is not ClaimStatus.APPROVED:
+        raise NotFound(f"claim {claim_id}")
+    if actor.id == claim.claimant_id:
+        return claim, found, found.reporter_id
+    if actor.id == found.reporter_id:
+        return claim, found, claim.claimant_id
+    raise NotAllowed("not a party to the claim")
+
+
+async def relay(desk: Desk, actor: Actor, claim_id: int, text: str) -> None:
+    claim, found, to = await relay_target(desk, actor, claim_id)
+    locale = await desk.locale_of(to)
+    await desk.outbox.send(
+        to,
+        _("💬 {name} about {ref}: {text}", locale=locale).format(
+            name=html.quote(actor.user.first_name), ref=reference(found), text=html.quote(text)
+        ),
+        markup=relay_keyboard(claim, locale),
+        priority=Priority.ALERT,
+    )
 
 
 # --- the reporter's own reports -----------------------------------------------------------------
