@@ -82,7 +82,8 @@ class LostFoundRepo:
 
     async def create(self, new: NewItem, now: datetime) -> Item:
         result = await self.session.execute(
-            insert(lostfound).values(
+            insert(lostfound)
+            .values(
                 kind=new.kind,
                 reporter_id=new.reporter_id,
                 compound_id=new.compound_id,
@@ -195,7 +196,8 @@ class LostFoundRepo:
         self, found_id: int, lost_id: int | None, claimant_id: int, detail: str, now: datetime
     ) -> Claim:
         result = await self.session.execute(
-            insert(lostfound_claims).values(
+            insert(lostfound_claims)
+            .values(
                 found_id=found_id,
                 lost_id=lost_id,
                 claimant_id=claimant_id,

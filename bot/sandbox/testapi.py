@@ -49,12 +49,17 @@ def add_test_routes(app: web.Application, s: SandboxState) -> None:
             data = base64.b64decode(body["photo"]) if isinstance(body["photo"], str) else TINY_PNG
             file_id = "F" + secrets.token_urlsafe(12)
             s.files[file_id] = (data, "photo.jpg")
+            size = int(body.get("photo_size") or len(data))  # a test may claim a huge photo
             content["photo"] = [{"file_id": file_id, "file_unique_id": file_id[1:9],
-                                 "width": 800, "height": 600, "file_size": len(data)}]  # fmt: skip
+                                 "width": 800, "height": 600, "file_size": size}]  # fmt: skip
             if body.get("caption"):
                 content["caption"] = str(body["caption"])
             if body.get("media_group_id"):
                 content["media_group_id"] = str(body["media_group_id"])
+        if body.get("document"):
+            document = dict(body["document"])
+            content["document"] = {"file_id": "D" + secrets.token_urlsafe(12),
+                                   "file_unique_id": secrets.token_urlsafe(6), **document}  # fmt: skip
         if "location" in body:
             content["location"] = body["location"]
         if body.get("sticker"):
@@ -65,7 +70,7 @@ def add_test_routes(app: web.Application, s: SandboxState) -> None:
             content["contact"] = body["contact"]
         if not content:
             raise web.HTTPBadRequest(
-                text="a message needs text, photo, location, sticker or contact"
+                text="a message needs text, photo, document, location, sticker or contact"
             )
         msg = s.new_message(chat, user, **content)
         await s.record("user", int(chat["id"]), msg)

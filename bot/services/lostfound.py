@@ -478,7 +478,9 @@ async def decide(desk: Desk, actor: Actor, claim_id: int, approve: bool) -> Deci
         priority=Priority.ALERT,
     )
     if found.photo:
-        await desk.outbox.send_photo(claim.claimant_id, found.photo, reference(found))
+        await desk.outbox.send_photo(
+            claim.claimant_id, found.photo, reference(found), priority=Priority.ALERT
+        )
     finder_locale = await desk.locale_of(found.reporter_id)
     await desk.outbox.send(
         found.reporter_id,
