@@ -1,6 +1,19 @@
-"""Run every benchmark: python -m bench"""
+"""Run every benchmark, one after another, each in its own process: python -m bench"""
 
-from bench import outbox_pacing
+import subprocess
+import sys
+
+SUITE = (
+    ["bench.outbox_pacing"],
+    ["bench.intake", "--residents", "60"],
+    ["bench.sweep"],
+    ["bench.lostfound", "quality"],
+    ["bench.lostfound", "speed"],
+)
 
 if __name__ == "__main__":
-    outbox_pacing.main()
+    failed = 0
+    for module, *args in SUITE:
+        print(f"$ python -m {module} {' '.join(args)}".rstrip(), flush=True)
+        failed += subprocess.run([sys.executable, "-m", module, *args], check=False).returncode != 0
+    sys.exit(1 if failed else 0)
