@@ -91,11 +91,9 @@ class Matcher:
             )
         self.read_at = now
 
-    async def candidates(
-        self, repo: LostFoundRepo, item: Item, now: datetime
-    ) -> list[tuple[Item, float]]:
-        """The open reports of the other kind worth telling about, best first."""
-        await self.refresh(repo, now)
+    async def candidates(self, repo: LostFoundRepo, item: Item) -> list[tuple[Item, float]]:
+        """The open reports of the other kind worth telling about, best first. Call `refresh`
+        before writing `item`: the index must only ever hold reports that were committed."""
         index = self.indexes[item.kind.other]
         first, last = match_days(item.kind, item.day)
         ranked = index.query(
@@ -267,6 +265,7 @@ async def file_report(desk: Desk, actor: Actor, draft: Draft, bot_username: str)
     if compound is None or compound.kind is not UnitKind.COMPOUND:
         raise NotFound(f"compound {draft.compound_id}")
     above = await units.many(compound.ancestor_ids)
+    await desk.matcher.refresh(desk.repo, desk.now)  # before the insert: committed reports only
     community = next((u for u in above.values() if u.kind is UnitKind.COMMUNITY), compound)
     subdistrict = next((u for u in above.values() if u.kind is UnitKind.SUBDISTRICT), community)
     item = await desk.repo.create(
@@ -287,7 +286,7 @@ async def file_report(desk: Desk, actor: Actor, draft: Draft, bot_username: str)
         ),
         desk.now,
     )
-    matches = await desk.matcher.candidates(desk.repo, item, desk.now)
+    matches = await desk.matcher.candidates(desk.repo, item)
     if item.kind is Kind.LOST:
         await _offer_found(desk, actor, item, matches)
     else:

@@ -144,3 +144,22 @@ async def test_the_sweep_reminds_then_expires_once_however_often_it_runs(db: Dat
         )
     assert reminders == 2
     assert [p for p in await sent_to(db, OWNER) if "在拾得人答复前已关闭" in p]
+
+
+async def test_a_report_rolled_back_never_haunts_the_index(db: Database) -> None:
+    """SQLite reuses the id of a rolled-back row: the index must only hold committed reports."""
+    clock, matcher = FixedClock(T0), Matcher()
+    with pytest.raises(RuntimeError), build_i18n("zh").context():
+        async with db.session() as s:
+            compound = await UnitRepo(s).by_code("xihu-zuoan")
+            assert compound is not None
+            desk = Desk(s, Outbox(s, clock), clock.now(), Config(), matcher)
+            draft = Draft(
+                Kind.LOST, compound.id, Category.PHONE, "黑色华为手机", "东门", date(2026, 11, 20)
+            )
+            await lostfound.file_report(desk, actor(OWNER, compound.id), draft, "bot")
+            raise RuntimeError("the handler failed after filing")
+    xiaomi = await file(db, clock, matcher, OTHER, Kind.LOST, "白色小米手机，屏幕碎了")
+    clock.at += timedelta(minutes=1)
+    await file(db, clock, matcher, FINDER, Kind.FOUND, "捡到黑色华为手机")
+    assert not [p for p in await sent_to(db, OTHER) if "有人捡到了" in p], xiaomi
