@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, insert, select, update
+from sqlalchemy import Row, and_, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.lostfound import (
@@ -163,11 +163,21 @@ class LostFoundRepo:
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    async def due(self, remind_before: datetime, limit: int = 200) -> list[Item]:
-        """Open reports that expire before `remind_before` (a reminder or the expiry is due)."""
+    async def due(self, now: datetime, remind_before: datetime, limit: int = 200) -> list[Item]:
+        """Open reports whose reminder (expiring before `remind_before`, not yet reminded) or
+        expiry (expired by `now`) is due; those reminded and still running are left out."""
         rows = await self.session.execute(
             select(lostfound)
-            .where(lostfound.c.status == Status.OPEN, lostfound.c.expires_at <= remind_before)
+            .where(
+                lostfound.c.status == Status.OPEN,
+                or_(
+                    and_(
+                        lostfound.c.expires_at <= remind_before,
+                        lostfound.c.reminded_at.is_(None),
+                    ),
+                    lostfound.c.expires_at <= now,
+                ),
+            )
             .order_by(lostfound.c.expires_at)
             .limit(limit)
         )

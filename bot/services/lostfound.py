@@ -573,7 +573,7 @@ async def sweep(db: Database, clock: Clock, config: Config, matcher: Matcher) ->
     each step conditional, so a second sweep (or a second process) changes nothing."""
     now = clock.now()
     async with db.read() as session:
-        due = await LostFoundRepo(session).due(now + REMIND_BEFORE)
+        due = await LostFoundRepo(session).due(now, now + REMIND_BEFORE)
     steps = 0
     for item in due:
         async with db.session() as session:

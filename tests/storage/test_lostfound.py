@@ -131,6 +131,8 @@ async def test_the_sweep_reminds_then_expires_once_however_often_it_runs(db: Dat
     clock.at = T0 + timedelta(days=27, hours=1)
     assert await sweeps() == 2  # one reminder for each report, although four sweeps ran
     assert await sweeps() == 0
+    async with db.read() as s:  # reminded reports are not read again until they expire
+        assert await LostFoundRepo(s).due(clock.now(), clock.now() + timedelta(days=3)) == []
     clock.at = T0 + timedelta(days=30, minutes=1)
     assert await sweeps() == 2
     assert await sweeps() == 0
