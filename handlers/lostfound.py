@@ -31,12 +31,13 @@ from bot.domain.lostfound import (
     Category,
     ClaimRefusal,
     DayError,
+    Draft,
     Kind,
     parse_day,
 )
 from bot.domain.people import Actor
 from bot.services import lostfound
-from bot.services.lostfound import CLAIM_PREFIX, Desk, Draft, LostAction, LostCb, Matcher
+from bot.services.lostfound import CLAIM_PREFIX, Desk, LostAction, LostCb, Matcher
 from handlers.common import private_state, refuse_button
 from handlers.onboarding import ask_compound
 
@@ -303,7 +304,7 @@ def _day_error(error: DayError) -> str:
 
 
 def _too_large(size: int | None, config: Config) -> bool:
-    return bool(size) and size is not None and size > config.lostfound.max_photo_mb * 1024 * 1024
+    return size is not None and size > config.lostfound.max_photo_mb * 1024 * 1024
 
 
 async def on_draft_photo(

@@ -1,4 +1,4 @@
-"""Lost and found reports, claims and the matches already told. Every change of state is a
+"""Lost and found reports, claims and the matches told. Every change of state is a
 conditional update: of two workers (or a double tap), one wins and the other changes nothing."""
 
 from __future__ import annotations
@@ -247,18 +247,6 @@ class LostFoundRepo:
             .values(status=status, decided_at=now)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
-
-    async def told(self, pairs: Sequence[tuple[int, int]]) -> set[tuple[int, int]]:
-        """Which (lost, found) pairs were already told."""
-        if not pairs:
-            return set()
-        rows = await self.session.execute(
-            select(lostfound_matches.c.lost_id, lostfound_matches.c.found_id).where(
-                lostfound_matches.c.found_id.in_({f for _, f in pairs}),
-                lostfound_matches.c.lost_id.in_({lost for lost, _ in pairs}),
-            )
-        )
-        return {(row.lost_id, row.found_id) for row in rows} & set(pairs)
 
     async def record_match(self, lost_id: int, found_id: int, score: float, now: datetime) -> None:
         await self.session.execute(

@@ -119,6 +119,22 @@ class Claim:
     created_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A report being written (kept in the FSM between messages)."""
+
+    kind: Kind
+    compound_id: int
+    category: Category | None = None
+    text: str = ""
+    place: str = ""
+    day: date | None = None
+    photo: str | None = None
+    photo_asked: bool = False  # the photo question was answered (sent or skipped)
+    held_at: str = ""
+    announce: bool | None = None
+
+
 def match_days(kind: Kind, day: date) -> tuple[int, int]:
     """The days (as ordinals) a report of the other kind may carry to match one of `kind`."""
     if kind is Kind.FOUND:  # the loss came before the find

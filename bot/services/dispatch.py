@@ -34,8 +34,7 @@ from bot.domain.complaints import (
 from bot.domain.errors import NotAllowed, NotFound, Stale
 from bot.domain.org import Unit
 from bot.domain.people import Actor, ChatPurpose
-from bot.i18n import resolve_locale
-from bot.services import cards
+from bot.services import cards, onboarding
 from storage.chats import ChatRepo
 from storage.complaints import ComplaintRepo
 from storage.units import UnitRepo
@@ -58,14 +57,7 @@ class Desk:
         return ComplaintRepo(self.session)
 
     async def locale_of(self, chat_id: int) -> str:
-        """A person's language; a group speaks the district's default language."""
-        default = self.config.bot.default_language
-        if chat_id < 0:
-            return default
-        user = await UserRepo(self.session).get(chat_id)
-        if user is None:
-            return default
-        return resolve_locale(user.language, user.tg_language, default)
+        return await onboarding.locale_of(self.session, chat_id, self.config.bot.default_language)
 
     async def units_of(self, complaint: Complaint) -> dict[int, Unit]:
         compound = await UnitRepo(self.session).get(complaint.compound_id)

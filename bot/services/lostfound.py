@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from aiogram import html
@@ -30,6 +30,7 @@ from bot.domain.lostfound import (
     Claim,
     ClaimRefusal,
     ClaimStatus,
+    Draft,
     Item,
     Kind,
     Status,
@@ -42,7 +43,7 @@ from bot.domain.lostfound import (
 from bot.domain.matching import Candidate, MatchIndex, profile, worth_telling
 from bot.domain.org import UnitKind
 from bot.domain.people import Actor, ChatPurpose
-from bot.i18n import resolve_locale
+from bot.services import onboarding
 from storage.chats import ChatRepo
 from storage.db import Database
 from storage.lostfound import LostFoundRepo, NewItem
@@ -113,22 +114,6 @@ class Matcher:
         return [(current[c.item_id], c.score) for c in worth_telling(alive)]
 
 
-@dataclass(frozen=True, slots=True)
-class Draft:
-    """A report being written (kept in the FSM between messages)."""
-
-    kind: Kind
-    compound_id: int
-    category: Category | None = None
-    text: str = ""
-    place: str = ""
-    day: date | None = None
-    photo: str | None = None
-    photo_asked: bool = False
-    held_at: str = ""
-    announce: bool | None = None
-
-
 @dataclass
 class Desk:
     session: AsyncSession
@@ -142,15 +127,13 @@ class Desk:
         self.repo = LostFoundRepo(self.session)
 
     async def locale_of(self, user_id: int) -> str:
-        default = self.config.bot.default_language
-        user = await UserRepo(self.session).get(user_id)
-        if user is None:
-            return default
-        return resolve_locale(user.language, user.tg_language, default)
+        return await onboarding.locale_of(self.session, user_id, self.config.bot.default_language)
 
-    async def first_name(self, user_id: int) -> str:
+    async def person(self, user_id: int) -> tuple[str, str]:
+        """A person's first name (escaped) and language, in one read."""
         user = await UserRepo(self.session).get(user_id)
-        return html.quote(user.first_name) if user else "—"
+        name = html.quote(user.first_name) if user else "—"
+        return name, onboarding.user_locale(user, self.config.bot.default_language)
 
 
 # --- words ------------------------------------------------------------------------------------
@@ -333,11 +316,7 @@ def _claim_cb(found_id: int, lost_id: int) -> str:
 
 
 async def _tell_owners(desk: Desk, found: Item, matches: list[tuple[Item, float]]) -> int:
-    told = 0
-    already = await desk.repo.told([(lost.id, found.id) for lost, _score in matches])
-    for lost, score in matches:
-        if (lost.id, found.id) in already:
-            continue
+    for lost, score in matches:  # the find is new: no pair with it was told before
         await desk.repo.record_match(lost.id, found.id, score, desk.now)
         locale = await desk.locale_of(lost.reporter_id)
         text = _(
@@ -351,11 +330,10 @@ async def _tell_owners(desk: Desk, found: Item, matches: list[tuple[Item, float]
             markup=claim_keyboard(found, lost, locale),
             priority=Priority.ALERT,
         )
-        told += 1
-    return told
+    return len(matches)
 
 
-async def announce(desk: Desk, found: Item, bot_username: str) -> int:
+async def announce(desk: Desk, found: Item, bot_username: str) -> None:
     """The compound's residents groups hear of the find: category, place, holder; no detail."""
     groups = await ChatRepo(desk.session).bound_to(found.compound_id, ChatPurpose.RESIDENTS)
     link = f"https://t.me/{bot_username}?start={CLAIM_PREFIX}{found.id}"
@@ -377,7 +355,6 @@ async def announce(desk: Desk, found: Item, bot_username: str) -> int:
             await desk.outbox.send(
                 group.id, text, markup=builder.as_markup(), priority=Priority.BROADCAST
             )
-    return len(groups)
 
 
 # --- claims -----------------------------------------------------------------------------------
@@ -445,7 +422,7 @@ async def decide(desk: Desk, actor: Actor, claim_id: int, approve: bool) -> Deci
         claim.id, status, desk.now
     ):
         raise NotAllowed(ClaimRefusal.CLOSED)
-    claimant_locale = await desk.locale_of(claim.claimant_id)
+    owner, claimant_locale = await desk.person(claim.claimant_id)
     if not approve:
         await desk.repo.release_claim(found.id, claim.id)
         await desk.outbox.send(
@@ -461,8 +438,7 @@ async def decide(desk: Desk, actor: Actor, claim_id: int, approve: bool) -> Deci
     await desk.repo.close(found.id, Status.RETURNED, desk.now)
     if claim.lost_id is not None:
         await desk.repo.close(claim.lost_id, Status.RETURNED, desk.now)
-    finder = await desk.first_name(found.reporter_id)
-    owner = await desk.first_name(claim.claimant_id)
+    finder, finder_locale = await desk.person(found.reporter_id)
     await desk.outbox.send(
         claim.claimant_id,
         _(
@@ -480,7 +456,6 @@ async def decide(desk: Desk, actor: Actor, claim_id: int, approve: bool) -> Deci
         await desk.outbox.send_photo(
             claim.claimant_id, found.photo, reference(found), priority=Priority.ALERT
         )
-    finder_locale = await desk.locale_of(found.reporter_id)
     await desk.outbox.send(
         found.reporter_id,
         _(

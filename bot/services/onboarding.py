@@ -7,6 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import LANGUAGES
 from bot.domain.errors import NotFound
 from bot.domain.org import Unit, UnitKind, matches_query, sort_units
+from bot.domain.people import User
+from bot.i18n import resolve_locale
 from storage.units import UnitRepo
 from storage.users import UserRepo
 
@@ -62,3 +64,15 @@ async def search_compounds(session: AsyncSession, query: str) -> list[Unit]:
 
 async def home_compound(session: AsyncSession, compound_id: int | None) -> Unit | None:
     return await UnitRepo(session).get(compound_id) if compound_id is not None else None
+
+
+async def locale_of(session: AsyncSession, chat_id: int, default: str) -> str:
+    """A person's language; a group speaks the district's default language."""
+    user = await UserRepo(session).get(chat_id) if chat_id > 0 else None
+    return user_locale(user, default)
+
+
+def user_locale(user: User | None, default: str) -> str:
+    if user is None:
+        return default
+    return resolve_locale(user.language, user.tg_language, default)

@@ -14,11 +14,11 @@ from sqlalchemy import func, select
 from bot.app import import_org
 from bot.config import Config
 from bot.delivery.outbox import Outbox
-from bot.domain.lostfound import Category, ClaimStatus, Kind, Status
+from bot.domain.lostfound import Category, ClaimStatus, Draft, Kind, Status
 from bot.domain.people import Actor, User
 from bot.i18n import build_i18n
 from bot.services import lostfound
-from bot.services.lostfound import Desk, Draft, Matcher
+from bot.services.lostfound import Desk, Matcher
 from storage.db import Database
 from storage.lostfound import LostFoundRepo
 from storage.tables import outbox
