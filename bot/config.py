@@ -191,6 +191,11 @@ class LostFoundConfig(_Section):
     max_photo_mb: float = Field(default=10.0, gt=0)
 
 
+class PartyConfig(_Section):
+    radius_m: int = Field(default=300, ge=10, le=5000)  # geofence when a compound sets none
+    sweep_seconds: int = Field(default=60, ge=1, le=3600)  # reminders and the end of activities
+
+
 class TestingConfig(_Section):
     """Switches for the demo and the end-to-end tests; never on in production."""
 
@@ -206,6 +211,7 @@ class Config(_Section):
     outbox: OutboxConfig = Field(default_factory=OutboxConfig)
     complaints: ComplaintsConfig = Field(default_factory=ComplaintsConfig)
     lostfound: LostFoundConfig = Field(default_factory=LostFoundConfig)
+    party: PartyConfig = Field(default_factory=PartyConfig)
     testing: TestingConfig = Field(default_factory=TestingConfig)
     base_dir: Path = Path()
 

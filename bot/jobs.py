@@ -11,21 +11,24 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.clock import Clock
 from bot.config import Config
-from bot.services import lostfound
+from bot.services import lostfound, party
 from bot.services.escalation import sweep
 from storage.db import Database
+from storage.files import FileRepo
 from storage.inbox import InboxRepo
 
 log = logging.getLogger(__name__)
 
 INBOX_KEEP = timedelta(hours=48)  # Telegram may resend an update within 24 h; keep twice that
+FILES_KEEP = timedelta(days=7)  # exports wait this long for the outbox to send them
 
 
 async def prune_inbox(db: Database, clock: Clock) -> None:
     async with db.session() as session:
         removed = await InboxRepo(session).prune(clock.now() - INBOX_KEEP)
-    if removed:
-        log.info("pruned %s handled updates", removed)
+        files = await FileRepo(session).prune(clock.now() - FILES_KEEP)
+    if removed or files:
+        log.info("pruned %s handled updates and %s files", removed, files)
 
 
 async def sweep_complaints(
@@ -50,6 +53,16 @@ async def sweep_lostfound(
         steps = await lostfound.sweep(db, clock, config, matcher)
     if steps:
         log.info("lost and found sweep: %s reminders and expiries", steps)
+        wake()
+
+
+async def sweep_party(
+    db: Database, clock: Clock, config: Config, i18n: I18n, wake: Callable[[], None]
+) -> None:
+    with i18n.context():
+        steps = await party.sweep(db, clock, config)
+    if steps:
+        log.info("party sweep: %s reminders and check-outs", steps)
         wake()
 
 
@@ -80,5 +93,12 @@ def build_scheduler(
         seconds=config.lostfound.sweep_seconds,
         args=[db, clock, config, i18n, wake, matcher],
         id="sweep_lostfound",
+    )
+    scheduler.add_job(
+        sweep_party,
+        "interval",
+        seconds=config.party.sweep_seconds,
+        args=[db, clock, config, i18n, wake],
+        id="sweep_party",
     )
     return scheduler

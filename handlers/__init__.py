@@ -12,6 +12,7 @@ from handlers import (
     lostfound,
     my_complaints,
     onboarding,
+    party,
     profile,
     reporting,
     work_orders,
@@ -25,6 +26,7 @@ def build_root_router() -> Router:
         groups.build_router(),  # before onboarding: it takes /start in groups
         reporting.build_router(),  # before onboarding: it takes /start rp_…
         lostfound.build_router(),  # before onboarding: it takes /start lf_…
+        party.build_router(),  # before onboarding: it takes /start pa_…
         work_orders.build_router(),
         my_complaints.build_router(),
         onboarding.build_router(),

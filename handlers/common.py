@@ -58,6 +58,8 @@ def help_text(actor: Actor | None) -> str:
         _("/my — your reports and their progress"),
         _("/lost — you lost something; /found — you found something"),
         _("/mine — your lost and found reports"),
+        _("/party — party member registration (报到); /activities — activities to join"),
+        _("/checkin — check in on site; /checkout — leave; /myrecord — your service record"),
         _("/profile — your home compound and language"),
         _("/language — change the language"),
         _("/whoami — who you are to the bot"),
@@ -67,6 +69,9 @@ def help_text(actor: Actor | None) -> str:
         lines += ["", _("For staff:"), _("/invite — invite staff to a unit below yours")]
         lines.append(_("Tickets for your unit arrive here as cards with buttons."))
         lines.append(_("/bind — (in a group) bind it to a compound or to your unit"))
+        lines.append(
+            _("/newactivity — plan a party members' activity; /roster — members, hours, XLSX")
+        )
     if actor is not None and actor.is_admin:
         lines += ["", _("For administrators:"), _("/deadletters — what could not be delivered")]
     return "\n".join(lines)

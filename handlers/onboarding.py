@@ -13,11 +13,13 @@ from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import Clock
+from bot.config import Config
 from bot.delivery.outbox import Outbox
 from bot.domain.errors import NotFound
 from bot.domain.org import UnitKind
 from bot.domain.people import Actor
-from bot.services import onboarding
+from bot.services import onboarding, party
 from handlers.callbacks import LanguageCb, PickCb
 from handlers.common import (
     LANGUAGE_PROMPT,
@@ -111,6 +113,8 @@ async def on_pick(
     session: AsyncSession,
     outbox: Outbox,
     state: FSMContext,
+    clock: Clock,
+    config: Config,
 ) -> None:
     message = callback.message
     if message is None:
@@ -122,9 +126,8 @@ async def on_pick(
             text, markup = await _where_prompt(session, actor)
             await outbox.edit(chat_id, message_id, text, markup=markup)
         else:
-            await _pick_unit(
-                callback_data.unit_id, chat_id, message_id, actor, session, outbox, state
-            )
+            desk = party.Desk(session, outbox, clock.now(), config)
+            await _pick_unit(callback_data.unit_id, chat_id, message_id, actor, desk, state)
     except NotFound:
         await refuse_button(outbox, callback)
         return
@@ -136,10 +139,10 @@ async def _pick_unit(
     chat_id: int,
     message_id: int,
     actor: Actor,
-    session: AsyncSession,
-    outbox: Outbox,
+    desk: party.Desk,
     state: FSMContext,
 ) -> None:
+    session, outbox = desk.session, desk.outbox
     try:
         unit, children = await onboarding.browse(session, unit_id)
     except NotFound:
@@ -152,6 +155,14 @@ async def _pick_unit(
                 chain=chain_text(chain, actor.locale)
             ),
         )
+        if await party.moved_home(desk, actor.id, unit_id):
+            await outbox.send(
+                chat_id,
+                _(
+                    "Your party member registration moves with you: I sent it to the new "
+                    "compound's branch for approval. Please add your building with /party."
+                ),
+            )
         await outbox.send(chat_id, help_text(actor))
         return
     prompt = (

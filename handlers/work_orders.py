@@ -7,7 +7,7 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -174,7 +174,10 @@ async def on_work_not_text(message: Message, outbox: Outbox) -> None:
 
 async def cmd_cancel(message: Message, outbox: Outbox, state: FSMContext) -> None:
     await state.clear()
-    await outbox.send(message.chat.id, _("Cancelled. Nothing was changed."))
+    # The keyboard may still offer to share a location or a phone number: take it away.
+    await outbox.send(
+        message.chat.id, _("Cancelled. Nothing was changed."), markup=ReplyKeyboardRemove()
+    )
 
 
 def build_router() -> Router:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -277,5 +278,70 @@ lostfound_matches = Table(
     Column("lost_id", Integer, ForeignKey("lostfound.id"), primary_key=True),
     Column("found_id", Integer, ForeignKey("lostfound.id"), primary_key=True, index=True),
     Column("score", Float, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+party_members = Table(
+    "party_members",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", BigInteger, ForeignKey("users.id"), nullable=False, index=True),
+    Column("name", String(64), nullable=False),
+    Column("compound_id", Integer, ForeignKey("units.id"), nullable=False),
+    Column("building", String(128), nullable=False, default=""),
+    Column("workplace", String(128), nullable=False, default=""),  # their workplace's party org
+    Column("type", String(16), nullable=False),  # working | retired | mobile
+    Column("phone", String(32), nullable=True),  # only as shared by Telegram's contact button
+    Column("status", String(16), nullable=False),  # pending | approved | rejected | moved
+    Column("reason", Text, nullable=False, default=""),  # why rejected
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("decided_at", UTCDateTime, nullable=True),
+    Column("decided_by", BigInteger, nullable=True),
+    Index("ix_party_members_compound_status", "compound_id", "status"),
+)
+
+activities = Table(
+    "activities",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("compound_id", Integer, ForeignKey("units.id"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("title", String(128), nullable=False),
+    Column("place", String(128), nullable=False),
+    Column("starts_at", UTCDateTime, nullable=False, index=True),
+    Column("ends_at", UTCDateTime, nullable=False),
+    Column("capacity", Integer, nullable=False),
+    Column("signed", Integer, nullable=False, default=0),  # kept with a conditional update
+    Column("code", String(8), nullable=False),  # the short check-in code the organiser shows
+    Column("created_by", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("day_reminded_at", UTCDateTime, nullable=True),
+    Column("hour_reminded_at", UTCDateTime, nullable=True),
+    Column("settled_at", UTCDateTime, nullable=True),  # ended; those still present checked out
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_activities_settled_ends", "settled_at", "ends_at"),
+)
+
+attendance = Table(
+    "attendance",
+    metadata,
+    Column("activity_id", Integer, ForeignKey("activities.id"), primary_key=True),
+    Column("user_id", BigInteger, ForeignKey("users.id"), primary_key=True, index=True),
+    Column("status", String(16), nullable=False),  # signed | cancelled
+    Column("signed_at", UTCDateTime, nullable=False),
+    Column("checked_in_at", UTCDateTime, nullable=True),
+    Column("checked_out_at", UTCDateTime, nullable=True),
+    Column("check_in_method", String(16), nullable=True),  # location | code
+    Column("check_out_method", String(16), nullable=True),  # location | code | auto
+    Column("distance_m", Integer, nullable=True),  # how far from the compound at check-in
+    Column("minutes", Integer, nullable=False, default=0),
+)
+
+files = Table(
+    "files",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("data", LargeBinary, nullable=False),  # an export, sent by the outbox as a document
     Column("created_at", UTCDateTime, nullable=False),
 )

@@ -69,6 +69,16 @@ class UnitRepo:
         )
         return [_unit(row) for row in rows]
 
+    async def compounds_in(self, path: str, limit: int = 100) -> list[Unit]:
+        """The compounds in the subtree of the unit with this materialised path, by name."""
+        rows = await self.session.execute(
+            select(units)
+            .where(units.c.kind == UnitKind.COMPOUND.value, units.c.path.like(f"{path}%"))
+            .order_by(units.c.name, units.c.id)
+            .limit(limit)
+        )
+        return [_unit(row) for row in rows]
+
     async def count(self) -> int:
         return int(
             (await self.session.execute(select(func.count()).select_from(units))).scalar_one()

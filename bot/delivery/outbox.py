@@ -6,7 +6,7 @@ import json
 from enum import IntEnum
 from typing import Any
 
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -18,6 +18,11 @@ EDIT_MESSAGE_TEXT = "editMessageText"
 ANSWER_CALLBACK = "answerCallbackQuery"
 SEND_PHOTO = "sendPhoto"
 SEND_DOCUMENT = "sendDocument"
+STORED_FILE = "stored:"  # a document's bytes kept in the files table until sent: stored:<id>
+
+# A message may carry inline buttons, or replace the keyboard (a button that shares the location
+# or the phone number) or remove it.
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 
 
 class Priority(IntEnum):
@@ -54,7 +59,7 @@ class Outbox:
         chat_id: int,
         text: str,
         *,
-        markup: InlineKeyboardMarkup | None = None,
+        markup: Markup | None = None,
         priority: Priority = Priority.REPLY,
         disable_preview: bool = True,
     ) -> int:
@@ -121,6 +126,24 @@ class Outbox:
         if caption:
             params["caption"] = str(caption)
         return await self._add(chat_id, SEND_PHOTO, params, priority)
+
+    async def send_document(
+        self,
+        chat_id: int,
+        file_id: int,
+        caption: str = "",
+        *,
+        priority: Priority = Priority.REPLY,
+    ) -> int:
+        """Send a file the bot made (see storage.party.FileRepo), stored with this change."""
+        params: dict[str, Any] = {
+            "chat_id": chat_id,
+            "document": f"{STORED_FILE}{file_id}",
+            "parse_mode": "HTML",
+        }
+        if caption:
+            params["caption"] = str(caption)
+        return await self._add(chat_id, SEND_DOCUMENT, params, priority)
 
     async def answer_callback(
         self, user_id: int, callback_id: str, text: str | None = None, *, alert: bool = False

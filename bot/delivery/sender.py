@@ -39,13 +39,14 @@ from aiogram.methods import (
     SendPhoto,
     TelegramMethod,
 )
-from aiogram.types import Message
+from aiogram.types import BufferedInputFile, Message
 
 from bot.clock import Clock
 from bot.config import OutboxConfig
-from bot.delivery.outbox import ANSWER_CALLBACK
+from bot.delivery.outbox import ANSWER_CALLBACK, STORED_FILE
 from storage.chats import ChatRepo
 from storage.db import Database
+from storage.files import FileRepo
 from storage.outbox import OutboxItem, OutboxRepo
 
 log = logging.getLogger(__name__)
@@ -219,6 +220,14 @@ class OutboxSender:
             method_type = await self._resolve_ref(item, params)
             if method_type is None:
                 return
+        document = params.get("document")
+        if isinstance(document, str) and document.startswith(STORED_FILE):
+            async with self.db.read() as session:
+                stored = await FileRepo(session).get(int(document.removeprefix(STORED_FILE)))
+            if stored is None:
+                await self._park(item, f"file {document} is gone")
+                return
+            params["document"] = BufferedInputFile(stored[1], filename=stored[0])
         try:
             try:
                 result = await self.bot(method_type(**params))

@@ -15,3 +15,12 @@ class NotFound(DomainError):
 
 class Stale(DomainError):
     """The button belongs to a state that has moved on."""
+
+
+class Refused(DomainError):
+    """A rule says no, with the facts the answer should give (a distance, a time)."""
+
+    def __init__(self, reason: str, **facts: object) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.facts = facts

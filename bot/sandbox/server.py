@@ -405,10 +405,16 @@ class BotApi:
         chat = self._chat(params, sending=True)
         self.s.check_limits(int(chat["id"]))
         markup = _markup(params)
-        if markup is not None:
+        inline = markup is not None and "inline_keyboard" in markup
+        if inline:
             content["reply_markup"] = markup
         message = self.s.new_message(chat, self.s.bot_user, **content)
-        await self.s.record("send", int(chat["id"]), dict(message))  # a copy: edits come later
+        seen = dict(message)  # a copy: edits come later
+        if markup is not None and not inline:
+            # A keyboard under the input field (share location, share contact) or its removal:
+            # shown to the person, but Telegram's Message never carries it.
+            seen["reply_markup"] = markup
+        await self.s.record("send", int(chat["id"]), seen)
         self.s.count("sent")
         return message
 

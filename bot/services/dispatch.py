@@ -81,16 +81,18 @@ class Desk:
 # Who hears of it
 
 
-async def unit_chats(desk: Desk, unit: Unit, units: Mapping[int, Unit]) -> list[int]:
+async def unit_chats(
+    session: AsyncSession, admins: Sequence[int], unit: Unit, units: Mapping[int, Unit]
+) -> list[int]:
     """A unit's staff and its alert groups. A unit nobody staffs yet hands its alerts to the next
     unit up that has someone, and at the very top to the administrators: nothing is dropped."""
     for candidate in (unit, *supervisors(unit, units)):
-        chats = await StaffRepo(desk.session).members(candidate.id)
-        groups = await ChatRepo(desk.session).bound_to(candidate.id, ChatPurpose.ALERTS)
+        chats = await StaffRepo(session).members(candidate.id)
+        groups = await ChatRepo(session).bound_to(candidate.id, ChatPurpose.ALERTS)
         found = [*chats, *(group.id for group in groups)]
         if found:
             return found
-    return list(desk.config.bot.admins)
+    return list(admins)
 
 
 async def may_act(
@@ -187,7 +189,7 @@ async def deliver_cards(
     """
     existing = {card.chat_id: card for card in await desk.repo.cards(complaint.id)}
     reporter = await reporter_name(desk, complaint)
-    for chat_id in await unit_chats(desk, unit, units):
+    for chat_id in await unit_chats(desk.session, desk.config.bot.admins, unit, units):
         locale = await desk.locale_of(chat_id)
         text, markup = await render_card(desk, chat_id, locale, complaint, units, reporter)
         old = existing.get(chat_id)
@@ -208,7 +210,7 @@ async def deliver_cards(
 async def tell_unit(
     desk: Desk, unit: Unit, units: Mapping[int, Unit], message: Callable[[str], str]
 ) -> None:
-    for chat_id in await unit_chats(desk, unit, units):
+    for chat_id in await unit_chats(desk.session, desk.config.bot.admins, unit, units):
         await desk.outbox.send(
             chat_id, message(await desk.locale_of(chat_id)), priority=Priority.ALERT
         )

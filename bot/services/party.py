@@ -1,0 +1,715 @@
+"""Party members: 报到 registration with the branch's approval, activities with sign-up and
+reminders, on-site check-in (location inside the geofence, or the organiser's short code),
+check-out, hours, records and the branch's ledgers. Messages to others go through the outbox in
+the recipient's language."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from aiogram import html
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.config import Config
+from bot.delivery.outbox import Outbox, Priority
+from bot.domain.errors import NotAllowed, NotFound, Refused
+from bot.domain.org import Unit, UnitKind
+from bot.domain.party import (
+    FURTHEST,
+    ORGANISING_KINDS,
+    REMIND_DAY,
+    Activity,
+    ActivityDraft,
+    ActivityKind,
+    Attendance,
+    AttendanceStatus,
+    Member,
+    MemberType,
+    Method,
+    Refusal,
+    Registration,
+    RegStatus,
+    Reminder,
+    code_matches,
+    distance_m,
+    eligibility,
+    may_manage,
+    minutes_present,
+    new_code,
+    reminder_due,
+    window_refusal,
+)
+from bot.domain.people import Actor, ChatPurpose
+from bot.services import onboarding
+from bot.services.dispatch import unit_chats
+from storage.chats import ChatRepo
+from storage.db import Database
+from storage.party import LedgerRow, NewActivity, NewMember, PartyRepo
+from storage.units import UnitRepo
+
+log = logging.getLogger(__name__)
+
+ACTIVITY_PREFIX = "pa_"  # a group notice's deep link: /start pa_<activity id>
+
+
+class PartyAction(StrEnum):
+    APPROVE = "a"  # id: a registration
+    REJECT = "r"  # id: a registration
+    SIGN_UP = "s"  # id: an activity
+    CANCEL = "c"  # id: an activity
+    CHECK_OUT = "o"  # id: an activity
+    SHOW = "v"  # id: an activity (its organisers: the code and who signed up)
+    ROSTER = "l"  # id: the unit whose roster to show
+    ROSTER_XLSX = "xr"  # id: the unit
+    LEDGER_XLSX = "xl"  # id: the unit
+
+
+class PartyCb(CallbackData, prefix="pm"):
+    action: PartyAction
+    id: int
+
+
+@dataclass
+class Desk:
+    session: AsyncSession
+    outbox: Outbox
+    now: datetime
+    config: Config
+
+    @property
+    def repo(self) -> PartyRepo:
+        return PartyRepo(self.session)
+
+    @property
+    def units(self) -> UnitRepo:
+        return UnitRepo(self.session)
+
+    async def locale_of(self, chat_id: int) -> str:
+        return await onboarding.locale_of(self.session, chat_id, self.config.bot.default_language)
+
+    def local(self, at: datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        return at.astimezone(self.config.bot.zone).strftime(fmt)
+
+    def year_start(self) -> datetime:
+        here = self.now.astimezone(self.config.bot.zone)
+        return here.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+# --- words ------------------------------------------------------------------------------------
+
+
+def member_type_name(kind: MemberType, locale: str | None = None) -> str:
+    names = {
+        MemberType.WORKING: _("in work (在职)", locale=locale),
+        MemberType.RETIRED: _("retired (离退休)", locale=locale),
+        MemberType.MOBILE: _("mobile (流动)", locale=locale),
+    }
+    return names[kind]
+
+
+def activity_kind_name(kind: ActivityKind, locale: str | None = None) -> str:
+    names = {
+        ActivityKind.CLEANUP: _("Environment clean-up", locale=locale),
+        ActivityKind.PATROL: _("Safety patrol", locale=locale),
+        ActivityKind.CLINIC: _("Free clinic", locale=locale),
+        ActivityKind.VOLUNTEER: _("Volunteer service", locale=locale),
+        ActivityKind.OTHER: _("Other", locale=locale),
+    }
+    return names[kind]
+
+
+def registration_status_name(status: RegStatus, locale: str | None = None) -> str:
+    names = {
+        RegStatus.PENDING: _("waiting for the branch", locale=locale),
+        RegStatus.APPROVED: _("approved", locale=locale),
+        RegStatus.REJECTED: _("not approved", locale=locale),
+        RegStatus.MOVED: _("moved to another compound", locale=locale),
+    }
+    return names[status]
+
+
+def hours_text(minutes: int) -> str:
+    return f"{minutes / 60:.1f}"
+
+
+def activity_line(desk: Desk, activity: Activity, locale: str) -> str:
+    """ "<b>周六大扫除</b> · 环境整治 · 11-28 09:00–11:00 · 东门广场 · 3/10" """
+    when = (
+        f"{desk.local(activity.starts_at, '%m-%d %H:%M')}–{desk.local(activity.ends_at, '%H:%M')}"
+    )
+    return " · ".join(
+        (
+            f"<b>{html.quote(activity.title)}</b>",
+            activity_kind_name(activity.kind, locale),
+            when,
+            html.quote(activity.place),
+            f"{activity.signed}/{activity.capacity}",
+        )
+    )
+
+
+def refusal_text(desk: Desk, error: Refused, locale: str | None = None) -> str:
+    """Why not, in words; with the distance or the time when there is one."""
+    facts = error.facts
+    texts = {
+        Refusal.NOT_MEMBER: _(
+            "Only registered party members can do this. Send /party to register (报到) with "
+            "your compound's branch.",
+            locale=locale,
+        ),
+        Refusal.PENDING: _(
+            "Your registration is still waiting for the branch's approval.", locale=locale
+        ),
+        Refusal.OTHER_COMPOUND: _(
+            "This activity belongs to another compound; you are registered at your own.",
+            locale=locale,
+        ),
+        Refusal.CANCELLED: _("This activity was cancelled.", locale=locale),
+        Refusal.FULL: _("Sorry, this activity is full.", locale=locale),
+        Refusal.STARTED: _("This activity has already started.", locale=locale),
+        Refusal.ENDED: _("This activity has already ended.", locale=locale),
+        Refusal.OUTSIDE: _(
+            "You seem to be {distance} m from the compound; check-in works within {radius} m. "
+            "Please check in on site, or type the code the organiser shows.",
+            locale=locale,
+        ),
+        Refusal.NO_FENCE: _(
+            "This compound has no location set, so please type the code the organiser shows.",
+            locale=locale,
+        ),
+        Refusal.WRONG_CODE: _(
+            "That code does not match an activity open for check-in now.", locale=locale
+        ),
+        Refusal.TOO_MANY_TRIES: _(
+            "Too many wrong codes. Please ask the organiser, or check in by location.",
+            locale=locale,
+        ),
+        Refusal.NOT_PRESENT: _("You are not checked in at an activity now.", locale=locale),
+        Refusal.NO_ACTIVITY: _(
+            "There is no activity open for check-in at your compound now. /activities lists "
+            "what is coming.",
+            locale=locale,
+        ),
+        Refusal.DECIDED: _("This registration was already decided.", locale=locale),
+    }
+    if error.reason == Refusal.TOO_EARLY:
+        opens = facts.get("opens")
+        text = _("Check-in opens at {time} (30 minutes before the start).", locale=locale)
+        return text.format(time=desk.local(opens) if isinstance(opens, datetime) else "—")
+    said = texts.get(Refusal(error.reason)) if error.reason in set(Refusal) else None
+    return (said or _("That cannot be done now.", locale=locale)).format(**facts)
+
+
+# --- registration (报到) ------------------------------------------------------------------------
+
+
+async def compound_units(desk: Desk, compound_id: int) -> tuple[Unit, dict[int, Unit]]:
+    compound = await desk.units.get(compound_id)
+    if compound is None or compound.kind is not UnitKind.COMPOUND:
+        raise NotFound(f"compound {compound_id}")
+    return compound, await desk.units.around(compound)
+
+
+def branch_of(compound: Unit, units: dict[int, Unit]) -> Unit:
+    """The compound's party branch; a compound without one is served by its own staff (and, if
+    it has none, by those above it)."""
+    branches = [
+        u for u in units.values() if u.parent_id == compound.id and u.kind is UnitKind.PARTY_BRANCH
+    ]
+    return min(branches, key=lambda u: u.id) if branches else compound
+
+
+async def staff_units(desk: Desk, actor: Actor) -> list[Unit]:
+    return list((await desk.units.many(actor.staff_unit_ids)).values())
+
+
+async def check_manager(desk: Desk, actor: Actor, compound: Unit) -> None:
+    if not may_manage(
+        is_admin=actor.is_admin, staff_units=await staff_units(desk, actor), compound=compound
+    ):
+        raise NotAllowed("not this compound's branch")
+
+
+def _details(member: Member, compound: Unit, locale: str) -> list[str]:
+    phone = html.quote(member.phone) if member.phone else _("not given", locale=locale)
+    return [
+        _("Name: {name}", locale=locale).format(name=html.quote(member.name)),
+        _("Compound: {compound}", locale=locale).format(
+            compound=html.quote(compound.display_name(locale))
+        ),
+        _("Building: {building}", locale=locale).format(building=html.quote(member.building)),
+        _("Workplace party organisation: {org}", locale=locale).format(
+            org=html.quote(member.workplace)
+        ),
+        _("Type: {type}", locale=locale).format(type=member_type_name(member.type, locale)),
+        _("Phone: {phone}", locale=locale).format(phone=phone),
+    ]
+
+
+def decision_keyboard(member: Member, locale: str) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("✅ Approve", locale=locale),
+        callback_data=PartyCb(action=PartyAction.APPROVE, id=member.id),
+    )
+    builder.button(
+        text=_("✖ Reject…", locale=locale),
+        callback_data=PartyCb(action=PartyAction.REJECT, id=member.id),
+    )
+    return builder.as_markup()
+
+
+def registration_text(member: Member, compound: Unit, locale: str) -> str:
+    lines = [
+        _("🎖 Party member registration (报到) #{id}", locale=locale).format(id=member.id),
+        *_details(member, compound, locale),
+    ]
+    return "\n".join(lines)
+
+
+async def register(desk: Desk, actor: Actor, form: Registration) -> tuple[Member, bool]:
+    """File the registration at the person's home compound; returns it and whether it is new
+    (a person already registered there updates their details in place, without a new approval).
+    """
+    assert form.type is not None
+    if actor.user.compound_id is None:
+        raise NotFound("no home compound")
+    compound, units = await compound_units(desk, actor.user.compound_id)
+    new = NewMember(
+        user_id=actor.id,
+        name=form.name,
+        compound_id=compound.id,
+        building=form.building,
+        workplace=form.workplace,
+        type=form.type,
+        phone=form.phone,
+    )
+    current = await desk.repo.current(actor.id)
+    if current is not None and current.current and current.compound_id == compound.id:
+        await desk.repo.update_details(current.id, new)
+        return current, False
+    member = await desk.repo.register(new, desk.now)
+    await _ask_branch(desk, member, compound, units)
+    return member, True
+
+
+async def _ask_branch(desk: Desk, member: Member, compound: Unit, units: dict[int, Unit]) -> None:
+    """The approval card goes to the branch's staff and alert groups (or the unit above)."""
+    branch = branch_of(compound, units)
+    for chat_id in await unit_chats(desk.session, desk.config.bot.admins, branch, units):
+        locale = await desk.locale_of(chat_id)
+        await desk.outbox.send(
+            chat_id,
+            registration_text(member, compound, locale),
+            markup=decision_keyboard(member, locale),
+            priority=Priority.ALERT,
+        )
+
+
+async def moved_home(desk: Desk, user_id: int, compound_id: int) -> Member | None:
+    """A member who moved re-registers with the new compound's branch, with the same details."""
+    current = await desk.repo.current(user_id)
+    if current is None or not current.current or current.compound_id == compound_id:
+        return None
+    compound, units = await compound_units(desk, compound_id)
+    member = await desk.repo.register(
+        NewMember(
+            user_id=user_id,
+            name=current.name,
+            compound_id=compound.id,
+            building="",
+            workplace=current.workplace,
+            type=current.type,
+            phone=current.phone,
+        ),
+        desk.now,
+    )
+    await _ask_branch(desk, member, compound, units)
+    return member
+
+
+async def decide(
+    desk: Desk, actor: Actor, member_id: int, approve: bool, reason: str = ""
+) -> tuple[Member, Unit]:
+    """The branch approves or rejects a registration (NotAllowed for anyone else)."""
+    member = await desk.repo.member(member_id)
+    if member is None:
+        raise NotFound(f"registration {member_id}")
+    compound, _units = await compound_units(desk, member.compound_id)
+    await check_manager(desk, actor, compound)
+    status = RegStatus.APPROVED if approve else RegStatus.REJECTED
+    if not await desk.repo.decide(member.id, status, actor.id, reason, desk.now):
+        raise Refused(Refusal.DECIDED)
+    locale = await desk.locale_of(member.user_id)
+    place = html.quote(compound.display_name(locale))
+    if approve:
+        text = _(
+            "✅ Your registration (报到) with the party branch of {compound} is approved. "
+            "/activities shows what you can join.",
+            locale=locale,
+        ).format(compound=place)
+    else:
+        text = _(
+            "Your registration (报到) with {compound} was not approved.\nReason: {reason}\n"
+            "You can correct it and register again with /party.",
+            locale=locale,
+        ).format(compound=place, reason=html.quote(reason) or "—")
+    await desk.outbox.send(member.user_id, text, priority=Priority.ALERT)
+    return member, compound
+
+
+# --- activities -------------------------------------------------------------------------------
+
+
+async def managed_compounds(desk: Desk, actor: Actor) -> list[Unit]:
+    """The compounds whose activities and registrations `actor` handles."""
+    if actor.is_admin:
+        roots = await desk.units.children(None)
+        return [c for root in roots for c in await desk.units.compounds_in(root.path)]
+    found: dict[int, Unit] = {}
+    for unit in await staff_units(desk, actor):
+        if unit.kind is UnitKind.PARTY_BRANCH and unit.parent_id is not None:
+            compound = await desk.units.get(unit.parent_id)
+            if compound is not None:
+                found[compound.id] = compound
+        elif unit.kind in ORGANISING_KINDS:
+            found.update((c.id, c) for c in await desk.units.compounds_in(unit.path))
+    return sorted(found.values(), key=lambda u: (u.name, u.id))
+
+
+async def create_activity(
+    desk: Desk, actor: Actor, draft: ActivityDraft, bot_username: str
+) -> Activity:
+    assert draft.kind and draft.starts_at and draft.ends_at and draft.capacity
+    compound = await desk.units.get(draft.compound_id)
+    if compound is None or compound.kind is not UnitKind.COMPOUND:
+        raise NotFound(f"compound {draft.compound_id}")
+    await check_manager(desk, actor, compound)
+    activity = await desk.repo.create_activity(
+        NewActivity(
+            compound_id=compound.id,
+            kind=draft.kind,
+            title=draft.title,
+            place=draft.place,
+            starts_at=draft.starts_at,
+            ends_at=draft.ends_at,
+            capacity=draft.capacity,
+            code=new_code(),
+            created_by=actor.id,
+        ),
+        desk.now,
+    )
+    if draft.announce:
+        await _announce(desk, activity, bot_username)
+    return activity
+
+
+async def _announce(desk: Desk, activity: Activity, bot_username: str) -> None:
+    groups = await ChatRepo(desk.session).bound_to(activity.compound_id, ChatPurpose.RESIDENTS)
+    locale = desk.config.bot.default_language
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("🙋 Sign up", locale=locale),
+        url=f"https://t.me/{bot_username}?start={ACTIVITY_PREFIX}{activity.id}",
+    )
+    text = _(
+        "📣 Party members' activity: {activity}\nRegistered party members can sign up with the "
+        "button.",
+        locale=locale,
+    ).format(activity=activity_line(desk, activity, locale))
+    for group in groups:
+        if group.active:
+            await desk.outbox.send(
+                group.id, text, markup=builder.as_markup(), priority=Priority.BROADCAST
+            )
+
+
+async def activity(desk: Desk, activity_id: int) -> Activity:
+    found = await desk.repo.activity(activity_id)
+    if found is None:
+        raise NotFound(f"activity {activity_id}")
+    return found
+
+
+async def managed_activity(
+    desk: Desk, actor: Actor, activity_id: int
+) -> tuple[Activity, list[Attendance], dict[int, str]]:
+    """An activity with who signed up, for those who run it."""
+    found = await activity(desk, activity_id)
+    compound = await desk.units.get(found.compound_id)
+    if compound is None:
+        raise NotFound(f"compound {found.compound_id}")
+    await check_manager(desk, actor, compound)
+    signed = await desk.repo.signed_up(found.id)
+    return found, signed, await desk.repo.names([a.user_id for a in signed])
+
+
+async def member_activities(
+    desk: Desk, actor: Actor
+) -> tuple[Member | None, list[tuple[Activity, Attendance | None]]]:
+    """What a member can see: their compound's coming activities and their part in each."""
+    member = await desk.repo.current(actor.id)
+    if member is None or not member.current:
+        return member, []
+    coming = await desk.repo.upcoming([member.compound_id], desk.now)
+    mine = await desk.repo.of_user(actor.id, [member.compound_id])
+    return member, [(a, mine.get(a.id)) for a in coming]
+
+
+async def _eligible(desk: Desk, actor: Actor, activity_id: int) -> tuple[Member, Activity]:
+    found = await activity(desk, activity_id)
+    member = await desk.repo.current(actor.id)
+    refusal = eligibility(member, found)
+    if refusal is not None or member is None:
+        raise Refused(refusal or Refusal.NOT_MEMBER)
+    return member, found
+
+
+async def sign_up(desk: Desk, actor: Actor, activity_id: int) -> tuple[Activity, bool]:
+    """Take a place; returns the activity and False when already signed up (harmless)."""
+    _member, found = await _eligible(desk, actor, activity_id)
+    if desk.now >= found.ends_at:
+        raise Refused(Refusal.ENDED)
+    current = await desk.repo.attendance(found.id, actor.id)
+    if current is not None and current.status is AttendanceStatus.SIGNED:
+        return found, False
+    if not await desk.repo.sign_up(found.id, actor.id, desk.now):
+        raise Refused(Refusal.FULL)
+    return await activity(desk, found.id), True
+
+
+async def cancel(desk: Desk, actor: Actor, activity_id: int) -> Activity:
+    found = await activity(desk, activity_id)
+    if desk.now >= found.starts_at:
+        raise Refused(Refusal.STARTED)
+    if not await desk.repo.cancel(found.id, actor.id):
+        raise Refused(Refusal.NOT_PRESENT)
+    return await activity(desk, found.id)
+
+
+# --- check-in and check-out --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CheckIn:
+    activity: Activity
+    at: datetime
+    again: bool  # already checked in: nothing changed
+    distance: int | None = None
+
+
+async def _open_now(desk: Desk, actor: Actor) -> tuple[Member, list[Activity]]:
+    """The member and their compound's activities open for check-in now, signed-up ones first;
+    Refused (with the reason) when there is none."""
+    member = await desk.repo.current(actor.id)
+    if member is None or member.status in (RegStatus.REJECTED, RegStatus.MOVED):
+        raise Refused(Refusal.NOT_MEMBER)
+    if member.status is RegStatus.PENDING:
+        raise Refused(Refusal.PENDING)
+    coming = await desk.repo.upcoming([member.compound_id], desk.now)
+    open_now = [a for a in coming if window_refusal(a, desk.now) is None]
+    if not open_now:
+        if coming:
+            raise Refused(Refusal.TOO_EARLY, opens=coming[0].opens_at())
+        raise Refused(Refusal.NO_ACTIVITY)
+    mine = await desk.repo.of_user(actor.id, [member.compound_id])
+    open_now.sort(key=lambda a: (a.id not in mine, a.starts_at))
+    return member, open_now
+
+
+async def _check_in(
+    desk: Desk, actor: Actor, found: Activity, method: Method, distance: int | None
+) -> CheckIn:
+    current = await desk.repo.attendance(found.id, actor.id)
+    if current is not None and current.checked_in_at is not None:
+        return CheckIn(found, current.checked_in_at, again=True, distance=distance)
+    walk_in = current is None or current.status is not AttendanceStatus.SIGNED
+    if walk_in and not await desk.repo.sign_up(found.id, actor.id, desk.now):
+        raise Refused(Refusal.FULL)  # a walk-in takes a place like anyone signing up
+    await desk.repo.check_in(found.id, actor.id, method, distance, desk.now)
+    return CheckIn(found, desk.now, again=False, distance=distance)
+
+
+async def check_in_by_location(desk: Desk, actor: Actor, lat: float, lon: float) -> CheckIn:
+    _member, open_now = await _open_now(desk, actor)
+    found = open_now[0]
+    compound = await desk.units.get(found.compound_id)
+    if compound is None or compound.lat is None or compound.lon is None:
+        raise Refused(Refusal.NO_FENCE)
+    radius = compound.radius_m or desk.config.party.radius_m
+    distance = round(distance_m(lat, lon, compound.lat, compound.lon))
+    if distance > radius:
+        raise Refused(Refusal.OUTSIDE, distance=distance, radius=radius)
+    return await _check_in(desk, actor, found, Method.LOCATION, distance)
+
+
+async def check_in_by_code(desk: Desk, actor: Actor, code: str) -> CheckIn:
+    _member, open_now = await _open_now(desk, actor)
+    for found in open_now:
+        if code_matches(found, code):
+            return await _check_in(desk, actor, found, Method.CODE, None)
+    raise Refused(Refusal.WRONG_CODE)
+
+
+async def check_out(
+    desk: Desk, actor: Actor, activity_id: int | None, method: Method
+) -> tuple[Activity, int]:
+    """Leave now: hours are the time present within the activity. Returns the minutes."""
+    present = await desk.repo.present_in_window(actor.id, desk.now)
+    chosen = [a for a in present if activity_id is None or a.id == activity_id]
+    if not chosen:
+        raise Refused(Refusal.NOT_PRESENT)
+    found = chosen[0]
+    current = await desk.repo.attendance(found.id, actor.id)
+    assert current is not None and current.checked_in_at is not None
+    minutes = minutes_present(found, current.checked_in_at, desk.now)
+    if not await desk.repo.check_out(found.id, actor.id, method, desk.now, minutes):
+        raise Refused(Refusal.NOT_PRESENT)
+    return found, minutes
+
+
+def check_out_keyboard(found: Activity, locale: str) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("👋 Check out", locale=locale),
+        callback_data=PartyCb(action=PartyAction.CHECK_OUT, id=found.id),
+    )
+    return builder.as_markup()
+
+
+# --- records ----------------------------------------------------------------------------------
+
+
+async def my_record(desk: Desk, actor: Actor) -> list[LedgerRow]:
+    """A member's activities this year, with the minutes each."""
+    return await desk.repo.record([actor.id], desk.year_start(), desk.now + FURTHEST)
+
+
+async def managed_scopes(desk: Desk, actor: Actor) -> list[Unit]:
+    """The units whose roster `actor` may see: a branch's compound, or a community (etc.)."""
+    if actor.is_admin:
+        return await desk.units.children(None)
+    scopes: dict[int, Unit] = {}
+    for unit in await staff_units(desk, actor):
+        if unit.kind is UnitKind.PARTY_BRANCH and unit.parent_id is not None:
+            compound = await desk.units.get(unit.parent_id)
+            if compound is not None:
+                scopes[compound.id] = compound
+        elif unit.kind in ORGANISING_KINDS:
+            scopes[unit.id] = unit
+    return sorted(scopes.values(), key=lambda u: (len(u.path), u.name))
+
+
+async def scope(desk: Desk, actor: Actor, unit_id: int) -> Unit:
+    for unit in await managed_scopes(desk, actor):
+        if unit.id == unit_id:
+            return unit
+    raise NotAllowed("not a unit of yours")
+
+
+@dataclass(frozen=True, slots=True)
+class Roster:
+    scope: Unit
+    members: list[Member]
+    compounds: dict[int, Unit]
+    hours: dict[int, tuple[int, int]]  # user id → (activities this year, minutes)
+
+
+async def roster(desk: Desk, actor: Actor, unit_id: int) -> Roster:
+    unit = await scope(desk, actor, unit_id)
+    members = await desk.repo.members_in(
+        unit.path, (RegStatus.PENDING, RegStatus.APPROVED, RegStatus.REJECTED)
+    )
+    compounds = await desk.units.many(sorted({m.compound_id for m in members}))
+    hours = await desk.repo.hours([m.user_id for m in members], desk.year_start())
+    return Roster(unit, members, compounds, hours)
+
+
+async def ledger(
+    desk: Desk, actor: Actor, unit_id: int
+) -> tuple[Unit, list[Activity], list[LedgerRow]]:
+    unit = await scope(desk, actor, unit_id)
+    found = await desk.repo.in_subtree(unit.path, desk.year_start(), desk.now + FURTHEST)
+    return unit, found, await desk.repo.ledger([a.id for a in found])
+
+
+# --- the sweep ----------------------------------------------------------------------------------
+
+
+async def sweep(db: Database, clock: Clock, config: Config) -> int:
+    """Reminders a day and an hour before, and the end of activities (whoever is still checked
+    in is checked out at the end). One transaction per activity, every step conditional."""
+    now = clock.now()
+    async with db.read() as session:
+        repo = PartyRepo(session)
+        remind = await repo.remind_due(now, now + REMIND_DAY)
+        settle = await repo.to_settle(now)
+    steps = 0
+    for found in remind:
+        async with db.session() as session:
+            desk = Desk(session, Outbox(session, clock), clock.now(), config)
+            current = await desk.repo.activity(found.id)
+            which = reminder_due(current, desk.now) if current else None
+            if (
+                current is not None
+                and which is not None
+                and await desk.repo.mark_reminded(current.id, which is Reminder.HOUR, desk.now)
+            ):
+                await _remind(desk, current, which)
+                steps += 1
+    for found in settle:
+        async with db.session() as session:
+            desk = Desk(session, Outbox(session, clock), clock.now(), config)
+            if await desk.repo.mark_settled(found.id, desk.now):
+                steps += await _settle(desk, found)
+    return steps
+
+
+async def _remind(desk: Desk, found: Activity, which: Reminder) -> None:
+    for attendance in await desk.repo.signed_up(found.id):
+        locale = await desk.locale_of(attendance.user_id)
+        text = (
+            _("⏰ Tomorrow: {activity}", locale=locale)
+            if which is Reminder.DAY
+            else _(
+                "⏰ In an hour: {activity}\nCheck in on site with /checkin (share your location, "
+                "or type the organiser's code).",
+                locale=locale,
+            )
+        )
+        await desk.outbox.send(
+            attendance.user_id,
+            text.format(activity=activity_line(desk, found, locale)),
+            priority=Priority.ALERT,
+        )
+
+
+async def _settle(desk: Desk, found: Activity) -> int:
+    """At the end: everyone still checked in is checked out at the end time and told."""
+    told = 0
+    for attendance in await desk.repo.signed_up(found.id):
+        if not attendance.present or attendance.checked_in_at is None:
+            continue
+        minutes = minutes_present(found, attendance.checked_in_at, found.ends_at)
+        if await desk.repo.check_out(
+            found.id, attendance.user_id, Method.AUTO, found.ends_at, minutes
+        ):
+            locale = await desk.locale_of(attendance.user_id)
+            await desk.outbox.send(
+                attendance.user_id,
+                _(
+                    "{title} has ended; I checked you out. Recorded: {hours} h. Thank you!",
+                    locale=locale,
+                ).format(title=html.quote(found.title), hours=hours_text(minutes)),
+                priority=Priority.ALERT,
+            )
+            told += 1
+    return told
