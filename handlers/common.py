@@ -8,7 +8,7 @@ from dataclasses import replace
 from aiogram import html
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -81,6 +81,15 @@ def private_state(state: FSMContext, user_id: int) -> FSMContext:
     """The conversation in a person's private chat, even when they pressed a button in a group:
     text for a ticket (a reply, a reason) is always asked for privately."""
     return FSMContext(state.storage, replace(state.key, chat_id=user_id, thread_id=None))
+
+
+async def close_card(callback: CallbackQuery, outbox: Outbox, result: str) -> None:
+    """A decision card loses its buttons and says what was decided (and by whom)."""
+    message = callback.message
+    if isinstance(message, Message):
+        await outbox.edit(
+            message.chat.id, message.message_id, (message.html_text or "") + "\n\n" + result
+        )
 
 
 async def refuse_button(outbox: Outbox, callback: CallbackQuery, text: str | None = None) -> None:

@@ -38,7 +38,7 @@ from bot.domain.lostfound import (
 from bot.domain.people import Actor
 from bot.services import lostfound
 from bot.services.lostfound import CLAIM_PREFIX, Desk, LostAction, LostCb, Matcher
-from handlers.common import private_state, refuse_button
+from handlers.common import close_card, private_state, refuse_button
 from handlers.onboarding import ask_compound
 
 CATEGORIES = tuple(Category)
@@ -489,7 +489,7 @@ async def on_item_button(
                 if decision.approved
                 else _("✖ Declined: I told them politely. The item stays open.")
             )
-            await _close_card(callback, outbox, done)
+            await close_card(callback, outbox, done)
         elif action is LostAction.CLOSE:
             item = await lostfound.close(desk, actor, target)
             done = _("{ref} is closed.").format(ref=lostfound.reference(item))
@@ -510,15 +510,6 @@ async def on_item_button(
         await refuse_button(outbox, callback, claim_refusal(error))
         return
     await outbox.answer_callback(actor.id, callback.id, done or None)
-
-
-async def _close_card(callback: CallbackQuery, outbox: Outbox, result: str) -> None:
-    """The finder's claim card loses its buttons and says what was decided."""
-    message = callback.message
-    if isinstance(message, Message):
-        await outbox.edit(
-            message.chat.id, message.message_id, (message.html_text or "") + "\n\n" + result
-        )
 
 
 async def on_claim_text(

@@ -53,7 +53,7 @@ from bot.domain.party import (
 from bot.domain.people import Actor
 from bot.services import exports, party
 from bot.services.party import ACTIVITY_PREFIX, Desk, PartyAction, PartyCb
-from handlers.common import private_state, refuse_button
+from handlers.common import close_card, private_state, refuse_button
 from handlers.onboarding import ask_compound
 from storage.files import FileRepo
 
@@ -429,7 +429,7 @@ async def on_party_button(
         if action is PartyAction.APPROVE:
             await party.decide(desk, actor, target, approve=True)
             done = _("✅ Approved by {name}.").format(name=html.quote(actor.user.first_name))
-            await _close_card(callback, outbox, done)
+            await close_card(callback, outbox, done)
         elif action is PartyAction.REJECT:
             await _ask_reason(desk, actor, target, callback, state)
             done = ""
@@ -462,14 +462,6 @@ async def on_party_button(
         await refuse_button(outbox, callback, _why(desk, error, actor.locale))
         return
     await outbox.answer_callback(actor.id, callback.id, done or None)
-
-
-async def _close_card(callback: CallbackQuery, outbox: Outbox, result: str) -> None:
-    message = callback.message
-    if isinstance(message, Message):
-        await outbox.edit(
-            message.chat.id, message.message_id, (message.html_text or "") + "\n\n" + result
-        )
 
 
 async def _ask_reason(

@@ -8,6 +8,7 @@ import signal
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -315,3 +316,13 @@ def advance_clock(config: Path, seconds: float) -> None:
     from bot.clock import ShiftedClock
 
     ShiftedClock(config.parent / "clock").advance(timedelta(seconds=seconds))
+
+
+class FixedClock:
+    """A clock that says what a test sets (storage and sweep tests, without a bot process)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.at = now
+
+    def now(self) -> datetime:
+        return self.at

@@ -1,6 +1,7 @@
 """Nothing is lost: the bot process is SIGKILLed at random moments while people use it: they
-onboard, staff are invited and bind groups, and residents report problems that the property company
-signs for, completes or returns, the branch re-dispatches, and the residents rate.
+onboard, staff are invited and bind groups, residents report problems that the property company
+signs for, completes or returns, the branch re-dispatches, and the residents rate; party members
+register (报到), the community approves them, plans an activity, and they sign up and check in.
 
 At the end every update has been handled exactly once (its effects exist once), every outbox message
 reached the sandbox at least once, and a message arrived twice only when the process that sent it
@@ -15,7 +16,10 @@ import json
 import random
 import re
 from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -26,9 +30,19 @@ from storage.chats import ChatRepo
 from storage.complaints import ComplaintRepo
 from storage.db import Database
 from storage.inbox import InboxRepo
-from storage.tables import complaints, inbox, invites, outbox, staff, users
+from storage.tables import (
+    activities,
+    attendance,
+    complaints,
+    inbox,
+    invites,
+    outbox,
+    party_members,
+    staff,
+    users,
+)
 from storage.units import UnitRepo
-from tests.harness import ADMIN_ID, BotProcess, Person, Sandbox, drained, group
+from tests.harness import ADMIN_ID, BotProcess, Person, Sandbox, buttons, drained, group
 
 pytestmark = pytest.mark.e2e
 
@@ -53,6 +67,20 @@ PROBLEMS = [
     "健身器材松动", "路面井盖缺失",
 ]  # fmt: skip
 XIHU_ZUOAN = ["Weidu District", "Beidajie Sub-district", "Xihu Community", "Xihu Zuo'an"]
+COMMUNITY_SECRETARY = Person(4100, "陈书记", "zh")
+MEMBERS = 6  # residents of 西湖家园 who register as party members
+NEAR_JIAYUAN = {"latitude": 34.0362 + 100 / 111_195, "longitude": 113.8151}  # 100 m north
+
+
+@dataclass
+class PartyStory:
+    """What the party members wait for: the community secretary, and the activity's code."""
+
+    members: list[Person]
+    secretary_ready: asyncio.Event = field(default_factory=asyncio.Event)
+    code: asyncio.Future[str] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
 
 
 async def resident(
@@ -61,6 +89,7 @@ async def resident(
     home: tuple[str, str, str, str],
     staffed: asyncio.Event | None = None,
     numbers: dict[int, str] | None = None,
+    story: PartyStory | None = None,
 ) -> None:
     sub, community, compound, _ = home
     await sandbox.say(person, "/start")
@@ -78,6 +107,79 @@ async def resident(
     if staffed is not None and numbers is not None and home[3] == "xihu-zuoan":
         await staffed.wait()
         numbers[person.id] = await report(sandbox, person)
+    if story is not None and person in story.members:
+        await party_member(sandbox, person, story)
+
+
+async def party_member(sandbox: Sandbox, person: Person, story: PartyStory) -> None:
+    """报到, wait for the approval, sign up for the activity and check in (by location or code)."""
+    await story.secretary_ready.wait()
+    await sandbox.say(person, "/party")
+    ask = await sandbox.expect(person.id, "请问您的姓名", timeout=WAIT)
+    await sandbox.tap(person, ask, f"使用“{person.first_name}”")
+    await sandbox.expect(person.id, "您住在哪栋楼", timeout=WAIT)
+    await sandbox.say(person, f"{person.id % 100}号楼")
+    await sandbox.expect(person.id, "您的组织关系在哪个党组织", timeout=WAIT)
+    await sandbox.say(person, "区直机关党委")
+    ask = await sandbox.expect(person.id, "您属于哪一类", timeout=WAIT)
+    await sandbox.tap(person, ask, "在职")
+    await sandbox.expect(person.id, "分享手机号", timeout=WAIT)
+    await sandbox.say(person, "跳过")
+    summary = await sandbox.expect(person.id, "提交给小区党支部吗", timeout=WAIT)
+    await sandbox.tap(person, summary, "✅ 提交")
+    await sandbox.expect(person.id, "已提交给小区党支部", timeout=WAIT)
+    await sandbox.expect(person.id, "报到已通过", timeout=WAIT)
+    code = await story.code
+    await sandbox.say(person, "/activities")
+    listing = await sandbox.expect(person.id, "党员服务日", timeout=WAIT)
+    await sandbox.tap(person, listing, next(b for b in buttons(listing) if "🙋" in b))
+    await sandbox.expect(person.id, "已报名", timeout=WAIT)
+    await sandbox.say(person, "/checkin")
+    await sandbox.expect(person.id, "请点下方按钮发送位置", timeout=WAIT)
+    if person.id % 2:
+        await sandbox.send(person, location=NEAR_JIAYUAN)
+    else:
+        await sandbox.say(person, code)
+    await sandbox.expect(person.id, "“党员服务日”签到", timeout=WAIT)
+
+
+async def community_work(sandbox: Sandbox, story: PartyStory) -> None:
+    """The community secretary plans an activity at 西湖家园 (which has no branch staff, so the
+    approval cards come to the community) and approves every registration."""
+    secretary = COMMUNITY_SECRETARY
+    await story.secretary_ready.wait()
+    start = datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(minutes=20)
+    await sandbox.say(secretary, "/newactivity")
+    ask = await sandbox.expect(secretary.id, "活动在哪个小区举办", timeout=WAIT)
+    await sandbox.tap(secretary, ask, "西湖家园")
+    ask = await sandbox.expect(secretary.id, "活动类型是", timeout=WAIT)
+    await sandbox.tap(secretary, ask, "志愿服务")
+    await sandbox.expect(secretary.id, "活动名称", timeout=WAIT)
+    await sandbox.say(secretary, "党员服务日")
+    await sandbox.expect(secretary.id, "活动什么时候开始", timeout=WAIT)
+    await sandbox.say(secretary, start.strftime("%Y-%m-%d %H:%M"))
+    ask = await sandbox.expect(secretary.id, "活动持续多久", timeout=WAIT)
+    await sandbox.tap(secretary, ask, "2 小时")
+    await sandbox.expect(secretary.id, "在哪里集合", timeout=WAIT)
+    await sandbox.say(secretary, "小区广场")
+    ask = await sandbox.expect(secretary.id, "名额多少", timeout=WAIT)
+    await sandbox.tap(secretary, ask, "10")
+    ask = await sandbox.expect(secretary.id, "要在小区居民群发布通知", timeout=WAIT)
+    await sandbox.tap(secretary, ask, "不发布")
+    summary = await sandbox.expect(secretary.id, "新活动", timeout=WAIT)
+    await sandbox.tap(secretary, summary, "✅ 创建")
+    created = await sandbox.expect(secretary.id, "已创建", timeout=WAIT)
+    found = re.search(r"签到码：(\d{4})", created["text"])
+    assert found, created["text"]
+    story.code.set_result(found.group(1))
+    for member in story.members:
+        card = await sandbox.find(
+            secretary.id, "党员报到申请", f"姓名：{member.first_name}\n", timeout=WAIT
+        )
+        await sandbox.tap(secretary, card, "✅ 通过")
+        await sandbox.find(
+            secretary.id, "已由陈书记审核通过", message_id=card["message_id"], timeout=WAIT
+        )
 
 
 async def report(sandbox: Sandbox, person: Person) -> str:
@@ -147,7 +249,9 @@ async def invite(sandbox: Sandbox, admin: Person, path: list[str], role: str) ->
     return found.group(1)
 
 
-async def staff_and_groups(sandbox: Sandbox, staffed: asyncio.Event) -> None:
+async def staff_and_groups(
+    sandbox: Sandbox, staffed: asyncio.Event, secretary_ready: asyncio.Event
+) -> None:
     admin = Person(ADMIN_ID, "Office", "en")
     for person, wing in (
         (PROPERTY, "Xihu Zuo'an property company"),
@@ -168,9 +272,10 @@ async def staff_and_groups(sandbox: Sandbox, staffed: asyncio.Event) -> None:
         ["Weidu District", "Beidajie Sub-district", "Xihu Community"],
         "Invite a secretary here",
     )
-    secretary = Person(4100, "陈书记", "zh")
+    secretary = COMMUNITY_SECRETARY
     await sandbox.say(secretary, f"/start {payload}")
     await sandbox.expect(secretary.id, "欢迎！您现在是西湖社区的书记", timeout=WAIT)
+    secretary_ready.set()
     for n in range(GROUPS):
         chat = group(-6000 - n, f"测试群{n}")
         await sandbox.added_to_group(secretary, chat)
@@ -210,14 +315,16 @@ async def test_random_kills_lose_nothing_and_repeat_nothing(
     staffed = asyncio.Event()
     numbers: dict[int, str] = {}
     reporters = sum(1 for n in range(RESIDENTS) if n % len(HOMES) == 0)
+    story = PartyStory(members=[p for n, p in enumerate(people) if n % len(HOMES) == 1][:MEMBERS])
     kill_task = asyncio.create_task(killer(bot, sandbox, done, rng))
     await asyncio.gather(
         *(
-            resident(sandbox, p, HOMES[n % len(HOMES)], staffed, numbers)
+            resident(sandbox, p, HOMES[n % len(HOMES)], staffed, numbers, story)
             for n, p in enumerate(people)
         ),
-        staff_and_groups(sandbox, staffed),
+        staff_and_groups(sandbox, staffed, story.secretary_ready),
         work_orders(sandbox, numbers, reporters),
+        community_work(sandbox, story),
     )
     done.set()
     marks = await kill_task
@@ -278,6 +385,16 @@ async def test_random_kills_lose_nothing_and_repeat_nothing(
                         "rated",
                         "closed",
                     ], t.number
+            # One registration per member, approved once; one activity; each member signed up
+            # and checked in once.
+            registered = (await s.execute(select(party_members))).all()
+            assert sorted(r.user_id for r in registered) == sorted(p.id for p in story.members)
+            assert {r.status for r in registered} == {"approved"}
+            planned = (await s.execute(select(activities))).all()
+            assert len(planned) == 1 and planned[0].signed == MEMBERS, planned
+            present = (await s.execute(select(attendance))).all()
+            assert sorted(a.user_id for a in present) == sorted(p.id for p in story.members)
+            assert all(a.status == "signed" and a.checked_in_at is not None for a in present)
             bound = [await ChatRepo(s).get(cid) for cid in (-1006000, -6001, -6002)]
             assert all(c is not None and c.purpose is ChatPurpose.RESIDENTS for c in bound)
             assert await ChatRepo(s).get(-6000) is None

@@ -21,11 +21,13 @@ from openpyxl import load_workbook
 from bot.clock import ShiftedClock
 from bot.domain.org import StaffRole
 from bot.domain.party import MemberType, RegStatus, distance_m
+from bot.domain.people import ChatPurpose
+from storage.chats import ChatRepo
 from storage.db import Database
 from storage.party import NewMember, PartyRepo
 from storage.units import UnitRepo
 from storage.users import StaffRepo, UserRepo
-from tests.harness import BotProcess, Person, Sandbox, buttons, write_config
+from tests.harness import BotProcess, Person, Sandbox, buttons, group, write_config
 
 pytestmark = pytest.mark.e2e
 
@@ -364,3 +366,168 @@ def bot_zone() -> Any:
     from zoneinfo import ZoneInfo
 
     return ZoneInfo("Asia/Shanghai")
+
+
+COMMUNITY = Person(5104, "吴主任", "zh")  # 西湖社区
+GROUP = -7201
+
+
+async def test_wrong_people_wrong_input_a_community_plan_and_a_move(
+    sandbox: Sandbox, bot: BotProcess, db: Database
+) -> None:
+    now = datetime.now(UTC)
+    async with db.session() as s:
+        community = await UnitRepo(s).by_code("xihu")
+        compound = await UnitRepo(s).by_code("xihu-zuoan")
+        other = await UnitRepo(s).by_code("xihu-jiayuan")
+        assert community is not None and compound is not None and other is not None
+        await UserRepo(s).seen(COMMUNITY.id, COMMUNITY.first_name, None, now, "zh")
+        await UserRepo(s).set_language(COMMUNITY.id, "zh")
+        await StaffRepo(s).add(COMMUNITY.id, community.id, StaffRole.SECRETARY, None, now)
+        await ChatRepo(s).joined(GROUP, "group", "西湖左岸小区居民群", now)
+        await ChatRepo(s).bind(GROUP, ChatPurpose.RESIDENTS, compound.id, COMMUNITY.id, now)
+    sandbox.state.chat_for(COMMUNITY.json, group(GROUP, "西湖左岸小区居民群"))
+    await sandbox.say(COMMUNITY, "/start")
+    await sandbox.expect(COMMUNITY.id)
+
+    # Neither a resident, nor the property company, may plan an activity or see the roster.
+    await sandbox.say(TOM, "/newactivity")
+    await sandbox.expect(TOM.id, "Only the compound's party branch (or the community above it)")
+    await sandbox.say(PROPERTY, "/newactivity")
+    await sandbox.expect(PROPERTY.id, "只有本小区党支部（或上级社区）可以发布活动")
+    await sandbox.say(AUNT_WANG, "/roster")
+    await sandbox.expect(AUNT_WANG.id, "党员名册仅供小区党支部及上级单位查看")
+
+    # The community plans a clinic for one of its compounds and announces it in the group.
+    start = (
+        (clock_of(bot).now() + timedelta(days=2))
+        .astimezone(bot_zone())
+        .replace(hour=15, minute=0, second=0, microsecond=0)
+    )
+    await sandbox.say(COMMUNITY, "/newactivity")
+    ask = await sandbox.expect(COMMUNITY.id, "活动在哪个小区举办")
+    assert set(buttons(ask)) == {"西湖左岸小区", "西湖家园", "✖ 取消"}, buttons(ask)
+    await sandbox.tap(COMMUNITY, ask, "西湖左岸小区")
+    ask = await sandbox.expect(COMMUNITY.id, "活动类型是")
+    await sandbox.tap(COMMUNITY, ask, "义诊")
+    await sandbox.expect(COMMUNITY.id, "活动名称")
+    await sandbox.say(COMMUNITY, "社区医院上门义诊")
+    await sandbox.expect(COMMUNITY.id, "活动什么时候开始")
+    await sandbox.say(COMMUNITY, f"{start.month}月{start.day}日 下午3点")
+    await sandbox.expect(COMMUNITY.id, "活动持续多久")
+    await sandbox.say(COMMUNITY, "14:00")
+    await sandbox.expect(COMMUNITY.id, "结束时间必须晚于开始时间")
+    await sandbox.say(COMMUNITY, "17:30")
+    await sandbox.expect(COMMUNITY.id, "在哪里集合")
+    await sandbox.say(COMMUNITY, "社区卫生服务站")
+    ask = await sandbox.expect(COMMUNITY.id, "名额多少")
+    await sandbox.tap(COMMUNITY, ask, "10")
+    ask = await sandbox.expect(COMMUNITY.id, "要在小区居民群发布通知")
+    await sandbox.tap(COMMUNITY, ask, "📢 发布")
+    summary = await sandbox.expect(COMMUNITY.id, "新活动")
+    assert "15:00 – 17:30" in summary["text"], summary["text"]
+    await sandbox.tap(COMMUNITY, summary, "✅ 创建")
+    await sandbox.expect(COMMUNITY.id, "已创建")
+    notice = await sandbox.expect(GROUP, "📣 党员活动")
+    link = notice["reply_markup"]["inline_keyboard"][0][0]["url"]
+    assert re.search(r"start=pa_\d+$", link), link
+    activity_id = int(link.rsplit("_", 1)[1])
+
+    # 周大姐 follows the link and signs up.
+    await sandbox.say(SISTER_ZHOU, f"/start pa_{activity_id}")
+    card = await sandbox.expect(SISTER_ZHOU.id, "社区医院上门义诊")
+    await sandbox.tap(SISTER_ZHOU, card, "🙋 报名")
+    await sandbox.expect(SISTER_ZHOU.id, "已报名")
+
+    # Forged and stale buttons change nothing.
+    forged = {
+        "pm:s:" + str(activity_id): (AUNT_WANG, "只有已报到的党员才能操作"),
+        "pm:a:9999": (SECRETARY, "找不到该记录了"),
+        f"pm:xl:{other.id}": (SECRETARY, "只有本小区党支部"),
+        "pm:zz:1": (SECRETARY, "这个按钮已失效"),
+        "pf:s:0": (SECRETARY, "该表单已关闭"),
+        "pn:y:0": (SECRETARY, "该活动草稿已关闭"),
+    }
+    for data, (person, said) in forged.items():
+        answer = await sandbox.answer(await sandbox.tap_data(person, card, data))
+        assert said in answer["text"], (data, answer)
+    async with db.read() as s:
+        activity = await PartyRepo(s).activity(activity_id)
+        assert activity is not None and activity.signed == 1
+        assert await PartyRepo(s).current(AUNT_WANG.id) is None
+    await sandbox.quiet(SECRETARY.id, 1.0)
+    assert not any(
+        "document" in e["message"] for e in sandbox.state.events if e["chat_id"] == SECRETARY.id
+    )
+
+    # The registration form: a photo, a very long name, somebody else's contact, a cancel.
+    await sandbox.say(AUNT_WANG, "/party")
+    await sandbox.expect(AUNT_WANG.id, "请问您的姓名")
+    await sandbox.send(AUNT_WANG, photo=True)
+    await sandbox.expect(AUNT_WANG.id, "请用文字或按钮回答")
+    await sandbox.say(AUNT_WANG, "王" * 300)
+    await sandbox.expect(AUNT_WANG.id, "您住在哪栋楼")
+    await sandbox.say(AUNT_WANG, "3号楼")
+    await sandbox.expect(AUNT_WANG.id, "您的组织关系在哪个党组织")
+    await sandbox.say(AUNT_WANG, "区妇联党支部")
+    ask = await sandbox.expect(AUNT_WANG.id, "您属于哪一类")
+    await sandbox.tap(AUNT_WANG, ask, "在职")
+    await sandbox.expect(AUNT_WANG.id, "分享手机号")
+    someone = {"phone_number": "+8613911111111", "first_name": "别人", "user_id": 999}
+    await sandbox.send(AUNT_WANG, contact=someone)
+    await sandbox.expect(AUNT_WANG.id, "请用下方按钮分享您本人的号码")
+    await sandbox.say(AUNT_WANG, "随便")
+    await sandbox.expect(AUNT_WANG.id, "请用按钮分享您的号码")
+    await sandbox.say(AUNT_WANG, "跳过")
+    summary = await sandbox.expect(AUNT_WANG.id, "提交给小区党支部吗")
+    assert "王" * 40 in summary["text"] and "王" * 41 not in summary["text"]
+    await sandbox.tap(AUNT_WANG, summary, "✖ 取消")
+    await sandbox.expect(AUNT_WANG.id, "已取消，没有保存任何内容")
+    answer = await sandbox.answer(await sandbox.tap(AUNT_WANG, summary, "✅ 提交"))
+    assert "该表单已关闭" in answer["text"], answer
+    async with db.read() as s:
+        assert await PartyRepo(s).current(AUNT_WANG.id) is None
+
+    # At the clinic: guessing the code stops after five tries; nobody is checked in.
+    move_to(bot, start - timedelta(minutes=5))
+    async with db.read() as s:
+        activity = await PartyRepo(s).activity(activity_id)
+        assert activity is not None
+    wrong = "0000" if activity.code != "0000" else "1111"
+    await sandbox.say(SISTER_ZHOU, "/checkin")
+    await sandbox.expect(SISTER_ZHOU.id, "请点下方按钮发送位置")
+    for _ in range(5):
+        await sandbox.say(SISTER_ZHOU, wrong)
+        await sandbox.expect(SISTER_ZHOU.id, "签到码与当前可签到的活动不符")
+    await sandbox.say(SISTER_ZHOU, activity.code)
+    await sandbox.expect(SISTER_ZHOU.id, "签到码错误次数过多")
+    await sandbox.say(SISTER_ZHOU, "/cancel")
+    await sandbox.expect(SISTER_ZHOU.id, "已取消")
+    await sandbox.say(SISTER_ZHOU, "/checkout")
+    await sandbox.expect(SISTER_ZHOU.id, "您现在没有在任何活动中签到")
+    async with db.read() as s:
+        mine = await PartyRepo(s).attendance(activity_id, SISTER_ZHOU.id)
+        assert mine is not None and mine.checked_in_at is None
+
+    # 周大姐 moves to 西湖家园: her registration follows her to that branch, whose secretary
+    # (not 西湖左岸's) approves it.
+    await sandbox.say(SISTER_ZHOU, "/profile")
+    profile = await sandbox.expect(SISTER_ZHOU.id, "西湖左岸小区")
+    await sandbox.tap(SISTER_ZHOU, profile, "更换小区")
+    step = await sandbox.expect(SISTER_ZHOU.id, "您住在哪里")
+    await sandbox.tap(SISTER_ZHOU, step, "北大街道")
+    step = await sandbox.expect(SISTER_ZHOU.id, "请选择您所在的社区")
+    await sandbox.tap(SISTER_ZHOU, step, "西湖社区")
+    step = await sandbox.expect(SISTER_ZHOU.id, "请选择您所在的小区")
+    await sandbox.tap(SISTER_ZHOU, step, "西湖家园")
+    await sandbox.expect(SISTER_ZHOU.id, "您的党员报到随您迁移")
+    card = await sandbox.expect(OTHER_SECRETARY.id, "周大姐")
+    answer = await sandbox.answer(await sandbox.tap_data(SECRETARY, card, buttons(card)["✅ 通过"]))
+    assert "只有本小区党支部" in answer["text"], answer
+    await sandbox.tap(OTHER_SECRETARY, card, "✅ 通过")
+    await sandbox.expect(SISTER_ZHOU.id, "西湖家园党支部的报到已通过")
+    async with db.read() as s:
+        current = await PartyRepo(s).current(SISTER_ZHOU.id)
+        assert current is not None and current.approved and current.compound_id == other.id
+        old = await PartyRepo(s).members_in(compound.path, [RegStatus.MOVED])
+        assert [m.user_id for m in old] == [SISTER_ZHOU.id]

@@ -24,18 +24,11 @@ from storage.lostfound import LostFoundRepo
 from storage.tables import outbox
 from storage.units import UnitRepo
 from storage.users import UserRepo
+from tests.harness import FixedClock
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 11, 21, 1, 0, tzinfo=UTC)
 OWNER, FINDER, OTHER = 21, 22, 23
-
-
-class FixedClock:
-    def __init__(self, now: datetime) -> None:
-        self.at = now
-
-    def now(self) -> datetime:
-        return self.at
 
 
 @pytest.fixture

@@ -26,18 +26,11 @@ from storage.db import Database
 from storage.tables import outbox
 from storage.units import UnitRepo
 from storage.users import StaffRepo, UserRepo
+from tests.harness import FixedClock
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 11, 21, 1, 0, tzinfo=UTC)
 RESIDENT, PROPERTY, BRANCH, COMMUNITY = 11, 12, 13, 14
-
-
-class FixedClock:
-    def __init__(self, now: datetime) -> None:
-        self.at = now
-
-    def now(self) -> datetime:
-        return self.at
 
 
 @pytest.fixture
