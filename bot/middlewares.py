@@ -1,8 +1,10 @@
-"""The one per-update middleware: who is acting, with their roles and language."""
+"""Per-update middlewares: who is acting, with their roles and language (for every update), and a
+feature's desk — the transaction, its outbox, the time and the config — for that feature's router."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from aiogram import BaseMiddleware
@@ -11,6 +13,8 @@ from aiogram.types import User as TgUser
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
+from bot.config import Config
+from bot.delivery.outbox import Outbox
 from bot.domain.people import Actor
 from bot.i18n import resolve_locale
 from storage.users import StaffRepo, UserRepo
@@ -43,4 +47,17 @@ class ActorMiddleware(BaseMiddleware):
                 is_admin=tg_user.id in self.admins,
                 locale=resolve_locale(user.language, tg_user.language_code, self.default_language),
             )
+        return await handler(event, data)
+
+
+class DeskMiddleware(BaseMiddleware):
+    """Hands a feature's handlers one `desk` built from the update's session and outbox, instead of
+    each handler taking the four values and building it."""
+
+    def __init__(self, factory: Callable[[AsyncSession, Outbox, datetime, Config], Any]) -> None:
+        self.factory = factory
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        clock: Clock = data["clock"]
+        data["desk"] = self.factory(data["session"], data["outbox"], clock.now(), data["config"])
         return await handler(event, data)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiogram import Router
 
 from handlers import (
+    activities,
     admin,
     fallback,
     groups,
@@ -26,7 +27,8 @@ def build_root_router() -> Router:
         groups.build_router(),  # before onboarding: it takes /start in groups
         reporting.build_router(),  # before onboarding: it takes /start rp_…
         lostfound.build_router(),  # before onboarding: it takes /start lf_…
-        party.build_router(),  # before onboarding: it takes /start pa_…
+        activities.build_router(),  # before onboarding: it takes /start pa_…
+        party.build_router(),
         work_orders.build_router(),
         my_complaints.build_router(),
         onboarding.build_router(),
