@@ -107,6 +107,7 @@ def commands(locale: str, i18n: I18n) -> tuple[list[BotCommand], list[BotCommand
         BotCommand(command="activities", description=t("Party members' activities")),
         BotCommand(command="checkin", description=t("Check in at an activity")),
         BotCommand(command="myrecord", description=t("My service record")),
+        BotCommand(command="subscribe", description=t("Campaign reminders in this chat")),
         BotCommand(command="profile", description=t("Your home compound and language")),
         BotCommand(command="language", description=t("Change the language")),
         BotCommand(command="whoami", description=t("Who you are to the bot")),
@@ -194,6 +195,7 @@ class Application:
             self.i18n,
             self.sender.wake,
             self.dp.workflow_data["matcher"],
+            self.dp.workflow_data["bot_username"],
         )
         scheduler.start()
         taking = asyncio.Event()

@@ -196,6 +196,12 @@ class PartyConfig(_Section):
     sweep_seconds: int = Field(default=60, ge=1, le=3600)  # reminders and the end of activities
 
 
+class CampaignsConfig(_Section):
+    grace_hours: float = Field(default=6.0, ge=0, le=168)  # a slot found later than this is skipped
+    sweep_seconds: int = Field(default=30, ge=1, le=3600)
+    batch: int = Field(default=100, ge=1, le=1000)  # reminders written per transaction
+
+
 class TestingConfig(_Section):
     """Switches for the demo and the end-to-end tests; never on in production."""
 
@@ -212,6 +218,7 @@ class Config(_Section):
     complaints: ComplaintsConfig = Field(default_factory=ComplaintsConfig)
     lostfound: LostFoundConfig = Field(default_factory=LostFoundConfig)
     party: PartyConfig = Field(default_factory=PartyConfig)
+    campaigns: CampaignsConfig = Field(default_factory=CampaignsConfig)
     testing: TestingConfig = Field(default_factory=TestingConfig)
     base_dir: Path = Path()
 

@@ -11,7 +11,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.clock import Clock
 from bot.config import Config
-from bot.services import lostfound, party
+from bot.services import campaigns, lostfound, party
 from bot.services.escalation import sweep
 from storage.db import Database
 from storage.files import FileRepo
@@ -66,6 +66,21 @@ async def sweep_party(
         wake()
 
 
+async def sweep_campaigns(
+    db: Database,
+    clock: Clock,
+    config: Config,
+    i18n: I18n,
+    wake: Callable[[], None],
+    bot_username: str,
+) -> None:
+    with i18n.context():
+        steps = await campaigns.sweep(db, clock, config, bot_username)
+    if steps:
+        log.info("campaign sweep: %s slots, reminders and summaries", steps)
+        wake()
+
+
 def build_scheduler(
     db: Database,
     clock: Clock,
@@ -73,6 +88,7 @@ def build_scheduler(
     i18n: I18n,
     wake: Callable[[], None],
     matcher: lostfound.Matcher,
+    bot_username: str = "lastmeter_bot",
 ) -> AsyncIOScheduler:
     # APScheduler's default misfire_grace_time is 1 s: a job late by more is silently skipped.
     # Every job here is a sweep over the database, so running late (or twice) is always right.
@@ -100,5 +116,12 @@ def build_scheduler(
         seconds=config.party.sweep_seconds,
         args=[db, clock, config, i18n, wake],
         id="sweep_party",
+    )
+    scheduler.add_job(
+        sweep_campaigns,
+        "interval",
+        seconds=config.campaigns.sweep_seconds,
+        args=[db, clock, config, i18n, wake, bot_username],
+        id="sweep_campaigns",
     )
     return scheduler

@@ -7,6 +7,7 @@ from aiogram import Router
 from handlers import (
     activities,
     admin,
+    campaigns,
     fallback,
     groups,
     invites,
@@ -29,6 +30,7 @@ def build_root_router() -> Router:
         lostfound.build_router(),  # before onboarding: it takes /start lf_…
         activities.build_router(),  # before onboarding: it takes /start pa_…
         party.build_router(),
+        campaigns.build_router(),
         work_orders.build_router(),
         my_complaints.build_router(),
         onboarding.build_router(),

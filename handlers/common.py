@@ -60,6 +60,7 @@ def help_text(actor: Actor | None) -> str:
         _("/mine — your lost and found reports"),
         _("/party — party member registration (报到); /activities — activities to join"),
         _("/checkin — check in on site; /checkout — leave; /myrecord — your service record"),
+        _("/subscribe — campaign reminders here too; /unsubscribe — stop them"),
         _("/profile — your home compound and language"),
         _("/language — change the language"),
         _("/whoami — who you are to the bot"),

@@ -22,10 +22,12 @@ from bot.domain.complaints import MAX_TEXT, Category, Complaint, Draft
 from bot.domain.errors import NotAllowed, NotFound, Stale
 from bot.domain.people import Actor, ChatPurpose
 from bot.services import cards, complaints, onboarding
+from bot.services.campaigns import REPORT_PREFIX as CAMPAIGN_PREFIX
 from bot.services.dispatch import Desk
 from handlers.callbacks import DraftAction, DraftCb
 from handlers.common import refuse_button
 from handlers.onboarding import ask_compound
+from storage.campaigns import CampaignRepo
 from storage.chats import ChatRepo
 from storage.units import UnitRepo
 
@@ -50,6 +52,7 @@ def _load(data: dict[str, Any]) -> Draft | None:
         lat=raw.get("lat"),
         lon=raw.get("lon"),
         anonymous=bool(raw.get("anonymous", False)),
+        campaign_id=raw.get("campaign_id"),
     )
 
 
@@ -133,6 +136,37 @@ async def cmd_start_report(
     if actor.user.compound_id is None:
         await onboarding.choose_compound(session, actor.id, compound.id)
     await _start(message.chat.id, actor, session, outbox, state, Draft(compound_id=compound.id))
+
+
+async def cmd_start_campaign_report(
+    message: Message,
+    command: CommandObject,
+    actor: Actor,
+    session: AsyncSession,
+    outbox: Outbox,
+    state: FSMContext,
+) -> None:
+    """A campaign reminder's button: a report tagged with the campaign, at the group's compound
+    (or the reporter's own, when the reminder came privately)."""
+    campaign_raw, _sep, compound_raw = (
+        (command.args or "").removeprefix(CAMPAIGN_PREFIX).partition("_")
+    )
+    campaign = (
+        await CampaignRepo(session).get(int(campaign_raw)) if campaign_raw.isdigit() else None
+    )
+    compound_id = int(compound_raw) if compound_raw.isdigit() and int(compound_raw) else None
+    compound = await onboarding.home_compound(session, compound_id or actor.user.compound_id)
+    if campaign is None or compound is None:
+        await outbox.send(message.chat.id, _("This link is not valid. Send /report to start."))
+        return
+    if actor.user.compound_id is None:
+        await onboarding.choose_compound(session, actor.id, compound.id)
+    await outbox.send(
+        message.chat.id,
+        _("📢 A report for the campaign “{title}”.").format(title=html.quote(campaign.title)),
+    )
+    draft = Draft(compound_id=compound.id, campaign_id=campaign.id)
+    await _start(message.chat.id, actor, session, outbox, state, draft)
 
 
 async def cmd_group_report(
@@ -349,6 +383,11 @@ def build_router() -> Router:
         cmd_start_report,
         private,
         CommandStart(deep_link=True, magic=F.args.startswith(REPORT_PREFIX)),
+    )
+    router.message.register(
+        cmd_start_campaign_report,
+        private,
+        CommandStart(deep_link=True, magic=F.args.startswith(CAMPAIGN_PREFIX)),
     )
     router.message.register(cmd_report, private, Command("report"))
     router.message.register(cmd_group_report, ~private, Command("report"))

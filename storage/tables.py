@@ -187,6 +187,7 @@ complaints = Table(
     Column("unsatisfied", Integer, nullable=False, default=0),
     Column("rating", String(16), nullable=True),
     Column("reply", Text, nullable=True),
+    Column("campaign_id", Integer, nullable=True, index=True),  # reported from a campaign reminder
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Index("ix_complaints_next_check_at", "next_check_at"),
@@ -343,5 +344,52 @@ files = Table(
     Column("id", Integer, primary_key=True),
     Column("name", String(128), nullable=False),
     Column("data", LargeBinary, nullable=False),  # an export, sent by the outbox as a document
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+campaigns = Table(
+    "campaigns",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("title", String(128), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("photo", Text, nullable=True),
+    Column("scope_id", Integer, ForeignKey("units.id"), nullable=False),  # a unit and its subtree
+    Column("schedule", String(255), nullable=False),  # as written: 每周六 09:00, cron, dates
+    Column("starts_at", UTCDateTime, nullable=False),
+    Column("ends_at", UTCDateTime, nullable=False),
+    Column("status", String(16), nullable=False),  # active | paused | ended
+    Column("created_by", BigInteger, nullable=False),
+    Column("next_slot", UTCDateTime, nullable=True),  # the next run the sweep looks for
+    Column("summary_at", UTCDateTime, nullable=True),  # the end-of-campaign summary went out
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_campaigns_status_next_slot", "status", "next_slot"),
+)
+
+campaign_slots = Table(
+    "campaign_slots",
+    metadata,
+    Column("campaign_id", Integer, ForeignKey("campaigns.id"), primary_key=True),
+    Column("slot", UTCDateTime, primary_key=True),
+    Column("status", String(16), nullable=False),  # sending | done | skipped
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("done_at", UTCDateTime, nullable=True),
+)
+
+campaign_sends = Table(
+    "campaign_sends",
+    metadata,
+    # One reminder per (campaign, slot, chat): the key makes a second fan-out write nothing.
+    Column("campaign_id", Integer, primary_key=True),
+    Column("slot", UTCDateTime, primary_key=True),
+    Column("chat_id", BigInteger, primary_key=True),
+    Column("compound_id", Integer, nullable=True),  # for the summary
+    Column("outbox_id", Integer, nullable=False),
+)
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("user_id", BigInteger, ForeignKey("users.id"), primary_key=True),  # /subscribe
     Column("created_at", UTCDateTime, nullable=False),
 )

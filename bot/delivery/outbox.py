@@ -120,11 +120,14 @@ class Outbox:
         photo: str,
         caption: str = "",
         *,
+        markup: InlineKeyboardMarkup | None = None,
         priority: Priority = Priority.REPLY,
     ) -> int:
         params: dict[str, Any] = {"chat_id": chat_id, "photo": photo, "parse_mode": "HTML"}
         if caption:
             params["caption"] = str(caption)
+        if markup is not None:
+            params["reply_markup"] = markup.model_dump(mode="json", exclude_none=True)
         return await self._add(chat_id, SEND_PHOTO, params, priority)
 
     async def send_document(

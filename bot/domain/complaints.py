@@ -317,6 +317,7 @@ class Draft:
     lat: float | None = None
     lon: float | None = None
     anonymous: bool = False
+    campaign_id: int | None = None  # reported from a campaign reminder's button
 
     @property
     def ready(self) -> bool:

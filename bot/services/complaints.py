@@ -88,6 +88,7 @@ async def open_complaint(desk: Desk, actor: Actor, draft: Draft) -> Complaint:
         photos=draft.photos,
         lat=draft.lat,
         lon=draft.lon,
+        campaign_id=draft.campaign_id,
         unit_id=to.id,
         version=1,
         unsatisfied=0,

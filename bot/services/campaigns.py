@@ -1,0 +1,382 @@
+"""Environmental campaigns: creating one (community level or above, for its own subtree), pausing,
+resuming, ending; the sweep that finds each slot once, sends it or skips it (grace window), fans
+the reminder out to every residents group and subscriber in scope through the outbox, and sends
+the summary at the end."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from aiogram import html
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.config import Config
+from bot.delivery.outbox import Outbox, Priority
+from bot.domain.campaigns import (
+    RUNNING_KINDS,
+    Campaign,
+    CampaignStatus,
+    Late,
+    ScheduleError,
+    SlotStatus,
+    checked,
+    late_slot,
+    may_run,
+    parse_schedule,
+)
+from bot.domain.errors import NotAllowed, NotFound, Refused
+from bot.domain.org import Unit
+from bot.domain.people import Actor
+from bot.services import onboarding
+from storage.campaigns import CampaignRepo, CompoundFigures, NewCampaign, Target
+from storage.db import Database
+from storage.units import UnitRepo
+
+log = logging.getLogger(__name__)
+
+REPORT_PREFIX = "cp_"  # a reminder's report button: /start cp_<campaign>_<compound>
+CAPTION_LIMIT = 1024
+
+
+class CampaignAction(StrEnum):
+    PAUSE = "p"
+    RESUME = "r"
+    END = "e"
+    SUMMARY = "s"
+
+
+class CampaignCb(CallbackData, prefix="cm"):
+    action: CampaignAction
+    id: int
+
+
+@dataclass
+class Desk:
+    session: AsyncSession
+    outbox: Outbox
+    now: datetime
+    config: Config
+
+    @property
+    def repo(self) -> CampaignRepo:
+        return CampaignRepo(self.session)
+
+    @property
+    def units(self) -> UnitRepo:
+        return UnitRepo(self.session)
+
+    async def locale_of(self, chat_id: int) -> str:
+        return await onboarding.locale_of(self.session, chat_id, self.config.bot.default_language)
+
+    def local(self, at: datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        return at.astimezone(self.config.bot.zone).strftime(fmt)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A campaign being written (kept in the FSM)."""
+
+    scope_id: int = 0
+    title: str = ""
+    text: str = ""
+    photo: str | None = None
+    photo_asked: bool = False
+    ends_at: datetime | None = None
+    schedule: str = ""
+
+
+def status_name(status: CampaignStatus, locale: str | None = None) -> str:
+    names = {
+        CampaignStatus.ACTIVE: _("running", locale=locale),
+        CampaignStatus.PAUSED: _("paused", locale=locale),
+        CampaignStatus.ENDED: _("ended", locale=locale),
+    }
+    return names[status]
+
+
+def schedule_error_text(error: ScheduleError, locale: str | None = None) -> str:
+    if error is ScheduleError.NO_RUNS:
+        return _(
+            "That schedule never runs before the campaign ends. For example: 每周六 09:00.",
+            locale=locale,
+        )
+    return _(
+        "I could not read that schedule. Write it like 每周六 09:00, 每天 08:00, every Saturday "
+        "09:00, fixed dates (2026-12-05 09:00; 2026-12-19 09:00) or cron (0 9 * * 6).",
+        locale=locale,
+    )
+
+
+# --- who runs what ----------------------------------------------------------------------------
+
+
+async def running_scopes(desk: Desk, actor: Actor) -> list[Unit]:
+    """The units `actor` may run campaigns for (each with its subtree)."""
+    if actor.is_admin:
+        return await desk.units.children(None)
+    mine = await desk.units.many(actor.staff_unit_ids)
+    return sorted(
+        (u for u in mine.values() if u.kind in RUNNING_KINDS), key=lambda u: (len(u.path), u.name)
+    )
+
+
+async def _scope(desk: Desk, actor: Actor, scope_id: int) -> Unit:
+    scope = await desk.units.get(scope_id)
+    if scope is None:
+        raise NotFound(f"unit {scope_id}")
+    staff = list((await desk.units.many(actor.staff_unit_ids)).values())
+    if not may_run(is_admin=actor.is_admin, staff_units=staff, scope=scope):
+        raise NotAllowed("not community level for this scope")
+    return scope
+
+
+async def create(desk: Desk, actor: Actor, plan: Plan) -> tuple[Campaign, list[datetime]]:
+    """A new campaign from now until `plan.ends_at`; returns it with its first runs."""
+    assert plan.ends_at is not None
+    await _scope(desk, actor, plan.scope_id)
+    schedule = checked(plan.schedule, desk.config.bot.zone, desk.now, plan.ends_at)
+    if isinstance(schedule, ScheduleError):
+        raise Refused(schedule)
+    runs = schedule.runs(desk.now, plan.ends_at)
+    campaign = await desk.repo.create(
+        NewCampaign(
+            title=plan.title,
+            text=plan.text,
+            photo=plan.photo,
+            scope_id=plan.scope_id,
+            schedule=plan.schedule,
+            starts_at=desk.now,
+            ends_at=plan.ends_at,
+            created_by=actor.id,
+            next_slot=runs[0] if runs else None,
+        ),
+        desk.now,
+    )
+    return campaign, runs
+
+
+async def campaigns_of(desk: Desk, actor: Actor) -> list[Campaign]:
+    return await desk.repo.in_scopes([u.path for u in await running_scopes(desk, actor)])
+
+
+async def change(desk: Desk, actor: Actor, campaign_id: int, action: CampaignAction) -> Campaign:
+    """Pause, resume or end (NotAllowed outside the actor's scope; Refused when it cannot)."""
+    campaign = await desk.repo.get(campaign_id)
+    if campaign is None:
+        raise NotFound(f"campaign {campaign_id}")
+    await _scope(desk, actor, campaign.scope_id)
+    active, paused = CampaignStatus.ACTIVE, CampaignStatus.PAUSED
+    if action is CampaignAction.PAUSE:
+        done = await desk.repo.set_status(campaign.id, paused, (active,))
+    elif action is CampaignAction.RESUME:
+        done = await desk.repo.set_status(campaign.id, active, (paused,))
+        if done:  # what fell due while paused is not sent
+            schedule = parse_schedule(campaign.schedule, desk.config.bot.zone)
+            upcoming = (
+                None if isinstance(schedule, ScheduleError) else schedule.next_after(desk.now)
+            )
+            await desk.repo.resume_at(campaign.id, upcoming)
+    elif action is CampaignAction.END:
+        done = await desk.repo.close(campaign.id, desk.now)
+        if done:
+            await send_summary(desk, campaign, campaign.created_by)
+    else:
+        await send_summary(desk, campaign, actor.id)
+        done = True
+    if not done:
+        raise Refused("campaign_state")
+    updated = await desk.repo.get(campaign.id)
+    assert updated is not None
+    return updated
+
+
+# --- the summary ------------------------------------------------------------------------------
+
+
+async def summary_text(desk: Desk, campaign: Campaign, locale: str) -> str:
+    scope = await desk.units.get(campaign.scope_id)
+    figures = await desk.repo.figures(campaign, scope.path if scope else "/")
+    names = await desk.units.many(sorted(figures))
+    lines = [
+        _("📊 <b>{title}</b> ({start} – {end})", locale=locale).format(
+            title=html.quote(campaign.title),
+            start=desk.local(campaign.starts_at, "%Y-%m-%d"),
+            end=desk.local(campaign.ends_at, "%Y-%m-%d"),
+        ),
+        _("Scope: {unit}", locale=locale).format(
+            unit=html.quote(scope.display_name(locale)) if scope else "—"
+        ),
+    ]
+    total = CompoundFigures(0)
+    for compound_id in sorted(figures, key=lambda cid: names[cid].name if cid in names else ""):
+        f = figures[compound_id]
+        name = names[compound_id].display_name(locale) if compound_id in names else "—"
+        lines.append(
+            _(
+                "• {compound}: {reminders} reminders delivered; {reports} reports, {resolved} "
+                "resolved; {activities} party activities, {hours} h",
+                locale=locale,
+            ).format(
+                compound=html.quote(name),
+                reminders=f.reminders,
+                reports=f.reports,
+                resolved=f.resolved,
+                activities=f.activities,
+                hours=f"{f.minutes / 60:.1f}",
+            )
+        )
+        total = CompoundFigures(
+            0,
+            total.reminders + f.reminders,
+            total.reports + f.reports,
+            total.resolved + f.resolved,
+            total.activities + f.activities,
+            total.minutes + f.minutes,
+        )
+    lines.append(
+        _(
+            "In all: {reminders} reminders delivered; {reports} reports, {resolved} resolved; "
+            "{activities} party activities, {hours} h",
+            locale=locale,
+        ).format(
+            reminders=total.reminders,
+            reports=total.reports,
+            resolved=total.resolved,
+            activities=total.activities,
+            hours=f"{total.minutes / 60:.1f}",
+        )
+    )
+    return "\n".join(lines)
+
+
+async def send_summary(desk: Desk, campaign: Campaign, chat_id: int) -> None:
+    locale = await desk.locale_of(chat_id)
+    await desk.outbox.send(
+        chat_id, await summary_text(desk, campaign, locale), priority=Priority.ALERT
+    )
+
+
+# --- the sweep ----------------------------------------------------------------------------------
+
+
+def report_keyboard(
+    campaign: Campaign, compound_id: int | None, bot_username: str, locale: str
+) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("📝 Report a problem", locale=locale),
+        url=f"https://t.me/{bot_username}?start={REPORT_PREFIX}{campaign.id}_{compound_id or 0}",
+    )
+    return builder.as_markup()
+
+
+async def _remind(desk: Desk, campaign: Campaign, target: Target, bot_username: str) -> int:
+    """One reminder to one chat; returns its outbox row."""
+    locale = await desk.locale_of(target.chat_id)
+    text = f"📢 <b>{html.quote(campaign.title)}</b>\n{html.quote(campaign.text)}"
+    markup = report_keyboard(campaign, target.compound_id, bot_username, locale)
+    if campaign.photo:
+        return await desk.outbox.send_photo(
+            target.chat_id,
+            campaign.photo,
+            text[:CAPTION_LIMIT],
+            markup=markup,
+            priority=Priority.BROADCAST,
+        )
+    return await desk.outbox.send(target.chat_id, text, markup=markup, priority=Priority.BROADCAST)
+
+
+async def sweep(db: Database, clock: Clock, config: Config, bot_username: str) -> int:
+    """Take every slot that fell due (send it, or skip it when found too late), fan out what is
+    being sent, and close campaigns that ended. Each step is its own transaction and a no-op the
+    second time, so a kill at any point, a restart or a second sweep sends no chat twice."""
+    grace = timedelta(hours=config.campaigns.grace_hours)
+    steps = 0
+    async with db.read() as session:
+        due = await CampaignRepo(session).due(clock.now())
+    for campaign in due:
+        steps += await _take_slots(db, clock, config, campaign, grace)
+    async with db.read() as session:
+        sending = await CampaignRepo(session).sending()
+    for campaign, slot in sending:
+        steps += await _fan_out(db, clock, config, campaign, slot, bot_username)
+    async with db.read() as session:
+        ended = await CampaignRepo(session).ended(clock.now())
+    for campaign in ended:
+        async with db.session() as session:
+            desk = Desk(session, Outbox(session, clock), clock.now(), config)
+            if await desk.repo.close(campaign.id, desk.now):
+                await send_summary(desk, campaign, campaign.created_by)
+                steps += 1
+    return steps
+
+
+async def _take_slots(
+    db: Database, clock: Clock, config: Config, campaign: Campaign, grace: timedelta
+) -> int:
+    schedule = parse_schedule(campaign.schedule, config.bot.zone)
+    if isinstance(schedule, ScheduleError):
+        log.error("campaign %s has an unreadable schedule %r", campaign.id, campaign.schedule)
+        return 0
+    taken, slot = 0, campaign.next_slot
+    while slot is not None and slot <= clock.now() and slot <= campaign.ends_at:
+        following = schedule.next_after(slot)
+        decision = late_slot(slot, clock.now(), grace)
+        status = SlotStatus.SENDING if decision is Late.SEND else SlotStatus.SKIPPED
+        async with db.session() as session:
+            if not await CampaignRepo(session).take_slot(
+                campaign.id, slot, following, status, clock.now()
+            ):
+                return taken  # another sweep took it
+        if decision is Late.SKIP:
+            log.warning(
+                "campaign %s: the %s reminder was found %s late (grace %s); skipped",
+                campaign.id, slot.isoformat(), clock.now() - slot, grace,
+            )  # fmt: skip
+        taken += 1
+        slot = following
+    return taken
+
+
+async def _fan_out(
+    db: Database,
+    clock: Clock,
+    config: Config,
+    campaign: Campaign,
+    slot: datetime,
+    bot_username: str,
+) -> int:
+    """Reminders for one slot, in batches; each batch one transaction with its outbox rows."""
+    async with db.read() as session:
+        repo = CampaignRepo(session)
+        scope = await UnitRepo(session).get(campaign.scope_id)
+        targets = await repo.targets(scope.path) if scope else []
+        sent = await repo.sent_to(campaign.id, slot)
+    waiting = [t for t in targets if t.chat_id not in sent]
+    written = 0
+    batch = config.campaigns.batch
+    for start in range(0, len(waiting), batch):
+        try:
+            async with db.session() as session:
+                desk = Desk(session, Outbox(session, clock), clock.now(), config)
+                for target in waiting[start : start + batch]:
+                    outbox_id = await _remind(desk, campaign, target, bot_username)
+                    await desk.repo.record_send(campaign.id, slot, target, outbox_id)
+        except (
+            IntegrityError
+        ):  # another sweep wrote some of these: its rows stand, ours rolled back
+            log.info("campaign %s slot %s: a concurrent fan-out; retrying later", campaign.id, slot)
+            return written
+        written += len(waiting[start : start + batch])
+    async with db.session() as session:
+        await CampaignRepo(session).slot_done(campaign.id, slot, clock.now())
+    return written
