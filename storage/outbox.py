@@ -108,8 +108,36 @@ class OutboxRepo:
         await self.session.execute(
             update(outbox)
             .where(outbox.c.id == item_id)
-            .values(not_before=not_before, error=error[:1000], attempts=outbox.c.attempts + 1)
+            .values(
+                status="pending",  # a claimed broadcast Telegram refused goes back in line
+                not_before=not_before,
+                error=error[:1000],
+                attempts=outbox.c.attempts + 1,
+            )
         )
+
+    async def claim(self, item_id: int) -> bool:
+        """Mark a broadcast as being sent, before it is sent (False: not pending any more)."""
+        result = await self.session.execute(
+            update(outbox)
+            .where(outbox.c.id == item_id, outbox.c.status == "pending")
+            .values(status="sending")
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def interrupted(self, now: datetime) -> int:
+        """Broadcasts a killed process was sending when it died: Telegram may or may not have
+        them, so they are not sent again (a reminder is never sent twice); kept for admins."""
+        result = await self.session.execute(
+            update(outbox)
+            .where(outbox.c.status == "sending")
+            .values(
+                status="dead",
+                sent_at=now,
+                error="interrupted while sending; not repeated (a broadcast is never sent twice)",
+            )
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def park(self, item_id: int, error: str, now: datetime) -> None:
         """A message that can never be sent: kept with its reason for admins (/deadletters)."""

@@ -43,7 +43,7 @@ from aiogram.types import BufferedInputFile, Message
 
 from bot.clock import Clock
 from bot.config import OutboxConfig
-from bot.delivery.outbox import ANSWER_CALLBACK, STORED_FILE
+from bot.delivery.outbox import ANSWER_CALLBACK, STORED_FILE, Priority
 from storage.chats import ChatRepo
 from storage.db import Database
 from storage.files import FileRepo
@@ -144,6 +144,10 @@ class OutboxSender:
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
+        async with self.db.session() as session:
+            lost = await OutboxRepo(session).interrupted(self.clock.now())
+        if lost:
+            log.warning("%s broadcasts were being sent when the last run died; not repeated", lost)
         while not stop.is_set():
             try:
                 idle = await self.pass_once()
@@ -209,6 +213,12 @@ class OutboxSender:
             semaphore.release()
 
     async def _send(self, item: OutboxItem) -> None:
+        if item.priority == Priority.BROADCAST:
+            # Reminders and notices go at most once: claimed before the request, so a kill
+            # between Telegram's answer and the record below cannot send them again.
+            async with self.db.session() as session:
+                if not await OutboxRepo(session).claim(item.id):
+                    return
         method_type = METHODS.get(item.method)
         if method_type is None:
             await self._park(item, f"unknown method {item.method}")
