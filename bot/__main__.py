@@ -1,4 +1,4 @@
-"""Command line: run · demo · migrate · import-org."""
+"""Command line: run · demo · migrate · import-org · import-campaigns."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from bot.config import ENV_VAR, Config, ConfigError, config_path, load_config
+from bot.domain.campaigns import CampaignFileError
 from bot.orgfile import OrgFileError
 
 EXIT_CONFIG = 2
@@ -36,6 +37,12 @@ def _parser() -> argparse.ArgumentParser:
         "import-org", parents=[common], help="import the organisation tree (.toml or .csv)"
     )
     org.add_argument("file", help="the organisation file")
+    campaigns = commands.add_parser(
+        "import-campaigns",
+        parents=[common],
+        help="create environmental campaigns from a .toml file",
+    )
+    campaigns.add_argument("file", help="the campaign file ([[campaign]] entries)")
     return parser
 
 
@@ -64,12 +71,21 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(_migrate(config))
             print("database is up to date")
             return 0
+        if args.command == "import-campaigns":
+            path = Path(args.file)
+            content = path.read_text(encoding="utf-8")
+            made = asyncio.run(_import_campaigns(config, path.name, content))
+            print(f"imported {made} campaign(s)")
+            return 0
         if args.command == "import-org":
             created, updated = asyncio.run(_import(config, Path(args.file)))
             print(f"imported {created + updated} units: {created} new, {updated} updated")
             return 0
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except CampaignFileError as exc:
+        print(f"campaign file error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except OrgFileError as exc:
         print(f"organisation file error: {exc}", file=sys.stderr)
@@ -91,6 +107,22 @@ def _run(config: Config) -> int:
 
     asyncio.run(serve(config))
     return 0
+
+
+async def _import_campaigns(config: Config, name: str, content: str) -> int:
+    from bot.app import build_clock
+    from bot.i18n import build_i18n
+    from bot.services.campaigns import import_file
+    from storage.db import Database
+
+    db = Database(config.database_url)
+    try:
+        await db.migrate()
+        with build_i18n(config.bot.default_language).context():
+            made = await import_file(db, build_clock(config), config, content, name)
+            return len(made)
+    finally:
+        await db.close()
 
 
 async def _migrate(config: Config) -> None:

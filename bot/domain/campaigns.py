@@ -45,6 +45,10 @@ _EN_DAYS = {
 }  # fmt: skip
 
 
+class CampaignFileError(ValueError):
+    """A campaign file entry that cannot be used; the message names the entry and the key."""
+
+
 class CampaignStatus(StrEnum):
     ACTIVE = "active"
     PAUSED = "paused"

@@ -6,8 +6,9 @@ the summary at the end."""
 from __future__ import annotations
 
 import logging
+import tomllib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
 from aiogram import html
@@ -22,8 +23,11 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.delivery.outbox import Outbox, Priority
 from bot.domain.campaigns import (
+    MAX_TEXT,
+    MAX_TITLE,
     RUNNING_KINDS,
     Campaign,
+    CampaignFileError,
     CampaignStatus,
     Late,
     ScheduleError,
@@ -197,6 +201,64 @@ async def change(desk: Desk, actor: Actor, campaign_id: int, action: CampaignAct
     updated = await desk.repo.get(campaign.id)
     assert updated is not None
     return updated
+
+
+# --- a campaign file ---------------------------------------------------------------------------
+
+
+async def import_file(
+    db: Database, clock: Clock, config: Config, content: str, name: str
+) -> list[Campaign]:
+    """Campaigns from a TOML file ([[campaign]] title, text, scope = unit code, schedule,
+    until = last day), checked like those made in the chat; all or nothing."""
+    try:
+        entries = tomllib.loads(content).get("campaign", [])
+    except tomllib.TOMLDecodeError as exc:
+        raise CampaignFileError(f"{name}: {exc}") from exc
+    made: list[Campaign] = []
+    async with db.session() as session:
+        desk = Desk(session, Outbox(session, clock), clock.now(), config)
+        for n, entry in enumerate(entries, start=1):
+            where = f"{name}, campaign {n}"
+            missing = [
+                k for k in ("title", "text", "scope", "schedule", "until") if not entry.get(k)
+            ]
+            if missing:
+                raise CampaignFileError(f"{where}: missing {', '.join(missing)}")
+            scope = await desk.units.by_code(str(entry["scope"]))
+            if scope is None:
+                raise CampaignFileError(f"{where}: scope: no unit with code {entry['scope']!r}")
+            try:
+                last = date.fromisoformat(str(entry["until"]))
+            except ValueError as exc:
+                raise CampaignFileError(
+                    f"{where}: until: {entry['until']!r} is not a date"
+                ) from exc
+            ends_at = datetime.combine(last, time(23, 59), config.bot.zone)
+            schedule = checked(str(entry["schedule"]), config.bot.zone, desk.now, ends_at)
+            if isinstance(schedule, ScheduleError):
+                raise CampaignFileError(
+                    f"{where}: schedule: {entry['schedule']!r}: "
+                    + schedule_error_text(schedule, "en")
+                )
+            runs = schedule.runs(desk.now, ends_at, 1)
+            made.append(
+                await desk.repo.create(
+                    NewCampaign(
+                        title=str(entry["title"])[:MAX_TITLE],
+                        text=str(entry["text"])[:MAX_TEXT],
+                        photo=None,
+                        scope_id=scope.id,
+                        schedule=str(entry["schedule"]),
+                        starts_at=desk.now,
+                        ends_at=ends_at,
+                        created_by=int(entry.get("created_by", 0)),
+                        next_slot=runs[0] if runs else None,
+                    ),
+                    desk.now,
+                )
+            )
+    return made
 
 
 # --- the summary ------------------------------------------------------------------------------

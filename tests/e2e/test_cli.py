@@ -62,3 +62,44 @@ async def test_import_org_twice_never_duplicates(tmp_path: Path) -> None:
     )
     code, _, err = await run_cli("import-org", str(bad), "--config", str(config))
     assert code == 2 and "line 2" in err and "bad.csv" in err
+
+
+async def test_import_campaigns_from_a_file_checks_every_entry(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[database]\nurl = "sqlite+aiosqlite:///{tmp_path}/c.db"\n', encoding="utf-8"
+    )
+    code, _, _ = await run_cli(
+        "import-org", str(ROOT / "org.example.toml"), "--config", str(config)
+    )
+    assert code == 0
+    entry = 'title = "清脏治乱"\ntext = "请清理楼道杂物。"\nscope = "xihu"\nuntil = "2099-12-31"\n'
+    good = tmp_path / "good.toml"
+    good.write_text(f'[[campaign]]\n{entry}schedule = "每周六 09:00"\n', encoding="utf-8")
+    code, out, _ = await run_cli("import-campaigns", str(good), "--config", str(config))
+    assert code == 0 and "imported 1 campaign" in out
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        f'[[campaign]]\n{entry}schedule = "每周六 09:00"\n\n[[campaign]]\n{entry}'
+        'schedule = "每周八 9点"\n',
+        encoding="utf-8",
+    )
+    code, _, err = await run_cli("import-campaigns", str(bad), "--config", str(config))
+    assert code == 2 and "bad.toml, campaign 2: schedule" in err and "每周六 09:00" in err, err
+    nowhere = tmp_path / "nowhere.toml"
+    nowhere.write_text(
+        f'[[campaign]]\n{entry.replace("xihu", "atlantis")}schedule = "每天 08:00"\n',
+        encoding="utf-8",
+    )
+    code, _, err = await run_cli("import-campaigns", str(nowhere), "--config", str(config))
+    assert code == 2 and "no unit with code 'atlantis'" in err, err
+    # All or nothing: the bad file's first (good) entry was not kept.
+    from storage.campaigns import CampaignRepo
+    from storage.db import Database
+
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/c.db")
+    try:
+        async with db.read() as s:
+            assert len(await CampaignRepo(s).in_scopes(["/"])) == 1
+    finally:
+        await db.close()
