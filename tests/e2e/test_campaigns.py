@@ -202,6 +202,10 @@ async def test_a_district_campaign_reminds_each_group_once_per_slot_and_counts_r
         await sandbox.expect(chat_id, TITLE, timeout=20)
     await sandbox.say(OFFICER, "/campaigns")
     listing = await sandbox.expect(OFFICER.id, TITLE)
+    pause = next(d for b, d in buttons(listing).items() if "暂停" in b)
+    for forged in (pause, pause.replace(":p:", ":e:"), "cm:s:999"):  # not his, and no such one
+        answer = await sandbox.answer(await sandbox.tap_data(BRANCH, listing, forged))
+        assert "整治活动由社区及以上" in answer["text"] or "找不到该整治活动" in answer["text"]
     await sandbox.tap(OFFICER, listing, next(b for b in buttons(listing) if "暂停" in b))
     await sandbox.quiet(OFFICER.id, 1.0)
     move_to(bot, days[2] + timedelta(minutes=1))
