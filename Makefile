@@ -13,8 +13,11 @@ lint:
 types:
 	mypy
 
+# Two workers for the tests that wait on the bot (the machine has two cores), then, alone, the ones
+# that kill it at random or measure Telegram's limits (a busy neighbour would skew them).
 test:
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 -m "not serial"
+	$(PY) -m pytest -q -m serial
 
 check: lint types test
 

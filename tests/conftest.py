@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import BotProcess, Sandbox, open_sandbox, write_config
+from tests.harness import BotProcess, Sandbox, open_sandbox, running_bot
 
 
 @pytest.fixture
@@ -22,10 +22,5 @@ async def sandbox() -> AsyncIterator[Sandbox]:
 
 @pytest.fixture
 async def bot(sandbox: Sandbox, tmp_path: Path) -> AsyncIterator[BotProcess]:
-    process = BotProcess(write_config(tmp_path, sandbox.port), sandbox)
-    await process.start()
-    try:
+    async with running_bot(sandbox, tmp_path) as process:
         yield process
-    finally:
-        code = await process.stop()
-        assert code == 0, f"the bot exited with {code}:\n{process.log.read_text()[-3000:]}"

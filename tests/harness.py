@@ -7,6 +7,8 @@ import os
 import signal
 import sys
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -265,6 +267,18 @@ class BotProcess:
         if self.proc is not None and self.proc.returncode is None:
             self.proc.kill()
             await self.proc.wait()
+
+
+@asynccontextmanager
+async def running_bot(sandbox: Sandbox, tmp: Path, extra: str = "") -> AsyncIterator[BotProcess]:
+    """The real bot process on a fresh config (plus `extra` TOML); it must exit cleanly."""
+    process = BotProcess(write_config(tmp, sandbox.port, extra=extra), sandbox)
+    await process.start()
+    try:
+        yield process
+    finally:
+        code = await process.stop()
+        assert code == 0, f"the bot exited with {code}:\n{process.log.read_text()[-3000:]}"
 
 
 async def run_cli(*args: str, cwd: Path = ROOT) -> tuple[int, str, str]:

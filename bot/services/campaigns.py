@@ -17,7 +17,6 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.config import Config
@@ -40,7 +39,7 @@ from bot.domain.campaigns import (
 from bot.domain.errors import NotAllowed, NotFound, Refused
 from bot.domain.org import Unit
 from bot.domain.people import Actor
-from bot.services import onboarding
+from bot.services.desk import BaseDesk
 from storage.campaigns import CampaignRepo, CompoundFigures, NewCampaign, Target
 from storage.db import Database
 from storage.units import UnitRepo
@@ -63,26 +62,10 @@ class CampaignCb(CallbackData, prefix="cm"):
     id: int
 
 
-@dataclass
-class Desk:
-    session: AsyncSession
-    outbox: Outbox
-    now: datetime
-    config: Config
-
+class Desk(BaseDesk):
     @property
     def repo(self) -> CampaignRepo:
         return CampaignRepo(self.session)
-
-    @property
-    def units(self) -> UnitRepo:
-        return UnitRepo(self.session)
-
-    async def locale_of(self, chat_id: int) -> str:
-        return await onboarding.locale_of(self.session, chat_id, self.config.bot.default_language)
-
-    def local(self, at: datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
-        return at.astimezone(self.config.bot.zone).strftime(fmt)
 
 
 @dataclass(frozen=True, slots=True)

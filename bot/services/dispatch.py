@@ -8,7 +8,6 @@ a notice to the reporter and followers.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,8 +16,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Config
-from bot.delivery.outbox import Outbox, Priority
+from bot.delivery.outbox import Priority
 from bot.domain.complaints import (
     Action,
     Category,
@@ -34,7 +32,8 @@ from bot.domain.complaints import (
 from bot.domain.errors import NotAllowed, NotFound, Stale
 from bot.domain.org import Unit
 from bot.domain.people import Actor, ChatPurpose
-from bot.services import cards, onboarding
+from bot.services import cards
+from bot.services.desk import BaseDesk
 from storage.chats import ChatRepo
 from storage.complaints import ComplaintRepo
 from storage.units import UnitRepo
@@ -43,21 +42,12 @@ from storage.users import StaffRepo, UserRepo
 MAX_NOTE = 1000
 
 
-@dataclass
-class Desk:
+class Desk(BaseDesk):
     """What a complaint use case needs: the transaction, its outbox, the time and the rules."""
-
-    session: AsyncSession
-    outbox: Outbox
-    now: datetime
-    config: Config
 
     @property
     def repo(self) -> ComplaintRepo:
         return ComplaintRepo(self.session)
-
-    async def locale_of(self, chat_id: int) -> str:
-        return await onboarding.locale_of(self.session, chat_id, self.config.bot.default_language)
 
     async def units_of(self, complaint: Complaint) -> dict[int, Unit]:
         compound = await UnitRepo(self.session).get(complaint.compound_id)

@@ -15,7 +15,6 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.config import Config
@@ -48,12 +47,11 @@ from bot.domain.party import (
     window_refusal,
 )
 from bot.domain.people import Actor, ChatPurpose
-from bot.services import onboarding
+from bot.services.desk import BaseDesk
 from bot.services.dispatch import unit_chats
 from storage.chats import ChatRepo
 from storage.db import Database
 from storage.party import LedgerRow, NewActivity, NewMember, PartyRepo
-from storage.units import UnitRepo
 
 log = logging.getLogger(__name__)
 
@@ -77,26 +75,10 @@ class PartyCb(CallbackData, prefix="pm"):
     id: int
 
 
-@dataclass
-class Desk:
-    session: AsyncSession
-    outbox: Outbox
-    now: datetime
-    config: Config
-
+class Desk(BaseDesk):
     @property
     def repo(self) -> PartyRepo:
         return PartyRepo(self.session)
-
-    @property
-    def units(self) -> UnitRepo:
-        return UnitRepo(self.session)
-
-    async def locale_of(self, chat_id: int) -> str:
-        return await onboarding.locale_of(self.session, chat_id, self.config.bot.default_language)
-
-    def local(self, at: datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
-        return at.astimezone(self.config.bot.zone).strftime(fmt)
 
     def year_start(self) -> datetime:
         here = self.now.astimezone(self.config.bot.zone)

@@ -31,7 +31,7 @@ from storage.db import Database
 from storage.tables import campaign_sends, complaints, outbox
 from storage.units import UnitRepo
 from storage.users import StaffRepo, UserRepo
-from tests.harness import BotProcess, Person, Sandbox, buttons, group, write_config
+from tests.harness import BotProcess, Person, Sandbox, buttons, group, running_bot
 
 pytestmark = pytest.mark.e2e
 
@@ -49,16 +49,10 @@ def bot_fixture(name: str, extra: str = "") -> Any:
 
     @pytest.fixture(name=name)
     async def running(sandbox: Sandbox, tmp_path: Path) -> AsyncIterator[BotProcess]:
-        config = write_config(
-            tmp_path, sandbox.port, extra="[campaigns]\nsweep_seconds = 1\n" + extra
-        )
-        process = BotProcess(config, sandbox)
-        await process.start()
-        try:
-            yield process
-        finally:
-            code = await process.stop()
-            assert code == 0, f"the bot exited with {code}:\n{process.log.read_text()[-3000:]}"
+        async with running_bot(
+            sandbox, tmp_path, "[campaigns]\nsweep_seconds = 1\n" + extra
+        ) as bot:
+            yield bot
 
     return running
 

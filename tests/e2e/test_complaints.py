@@ -17,7 +17,14 @@ from storage.complaints import ComplaintRepo
 from storage.db import Database
 from storage.units import UnitRepo
 from storage.users import StaffRepo, UserRepo
-from tests.harness import BotProcess, Person, Sandbox, advance_clock, buttons, write_config
+from tests.harness import (
+    BotProcess,
+    Person,
+    Sandbox,
+    advance_clock,
+    buttons,
+    running_bot,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -44,14 +51,8 @@ RESIDENTS = {AUNT_LI: "xihu-zuoan", UNCLE_WANG: "xihu-zuoan", TOM: "donglizhuang
 
 @pytest.fixture
 async def bot(sandbox: Sandbox, tmp_path: Path) -> AsyncIterator[BotProcess]:
-    config = write_config(tmp_path, sandbox.port, extra="[complaints]\nsweep_seconds = 1\n")
-    process = BotProcess(config, sandbox)
-    await process.start()
-    try:
+    async with running_bot(sandbox, tmp_path, "[complaints]\nsweep_seconds = 1\n") as process:
         yield process
-    finally:
-        code = await process.stop()
-        assert code == 0, f"the bot exited with {code}:\n{process.log.read_text()[-3000:]}"
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from storage.tables import outbox
 from tests.e2e.test_nothing_lost import HOMES, resident
 from tests.harness import BotProcess, Person, Sandbox, drained
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.serial]
 
 
 async def test_429_storms_502s_and_an_outage_lose_nothing(

@@ -18,7 +18,15 @@ from storage.db import Database
 from storage.lostfound import LostFoundRepo
 from storage.units import UnitRepo
 from storage.users import UserRepo
-from tests.harness import BotProcess, Person, Sandbox, advance_clock, buttons, group, write_config
+from tests.harness import (
+    BotProcess,
+    Person,
+    Sandbox,
+    advance_clock,
+    buttons,
+    group,
+    running_bot,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -35,14 +43,8 @@ DAY = 86400
 
 @pytest.fixture
 async def bot(sandbox: Sandbox, tmp_path: Path) -> AsyncIterator[BotProcess]:
-    config = write_config(tmp_path, sandbox.port, extra="[lostfound]\nsweep_seconds = 1\n")
-    process = BotProcess(config, sandbox)
-    await process.start()
-    try:
+    async with running_bot(sandbox, tmp_path, "[lostfound]\nsweep_seconds = 1\n") as process:
         yield process
-    finally:
-        code = await process.stop()
-        assert code == 0, f"the bot exited with {code}:\n{process.log.read_text()[-3000:]}"
 
 
 @pytest.fixture

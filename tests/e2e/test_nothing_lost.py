@@ -44,7 +44,7 @@ from storage.tables import (
 from storage.units import UnitRepo
 from tests.harness import ADMIN_ID, BotProcess, Person, Sandbox, buttons, drained, group
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.serial]
 
 HOMES = [
     ("北大街道", "西湖社区", "西湖左岸小区", "xihu-zuoan"),

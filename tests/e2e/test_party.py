@@ -27,7 +27,7 @@ from storage.db import Database
 from storage.party import NewMember, PartyRepo
 from storage.units import UnitRepo
 from storage.users import StaffRepo, UserRepo
-from tests.harness import BotProcess, Person, Sandbox, buttons, group, write_config
+from tests.harness import BotProcess, Person, Sandbox, buttons, group, running_bot
 
 pytestmark = pytest.mark.e2e
 
@@ -53,14 +53,8 @@ NORTH_DEGREE_M = 111_195.0  # metres per degree of latitude
 
 @pytest.fixture
 async def bot(sandbox: Sandbox, tmp_path: Path) -> AsyncIterator[BotProcess]:
-    config = write_config(tmp_path, sandbox.port, extra="[party]\nsweep_seconds = 1\n")
-    process = BotProcess(config, sandbox)
-    await process.start()
-    try:
+    async with running_bot(sandbox, tmp_path, "[party]\nsweep_seconds = 1\n") as process:
         yield process
-    finally:
-        code = await process.stop()
-        assert code == 0, f"the bot exited with {code}:\n{process.log.read_text()[-3000:]}"
 
 
 @pytest.fixture
