@@ -255,7 +255,7 @@ class OutboxSender:
                 self.pacer.hold_all(exc.retry_after)
             await self._later(item, exc.retry_after, f"429 retry_after={exc.retry_after}")
         except TelegramMigrateToChat as exc:
-            await self._migrate(item.chat_id, exc.migrate_to_chat_id)
+            await self._migrate(item, exc.migrate_to_chat_id)
         except TelegramForbiddenError as exc:
             await self._chat_gone(item, exc.message)
         except TelegramBadRequest as exc:
@@ -310,7 +310,11 @@ class OutboxSender:
             await OutboxRepo(session).park(item.id, error, self.clock.now())
             await ChatRepo(session).set_active(item.chat_id, False, self.clock.now())
 
-    async def _migrate(self, old_chat_id: int, new_chat_id: int) -> None:
+    async def _migrate(self, item: OutboxItem, new_chat_id: int) -> None:
+        """The group became a supergroup: it, and everything waiting for it (this message too,
+        even a claimed broadcast: Telegram refused it, so it was not delivered), move along."""
         async with self.db.session() as session:
-            await ChatRepo(session).migrate(old_chat_id, new_chat_id, self.clock.now())
-            await OutboxRepo(session).move_chat(old_chat_id, new_chat_id)
+            outbox = OutboxRepo(session)
+            await ChatRepo(session).migrate(item.chat_id, new_chat_id, self.clock.now())
+            await outbox.retry_later(item.id, self.clock.now(), "group migrated")
+            await outbox.move_chat(item.chat_id, new_chat_id)

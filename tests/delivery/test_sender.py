@@ -1,0 +1,96 @@
+"""The outbox sender with a fake Bot API: a broadcast is claimed before it is sent and never sent
+again after a kill; a group that became a supergroup gets its (claimed) broadcast after all."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiogram.exceptions import TelegramMigrateToChat
+from aiogram.methods import SendMessage, TelegramMethod
+from sqlalchemy import select
+
+from bot.config import OutboxConfig
+from bot.delivery.outbox import Outbox, Priority
+from bot.delivery.sender import OutboxSender
+from storage.chats import ChatRepo
+from storage.db import Database
+from storage.outbox import OutboxRepo
+from storage.tables import outbox
+from tests.harness import FixedClock
+
+T0 = datetime(2026, 11, 21, 1, 0, tzinfo=UTC)
+
+
+class FakeBot:
+    """Answers like the Bot API: the first message to a migrated group is refused."""
+
+    def __init__(self, migrated: dict[int, int]) -> None:
+        self.migrated = migrated
+        self.sent: list[int] = []
+
+    async def __call__(self, method: TelegramMethod[Any]) -> Any:
+        assert isinstance(method, SendMessage)
+        chat_id = int(method.chat_id)
+        if chat_id in self.migrated:
+            raise TelegramMigrateToChat(
+                method=method, message="group upgraded", migrate_to_chat_id=self.migrated[chat_id]
+            )
+        self.sent.append(chat_id)
+        return True
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'out.db'}")
+    await database.migrate()
+    yield database
+    await database.close()
+
+
+async def broadcast(db: Database, chat_id: int) -> int:
+    async with db.session() as s:
+        await ChatRepo(s).joined(chat_id, "group", "居民群", T0)
+        return await Outbox(s, FixedClock(T0)).send(
+            chat_id, "📢 清脏治乱", priority=Priority.BROADCAST
+        )
+
+
+async def status_of(db: Database, row_id: int) -> tuple[str, int]:
+    async with db.read() as s:
+        row = (
+            await s.execute(select(outbox.c.status, outbox.c.chat_id).where(outbox.c.id == row_id))
+        ).one()
+        return row.status, row.chat_id
+
+
+async def test_a_migrated_groups_broadcast_follows_it(db: Database) -> None:
+    row = await broadcast(db, -5)
+    bot = FakeBot({-5: -1005})
+    sender = OutboxSender(db, bot, FixedClock(T0), OutboxConfig())  # type: ignore[arg-type]
+    await sender.pass_once()
+    assert await status_of(db, row) == ("pending", -1005)
+    await sender.pass_once()
+    assert await status_of(db, row) == ("sent", -1005)
+    assert bot.sent == [-1005]
+
+
+async def test_a_broadcast_claimed_by_a_killed_process_is_not_sent_again(db: Database) -> None:
+    row = await broadcast(db, -6)
+    async with db.session() as s:
+        assert await OutboxRepo(s).claim(row)  # the dead process had claimed it, then died
+        assert not await OutboxRepo(s).claim(row)
+    bot = FakeBot({})
+    sender = OutboxSender(db, bot, FixedClock(T0), OutboxConfig())  # type: ignore[arg-type]
+    await sender.pass_once()
+    assert bot.sent == []  # not picked up: it may already be in the group
+    async with db.session() as s:
+        assert await OutboxRepo(s).interrupted(T0) == 1
+        letters = await OutboxRepo(s).dead_letters()
+    assert [d.id for d in letters] == [row] and "interrupted" in letters[0].error
+    other = await broadcast(db, -7)
+    await sender.pass_once()
+    assert bot.sent == [-7] and (await status_of(db, other))[0] == "sent"
