@@ -18,9 +18,15 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.domain.campaigns import MAX_TEXT, MAX_TITLE, CampaignStatus, ScheduleError, checked
+from bot.domain.campaigns import (
+    MAX_TEXT,
+    MAX_TITLE,
+    CampaignStatus,
+    ScheduleError,
+    checked,
+    parse_until,
+)
 from bot.domain.errors import DomainError, NotAllowed, Refused
-from bot.domain.lostfound import DayError, parse_day
 from bot.domain.people import Actor
 from bot.middlewares import DeskMiddleware
 from bot.services import campaigns
@@ -177,8 +183,8 @@ async def on_plan_text(message: Message, actor: Actor, desk: Desk, state: FSMCon
     elif step is Step.END:
         zone = desk.config.bot.zone
         today = desk.now.astimezone(zone).date()
-        future = parse_day(text, today.replace(year=today.year + 1))  # a day up to a year ahead
-        if isinstance(future, DayError) or future < today:
+        future = parse_until(text, today)
+        if future is None:
             await desk.outbox.send(
                 message.chat.id, _("Please write a day from today on, like 2026-12-31.")
             )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -178,6 +178,24 @@ def checked(
     if not schedule.runs(starts_at - timedelta(seconds=1), ends_at, 1):
         return ScheduleError.NO_RUNS
     return schedule
+
+
+_UNTIL = re.compile(r"^(?:(\d{4})\s*[-/.年]\s*)?(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?$")
+
+
+def parse_until(text: str, today: date) -> date | None:
+    """The last day of a campaign: 2026-12-31, 12月31日, 12/31 (without a year: the next such day);
+    None when unreadable, past, or more than a year away."""
+    m = _UNTIL.match(text.strip())
+    if m is None:
+        return None
+    try:
+        day = date(int(m[1] or today.year), int(m[2]), int(m[3]))
+        if m[1] is None and day < today:
+            day = day.replace(year=today.year + 1)
+    except ValueError:
+        return None
+    return day if today <= day <= today + timedelta(days=366) else None
 
 
 class Late(StrEnum):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,6 +15,7 @@ from bot.domain.campaigns import (
     late_slot,
     may_run,
     parse_schedule,
+    parse_until,
 )
 from bot.domain.org import Unit, UnitKind
 
@@ -68,6 +69,16 @@ def test_unreadable_schedules(text: str) -> None:
 def test_a_schedule_must_fire_inside_the_period() -> None:
     assert checked("2026-01-01 09:00", ZONE, NOW, NOW + timedelta(days=30)) is ScheduleError.NO_RUNS
     assert not isinstance(checked("每天 08:00", ZONE, NOW, NOW + timedelta(days=1)), ScheduleError)
+
+
+def test_the_last_day_as_written() -> None:
+    today = NOW.date()
+    assert parse_until("2026-12-31", today) == date(2026, 12, 31)
+    assert parse_until("12月31日", today) == date(2026, 12, 31)
+    assert parse_until("1/15", today) == date(2027, 1, 15)  # January: the coming one
+    assert parse_until("11月21日", today) == today
+    for text in ("2026-11-20", "2028-01-01", "2月30日", "下个月", ""):
+        assert parse_until(text, today) is None, text
 
 
 def test_late_slots_inside_the_grace_window_are_sent_else_skipped() -> None:
