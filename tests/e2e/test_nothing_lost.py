@@ -304,6 +304,7 @@ async def killer(
     return marks
 
 
+@pytest.mark.timeout(900)  # about 5 minutes of work, stretched by every kill and restart
 async def test_random_kills_lose_nothing_and_repeat_nothing(
     sandbox: Sandbox, bot: BotProcess, tmp_path: Path
 ) -> None:
