@@ -30,7 +30,6 @@ from bot.domain.party import (
     MAX_NAME,
     AttendanceStatus,
     MemberType,
-    Refusal,
     Registration,
     RegStatus,
 )
@@ -226,10 +225,10 @@ async def cmd_party(
         await _save_form(state, form)
         await _ask_form(message.chat.id, form, actor, desk.outbox, lead)
         return
-    compound, _units = await party.compound_units(desk, member.compound_id)
+    compound = await party.compound_of(desk, member.compound_id)
     lines = [
         _("<b>Your party member registration (报到)</b>"),
-        *party._details(member, compound, actor.locale),
+        *party.details(member, compound, actor.locale),
         _("Status: {status}").format(
             status=party.registration_status_name(member.status, actor.locale)
         ),
@@ -400,13 +399,7 @@ async def _ask_reason(
     desk: Desk, actor: Actor, member_id: int, callback: CallbackQuery, state: FSMContext
 ) -> None:
     """Before asking why, check that the officer may decide and that it is still waiting."""
-    member = await desk.repo.member(member_id)
-    if member is None:
-        raise NotFound(f"registration {member_id}")
-    compound, _units = await party.compound_units(desk, member.compound_id)
-    await party.check_manager(desk, actor, compound)
-    if member.status is not RegStatus.PENDING:
-        raise Refused(Refusal.DECIDED)
+    member, _compound = await party.decidable(desk, actor, member_id)
     message = callback.message
     card = (message.chat.id, message.message_id) if isinstance(message, Message) else (0, 0)
     state = private_state(state, actor.id)

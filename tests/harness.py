@@ -7,10 +7,10 @@ import os
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -267,6 +267,37 @@ class BotProcess:
         if self.proc is not None and self.proc.returncode is None:
             self.proc.kill()
             await self.proc.wait()
+
+
+async def seed_people(
+    db: Database,
+    sandbox: Sandbox,
+    *,
+    staff: Mapping[Person, str] | None = None,
+    residents: Mapping[Person, str] | None = None,
+) -> None:
+    """Staff (secretaries of the unit with that code) as if they had joined by invitation (tested
+    in test_foundation), residents as if they had chosen their compound; then each sends /start,
+    as Telegram lets a bot write only to people who started it."""
+    from bot.domain.org import StaffRole
+    from storage.units import UnitRepo
+    from storage.users import StaffRepo, UserRepo
+
+    staff, residents = staff or {}, residents or {}
+    now = datetime.now(UTC)
+    async with db.session() as s:
+        for person, code in {**staff, **residents}.items():
+            unit = await UnitRepo(s).by_code(code)
+            assert unit is not None, code
+            await UserRepo(s).seen(person.id, person.first_name, None, now, person.language_code)
+            await UserRepo(s).set_language(person.id, (person.language_code or "zh")[:2])
+            if person in staff:
+                await StaffRepo(s).add(person.id, unit.id, StaffRole.SECRETARY, None, now)
+            else:
+                await UserRepo(s).set_compound(person.id, unit.id)
+    for person in {**staff, **residents}:
+        await sandbox.say(person, "/start")
+        await sandbox.expect(person.id)
 
 
 @asynccontextmanager

@@ -193,10 +193,16 @@ def refusal_text(desk: Desk, error: Refused, locale: str | None = None) -> str:
 # --- registration (报到) ------------------------------------------------------------------------
 
 
-async def compound_units(desk: Desk, compound_id: int) -> tuple[Unit, dict[int, Unit]]:
+async def compound_of(desk: Desk, compound_id: int) -> Unit:
     compound = await desk.units.get(compound_id)
     if compound is None or compound.kind is not UnitKind.COMPOUND:
         raise NotFound(f"compound {compound_id}")
+    return compound
+
+
+async def compound_units(desk: Desk, compound_id: int) -> tuple[Unit, dict[int, Unit]]:
+    """A compound with its wings and the units above it (to find who hears of it)."""
+    compound = await compound_of(desk, compound_id)
     return compound, await desk.units.around(compound)
 
 
@@ -220,7 +226,7 @@ async def check_manager(desk: Desk, actor: Actor, compound: Unit) -> None:
         raise NotAllowed("not this compound's branch")
 
 
-def _details(member: Member, compound: Unit, locale: str) -> list[str]:
+def details(member: Member, compound: Unit, locale: str) -> list[str]:
     phone = html.quote(member.phone) if member.phone else _("not given", locale=locale)
     return [
         _("Name: {name}", locale=locale).format(name=html.quote(member.name)),
@@ -252,7 +258,7 @@ def decision_keyboard(member: Member, locale: str) -> InlineKeyboardMarkup:
 def registration_text(member: Member, compound: Unit, locale: str) -> str:
     lines = [
         _("🎖 Party member registration (报到) #{id}", locale=locale).format(id=member.id),
-        *_details(member, compound, locale),
+        *details(member, compound, locale),
     ]
     return "\n".join(lines)
 
@@ -318,15 +324,24 @@ async def moved_home(desk: Desk, user_id: int, compound_id: int) -> Member | Non
     return member
 
 
+async def decidable(desk: Desk, actor: Actor, member_id: int) -> tuple[Member, Unit]:
+    """A registration `actor` may decide now, with its compound (NotFound, NotAllowed, or
+    Refused when it was decided already)."""
+    member = await desk.repo.member(member_id)
+    if member is None:
+        raise NotFound(f"registration {member_id}")
+    compound = await compound_of(desk, member.compound_id)
+    await check_manager(desk, actor, compound)
+    if member.status is not RegStatus.PENDING:
+        raise Refused(Refusal.DECIDED)
+    return member, compound
+
+
 async def decide(
     desk: Desk, actor: Actor, member_id: int, approve: bool, reason: str = ""
 ) -> tuple[Member, Unit]:
     """The branch approves or rejects a registration (NotAllowed for anyone else)."""
-    member = await desk.repo.member(member_id)
-    if member is None:
-        raise NotFound(f"registration {member_id}")
-    compound, _units = await compound_units(desk, member.compound_id)
-    await check_manager(desk, actor, compound)
+    member, compound = await decidable(desk, actor, member_id)
     status = RegStatus.APPROVED if approve else RegStatus.REJECTED
     if not await desk.repo.decide(member.id, status, actor.id, reason, desk.now):
         raise Refused(Refusal.DECIDED)
@@ -352,18 +367,12 @@ async def decide(
 
 
 async def managed_compounds(desk: Desk, actor: Actor) -> list[Unit]:
-    """The compounds whose activities and registrations `actor` handles."""
-    if actor.is_admin:
-        roots = await desk.units.children(None)
-        return [c for root in roots for c in await desk.units.compounds_in(root.path)]
-    found: dict[int, Unit] = {}
-    for unit in await staff_units(desk, actor):
-        if unit.kind is UnitKind.PARTY_BRANCH and unit.parent_id is not None:
-            compound = await desk.units.get(unit.parent_id)
-            if compound is not None:
-                found[compound.id] = compound
-        elif unit.kind in ORGANISING_KINDS:
-            found.update((c.id, c) for c in await desk.units.compounds_in(unit.path))
+    """The compounds whose activities and registrations `actor` handles: those of their scopes."""
+    found = {
+        compound.id: compound
+        for unit in await managed_scopes(desk, actor)
+        for compound in await desk.units.compounds_in(unit.path)
+    }
     return sorted(found.values(), key=lambda u: (u.name, u.id))
 
 

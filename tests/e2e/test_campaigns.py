@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from bot.clock import ShiftedClock
 from bot.domain.campaigns import SlotStatus
-from bot.domain.org import StaffRole, UnitKind
+from bot.domain.org import UnitKind
 from bot.domain.people import ChatPurpose
 from storage.campaigns import CampaignRepo, NewCampaign
 from storage.chats import ChatRepo
@@ -30,8 +30,7 @@ from storage.complaints import ComplaintRepo
 from storage.db import Database
 from storage.tables import campaign_sends, complaints, outbox
 from storage.units import UnitRepo
-from storage.users import StaffRepo, UserRepo
-from tests.harness import BotProcess, Person, Sandbox, buttons, group, running_bot
+from tests.harness import BotProcess, Person, Sandbox, buttons, group, running_bot, seed_people
 
 pytestmark = pytest.mark.e2e
 
@@ -61,32 +60,17 @@ bot = bot_fixture("bot")
 
 
 async def seed(db: Database, sandbox: Sandbox, groups: dict[int, str]) -> None:
+    staff = {OFFICER: "weidu", BRANCH: "xihu-zuoan.party_branch"}
+    residents = {AUNT_LI: "xihu-zuoan", UNCLE_WANG: "chunqiu-huayuan"}
+    await seed_people(db, sandbox, staff=staff, residents=residents)
     now = datetime.now(UTC)
     async with db.session() as s:
-        units = UnitRepo(s)
-        for person, code, staff in (
-            (OFFICER, "weidu", True),
-            (BRANCH, "xihu-zuoan.party_branch", True),
-            (AUNT_LI, "xihu-zuoan", False),
-            (UNCLE_WANG, "chunqiu-huayuan", False),
-        ):
-            unit = await units.by_code(code)
-            assert unit is not None, code
-            await UserRepo(s).seen(person.id, person.first_name, None, now, person.language_code)
-            await UserRepo(s).set_language(person.id, "zh")
-            if staff:
-                await StaffRepo(s).add(person.id, unit.id, StaffRole.SECRETARY, None, now)
-            else:
-                await UserRepo(s).set_compound(person.id, unit.id)
         for chat_id, code in groups.items():
-            compound = await units.by_code(code)
+            compound = await UnitRepo(s).by_code(code)
             assert compound is not None
             await ChatRepo(s).joined(chat_id, "group", f"{compound.name}居民群", now)
             await ChatRepo(s).bind(chat_id, ChatPurpose.RESIDENTS, compound.id, OFFICER.id, now)
             sandbox.state.chat_for(OFFICER.json, group(chat_id, f"{compound.name}居民群"))
-    for person in (OFFICER, BRANCH, AUNT_LI, UNCLE_WANG):
-        await sandbox.say(person, "/start")
-        await sandbox.expect(person.id)
 
 
 @pytest.fixture

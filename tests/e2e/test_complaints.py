@@ -11,12 +11,10 @@ from typing import Any
 import pytest
 
 from bot.domain.complaints import Action, Status
-from bot.domain.org import StaffRole
 from bot.domain.rates import misroutes
 from storage.complaints import ComplaintRepo
 from storage.db import Database
 from storage.units import UnitRepo
-from storage.users import StaffRepo, UserRepo
 from tests.harness import (
     BotProcess,
     Person,
@@ -24,6 +22,7 @@ from tests.harness import (
     advance_clock,
     buttons,
     running_bot,
+    seed_people,
 )
 
 pytestmark = pytest.mark.e2e
@@ -58,31 +57,9 @@ async def bot(sandbox: Sandbox, tmp_path: Path) -> AsyncIterator[BotProcess]:
 @pytest.fixture
 async def db(sandbox: Sandbox, bot: BotProcess) -> AsyncIterator[Database]:
     database = Database(f"sqlite+aiosqlite:///{bot.config.parent / 'bot.db'}")
-    await seed_people(database)
-    for person in [*STAFF, *RESIDENTS]:  # Telegram lets a bot write only to people who started it
-        await sandbox.say(person, "/start")
-        await sandbox.expect(person.id)
+    await seed_people(database, sandbox, staff=STAFF, residents=RESIDENTS)
     yield database
     await database.close()
-
-
-async def seed_people(db: Database) -> None:
-    """Staff as if they had joined by invitation (tested in test_foundation), residents as if they
-    had chosen their compound."""
-    from datetime import UTC, datetime
-
-    now = datetime.now(UTC)
-    async with db.session() as s:
-        units = UnitRepo(s)
-        for person, code in {**STAFF, **RESIDENTS}.items():
-            unit = await units.by_code(code)
-            assert unit is not None, code
-            await UserRepo(s).seen(person.id, person.first_name, None, now, person.language_code)
-            await UserRepo(s).set_language(person.id, (person.language_code or "zh")[:2])
-            if person in STAFF:
-                await StaffRepo(s).add(person.id, unit.id, StaffRole.SECRETARY, None, now)
-            else:
-                await UserRepo(s).set_compound(person.id, unit.id)
 
 
 async def report(

@@ -17,7 +17,6 @@ from storage.chats import ChatRepo
 from storage.db import Database
 from storage.lostfound import LostFoundRepo
 from storage.units import UnitRepo
-from storage.users import UserRepo
 from tests.harness import (
     BotProcess,
     Person,
@@ -26,6 +25,7 @@ from tests.harness import (
     buttons,
     group,
     running_bot,
+    seed_people,
 )
 
 pytestmark = pytest.mark.e2e
@@ -50,17 +50,7 @@ async def bot(sandbox: Sandbox, tmp_path: Path) -> AsyncIterator[BotProcess]:
 @pytest.fixture
 async def db(sandbox: Sandbox, bot: BotProcess) -> AsyncIterator[Database]:
     database = Database(f"sqlite+aiosqlite:///{bot.config.parent / 'bot.db'}")
-    now = datetime.now(UTC)
-    async with database.session() as s:
-        for person, code in PEOPLE.items():
-            compound = await UnitRepo(s).by_code(code)
-            assert compound is not None
-            await UserRepo(s).seen(person.id, person.first_name, None, now, person.language_code)
-            await UserRepo(s).set_language(person.id, (person.language_code or "zh")[:2])
-            await UserRepo(s).set_compound(person.id, compound.id)
-    for person in PEOPLE:
-        await sandbox.say(person, "/start")
-        await sandbox.expect(person.id)
+    await seed_people(database, sandbox, residents=PEOPLE)
     yield database
     await database.close()
 

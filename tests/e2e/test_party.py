@@ -27,7 +27,7 @@ from storage.db import Database
 from storage.party import NewMember, PartyRepo
 from storage.units import UnitRepo
 from storage.users import StaffRepo, UserRepo
-from tests.harness import BotProcess, Person, Sandbox, buttons, group, running_bot
+from tests.harness import BotProcess, Person, Sandbox, buttons, group, running_bot, seed_people
 
 pytestmark = pytest.mark.e2e
 
@@ -60,18 +60,10 @@ async def bot(sandbox: Sandbox, tmp_path: Path) -> AsyncIterator[BotProcess]:
 @pytest.fixture
 async def db(sandbox: Sandbox, bot: BotProcess) -> AsyncIterator[Database]:
     database = Database(f"sqlite+aiosqlite:///{bot.config.parent / 'bot.db'}")
+    await seed_people(database, sandbox, staff=STAFF, residents=RESIDENTS)
     now = datetime.now(UTC)
     async with database.session() as s:
         units = UnitRepo(s)
-        for person, code in {**STAFF, **RESIDENTS}.items():
-            unit = await units.by_code(code)
-            assert unit is not None, code
-            await UserRepo(s).seen(person.id, person.first_name, None, now, person.language_code)
-            await UserRepo(s).set_language(person.id, (person.language_code or "zh")[:2])
-            if person in STAFF:
-                await StaffRepo(s).add(person.id, unit.id, StaffRole.SECRETARY, None, now)
-            else:
-                await UserRepo(s).set_compound(person.id, unit.id)
         for person in (SISTER_ZHOU, MR_SUN):  # registered and approved before the story
             unit = await units.by_code(RESIDENTS[person])
             assert unit is not None
@@ -81,9 +73,6 @@ async def db(sandbox: Sandbox, bot: BotProcess) -> AsyncIterator[Database]:
                 now,
             )  # fmt: skip
             await PartyRepo(s).decide(member.id, RegStatus.APPROVED, SECRETARY.id, "", now)
-    for person in [*STAFF, *RESIDENTS]:
-        await sandbox.say(person, "/start")
-        await sandbox.expect(person.id)
     yield database
     await database.close()
 
