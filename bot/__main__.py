@@ -117,7 +117,7 @@ async def _import_campaigns(config: Config, name: str, content: str) -> int:
 
     db = Database(config.database_url)
     try:
-        await db.migrate()
+        await db.migrate(config.bot.zone)
         with build_i18n(config.bot.default_language).context():
             made = await import_file(db, build_clock(config), config, content, name)
             return len(made)
@@ -130,7 +130,7 @@ async def _migrate(config: Config) -> None:
 
     db = Database(config.database_url)
     try:
-        await db.migrate()
+        await db.migrate(config.bot.zone)
     finally:
         await db.close()
 
@@ -141,7 +141,7 @@ async def _import(config: Config, file: Path) -> tuple[int, int]:
 
     db = Database(config.database_url)
     try:
-        await db.migrate()
+        await db.migrate(config.bot.zone)
         return await import_org(db, file)
     finally:
         await db.close()

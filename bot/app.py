@@ -243,7 +243,7 @@ class Application:
 async def build_application(config: Config, *, clock: Clock | None = None) -> Application:
     clock = clock or build_clock(config)
     db = Database(config.database_url, busy_timeout_ms=config.database.busy_timeout_ms)
-    await db.migrate()
+    await db.migrate(config.bot.zone)
     if config.org.file:
         created, updated = await import_org(db, config.resolve(config.org.file))
         log.info("organisation from %s: %s new, %s updated", config.org.file, created, updated)

@@ -7,12 +7,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, and_, insert, or_, select, update
+from sqlalchemy import ColumnElement, Row, and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.complaints import OPEN, Action, Category, Complaint, Rating, Status
-from bot.domain.rates import Event
+from bot.domain.complaints import OPEN, Action, Category, Complaint, Light, Rating, Status
+from bot.domain.rates import Event, opening_of, tally
+from storage.stats import StatsRepo, light_case, subtree
 from storage.tables import (
     complaint_cards,
     complaint_events,
@@ -72,8 +74,9 @@ def _event(row: Row[Any]) -> Event:
 
 
 class ComplaintRepo:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, zone: ZoneInfo | None = None) -> None:
         self.session = session
+        self.zone = zone  # the days scorecards are counted in; needed to write events
 
     async def next_in_sequence(self, key: str) -> int:
         """The next number of a named counter (e.g. one per day for ticket numbers)."""
@@ -172,6 +175,27 @@ class ComplaintRepo:
         due_at: datetime | None = None,
         note: str = "",
     ) -> None:
+        """Append to the audit trail, and add the step to its unit's scorecard of the day in the
+        same transaction (so the figures never drift from the trail)."""
+        if self.zone is None:
+            raise ValueError("ComplaintRepo needs the zone its days are counted in to add events")
+        event = Event(complaint_id, at, action, from_unit, to_unit, due_at, note, actor_id)
+        opened = None
+        kinds = opening_of(action)
+        if kinds and from_unit is not None:
+            row = (
+                await self.session.execute(
+                    select(complaint_events)
+                    .where(
+                        complaint_events.c.complaint_id == complaint_id,
+                        complaint_events.c.action.in_([str(k) for k in kinds]),
+                        complaint_events.c.to_unit == from_unit,
+                    )
+                    .order_by(complaint_events.c.id.desc())
+                    .limit(1)
+                )
+            ).first()
+            opened = _event(row) if row else None
         await self.session.execute(
             insert(complaint_events).values(
                 complaint_id=complaint_id,
@@ -184,6 +208,9 @@ class ComplaintRepo:
                 note=note,
             )
         )
+        counted = tally(event, opened, self.zone)
+        if counted is not None:
+            await StatsRepo(self.session).add(counted)
 
     async def events(self, complaint_id: int) -> list[Event]:
         rows = await self.session.execute(
@@ -256,16 +283,45 @@ class ComplaintRepo:
         )
         return [_complaint(row) for row in rows]
 
-    async def queue(self, unit_ids: Sequence[int], limit: int = 20) -> list[Complaint]:
-        """Open tickets held by these units, the most urgent first."""
+    async def queue(
+        self, path: str, now: datetime, limit: int = 10, offset: int = 0
+    ) -> list[Complaint]:
+        """Open tickets held in a subtree, red first, then blue, then the rest; by deadline."""
+        rows = await self.session.execute(
+            select(complaints)
+            .where(*self._held_in(path))
+            .order_by(light_case(now), complaints.c.due_at, complaints.c.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return [_complaint(row) for row in rows]
+
+    async def lights(self, path: str, now: datetime) -> dict[Light, int]:
+        """How many open tickets of a subtree show each light."""
+        lamp = light_case(now).label("lamp")
+        rows = await self.session.execute(
+            select(lamp, func.count()).where(*self._held_in(path)).group_by(lamp)
+        )
+        order = (Light.RED, Light.BLUE, Light.GREEN)
+        found = {order[int(k)]: int(n) for k, n in rows}
+        return {light: found.get(light, 0) for light in order}
+
+    @staticmethod
+    def _held_in(path: str) -> tuple[ColumnElement[bool], ...]:
+        return (
+            complaints.c.status.in_([str(s) for s in OPEN]),
+            complaints.c.unit_id.in_(subtree(path)),
+        )
+
+    async def held_by(self, unit_id: int) -> list[Complaint]:
+        """One unit's open tickets, by deadline (the morning digest's material)."""
         rows = await self.session.execute(
             select(complaints)
             .where(
-                complaints.c.unit_id.in_(unit_ids),
                 complaints.c.status.in_([str(s) for s in OPEN]),
+                complaints.c.unit_id == unit_id,
             )
             .order_by(complaints.c.due_at, complaints.c.id)
-            .limit(limit)
         )
         return [_complaint(row) for row in rows]
 

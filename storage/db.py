@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -94,10 +95,11 @@ class Database:
         async with self.reads() as session, session.begin():
             yield session
 
-    async def migrate(self) -> None:
-        """Apply every Alembic migration not yet applied."""
+    async def migrate(self, zone: ZoneInfo | None = None) -> None:
+        """Apply every Alembic migration not yet applied (`zone`: the one figures are counted in
+        by day, for migrations that rebuild them)."""
         async with self.engine.begin() as connection:
-            await connection.run_sync(_upgrade)
+            await connection.run_sync(_upgrade, zone)
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -105,13 +107,16 @@ class Database:
             await self.reader.dispose()
 
 
-def alembic_config(connection: Connection | None = None) -> AlembicConfig:
+def alembic_config(
+    connection: Connection | None = None, zone: ZoneInfo | None = None
+) -> AlembicConfig:
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     if connection is not None:
         cfg.attributes["connection"] = connection
+    cfg.attributes["zone"] = zone
     return cfg
 
 
-def _upgrade(connection: Connection) -> None:
-    command.upgrade(alembic_config(connection), "head")
+def _upgrade(connection: Connection, zone: ZoneInfo | None) -> None:
+    command.upgrade(alembic_config(connection, zone), "head")

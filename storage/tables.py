@@ -182,6 +182,7 @@ complaints = Table(
     Column("version", Integer, nullable=False, default=1),  # bumped on every move: stale buttons
     Column("window_start", UTCDateTime, nullable=False),  # the current clock window
     Column("due_at", UTCDateTime, nullable=True),
+    Column("blue_at", UTCDateTime, nullable=True),  # when the light turns blue (75 % of the window)
     Column("stage", Integer, nullable=False, default=0),  # escalation reached in this window
     Column("next_check_at", UTCDateTime, nullable=True),  # when the sweep looks next; null: never
     Column("unsatisfied", Integer, nullable=False, default=0),
@@ -192,6 +193,8 @@ complaints = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Index("ix_complaints_next_check_at", "next_check_at"),
     Index("ix_complaints_dup", "compound_id", "category", "status", "created_at"),
+    Index("ix_complaints_queue", "status", "unit_id", "due_at"),  # /queue and the digest
+    Index("ix_complaints_created", "created_at", "compound_id", "category", "status"),  # /stats
 )
 
 complaint_events = Table(
@@ -206,6 +209,38 @@ complaint_events = Table(
     Column("to_unit", Integer, nullable=True),
     Column("due_at", UTCDateTime, nullable=True),  # a hand-over's sign-for deadline
     Column("note", Text, nullable=False, default=""),
+)
+
+# One unit's scorecard of one local day (bot.domain.rates.Scorecard), added to as events are
+# written: /stats sums days instead of replaying every ticket's trail.
+unit_days = Table(
+    "unit_days",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("unit_id", Integer, primary_key=True),
+    Column("handed", Integer, nullable=False, default=0),
+    Column("signed", Integer, nullable=False, default=0),
+    Column("signed_in_time", Integer, nullable=False, default=0),
+    Column("sign_seconds", BigInteger, nullable=False, default=0),
+    Column("completed", Integer, nullable=False, default=0),
+    Column("complete_seconds", BigInteger, nullable=False, default=0),
+    Column("returned", Integer, nullable=False, default=0),
+    Column("closed", Integer, nullable=False, default=0),
+    Column("resolved", Integer, nullable=False, default=0),
+    Column("rated", Integer, nullable=False, default=0),
+    Column("pleased", Integer, nullable=False, default=0),
+)
+
+# A scheduled briefing (the morning digest, the weekly chart) of a unit and local day: the key
+# that makes a second run of the job write nothing.
+briefings = Table(
+    "briefings",
+    metadata,
+    Column("kind", String(16), primary_key=True),  # digest | chart
+    Column("unit_id", Integer, primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("sent", Integer, nullable=False, default=0),  # messages written to the outbox
+    Column("created_at", UTCDateTime, nullable=False),
 )
 
 complaint_followers = Table(

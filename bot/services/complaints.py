@@ -270,6 +270,7 @@ async def close(
         rating=rating,
         stage=Stage.NONE,
         due_at=None,
+        blue_at=None,
         next_check_at=None,
         updated_at=desk.now,
     )

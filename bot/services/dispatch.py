@@ -47,7 +47,7 @@ class Desk(BaseDesk):
 
     @property
     def repo(self) -> ComplaintRepo:
-        return ComplaintRepo(self.session)
+        return ComplaintRepo(self.session, self.config.bot.zone)
 
     async def units_of(self, complaint: Complaint) -> dict[int, Unit]:
         compound = await UnitRepo(self.session).get(complaint.compound_id)
@@ -242,12 +242,14 @@ def window(category: Category, desk: Desk, status: Status) -> dict[str, Any]:
     rule = desk.config.complaints.rules[category]
     length = rule.complete if status is Status.SIGNED else rule.sign_for
     due = desk.now + length
+    blue = stage_time(desk.now, due, Stage.WARNED)
     return {
         "status": status,
         "window_start": desk.now,
         "due_at": due,
+        "blue_at": blue,
         "stage": Stage.NONE,
-        "next_check_at": stage_time(desk.now, due, Stage.WARNED),
+        "next_check_at": blue,
         "updated_at": desk.now,
     }
 
@@ -484,6 +486,7 @@ async def complete(
         status=Status.COMPLETED,
         reply=reply[:MAX_NOTE],
         due_at=None,
+        blue_at=None,
         stage=Stage.NONE,
         next_check_at=rating_due,
         updated_at=desk.now,

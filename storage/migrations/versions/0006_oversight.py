@@ -1,0 +1,128 @@
+"""oversight: per-day unit scorecards (rebuilt from the existing trail), briefings, blue lights
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-11-21 16:31:37.426787
+"""
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from alembic import context, op
+
+from bot.domain.complaints import BLUE_AT, Action
+from bot.domain.rates import COUNTERS, Event, replay
+
+revision: str = "0006"
+down_revision: str | None = "0005"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "briefings",
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("unit_id", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("sent", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("kind", "unit_id", "day", name=op.f("pk_briefings")),
+    )
+    op.create_table(
+        "unit_days",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("unit_id", sa.Integer(), nullable=False),
+        sa.Column("handed", sa.Integer(), nullable=False),
+        sa.Column("signed", sa.Integer(), nullable=False),
+        sa.Column("signed_in_time", sa.Integer(), nullable=False),
+        sa.Column("sign_seconds", sa.BigInteger(), nullable=False),
+        sa.Column("completed", sa.Integer(), nullable=False),
+        sa.Column("complete_seconds", sa.BigInteger(), nullable=False),
+        sa.Column("returned", sa.Integer(), nullable=False),
+        sa.Column("closed", sa.Integer(), nullable=False),
+        sa.Column("resolved", sa.Integer(), nullable=False),
+        sa.Column("rated", sa.Integer(), nullable=False),
+        sa.Column("pleased", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("day", "unit_id", name=op.f("pk_unit_days")),
+    )
+    with op.batch_alter_table("complaints", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("blue_at", sa.DateTime(), nullable=True))
+        batch_op.create_index(
+            "ix_complaints_created",
+            ["created_at", "compound_id", "category", "status"],
+            unique=False,
+        )
+        batch_op.create_index("ix_complaints_queue", ["status", "unit_id", "due_at"], unique=False)
+    _backfill()
+
+
+def _aware(at: datetime | None) -> datetime | None:
+    return at.replace(tzinfo=UTC) if at is not None else None
+
+
+def _backfill() -> None:
+    """Scorecards of every day so far, replayed from the trail with the rules the bot now writes
+    them by; and when each open ticket's light turns blue."""
+    bind = op.get_bind()
+    zone = context.config.attributes.get("zone") or ZoneInfo("Asia/Shanghai")
+    events = sa.table(
+        "complaint_events",
+        *(
+            sa.column(name)
+            for name in ("id", "complaint_id", "at", "action", "from_unit", "to_unit", "due_at")
+        ),
+        sa.column("note"),
+        sa.column("actor_id"),
+    )
+    rows = bind.execute(sa.select(events).order_by(events.c.complaint_id, events.c.id)).mappings()
+    trail = (
+        Event(
+            r["complaint_id"],
+            _aware(r["at"]) or datetime.now(UTC),
+            Action(r["action"]),
+            r["from_unit"],
+            r["to_unit"],
+            _aware(r["due_at"]),
+            r["note"] or "",
+            r["actor_id"],
+        )
+        for r in rows
+    )
+    sums = replay(trail, zone)
+    days = sa.table("unit_days", sa.column("day"), sa.column("unit_id"), *map(sa.column, COUNTERS))
+    if sums:
+        op.bulk_insert(
+            days,
+            [
+                {"day": day, "unit_id": unit, **{n: getattr(card, n) for n in COUNTERS}}
+                for (day, unit), card in sums.items()
+            ],
+        )
+    tickets = sa.table(
+        "complaints", sa.column("id"), sa.column("window_start"), sa.column("due_at"),
+        sa.column("blue_at"),
+    )  # fmt: skip
+    timed = bind.execute(
+        sa.select(tickets.c.id, tickets.c.window_start, tickets.c.due_at).where(
+            tickets.c.due_at.is_not(None)
+        )
+    ).all()
+    for ticket_id, start, due in timed:
+        bind.execute(
+            tickets.update()
+            .where(tickets.c.id == ticket_id)
+            .values(blue_at=start + (due - start) * BLUE_AT)
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("complaints", schema=None) as batch_op:
+        batch_op.drop_index("ix_complaints_queue")
+        batch_op.drop_index("ix_complaints_created")
+        batch_op.drop_column("blue_at")
+
+    op.drop_table("unit_days")
+    op.drop_table("briefings")

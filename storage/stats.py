@@ -1,0 +1,150 @@
+"""Oversight figures: per-day unit scorecards, ticket counts, and the briefings' keys."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.complaints import OPEN, Category, Status
+from bot.domain.org import UnitKind
+from bot.domain.rates import COUNTERS, HANDOVERS, Scorecard, Tally
+from storage.tables import briefings, complaint_events, complaints, staff, unit_days, units
+
+DONE = "done"
+
+
+def light_case(now: datetime) -> ColumnElement[Any]:
+    """An open ticket's light in SQL, as bot.domain.complaints.light draws it: 0 red, 1 blue,
+    2 green (so that ordering by it puts the most urgent first)."""
+    return case(
+        (complaints.c.due_at < now, 0),
+        (complaints.c.blue_at <= now, 1),
+        else_=2,
+    )
+
+
+def subtree(path: str) -> Any:
+    """The ids of a unit and everything below it (by materialised path)."""
+    return select(units.c.id).where(units.c.path.like(f"{path}%"))
+
+
+class StatsRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, counted: Tally) -> None:
+        """Add to a unit's scorecard of a day: one upsert, safe beside other writers."""
+        values = {name: getattr(counted.card, name) for name in COUNTERS}
+        dialect = self.session.get_bind().dialect.name
+        upsert = (postgresql if dialect == "postgresql" else sqlite).insert(unit_days)
+        statement = upsert.values(day=counted.day, unit_id=counted.unit_id, **values)
+        statement = statement.on_conflict_do_update(
+            index_elements=[unit_days.c.day, unit_days.c.unit_id],
+            set_={
+                name: unit_days.c[name] + statement.excluded[name]
+                for name, value in values.items()
+                if value
+            },
+        )
+        await self.session.execute(statement)
+
+    async def scorecards(self, path: str, start: date, end: date) -> dict[int, Scorecard]:
+        """Each unit's scorecard in a subtree, summed over the days start ≤ day < end."""
+        rows = await self.session.execute(
+            select(unit_days.c.unit_id, *(func.sum(unit_days.c[name]) for name in COUNTERS))
+            .where(
+                unit_days.c.day >= start,
+                unit_days.c.day < end,
+                unit_days.c.unit_id.in_(subtree(path)),
+            )
+            .group_by(unit_days.c.unit_id)
+        )
+        return {row[0]: Scorecard(*(int(v or 0) for v in row[1:])) for row in rows}
+
+    def _tickets_of(self, path: str, kind: UnitKind, unit_id: int) -> ColumnElement[bool]:
+        """The tickets a scope answers for: those from its compounds, or, for a compound's wing,
+        those it was handed."""
+        if kind in (UnitKind.OWNERS_COMMITTEE, UnitKind.PROPERTY_COMPANY, UnitKind.PARTY_BRANCH):
+            handed = select(complaint_events.c.complaint_id).where(
+                complaint_events.c.to_unit == unit_id,
+                complaint_events.c.action.in_([str(a) for a in HANDOVERS]),
+            )
+            return complaints.c.id.in_(handed)
+        compounds = select(units.c.id).where(
+            units.c.path.like(f"{path}%"), units.c.kind == UnitKind.COMPOUND.value
+        )
+        return complaints.c.compound_id.in_(compounds)
+
+    async def ticket_counts(
+        self, path: str, kind: UnitKind, unit_id: int, start: datetime, end: datetime
+    ) -> dict[tuple[Category, Status], int]:
+        """Tickets reported in a period in a scope, by category and where they stand now."""
+        rows = await self.session.execute(
+            select(complaints.c.category, complaints.c.status, func.count())
+            .where(
+                complaints.c.created_at >= start,
+                complaints.c.created_at < end,
+                self._tickets_of(path, kind, unit_id),
+            )
+            .group_by(complaints.c.category, complaints.c.status)
+        )
+        return {(Category(c), Status(s)): int(n) for c, s, n in rows}
+
+    async def board(
+        self, path: str, kind: UnitKind, unit_id: int, start: datetime, end: datetime, now: datetime
+    ) -> dict[tuple[Category, str], int]:
+        """Tickets reported in a period by category and light (red, blue, green; done once
+        completed or closed): the weekly chart's first panel."""
+        lamp = case(
+            (complaints.c.status.in_([str(s) for s in OPEN]), light_case(now)), else_=3
+        ).label("lamp")
+        rows = await self.session.execute(
+            select(complaints.c.category, lamp, func.count())
+            .where(
+                complaints.c.created_at >= start,
+                complaints.c.created_at < end,
+                self._tickets_of(path, kind, unit_id),
+            )
+            .group_by(complaints.c.category, lamp)
+        )
+        keys = ("red", "blue", "green", DONE)
+        return {(Category(c), keys[int(k)]): int(n) for c, k, n in rows}
+
+    async def staffed_units(self, kinds: Sequence[UnitKind] | None = None) -> list[int]:
+        """Units that have at least one staff member (optionally of some kinds)."""
+        query = select(staff.c.unit_id).distinct()
+        if kinds:
+            query = query.join(units, units.c.id == staff.c.unit_id).where(
+                units.c.kind.in_([k.value for k in kinds])
+            )
+        return sorted(row[0] for row in await self.session.execute(query))
+
+    async def briefed(self, kind: str, day: date) -> set[int]:
+        rows = await self.session.execute(
+            select(briefings.c.unit_id).where(briefings.c.kind == kind, briefings.c.day == day)
+        )
+        return {row[0] for row in rows}
+
+    async def claim_briefing(
+        self, kind: str, unit_id: int, day: date, sent: int, now: datetime
+    ) -> bool:
+        """Take a unit's briefing of a day; False when it was already taken (a second run, or
+        another process): then nothing else of that transaction should be written."""
+        taken = await self.session.execute(
+            select(briefings.c.unit_id).where(
+                and_(
+                    briefings.c.kind == kind, briefings.c.unit_id == unit_id, briefings.c.day == day
+                )
+            )
+        )
+        if taken.first() is not None:
+            return False
+        await self.session.execute(
+            insert(briefings).values(kind=kind, unit_id=unit_id, day=day, sent=sent, created_at=now)
+        )
+        return True
