@@ -112,6 +112,9 @@ def commands(locale: str, i18n: I18n) -> tuple[list[BotCommand], list[BotCommand
         BotCommand(command="language", description=t("Change the language")),
         BotCommand(command="whoami", description=t("Who you are to the bot")),
         BotCommand(command="invite", description=t("Invite staff (staff only)")),
+        BotCommand(command="queue", description=t("Open tickets of your unit (staff)")),
+        BotCommand(command="stats", description=t("Rates and rankings (staff)")),
+        BotCommand(command="export", description=t("Ledgers as XLSX (staff)")),
         BotCommand(command="cancel", description=t("Stop what you are doing")),
         BotCommand(command="help", description=t("What the bot can do")),
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -202,6 +202,16 @@ class CampaignsConfig(_Section):
     batch: int = Field(default=100, ge=1, le=1000)  # reminders written per transaction
 
 
+class OversightConfig(_Section):
+    """The morning digest to every unit's staff and the weekly chart to community staff and up."""
+
+    digest_time: time = time(8, 0)  # local time; "08:00" in the file
+    digest_grace_hours: float = Field(default=4.0, ge=0, le=16)  # later than this: not sent today
+    chart_weekday: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    chart_time: time = time(8, 30)
+    sweep_seconds: int = Field(default=60, ge=1, le=3600)
+
+
 class TestingConfig(_Section):
     """Switches for the demo and the end-to-end tests; never on in production."""
 
@@ -219,6 +229,7 @@ class Config(_Section):
     lostfound: LostFoundConfig = Field(default_factory=LostFoundConfig)
     party: PartyConfig = Field(default_factory=PartyConfig)
     campaigns: CampaignsConfig = Field(default_factory=CampaignsConfig)
+    oversight: OversightConfig = Field(default_factory=OversightConfig)
     testing: TestingConfig = Field(default_factory=TestingConfig)
     base_dir: Path = Path()
 

@@ -11,7 +11,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.clock import Clock
 from bot.config import Config
-from bot.services import campaigns, lostfound, party
+from bot.services import briefings, campaigns, lostfound, party
 from bot.services.escalation import sweep
 from storage.db import Database
 from storage.files import FileRepo
@@ -81,6 +81,17 @@ async def sweep_campaigns(
         wake()
 
 
+async def sweep_briefings(
+    db: Database, clock: Clock, config: Config, i18n: I18n, wake: Callable[[], None]
+) -> None:
+    with i18n.context():
+        digests = await briefings.digest_sweep(db, clock, config)
+        charts = await briefings.chart_sweep(db, clock, config)
+    if digests or charts:
+        log.info("briefings: %s digests and %s weekly charts written", digests, charts)
+        wake()
+
+
 def build_scheduler(
     db: Database,
     clock: Clock,
@@ -123,5 +134,12 @@ def build_scheduler(
         seconds=config.campaigns.sweep_seconds,
         args=[db, clock, config, i18n, wake, bot_username],
         id="sweep_campaigns",
+    )
+    scheduler.add_job(
+        sweep_briefings,
+        "interval",
+        seconds=config.oversight.sweep_seconds,
+        args=[db, clock, config, i18n, wake],
+        id="sweep_briefings",
     )
     return scheduler

@@ -69,6 +69,8 @@ def help_text(actor: Actor | None) -> str:
     if actor is not None and (actor.is_staff or actor.is_admin):
         lines += ["", _("For staff:"), _("/invite — invite staff to a unit below yours")]
         lines.append(_("Tickets for your unit arrive here as cards with buttons."))
+        lines.append(_("/queue — open tickets, overdue first; /stats [period] — rates and ranking"))
+        lines.append(_("/export [period] — ledgers (tickets, lost and found, members) as XLSX"))
         lines.append(_("/bind — (in a group) bind it to a compound or to your unit"))
         lines.append(
             _("/newactivity — plan a party members' activity; /roster — members, hours, XLSX")

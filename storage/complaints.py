@@ -13,8 +13,9 @@ from sqlalchemy import ColumnElement, Row, and_, func, insert, or_, select, upda
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.complaints import OPEN, Action, Category, Complaint, Light, Rating, Status
+from bot.domain.org import UnitKind
 from bot.domain.rates import Event, opening_of, tally
-from storage.stats import StatsRepo, light_case, subtree
+from storage.stats import StatsRepo, light_case, subtree, tickets_of
 from storage.tables import (
     complaint_cards,
     complaint_events,
@@ -22,6 +23,8 @@ from storage.tables import (
     complaints,
     counters,
 )
+
+CHUNK = 5000
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +59,7 @@ def _complaint(row: Row[Any]) -> Complaint:
         rating=Rating(m["rating"]) if m["rating"] else None,
         reply=m["reply"],
         created_at=m["created_at"],
+        campaign_id=m["campaign_id"],
     )
 
 
@@ -242,6 +246,43 @@ class ComplaintRepo:
             .order_by(complaint_events.c.id)
         )
         return [_event(row) for row in rows]
+
+    async def reported_in(
+        self,
+        path: str,
+        kind: UnitKind,
+        unit_id: int,
+        start: datetime,
+        end: datetime,
+        limit: int,
+    ) -> list[Complaint]:
+        """The tickets of a scope reported in a period, oldest first (the ledger)."""
+        rows = await self.session.execute(
+            select(complaints)
+            .where(
+                complaints.c.created_at >= start,
+                complaints.c.created_at < end,
+                tickets_of(path, kind, unit_id),
+            )
+            .order_by(complaints.c.created_at, complaints.c.id)
+            .limit(limit)
+        )
+        return [_complaint(row) for row in rows]
+
+    async def trails(self, complaint_ids: Sequence[int]) -> dict[int, list[Event]]:
+        """Every event of these tickets, in order (in chunks: databases cap bound parameters)."""
+        found: dict[int, list[Event]] = {}
+        ids = list(complaint_ids)
+        for first in range(0, len(ids), CHUNK):
+            rows = await self.session.execute(
+                select(complaint_events)
+                .where(complaint_events.c.complaint_id.in_(ids[first : first + CHUNK]))
+                .order_by(complaint_events.c.complaint_id, complaint_events.c.id)
+            )
+            for row in rows:
+                event = _event(row)
+                found.setdefault(event.complaint_id, []).append(event)
+        return found
 
     async def follow(self, complaint_id: int, user_id: int, now: datetime) -> bool:
         """Subscribe a resident to a ticket; False when they already follow it."""

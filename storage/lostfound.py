@@ -19,7 +19,7 @@ from bot.domain.lostfound import (
     Kind,
     Status,
 )
-from storage.tables import lostfound, lostfound_claims, lostfound_matches
+from storage.tables import lostfound, lostfound_claims, lostfound_matches, units
 
 
 def _item(row: Row[Any]) -> Item:
@@ -124,6 +124,20 @@ class LostFoundRepo:
         if created_since is not None:
             query = query.where(lostfound.c.created_at >= created_since)
         rows = await self.session.execute(query.order_by(lostfound.c.id))
+        return [_item(row) for row in rows]
+
+    async def reported_in(self, path: str, start: datetime, end: datetime) -> list[Item]:
+        """Reports from the compounds of a subtree in a period, oldest first (the ledger)."""
+        compounds = select(units.c.id).where(units.c.path.like(f"{path}%"))
+        rows = await self.session.execute(
+            select(lostfound)
+            .where(
+                lostfound.c.created_at >= start,
+                lostfound.c.created_at < end,
+                lostfound.c.compound_id.in_(compounds),
+            )
+            .order_by(lostfound.c.created_at, lostfound.c.id)
+        )
         return [_item(row) for row in rows]
 
     async def of_reporter(self, user_id: int, limit: int = 10) -> list[Item]:

@@ -33,6 +33,24 @@ def subtree(path: str) -> Any:
     return select(units.c.id).where(units.c.path.like(f"{path}%"))
 
 
+def tickets_of(path: str, kind: UnitKind, unit_id: int) -> ColumnElement[bool]:
+    """The tickets a scope answers for: those from its compounds, or, for a compound's wing, those
+    it was handed."""
+    if kind in (UnitKind.OWNERS_COMMITTEE, UnitKind.PROPERTY_COMPANY, UnitKind.PARTY_BRANCH):
+        handed = select(complaint_events.c.complaint_id).where(
+            complaint_events.c.to_unit == unit_id,
+            complaint_events.c.action.in_([str(a) for a in HANDOVERS]),
+        )
+        return complaints.c.id.in_(handed)
+    return complaints.c.compound_id.in_(compounds_in(path))
+
+
+def compounds_in(path: str) -> Any:
+    return select(units.c.id).where(
+        units.c.path.like(f"{path}%"), units.c.kind == UnitKind.COMPOUND.value
+    )
+
+
 class StatsRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -66,20 +84,6 @@ class StatsRepo:
         )
         return {row[0]: Scorecard(*(int(v or 0) for v in row[1:])) for row in rows}
 
-    def _tickets_of(self, path: str, kind: UnitKind, unit_id: int) -> ColumnElement[bool]:
-        """The tickets a scope answers for: those from its compounds, or, for a compound's wing,
-        those it was handed."""
-        if kind in (UnitKind.OWNERS_COMMITTEE, UnitKind.PROPERTY_COMPANY, UnitKind.PARTY_BRANCH):
-            handed = select(complaint_events.c.complaint_id).where(
-                complaint_events.c.to_unit == unit_id,
-                complaint_events.c.action.in_([str(a) for a in HANDOVERS]),
-            )
-            return complaints.c.id.in_(handed)
-        compounds = select(units.c.id).where(
-            units.c.path.like(f"{path}%"), units.c.kind == UnitKind.COMPOUND.value
-        )
-        return complaints.c.compound_id.in_(compounds)
-
     async def ticket_counts(
         self, path: str, kind: UnitKind, unit_id: int, start: datetime, end: datetime
     ) -> dict[tuple[Category, Status], int]:
@@ -89,7 +93,7 @@ class StatsRepo:
             .where(
                 complaints.c.created_at >= start,
                 complaints.c.created_at < end,
-                self._tickets_of(path, kind, unit_id),
+                tickets_of(path, kind, unit_id),
             )
             .group_by(complaints.c.category, complaints.c.status)
         )
@@ -108,7 +112,7 @@ class StatsRepo:
             .where(
                 complaints.c.created_at >= start,
                 complaints.c.created_at < end,
-                self._tickets_of(path, kind, unit_id),
+                tickets_of(path, kind, unit_id),
             )
             .group_by(complaints.c.category, lamp)
         )

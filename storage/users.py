@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -64,6 +65,19 @@ class UserRepo:
             .values(first_name=first_name, username=username, tg_language=tg_language)
         )
         return replace(existing, first_name=first_name, username=username, tg_language=tg_language)
+
+    async def names(self, user_ids: Sequence[int]) -> dict[int, str]:
+        """First names as Telegram last gave them."""
+        found: dict[int, str] = {}
+        ids = sorted(set(user_ids))
+        for first in range(0, len(ids), 5000):
+            rows = await self.session.execute(
+                select(users.c.id, users.c.first_name).where(
+                    users.c.id.in_(ids[first : first + 5000])
+                )
+            )
+            found.update({row.id: row.first_name for row in rows})
+        return found
 
     async def set_language(self, user_id: int, language: str) -> None:
         await self.session.execute(

@@ -33,6 +33,12 @@ class Priority(IntEnum):
     BROADCAST = 2
 
 
+def stored(file_id: int) -> str:
+    """How an outbox row names a file the bot made and stored (storage.files.FileRepo): the
+    sender uploads it when the row is sent."""
+    return f"{STORED_FILE}{file_id}"
+
+
 class Outbox:
     """What a use case says to people; nothing leaves before the transaction commits."""
 
@@ -141,7 +147,7 @@ class Outbox:
         """Send a file the bot made (see storage.party.FileRepo), stored with this change."""
         params: dict[str, Any] = {
             "chat_id": chat_id,
-            "document": f"{STORED_FILE}{file_id}",
+            "document": stored(file_id),
             "parse_mode": "HTML",
         }
         if caption:

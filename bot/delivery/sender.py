@@ -230,14 +230,15 @@ class OutboxSender:
             method_type = await self._resolve_ref(item, params)
             if method_type is None:
                 return
-        document = params.get("document")
-        if isinstance(document, str) and document.startswith(STORED_FILE):
-            async with self.db.read() as session:
-                stored = await FileRepo(session).get(int(document.removeprefix(STORED_FILE)))
-            if stored is None:
-                await self._park(item, f"file {document} is gone")
-                return
-            params["document"] = BufferedInputFile(stored[1], filename=stored[0])
+        for key in ("document", "photo"):  # a file the bot made (an export, a chart)
+            ref = params.get(key)
+            if isinstance(ref, str) and ref.startswith(STORED_FILE):
+                async with self.db.read() as session:
+                    stored = await FileRepo(session).get(int(ref.removeprefix(STORED_FILE)))
+                if stored is None:
+                    await self._park(item, f"file {ref} is gone")
+                    return
+                params[key] = BufferedInputFile(stored[1], filename=stored[0])
         try:
             try:
                 result = await self.bot(method_type(**params))

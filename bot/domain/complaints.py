@@ -300,6 +300,7 @@ class Complaint:
     rating: Rating | None
     reply: str | None
     created_at: datetime
+    campaign_id: int | None = None  # reported from a campaign reminder
 
     @property
     def is_open(self) -> bool:

@@ -35,7 +35,7 @@ from bot.domain.people import Actor, ChatPurpose
 from bot.services import cards
 from bot.services.desk import BaseDesk
 from storage.chats import ChatRepo
-from storage.complaints import ComplaintRepo
+from storage.complaints import Card, ComplaintRepo
 from storage.units import UnitRepo
 from storage.users import StaffRepo, UserRepo
 
@@ -181,20 +181,43 @@ async def deliver_cards(
     reporter = await reporter_name(desk, complaint)
     for chat_id in await unit_chats(desk.session, desk.config.bot.admins, unit, units):
         locale = await desk.locale_of(chat_id)
-        text, markup = await render_card(desk, chat_id, locale, complaint, units, reporter)
-        old = existing.get(chat_id)
-        if old is not None:  # the older card stays as a record, without buttons
-            previous = old.headline + "\n\n" + text if old.headline else text
-            await desk.outbox.edit_sent(chat_id, old.outbox_id, previous)
-        else:
-            for index, photo in enumerate(complaint.photos, start=1):
-                caption = f"{complaint.number} · {index}/{len(complaint.photos)}"
-                await desk.outbox.send_photo(chat_id, photo, caption, priority=Priority.ALERT)
         lead = headline(locale)
-        outbox_id = await desk.outbox.send(
-            chat_id, lead + "\n\n" + text, markup=markup, priority=Priority.ALERT
-        )
-        await desk.repo.set_card(complaint.id, chat_id, outbox_id, lead)
+        await _card_to(desk, complaint, units, chat_id, locale, lead, existing, reporter)
+
+
+async def _card_to(
+    desk: Desk,
+    complaint: Complaint,
+    units: Mapping[int, Unit],
+    chat_id: int,
+    locale: str,
+    lead: str,
+    existing: Mapping[int, Card],
+    reporter: str,
+) -> None:
+    text, markup = await render_card(desk, chat_id, locale, complaint, units, reporter)
+    old = existing.get(chat_id)
+    if old is not None:  # the older card stays as a record, without buttons
+        previous = old.headline + "\n\n" + text if old.headline else text
+        await desk.outbox.edit_sent(chat_id, old.outbox_id, previous)
+    else:
+        for index, photo in enumerate(complaint.photos, start=1):
+            caption = f"{complaint.number} · {index}/{len(complaint.photos)}"
+            await desk.outbox.send_photo(chat_id, photo, caption, priority=Priority.ALERT)
+    body = lead + "\n\n" + text if lead else text
+    outbox_id = await desk.outbox.send(chat_id, body, markup=markup, priority=Priority.ALERT)
+    await desk.repo.set_card(complaint.id, chat_id, outbox_id, lead)
+
+
+async def show_card(desk: Desk, actor: Actor, complaint_id: int) -> Complaint:
+    """A ticket's card, anew, in the actor's chat (from /queue or the digest), with the buttons
+    they may use; from then on it is the card of theirs kept up to date."""
+    complaint, units = await desk.load(complaint_id)
+    check_actor(actor, complaint, units)
+    existing = {card.chat_id: card for card in await desk.repo.cards(complaint.id)}
+    reporter = await reporter_name(desk, complaint)
+    await _card_to(desk, complaint, units, actor.id, actor.locale, "", existing, reporter)
+    return complaint
 
 
 async def tell_unit(

@@ -4,6 +4,7 @@ the language of the ledgers they replace; times are local."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from io import BytesIO
 from zoneinfo import ZoneInfo
@@ -13,8 +14,12 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from bot.domain.complaints import OPEN, Action, Complaint, Status
+from bot.domain.lostfound import Item
 from bot.domain.org import Unit
 from bot.domain.party import Activity, AttendanceStatus, Method
+from bot.domain.rates import Event
+from bot.services import cards, lostfound
 from bot.services.party import (
     Roster,
     activity_kind_name,
@@ -85,7 +90,13 @@ def _hours(minutes: int) -> float:
 
 def roster_xlsx(roster: Roster, zone: ZoneInfo) -> bytes:
     """党员名册: every registration in the scope, with this year's activities and hours."""
-    rows = []
+    book = Workbook()
+    _sheet(book, "党员名册", ROSTER_HEADERS, _roster_rows(roster, zone))
+    return _save(book)
+
+
+def _roster_rows(roster: Roster, zone: ZoneInfo) -> list[tuple[object, ...]]:
+    rows: list[tuple[object, ...]] = []
     for member in roster.members:
         compound = roster.compounds.get(member.compound_id)
         count, minutes = roster.hours.get(member.user_id, (0, 0))
@@ -104,9 +115,7 @@ def roster_xlsx(roster: Roster, zone: ZoneInfo) -> bytes:
                 _hours(minutes),
             )
         )
-    book = Workbook()
-    _sheet(book, "党员名册", ROSTER_HEADERS, rows)
-    return _save(book)
+    return rows
 
 
 def ledger_xlsx(
@@ -116,6 +125,18 @@ def ledger_xlsx(
     zone: ZoneInfo,
 ) -> bytes:
     """活动台账: one line per activity, and one per member's part in one."""
+    book = Workbook()
+    _activity_sheets(book, activities, rows, compounds, zone)
+    return _save(book)
+
+
+def _activity_sheets(
+    book: Workbook,
+    activities: Sequence[Activity],
+    rows: Sequence[LedgerRow],
+    compounds: dict[int, Unit],
+    zone: ZoneInfo,
+) -> None:
     checked: dict[int, int] = {}
     minutes: dict[int, int] = {}
     for row in rows:
@@ -153,7 +174,131 @@ def ledger_xlsx(
         )
         for row in rows
     ]
-    book = Workbook()
     _sheet(book, "活动台账", ACTIVITY_HEADERS, summary)
     _sheet(book, "参加明细", ATTENDANCE_HEADERS, detail)
+
+
+# ---------------------------------------------------------------------------------------------
+# The oversight ledgers (/export): tickets with their trail, lost and found, members, activities
+
+TICKET_HEADERS = (
+    "编号", "反映时间", "小区", "类别", "问题描述", "反映人", "当前状态", "承办单位", "期限",
+    "办结答复", "评价", "专项行动",
+)  # fmt: skip
+EVENT_HEADERS = ("编号", "时间", "环节", "从", "到", "期限", "说明", "操作人")
+LOSTFOUND_HEADERS = (
+    "编号", "类型", "类别", "物品描述", "地点", "日期", "存放处", "小区", "状态", "登记时间",
+    "到期时间",
+)  # fmt: skip
+TICKET_STATUS = {
+    Status.DISPATCHED: "待签收",
+    Status.SIGNED: "办理中",
+    Status.RETURNED: "已退回待改派",
+    Status.COMPLETED: "已办结待评价",
+    Status.CLOSED: "已关闭",
+}
+ACTIONS = {
+    Action.CREATED: "登记", Action.DISPATCHED: "派单", Action.SIGNED: "签收",
+    Action.RETURNED: "退单", Action.REDISPATCHED: "改派", Action.SENT_BACK: "退回原单位",
+    Action.PROGRESS: "进展", Action.COMPLETED: "办结", Action.RATED: "评价",
+    Action.REOPENED: "重新办理", Action.CLOSED: "关闭", Action.WARNED: "即将超时提醒",
+    Action.CHASED: "督办", Action.REFERRED: "上报", Action.FOLLOWED: "居民关注",
+    Action.ASKED: "询问居民", Action.ANSWERED: "居民答复",
+}  # fmt: skip
+RATINGS = {"satisfied": "满意", "basic": "基本满意", "unsatisfied": "不满意", "unrated": "未评价"}
+RATED_NOTES = (Action.RATED, Action.CLOSED)
+
+
+@dataclass(frozen=True, slots=True)
+class Ledgers:
+    """Everything /export writes for one scope and period."""
+
+    tickets: Sequence[Complaint]
+    trails: dict[int, list[Event]]
+    units: dict[int, Unit]  # every unit a ticket or item names
+    names: dict[int, str]  # user id → name, for reporters and staff
+    items: Sequence[Item]
+    roster: Roster
+    activities: Sequence[Activity]
+    attendance: Sequence[LedgerRow]
+
+
+def _unit(units: dict[int, Unit], unit_id: int | None) -> str:
+    unit = units.get(unit_id or 0)
+    return unit.name if unit else ""
+
+
+def _ticket_rows(ledgers: Ledgers, zone: ZoneInfo) -> list[tuple[object, ...]]:
+    return [
+        (
+            t.number,
+            _time(t.created_at, zone),
+            _unit(ledgers.units, t.compound_id),
+            cards.category_name(t.category, ZH),
+            t.text,
+            "匿名" if t.anonymous else ledgers.names.get(t.reporter_id, ""),
+            TICKET_STATUS[t.status],
+            _unit(ledgers.units, t.unit_id),
+            _time(t.due_at, zone) if t.status in OPEN else "",
+            t.reply or "",
+            RATINGS.get(t.rating or ("unrated" if t.status is Status.CLOSED else ""), ""),
+            t.campaign_id or "",
+        )
+        for t in ledgers.tickets
+    ]
+
+
+def _event_rows(ledgers: Ledgers, zone: ZoneInfo) -> list[tuple[object, ...]]:
+    rows: list[tuple[object, ...]] = []
+    for t in ledgers.tickets:
+        for e in ledgers.trails.get(t.id, []):
+            if e.actor_id is None:
+                actor = "系统"
+            elif e.actor_id == t.reporter_id:
+                actor = "居民"  # never who: the ticket may be anonymous
+            else:
+                actor = ledgers.names.get(e.actor_id, "")
+            note = RATINGS.get(e.note, e.note) if e.action in RATED_NOTES else e.note
+            rows.append(
+                (
+                    t.number,
+                    _time(e.at, zone),
+                    ACTIONS.get(e.action, str(e.action)),
+                    _unit(ledgers.units, e.from_unit),
+                    _unit(ledgers.units, e.to_unit),
+                    _time(e.due, zone),
+                    note,
+                    actor,
+                )
+            )
+    return rows
+
+
+def _item_rows(ledgers: Ledgers, zone: ZoneInfo) -> list[tuple[object, ...]]:
+    return [
+        (
+            item.id,
+            lostfound.kind_name(item.kind, ZH),
+            lostfound.category_name(item.category, ZH),
+            item.text,
+            item.place,
+            item.day.isoformat(),
+            lostfound.held_name(item.held_at, ZH) if item.held_at else "",
+            _unit(ledgers.units, item.compound_id),
+            lostfound.status_name(item.status, ZH),
+            _time(item.created_at, zone),
+            _time(item.expires_at, zone),
+        )
+        for item in ledgers.items
+    ]
+
+
+def ledgers_xlsx(ledgers: Ledgers, zone: ZoneInfo) -> bytes:
+    """诉求台账, 流转记录, 失物招领, 党员名册, 活动台账 and 参加明细 in one workbook."""
+    book = Workbook()
+    _sheet(book, "诉求台账", TICKET_HEADERS, _ticket_rows(ledgers, zone))
+    _sheet(book, "流转记录", EVENT_HEADERS, _event_rows(ledgers, zone))
+    _sheet(book, "失物招领", LOSTFOUND_HEADERS, _item_rows(ledgers, zone))
+    _sheet(book, "党员名册", ROSTER_HEADERS, _roster_rows(ledgers.roster, zone))
+    _activity_sheets(book, ledgers.activities, ledgers.attendance, ledgers.units, zone)
     return _save(book)
