@@ -9,6 +9,7 @@ sub-district or district for everything below it; an administrator for the whole
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -235,8 +236,9 @@ async def stats(desk: Desk, actor: Actor, unit_id: int | None, period: Period) -
 
 
 def percent(rate: Rate) -> str:
+    """A rate in whole percent, halves rounded up as people do (5/8 is 63 %, not 62 %)."""
     value = rate.value
-    return "—" if value is None else f"{value:.0%}"
+    return "—" if value is None else f"{math.floor(value * 100 + 0.5)}%"
 
 
 def rate_text(rate: Rate) -> str:

@@ -31,7 +31,9 @@ def h(hours: float) -> datetime:
     return T0 + timedelta(hours=hours)
 
 
-def summed(sums: dict[tuple[date, int], Scorecard], unit: int, first: date, last: date) -> Scorecard:
+def summed(
+    sums: dict[tuple[date, int], Scorecard], unit: int, first: date, last: date
+) -> Scorecard:
     total = EMPTY
     for (day, uid), card in sums.items():
         if uid == unit and first <= day < last:
