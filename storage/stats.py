@@ -12,10 +12,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.complaints import OPEN, Category, Status
 from bot.domain.org import UnitKind
-from bot.domain.rates import COUNTERS, HANDOVERS, Scorecard, Tally
-from storage.tables import briefings, complaint_events, complaints, staff, unit_days, units
+from bot.domain.rates import COUNTERS, EMPTY, HANDOVERS, Scorecard, Tally
+from storage.tables import (
+    briefings,
+    complaint_events,
+    complaints,
+    staff,
+    unit_days,
+    unit_months,
+    units,
+)
 
 DONE = "done"
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
 def light_case(now: datetime) -> ColumnElement[Any]:
@@ -56,33 +68,52 @@ class StatsRepo:
         self.session = session
 
     async def add(self, counted: Tally) -> None:
-        """Add to a unit's scorecard of a day: one upsert, safe beside other writers."""
+        """Add to a unit's scorecard of a day and of its month: upserts, safe beside other
+        writers."""
         values = {name: getattr(counted.card, name) for name in COUNTERS}
         dialect = self.session.get_bind().dialect.name
-        upsert = (postgresql if dialect == "postgresql" else sqlite).insert(unit_days)
-        statement = upsert.values(day=counted.day, unit_id=counted.unit_id, **values)
-        statement = statement.on_conflict_do_update(
-            index_elements=[unit_days.c.day, unit_days.c.unit_id],
-            set_={
-                name: unit_days.c[name] + statement.excluded[name]
-                for name, value in values.items()
-                if value
-            },
-        )
-        await self.session.execute(statement)
+        for table, key, value in (
+            (unit_days, "day", counted.day),
+            (unit_months, "month", counted.day.replace(day=1)),
+        ):
+            upsert = (postgresql if dialect == "postgresql" else sqlite).insert(table)
+            statement = upsert.values({key: value, "unit_id": counted.unit_id, **values})
+            statement = statement.on_conflict_do_update(
+                index_elements=[table.c[key], table.c.unit_id],
+                set_={
+                    name: table.c[name] + statement.excluded[name]
+                    for name, amount in values.items()
+                    if amount
+                },
+            )
+            await self.session.execute(statement)
 
     async def scorecards(self, path: str, start: date, end: date) -> dict[int, Scorecard]:
-        """Each unit's scorecard in a subtree, summed over the days start ≤ day < end."""
-        rows = await self.session.execute(
-            select(unit_days.c.unit_id, *(func.sum(unit_days.c[name]) for name in COUNTERS))
-            .where(
-                unit_days.c.day >= start,
-                unit_days.c.day < end,
-                unit_days.c.unit_id.in_(subtree(path)),
+        """Each unit's scorecard in a subtree, summed over the days start ≤ day < end: whole
+        months from the monthly table, the days at either edge from the daily one."""
+        first = start if start.day == 1 else _next_month(start)
+        last = end.replace(day=1)
+        if first >= last:
+            spans = [(unit_days, unit_days.c.day, start, end)]
+        else:
+            spans = [
+                (unit_days, unit_days.c.day, start, first),
+                (unit_months, unit_months.c.month, first, last),
+                (unit_days, unit_days.c.day, last, end),
+            ]
+        sums: dict[int, Scorecard] = {}
+        for table, key, begin, stop in spans:
+            if begin >= stop:
+                continue
+            rows = await self.session.execute(
+                select(table.c.unit_id, *(func.sum(table.c[name]) for name in COUNTERS))
+                .where(key >= begin, key < stop, table.c.unit_id.in_(subtree(path)))
+                .group_by(table.c.unit_id)
             )
-            .group_by(unit_days.c.unit_id)
-        )
-        return {row[0]: Scorecard(*(int(v or 0) for v in row[1:])) for row in rows}
+            for row in rows:
+                card = Scorecard(*(int(v or 0) for v in row[1:]))
+                sums[row[0]] = sums.get(row[0], EMPTY) + card
+        return sums
 
     async def ticket_counts(
         self, path: str, kind: UnitKind, unit_id: int, start: datetime, end: datetime

@@ -25,6 +25,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+from bot.domain.rates import COUNTERS
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware datetimes in, aware UTC datetimes out; stored as naive UTC (SQLite keeps no zone)."""
@@ -211,25 +213,27 @@ complaint_events = Table(
     Column("note", Text, nullable=False, default=""),
 )
 
-# One unit's scorecard of one local day (bot.domain.rates.Scorecard), added to as events are
-# written: /stats sums days instead of replaying every ticket's trail.
-unit_days = Table(
-    "unit_days",
-    metadata,
-    Column("day", Date, primary_key=True),
-    Column("unit_id", Integer, primary_key=True),
-    Column("handed", Integer, nullable=False, default=0),
-    Column("signed", Integer, nullable=False, default=0),
-    Column("signed_in_time", Integer, nullable=False, default=0),
-    Column("sign_seconds", BigInteger, nullable=False, default=0),
-    Column("completed", Integer, nullable=False, default=0),
-    Column("complete_seconds", BigInteger, nullable=False, default=0),
-    Column("returned", Integer, nullable=False, default=0),
-    Column("closed", Integer, nullable=False, default=0),
-    Column("resolved", Integer, nullable=False, default=0),
-    Column("rated", Integer, nullable=False, default=0),
-    Column("pleased", Integer, nullable=False, default=0),
-)
+# One unit's scorecard of one local day (bot.domain.rates.Scorecard), and of one month, added to
+# as events are written: /stats sums months and the days at a period's edges instead of replaying
+# every ticket's trail.
+LONG_COUNTERS = ("sign_seconds", "complete_seconds")
+
+
+def _scorecard_table(name: str, key: str) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column(key, Date, primary_key=True),
+        Column("unit_id", Integer, primary_key=True),
+        *(
+            Column(c, BigInteger if c in LONG_COUNTERS else Integer, nullable=False, default=0)
+            for c in COUNTERS
+        ),
+    )
+
+
+unit_days = _scorecard_table("unit_days", "day")
+unit_months = _scorecard_table("unit_months", "month")  # month: its first day
 
 # A scheduled briefing (the morning digest, the weekly chart) of a unit and local day: the key
 # that makes a second run of the job write nothing.

@@ -6,14 +6,14 @@ Create Date: 2026-11-21 16:31:37.426787
 """
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from alembic import context, op
 
 from bot.domain.complaints import BLUE_AT, Action
-from bot.domain.rates import COUNTERS, Event, replay
+from bot.domain.rates import COUNTERS, EMPTY, Event, Scorecard, replay
 
 revision: str = "0006"
 down_revision: str | None = "0005"
@@ -48,6 +48,23 @@ def upgrade() -> None:
         sa.Column("pleased", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("day", "unit_id", name=op.f("pk_unit_days")),
     )
+    op.create_table(
+        "unit_months",
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("unit_id", sa.Integer(), nullable=False),
+        sa.Column("handed", sa.Integer(), nullable=False),
+        sa.Column("signed", sa.Integer(), nullable=False),
+        sa.Column("signed_in_time", sa.Integer(), nullable=False),
+        sa.Column("sign_seconds", sa.BigInteger(), nullable=False),
+        sa.Column("completed", sa.Integer(), nullable=False),
+        sa.Column("complete_seconds", sa.BigInteger(), nullable=False),
+        sa.Column("returned", sa.Integer(), nullable=False),
+        sa.Column("closed", sa.Integer(), nullable=False),
+        sa.Column("resolved", sa.Integer(), nullable=False),
+        sa.Column("rated", sa.Integer(), nullable=False),
+        sa.Column("pleased", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("month", "unit_id", name=op.f("pk_unit_months")),
+    )
     with op.batch_alter_table("complaints", schema=None) as batch_op:
         batch_op.add_column(sa.Column("blue_at", sa.DateTime(), nullable=True))
         batch_op.create_index(
@@ -68,12 +85,16 @@ def _backfill() -> None:
     them by; and when each open ticket's light turns blue."""
     bind = op.get_bind()
     zone = context.config.attributes.get("zone") or ZoneInfo("Asia/Shanghai")
+    when = sa.DateTime()  # stored as naive UTC
     events = sa.table(
         "complaint_events",
-        *(
-            sa.column(name)
-            for name in ("id", "complaint_id", "at", "action", "from_unit", "to_unit", "due_at")
-        ),
+        sa.column("id"),
+        sa.column("complaint_id"),
+        sa.column("at", when),
+        sa.column("action"),
+        sa.column("from_unit"),
+        sa.column("to_unit"),
+        sa.column("due_at", when),
         sa.column("note"),
         sa.column("actor_id"),
     )
@@ -92,19 +113,27 @@ def _backfill() -> None:
         for r in rows
     )
     sums = replay(trail, zone)
-    days = sa.table("unit_days", sa.column("day"), sa.column("unit_id"), *map(sa.column, COUNTERS))
-    if sums:
-        op.bulk_insert(
-            days,
-            [
-                {"day": day, "unit_id": unit, **{n: getattr(card, n) for n in COUNTERS}}
-                for (day, unit), card in sums.items()
-            ],
-        )
+    by_month: dict[tuple[date, int], Scorecard] = {}
+    for (day, unit), card in sums.items():
+        month = (day.replace(day=1), unit)
+        by_month[month] = by_month.get(month, EMPTY) + card
+    for name, column, cards in (("unit_days", "day", sums), ("unit_months", "month", by_month)):
+        table = sa.table(name, sa.column(column), sa.column("unit_id"), *map(sa.column, COUNTERS))
+        if cards:
+            op.bulk_insert(
+                table,
+                [
+                    {column: start, "unit_id": unit, **{n: getattr(card, n) for n in COUNTERS}}
+                    for (start, unit), card in cards.items()
+                ],
+            )
     tickets = sa.table(
-        "complaints", sa.column("id"), sa.column("window_start"), sa.column("due_at"),
-        sa.column("blue_at"),
-    )  # fmt: skip
+        "complaints",
+        sa.column("id"),
+        sa.column("window_start", when),
+        sa.column("due_at", when),
+        sa.column("blue_at", when),
+    )
     timed = bind.execute(
         sa.select(tickets.c.id, tickets.c.window_start, tickets.c.due_at).where(
             tickets.c.due_at.is_not(None)
@@ -119,10 +148,12 @@ def _backfill() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("complaints", schema=None) as batch_op:
-        batch_op.drop_index("ix_complaints_queue")
-        batch_op.drop_index("ix_complaints_created")
-        batch_op.drop_column("blue_at")
+    op.drop_index("ix_complaints_queue", table_name="complaints")
+    op.drop_index("ix_complaints_created", table_name="complaints")
+    # A plain DROP COLUMN (SQLite ≥ 3.35, PostgreSQL): a batch copy of a table other tables point
+    # at fails with foreign keys on once it holds rows.
+    op.drop_column("complaints", "blue_at")
 
+    op.drop_table("unit_months")
     op.drop_table("unit_days")
     op.drop_table("briefings")

@@ -1,0 +1,115 @@
+"""The per-day and per-month scorecards on a real SQLite file: written with every event, they equal
+a replay of the trail; migration 0006 rebuilds them from an existing trail; /stats sums months and
+edge days to the same figures as days alone."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from alembic import command
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from bot.app import import_org
+from bot.domain.org import StaffRole
+from bot.domain.rates import COUNTERS, EMPTY, Scorecard, replay
+from storage.complaints import ComplaintRepo
+from storage.db import Database, alembic_config
+from storage.stats import StatsRepo
+from storage.tables import complaint_events, complaints, unit_days, unit_months
+from storage.units import UnitRepo
+from storage.users import StaffRepo, UserRepo
+from tests.harness import ROOT
+from tests.oversight_history import RESIDENTS, STAFF, ZONE, seed_week
+
+T0 = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'stats.db'}")
+    await database.migrate(ZONE)
+    await import_org(database, ROOT / "org.example.toml")
+    async with database.session() as s:
+        for person, code in {**STAFF, **RESIDENTS}.items():
+            await UserRepo(s).seen(person.id, person.first_name, None, T0, "zh")
+            if person in STAFF:
+                unit = await UnitRepo(s).by_code(code)
+                assert unit is not None
+                await StaffRepo(s).add(person.id, unit.id, StaffRole.SECRETARY, None, T0)
+    await seed_week(database)
+    yield database
+    await database.close()
+
+
+async def replayed(db: Database) -> dict[tuple[date, int], Scorecard]:
+    async with db.read() as s:
+        ids = (await s.execute(select(complaints.c.id))).scalars().all()
+        trails = await ComplaintRepo(s).trails(ids)
+    return replay((e for trail in trails.values() for e in trail), ZONE)
+
+
+async def stored(
+    db: Database,
+) -> tuple[dict[tuple[date, int], Scorecard], dict[tuple[date, int], Scorecard]]:
+    found = []
+    async with db.read() as s:
+        for table, key in ((unit_days, "day"), (unit_months, "month")):
+            rows = (await s.execute(select(table))).mappings()
+            found.append(
+                {(r[key], r["unit_id"]): Scorecard(*(r[n] for n in COUNTERS)) for r in rows}
+            )
+    return found[0], found[1]
+
+
+def by_month(days: dict[tuple[date, int], Scorecard]) -> dict[tuple[date, int], Scorecard]:
+    months: dict[tuple[date, int], Scorecard] = {}
+    for (day, unit), card in days.items():
+        key = (day.replace(day=1), unit)
+        months[key] = months.get(key, EMPTY) + card
+    return months
+
+
+async def test_scorecards_written_with_each_event_equal_a_replay_of_the_trail(db: Database) -> None:
+    expected = await replayed(db)
+    assert sum(c.handed for c in expected.values()) == 11  # 8 hand-overs in the week, 3 on Monday
+    days, months = await stored(db)
+    assert days == expected
+    assert months == by_month(expected)
+    # A period across a month's edge: 11-15 to 12-10, then one of whole months and edge days.
+    async with db.read() as s:
+        district = await UnitRepo(s).by_code("weidu")
+        assert district is not None
+        for start, end in (
+            (date(2026, 11, 15), date(2026, 12, 10)),
+            (date(2026, 10, 3), date(2027, 1, 9)),
+        ):
+            cards = await StatsRepo(s).scorecards(district.path, start, end)
+            want: dict[int, Scorecard] = {}
+            for (day, unit), card in expected.items():
+                if start <= day < end:
+                    want[unit] = want.get(unit, EMPTY) + card
+            assert cards == want
+
+
+async def test_migration_0006_rebuilds_the_scorecards_from_an_existing_trail(db: Database) -> None:
+    expected = await replayed(db)
+    async with db.read() as s:
+        blue = dict((await s.execute(select(complaints.c.id, complaints.c.blue_at))).all())
+
+    def down_and_up(connection: Connection) -> None:
+        command.downgrade(alembic_config(connection, ZONE), "0005")
+        command.upgrade(alembic_config(connection, ZONE), "head")
+
+    async with db.engine.begin() as connection:
+        await connection.run_sync(down_and_up)
+    days, months = await stored(db)
+    assert days == expected
+    assert months == by_month(expected)
+    async with db.read() as s:
+        rebuilt = dict((await s.execute(select(complaints.c.id, complaints.c.blue_at))).all())
+        events = (await s.execute(select(complaint_events.c.id))).scalars().all()
+    assert rebuilt == blue and len(events) > 40
