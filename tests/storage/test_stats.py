@@ -4,6 +4,7 @@ edge days to the same figures as days alone."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -14,16 +15,19 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from bot.app import import_org
+from bot.config import Config
 from bot.domain.org import StaffRole
 from bot.domain.rates import COUNTERS, EMPTY, Scorecard, replay
+from bot.i18n import build_i18n
+from bot.services.briefings import SKIPPED, digest_sweep
 from storage.complaints import ComplaintRepo
 from storage.db import Database, alembic_config
 from storage.stats import StatsRepo
-from storage.tables import complaint_events, complaints, unit_days, unit_months
+from storage.tables import briefings, complaint_events, complaints, outbox, unit_days, unit_months
 from storage.units import UnitRepo
 from storage.users import StaffRepo, UserRepo
-from tests.harness import ROOT
-from tests.oversight_history import RESIDENTS, STAFF, ZONE, seed_week
+from tests.harness import ROOT, FixedClock
+from tests.oversight_history import OWNERS, RESIDENTS, STAFF, ZONE, seed_week
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -113,3 +117,37 @@ async def test_migration_0006_rebuilds_the_scorecards_from_an_existing_trail(db:
         rebuilt = dict((await s.execute(select(complaints.c.id, complaints.c.blue_at))).all())
         events = (await s.execute(select(complaint_events.c.id))).scalars().all()
     assert rebuilt == blue and len(events) > 40
+
+
+async def digests(db: Database) -> list[tuple[int, str]]:
+    async with db.read() as s:
+        rows = (await s.execute(select(outbox.c.chat_id, outbox.c.payload))).all()
+    return [
+        (chat, payload)
+        for chat, payload in rows
+        if "早上好" in payload or "Good morning" in payload
+    ]
+
+
+async def test_two_digest_sweeps_at_once_write_each_digest_once(db: Database) -> None:
+    config = Config()
+    clock = FixedClock(datetime(2026, 12, 7, 8, 0, 30, tzinfo=ZONE).astimezone(UTC))
+    with build_i18n("zh").context():
+        sent = await asyncio.gather(*(digest_sweep(db, clock, config) for _ in range(2)))
+        again = await digest_sweep(db, clock, config)
+    written = await digests(db)
+    assert sum(sent) == len(written) and again == 0
+    chats = [chat for chat, _payload in written]
+    assert sorted(chats) == sorted(set(chats))  # nobody twice
+    assert {p.id for p in STAFF} - {OWNERS.id} == set(chats)  # the committee had nothing to say
+
+
+async def test_a_digest_found_too_late_is_skipped_and_recorded(db: Database) -> None:
+    config = Config()  # digest at 08:00, four hours' grace
+    clock = FixedClock(datetime(2026, 12, 7, 12, 30, tzinfo=ZONE).astimezone(UTC))
+    with build_i18n("zh").context():
+        assert await digest_sweep(db, clock, config) == 0
+    assert await digests(db) == []
+    async with db.read() as s:
+        skipped = (await s.execute(select(briefings.c.sent))).scalars().all()
+    assert skipped and set(skipped) == {SKIPPED}
