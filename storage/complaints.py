@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -100,7 +100,22 @@ class ComplaintRepo:
         result = await self.session.execute(
             insert(complaints).values(**values).returning(complaints.c.id)
         )
+        await StatsRepo(self.session).count_ticket(
+            self._day(values["created_at"]),
+            values["compound_id"],
+            Category(values["category"]),
+            Status(values["status"]),
+            +1,
+        )
         return int(result.scalar_one())
+
+    def _zone(self) -> ZoneInfo:
+        if self.zone is None:
+            raise ValueError("ComplaintRepo needs the zone its days are counted in to write")
+        return self.zone
+
+    def _day(self, at: datetime) -> date:
+        return at.astimezone(self._zone()).date()
 
     async def get(self, complaint_id: int) -> Complaint | None:
         row = (
@@ -141,7 +156,16 @@ class ComplaintRepo:
             .where(complaints.c.id == complaint.id, complaints.c.version == complaint.version)
             .values(version=complaints.c.version + 1, **values)
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        moved = bool(result.rowcount)  # type: ignore[attr-defined]
+        status = Status(values.get("status") or complaint.status)
+        category = Category(values.get("category") or complaint.category)
+        if moved and (status, category) != (complaint.status, complaint.category):
+            counts, day = StatsRepo(self.session), self._day(complaint.created_at)
+            await counts.count_ticket(
+                day, complaint.compound_id, complaint.category, complaint.status, -1
+            )
+            await counts.count_ticket(day, complaint.compound_id, category, status, +1)
+        return moved
 
     async def advance_stage(
         self, complaint: Complaint, stage: int, next_check_at: datetime | None
@@ -181,8 +205,6 @@ class ComplaintRepo:
     ) -> None:
         """Append to the audit trail, and add the step to its unit's scorecard of the day in the
         same transaction (so the figures never drift from the trail)."""
-        if self.zone is None:
-            raise ValueError("ComplaintRepo needs the zone its days are counted in to add events")
         event = Event(complaint_id, at, action, from_unit, to_unit, due_at, note, actor_id)
         opened = None
         kinds = opening_of(action)
@@ -212,7 +234,7 @@ class ComplaintRepo:
                 note=note,
             )
         )
-        counted = tally(event, opened, self.zone)
+        counted = tally(event, opened, self._zone())
         if counted is not None:
             await StatsRepo(self.session).add(counted)
 

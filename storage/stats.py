@@ -5,19 +5,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, func, insert, select
+from sqlalchemy import ColumnElement, Table, and_, case, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.complaints import OPEN, Category, Status
 from bot.domain.org import UnitKind
+from bot.domain.periods import Period
 from bot.domain.rates import COUNTERS, EMPTY, HANDOVERS, Scorecard, Tally
 from storage.tables import (
     briefings,
     complaint_events,
     complaints,
     staff,
+    ticket_days,
+    ticket_months,
     unit_days,
     unit_months,
     units,
@@ -26,8 +30,29 @@ from storage.tables import (
 DONE = "done"
 
 
+WING_KINDS = (UnitKind.OWNERS_COMMITTEE, UnitKind.PROPERTY_COMPANY, UnitKind.PARTY_BRANCH)
+
+
 def _next_month(day: date) -> date:
     return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def _spans(
+    days: Table, months: Table, start: date, end: date
+) -> list[tuple[Table, ColumnElement[date], date, date]]:
+    """Where to sum start ≤ day < end from: whole months from the monthly table, the days at
+    either edge from the daily one."""
+    first = start if start.day == 1 else _next_month(start)
+    last = end.replace(day=1)
+    if first >= last:
+        spans = [(days, days.c.day, start, end)]
+    else:
+        spans = [
+            (days, days.c.day, start, first),
+            (months, months.c.month, first, last),
+            (days, days.c.day, last, end),
+        ]
+    return [span for span in spans if span[2] < span[3]]
 
 
 def light_case(now: datetime) -> ColumnElement[Any]:
@@ -48,7 +73,7 @@ def subtree(path: str) -> Any:
 def tickets_of(path: str, kind: UnitKind, unit_id: int) -> ColumnElement[bool]:
     """The tickets a scope answers for: those from its compounds, or, for a compound's wing, those
     it was handed."""
-    if kind in (UnitKind.OWNERS_COMMITTEE, UnitKind.PROPERTY_COMPANY, UnitKind.PARTY_BRANCH):
+    if kind in WING_KINDS:
         handed = select(complaint_events.c.complaint_id).where(
             complaint_events.c.to_unit == unit_id,
             complaint_events.c.action.in_([str(a) for a in HANDOVERS]),
@@ -91,20 +116,8 @@ class StatsRepo:
     async def scorecards(self, path: str, start: date, end: date) -> dict[int, Scorecard]:
         """Each unit's scorecard in a subtree, summed over the days start ≤ day < end: whole
         months from the monthly table, the days at either edge from the daily one."""
-        first = start if start.day == 1 else _next_month(start)
-        last = end.replace(day=1)
-        if first >= last:
-            spans = [(unit_days, unit_days.c.day, start, end)]
-        else:
-            spans = [
-                (unit_days, unit_days.c.day, start, first),
-                (unit_months, unit_months.c.month, first, last),
-                (unit_days, unit_days.c.day, last, end),
-            ]
         sums: dict[int, Scorecard] = {}
-        for table, key, begin, stop in spans:
-            if begin >= stop:
-                continue
+        for table, key, begin, stop in _spans(unit_days, unit_months, start, end):
             rows = await self.session.execute(
                 select(table.c.unit_id, *(func.sum(table.c[name]) for name in COUNTERS))
                 .where(key >= begin, key < stop, table.c.unit_id.in_(subtree(path)))
@@ -115,7 +128,59 @@ class StatsRepo:
                 sums[row[0]] = sums.get(row[0], EMPTY) + card
         return sums
 
+    async def count_ticket(
+        self, day: date, compound_id: int, category: Category, status: Status, delta: int
+    ) -> None:
+        """A ticket reported on `day` entered (+1) or left (−1) a (category, status)."""
+        dialect = self.session.get_bind().dialect.name
+        for table, key, value in (
+            (ticket_days, "day", day),
+            (ticket_months, "month", day.replace(day=1)),
+        ):
+            upsert = (postgresql if dialect == "postgresql" else sqlite).insert(table)
+            statement = upsert.values(
+                {
+                    key: value,
+                    "compound_id": compound_id,
+                    "category": str(category),
+                    "status": str(status),
+                    "count": delta,
+                }
+            )
+            statement = statement.on_conflict_do_update(
+                index_elements=[
+                    table.c[key],
+                    table.c.compound_id,
+                    table.c.category,
+                    table.c.status,
+                ],
+                set_={"count": table.c.count + statement.excluded.count},
+            )
+            await self.session.execute(statement)
+
     async def ticket_counts(
+        self, path: str, kind: UnitKind, unit_id: int, start: date, end: date, zone: ZoneInfo
+    ) -> dict[tuple[Category, Status], int]:
+        """Tickets reported in a period in a scope, by category and where they stand now: from
+        the daily and monthly counts for a scope of compounds; a wing's, from its tickets."""
+        if kind in WING_KINDS:
+            return await self.ticket_counts_direct(
+                path, kind, unit_id, *Period(start, end).bounds(zone)
+            )
+        found: dict[tuple[Category, Status], int] = {}
+        for table, key, begin, stop in _spans(ticket_days, ticket_months, start, end):
+            rows = await self.session.execute(
+                select(table.c.category, table.c.status, func.sum(table.c.count))
+                .where(key >= begin, key < stop, table.c.compound_id.in_(compounds_in(path)))
+                .group_by(table.c.category, table.c.status)
+            )
+            for category, status, n in rows:
+                if n:
+                    k = (Category(category), Status(status))
+                    found[k] = found.get(k, 0) + int(n)
+        return found
+
+    async def ticket_counts_direct(
         self, path: str, kind: UnitKind, unit_id: int, start: datetime, end: datetime
     ) -> dict[tuple[Category, Status], int]:
         """Tickets reported in a period in a scope, by category and where they stand now."""

@@ -235,6 +235,24 @@ def _scorecard_table(name: str, key: str) -> Table:
 unit_days = _scorecard_table("unit_days", "day")
 unit_months = _scorecard_table("unit_months", "month")  # month: its first day
 
+
+def _ticket_count_table(name: str, key: str) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column(key, Date, primary_key=True),
+        Column("compound_id", Integer, primary_key=True),
+        Column("category", String(32), primary_key=True),
+        Column("status", String(16), primary_key=True),
+        Column("count", Integer, nullable=False, default=0),
+    )
+
+
+# Tickets by the local day (and month) they were reported, compound, category and where they stand
+# now: kept as they are reported and move, for /stats over a large scope.
+ticket_days = _ticket_count_table("ticket_days", "day")
+ticket_months = _ticket_count_table("ticket_months", "month")
+
 # A scheduled briefing (the morning digest, the weekly chart) of a unit and local day: the key
 # that makes a second run of the job write nothing.
 briefings = Table(

@@ -211,7 +211,6 @@ def by_child(
 
 async def stats(desk: Desk, actor: Actor, unit_id: int | None, period: Period) -> Stats:
     unit = await scope(desk, actor, unit_id)
-    start, end = period.bounds(desk.config.bot.zone)
     per_unit = await desk.stats.scorecards(unit.path, period.start, period.end)
     total = sum(per_unit.values(), EMPTY)
     children = await desk.units.children(unit.id)
@@ -220,7 +219,9 @@ async def stats(desk: Desk, actor: Actor, unit_id: int | None, period: Period) -
     child_cards = {c.id: sums.get(c.id, EMPTY) for c in children}
     by_id = {c.id: c for c in children}
     ranked = [(by_id[uid], child_cards[uid]) for uid in ranking(child_cards)]
-    counts = await desk.stats.ticket_counts(unit.path, unit.kind, unit.id, start, end)
+    counts = await desk.stats.ticket_counts(
+        unit.path, unit.kind, unit.id, period.start, period.end, desk.config.bot.zone
+    )
     place = None
     parent = await desk.units.get(unit.parent_id) if unit.parent_id else None
     if parent is not None:

@@ -16,7 +16,9 @@ from sqlalchemy.engine import Connection
 
 from bot.app import import_org
 from bot.config import Config
+from bot.domain.complaints import Category, Status
 from bot.domain.org import StaffRole
+from bot.domain.periods import Period
 from bot.domain.rates import COUNTERS, EMPTY, Scorecard, replay
 from bot.i18n import build_i18n
 from bot.services.briefings import SKIPPED, digest_sweep
@@ -99,6 +101,39 @@ async def test_scorecards_written_with_each_event_equal_a_replay_of_the_trail(db
             assert cards == want
 
 
+async def counted_both_ways(db: Database) -> None:
+    """The kept counts of tickets by category and status equal a count of the tickets themselves,
+    for each scope of compounds and periods across a month's edge."""
+    async with db.read() as s:
+        stats = StatsRepo(s)
+        for code in ("weidu", "xihu", "xihu-zuoan", "xihu-jiayuan", "dongdajie"):
+            unit = await UnitRepo(s).by_code(code)
+            assert unit is not None
+            for start, end in (
+                (date(2026, 11, 30), date(2026, 12, 7)),
+                (date(2026, 11, 1), date(2027, 1, 1)),
+                (date(2026, 12, 6), date(2026, 12, 8)),
+            ):
+                kept = await stats.ticket_counts(unit.path, unit.kind, unit.id, start, end, ZONE)
+                bounds = Period(start, end).bounds(ZONE)
+                counted = await stats.ticket_counts_direct(unit.path, unit.kind, unit.id, *bounds)
+                assert kept == counted, (code, start, end)
+
+
+async def test_ticket_counts_kept_as_tickets_move_equal_a_count_of_the_tickets(
+    db: Database,
+) -> None:
+    async with db.read() as s:
+        xihu = await UnitRepo(s).by_code("xihu")
+        assert xihu is not None
+        week = await StatsRepo(s).ticket_counts(
+            xihu.path, xihu.kind, xihu.id, date(2026, 11, 30), date(2026, 12, 7), ZONE
+        )
+    assert sum(week.values()) == 7
+    assert week[(Category.PROPERTY_REPAIR, Status.CLOSED)] == 2
+    await counted_both_ways(db)
+
+
 async def test_migration_0006_rebuilds_the_scorecards_from_an_existing_trail(db: Database) -> None:
     expected = await replayed(db)
     async with db.read() as s:
@@ -117,6 +152,7 @@ async def test_migration_0006_rebuilds_the_scorecards_from_an_existing_trail(db:
         rebuilt = dict((await s.execute(select(complaints.c.id, complaints.c.blue_at))).all())
         events = (await s.execute(select(complaint_events.c.id))).scalars().all()
     assert rebuilt == blue and len(events) > 40
+    await counted_both_ways(db)
 
 
 async def digests(db: Database) -> list[tuple[int, str]]:

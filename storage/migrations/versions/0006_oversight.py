@@ -5,6 +5,7 @@ Revises: 0005
 Create Date: 2026-11-21 16:31:37.426787
 """
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
@@ -65,6 +66,18 @@ def upgrade() -> None:
         sa.Column("pleased", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("month", "unit_id", name=op.f("pk_unit_months")),
     )
+    for name, key in (("ticket_days", "day"), ("ticket_months", "month")):
+        op.create_table(
+            name,
+            sa.Column(key, sa.Date(), nullable=False),
+            sa.Column("compound_id", sa.Integer(), nullable=False),
+            sa.Column("category", sa.String(length=32), nullable=False),
+            sa.Column("status", sa.String(length=16), nullable=False),
+            sa.Column("count", sa.Integer(), nullable=False),
+            sa.PrimaryKeyConstraint(
+                key, "compound_id", "category", "status", name=op.f(f"pk_{name}")
+            ),
+        )
     with op.batch_alter_table("complaints", schema=None) as batch_op:
         batch_op.add_column(sa.Column("blue_at", sa.DateTime(), nullable=True))
         batch_op.create_index(
@@ -133,7 +146,39 @@ def _backfill() -> None:
         sa.column("window_start", when),
         sa.column("due_at", when),
         sa.column("blue_at", when),
+        sa.column("created_at", when),
+        sa.column("compound_id"),
+        sa.column("category"),
+        sa.column("status"),
     )
+    reported = bind.execute(
+        sa.select(tickets.c.created_at, tickets.c.compound_id, tickets.c.category, tickets.c.status)
+    ).all()
+    days: Counter[tuple[date, int, str, str]] = Counter()
+    for created, compound, category, status in reported:
+        day = created.replace(tzinfo=UTC).astimezone(zone).date()
+        days[(day, compound, category, status)] += 1
+    months: Counter[tuple[date, int, str, str]] = Counter()
+    for (day, compound_id, category, status), n in days.items():
+        months[(day.replace(day=1), compound_id, category, status)] += n
+    for name, column, counts in (("ticket_days", "day", days), ("ticket_months", "month", months)):
+        table = sa.table(
+            name, *map(sa.column, (column, "compound_id", "category", "status", "count"))
+        )
+        if counts:
+            op.bulk_insert(
+                table,
+                [
+                    {
+                        column: k[0],
+                        "compound_id": k[1],
+                        "category": k[2],
+                        "status": k[3],
+                        "count": n,
+                    }
+                    for k, n in counts.items()
+                ],
+            )
     timed = bind.execute(
         sa.select(tickets.c.id, tickets.c.window_start, tickets.c.due_at).where(
             tickets.c.due_at.is_not(None)
@@ -154,6 +199,8 @@ def downgrade() -> None:
     # at fails with foreign keys on once it holds rows.
     op.drop_column("complaints", "blue_at")
 
+    op.drop_table("ticket_months")
+    op.drop_table("ticket_days")
     op.drop_table("unit_months")
     op.drop_table("unit_days")
     op.drop_table("briefings")
