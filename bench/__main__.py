@@ -7,6 +7,7 @@ SUITE = (
     ["bench.outbox_pacing"],
     ["bench.intake", "--residents", "60"],
     ["bench.sweep"],
+    ["bench.stats"],
     ["bench.lostfound", "quality"],
     ["bench.lostfound", "speed"],
 )
