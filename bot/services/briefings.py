@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -80,32 +80,52 @@ def sort_digest(tickets: Sequence[Complaint], now: datetime, day_end: datetime) 
     return digest
 
 
-async def digest_sweep(db: Database, clock: Clock, config: Config) -> int:
-    """Send today's digest to every staffed unit that has not had it; returns how many went."""
+async def _run(
+    db: Database,
+    clock: Clock,
+    config: Config,
+    kind: str,
+    at: time,
+    kinds: Sequence[UnitKind] | None,
+    write: Callable[[int, date], Awaitable[int]],
+) -> int:
+    """Today's briefing of `kind` for every staffed unit (of `kinds`) that has not had it, once
+    its time has come; found later than the grace window, each is recorded as skipped instead."""
     now = clock.now()
     today = now.astimezone(config.bot.zone).date()
-    due = _at(today, config.oversight.digest_time, config)
+    due = _at(today, at, config)
     if now < due:
         return 0
     late = now - due > timedelta(hours=config.oversight.digest_grace_hours)
     async with db.read() as session:
         stats = StatsRepo(session)
-        waiting = sorted(set(await stats.staffed_units()) - await stats.briefed(DIGEST, today))
+        waiting = sorted(set(await stats.staffed_units(kinds)) - await stats.briefed(kind, today))
     sent = 0
     for unit_id in waiting:
         try:
+            if not late:
+                sent += await write(unit_id, today)
+                continue
             async with db.session() as session:
-                desk = Desk(session, Outbox(session, clock), now, config)
-                if late:
-                    if await desk.stats.claim_briefing(DIGEST, unit_id, today, SKIPPED, now):
-                        log.warning(
-                            "digest of %s for unit %s skipped: found too late", today, unit_id
-                        )
-                    continue
-                sent += await digest(desk, unit_id, today)
+                if await StatsRepo(session).claim_briefing(kind, unit_id, today, SKIPPED, now):
+                    log.warning(
+                        "%s of %s for unit %s skipped: found too late", kind, today, unit_id
+                    )
         except Exception:  # one unit's failure must not stop the others; retried next sweep
-            log.exception("digest for unit %s failed", unit_id)
+            log.exception("%s for unit %s failed", kind, unit_id)
     return sent
+
+
+async def digest_sweep(db: Database, clock: Clock, config: Config) -> int:
+    """Send today's digest to every staffed unit that has not had it; returns how many went."""
+
+    async def write(unit_id: int, today: date) -> int:
+        async with db.session() as session:
+            return await digest(
+                Desk(session, Outbox(session, clock), clock.now(), config), unit_id, today
+            )
+
+    return await _run(db, clock, config, DIGEST, config.oversight.digest_time, None, write)
 
 
 async def digest(desk: Desk, unit_id: int, today: date) -> int:
@@ -203,45 +223,20 @@ def digest_keyboard(found: Digest, locale: str) -> InlineKeyboardMarkup:
 
 async def chart_sweep(db: Database, clock: Clock, config: Config) -> int:
     """On the configured weekday and time: last week's chart to community staff and above."""
-    now = clock.now()
-    today = now.astimezone(config.bot.zone).date()
+    today = clock.now().astimezone(config.bot.zone).date()
     if WEEKDAYS[today.weekday()] != config.oversight.chart_weekday:
         return 0
-    due = _at(today, config.oversight.chart_time, config)
-    if now < due:
-        return 0
-    late = now - due > timedelta(hours=config.oversight.digest_grace_hours)
-    async with db.read() as session:
-        stats = StatsRepo(session)
-        waiting = sorted(
-            set(await stats.staffed_units(CHART_KINDS)) - await stats.briefed(CHART, today)
-        )
     week = week_of(today - timedelta(days=7))
-    sent = 0
-    for unit_id in waiting:
-        try:
-            sent += await _chart_for(db, clock, config, unit_id, today, week, late)
-        except Exception:  # one unit's failure must not stop the others; retried next sweep
-            log.exception("weekly chart for unit %s failed", unit_id)
-    return sent
+
+    async def write(unit_id: int, day: date) -> int:
+        return await _chart_for(db, clock, config, unit_id, day, week)
+
+    return await _run(db, clock, config, CHART, config.oversight.chart_time, CHART_KINDS, write)
 
 
 async def _chart_for(
-    db: Database,
-    clock: Clock,
-    config: Config,
-    unit_id: int,
-    today: date,
-    week: Period,
-    late: bool,
+    db: Database, clock: Clock, config: Config, unit_id: int, today: date, week: Period
 ) -> int:
-    if late:
-        async with db.session() as session:
-            if await StatsRepo(session).claim_briefing(CHART, unit_id, today, SKIPPED, clock.now()):
-                log.warning(
-                    "weekly chart of %s for unit %s skipped: found too late", today, unit_id
-                )
-        return 0
     # Read and draw outside the write transaction: drawing takes a while.
     async with db.read() as session:
         desk = Desk(session, Outbox(session, clock), clock.now(), config)

@@ -32,40 +32,19 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("kind", "unit_id", "day", name=op.f("pk_briefings")),
     )
-    op.create_table(
-        "unit_days",
-        sa.Column("day", sa.Date(), nullable=False),
-        sa.Column("unit_id", sa.Integer(), nullable=False),
-        sa.Column("handed", sa.Integer(), nullable=False),
-        sa.Column("signed", sa.Integer(), nullable=False),
-        sa.Column("signed_in_time", sa.Integer(), nullable=False),
-        sa.Column("sign_seconds", sa.BigInteger(), nullable=False),
-        sa.Column("completed", sa.Integer(), nullable=False),
-        sa.Column("complete_seconds", sa.BigInteger(), nullable=False),
-        sa.Column("returned", sa.Integer(), nullable=False),
-        sa.Column("closed", sa.Integer(), nullable=False),
-        sa.Column("resolved", sa.Integer(), nullable=False),
-        sa.Column("rated", sa.Integer(), nullable=False),
-        sa.Column("pleased", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("day", "unit_id", name=op.f("pk_unit_days")),
-    )
-    op.create_table(
-        "unit_months",
-        sa.Column("month", sa.Date(), nullable=False),
-        sa.Column("unit_id", sa.Integer(), nullable=False),
-        sa.Column("handed", sa.Integer(), nullable=False),
-        sa.Column("signed", sa.Integer(), nullable=False),
-        sa.Column("signed_in_time", sa.Integer(), nullable=False),
-        sa.Column("sign_seconds", sa.BigInteger(), nullable=False),
-        sa.Column("completed", sa.Integer(), nullable=False),
-        sa.Column("complete_seconds", sa.BigInteger(), nullable=False),
-        sa.Column("returned", sa.Integer(), nullable=False),
-        sa.Column("closed", sa.Integer(), nullable=False),
-        sa.Column("resolved", sa.Integer(), nullable=False),
-        sa.Column("rated", sa.Integer(), nullable=False),
-        sa.Column("pleased", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("month", "unit_id", name=op.f("pk_unit_months")),
-    )
+    for name, key in (("unit_days", "day"), ("unit_months", "month")):
+        op.create_table(
+            name,
+            sa.Column(key, sa.Date(), nullable=False),
+            sa.Column("unit_id", sa.Integer(), nullable=False),
+            *(
+                sa.Column(
+                    c, sa.BigInteger() if c.endswith("_seconds") else sa.Integer(), nullable=False
+                )
+                for c in COUNTERS
+            ),
+            sa.PrimaryKeyConstraint(key, "unit_id", name=op.f(f"pk_{name}")),
+        )
     for name, key in (("ticket_days", "day"), ("ticket_months", "month")):
         op.create_table(
             name,
