@@ -18,7 +18,6 @@ from bot.services.oversight import Desk, OversightAction, OversightCb, Queue, St
 from handlers.common import refuse_button
 
 PRESETS = ("week", "last_week", "month", "last_month", "year")
-EXAMPLES = "本月 · 上月 · 本周 · 今年 · 近30天 · 2026-11 · 2026-11-01 至 2026-11-20"
 
 
 def preset_label(name: str) -> str:
@@ -58,7 +57,11 @@ def period_problem(error: PeriodError) -> str:
         PeriodError.FUTURE: _("That period has not started yet."),
         PeriodError.TOO_LONG: _("That period is longer than three years."),
     }
-    return problems[error] + "\n" + _("For example: {examples}").format(examples=EXAMPLES)
+    examples = _(
+        "this month · last month · this week · this year · 30 days · 2026-11 · "
+        "2026-11-01 to 2026-11-20"
+    )
+    return problems[error] + "\n" + _("For example: {examples}").format(examples=examples)
 
 
 def _period(desk: Desk, text: str | None) -> Period | PeriodError:
