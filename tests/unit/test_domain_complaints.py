@@ -149,6 +149,32 @@ def h(hours: float) -> datetime:
     return T0 + timedelta(hours=hours)
 
 
+# Four tickets of a month, by hand (see test_rates_on_a_hand_computed_month); also used by
+# tests/unit/test_domain_rates.py.
+HAND_COMPUTED_MONTH = [
+    Event(1, h(0), Action.DISPATCHED, None, 7, h(2)),
+    Event(1, h(1), Action.SIGNED, 7),
+    Event(1, h(5), Action.COMPLETED, 7),
+    Event(1, h(6), Action.RATED, 7, note="satisfied"),
+    Event(1, h(6), Action.CLOSED, 7, note="satisfied"),
+    Event(2, h(0), Action.DISPATCHED, None, 7, h(2)),
+    Event(2, h(3), Action.SIGNED, 7),
+    Event(2, h(9), Action.COMPLETED, 7),
+    Event(2, h(10), Action.RATED, 7, note="unsatisfied"),
+    Event(2, h(10), Action.REOPENED, None, 7),
+    Event(2, h(20), Action.COMPLETED, 7),
+    Event(2, h(21), Action.RATED, 7, note="basic"),
+    Event(2, h(21), Action.CLOSED, 7, note="basic"),
+    Event(3, h(0), Action.DISPATCHED, None, 7, h(2)),
+    Event(3, h(1), Action.RETURNED, 7, 5, h(3)),
+    Event(3, h(2), Action.REDISPATCHED, 5, 6, h(4)),
+    Event(4, h(0), Action.DISPATCHED, None, 5, h(4)),
+    Event(4, h(2), Action.SIGNED, 5),
+    Event(4, h(30), Action.COMPLETED, 5),
+    Event(4, h(102), Action.CLOSED, 5, note="unrated"),
+]
+
+
 def test_rates_on_a_hand_computed_month() -> None:
     """Property company P (7) and branch B (5), four tickets:
     1: dispatched to P, signed in 1 h (due 2 h), completed, 满意 → closed.
@@ -156,28 +182,7 @@ def test_rates_on_a_hand_computed_month() -> None:
     3: dispatched to P, returned to B (misroute), B dispatches to owners, never signed.
     4: dispatched to B, signed in time, completed, no rating in 72 h → closed unrated.
     """
-    events = [
-        Event(1, h(0), Action.DISPATCHED, None, 7, h(2)),
-        Event(1, h(1), Action.SIGNED, 7),
-        Event(1, h(5), Action.COMPLETED, 7),
-        Event(1, h(6), Action.RATED, 7, note="satisfied"),
-        Event(1, h(6), Action.CLOSED, 7, note="satisfied"),
-        Event(2, h(0), Action.DISPATCHED, None, 7, h(2)),
-        Event(2, h(3), Action.SIGNED, 7),
-        Event(2, h(9), Action.COMPLETED, 7),
-        Event(2, h(10), Action.RATED, 7, note="unsatisfied"),
-        Event(2, h(10), Action.REOPENED, None, 7),
-        Event(2, h(20), Action.COMPLETED, 7),
-        Event(2, h(21), Action.RATED, 7, note="basic"),
-        Event(2, h(21), Action.CLOSED, 7, note="basic"),
-        Event(3, h(0), Action.DISPATCHED, None, 7, h(2)),
-        Event(3, h(1), Action.RETURNED, 7, 5, h(3)),
-        Event(3, h(2), Action.REDISPATCHED, 5, 6, h(4)),
-        Event(4, h(0), Action.DISPATCHED, None, 5, h(4)),
-        Event(4, h(2), Action.SIGNED, 5),
-        Event(4, h(30), Action.COMPLETED, 5),
-        Event(4, h(102), Action.CLOSED, 5, note="unrated"),
-    ]
+    events = HAND_COMPUTED_MONTH
     start, end = h(-1), h(200)
     assert response_rate(events, 7, start, end).value == 1 / 3  # ticket 1 only
     assert response_rate(events, 5, start, end).value == 1.0

@@ -20,6 +20,7 @@ from bot.domain.rates import (
     response_rate,
     satisfaction_rate,
 )
+from tests.unit.test_domain_complaints import HAND_COMPUTED_MONTH
 
 ZONE = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
@@ -47,28 +48,7 @@ def midnight(day: date) -> datetime:
 
 def test_the_hand_computed_month_adds_up_the_same_way() -> None:
     """The four tickets of test_rates_on_a_hand_computed_month, through the scorecards."""
-    events = [
-        Event(1, h(0), Action.DISPATCHED, None, 7, h(2)),
-        Event(1, h(1), Action.SIGNED, 7),
-        Event(1, h(5), Action.COMPLETED, 7),
-        Event(1, h(6), Action.RATED, 7, note="satisfied"),
-        Event(1, h(6), Action.CLOSED, 7, note="satisfied"),
-        Event(2, h(0), Action.DISPATCHED, None, 7, h(2)),
-        Event(2, h(3), Action.SIGNED, 7),
-        Event(2, h(9), Action.COMPLETED, 7),
-        Event(2, h(10), Action.RATED, 7, note="unsatisfied"),
-        Event(2, h(10), Action.REOPENED, None, 7),
-        Event(2, h(20), Action.COMPLETED, 7),
-        Event(2, h(21), Action.RATED, 7, note="basic"),
-        Event(2, h(21), Action.CLOSED, 7, note="basic"),
-        Event(3, h(0), Action.DISPATCHED, None, 7, h(2)),
-        Event(3, h(1), Action.RETURNED, 7, 5, h(3)),
-        Event(3, h(2), Action.REDISPATCHED, 5, 6, h(4)),
-        Event(4, h(0), Action.DISPATCHED, None, 5, h(4)),
-        Event(4, h(2), Action.SIGNED, 5),
-        Event(4, h(30), Action.COMPLETED, 5),
-        Event(4, h(102), Action.CLOSED, 5, note="unrated"),
-    ]
+    events = HAND_COMPUTED_MONTH
     sums = replay(events, ZONE)
     month = (date(2026, 11, 1), date(2026, 12, 1))
     p, b, o = (summed(sums, unit, *month) for unit in (7, 5, 6))
