@@ -246,29 +246,6 @@ class ComplaintRepo:
         )
         return [_event(row) for row in rows]
 
-    async def events_for_units(
-        self, unit_ids: Sequence[int], start: datetime, end: datetime
-    ) -> list[Event]:
-        """Every event of the tickets that touched these units in a period (for the rates)."""
-        touched = (
-            select(complaint_events.c.complaint_id)
-            .where(
-                complaint_events.c.at >= start,
-                complaint_events.c.at < end,
-                or_(
-                    complaint_events.c.from_unit.in_(unit_ids),
-                    complaint_events.c.to_unit.in_(unit_ids),
-                ),
-            )
-            .distinct()
-        )
-        rows = await self.session.execute(
-            select(complaint_events)
-            .where(complaint_events.c.complaint_id.in_(touched))
-            .order_by(complaint_events.c.id)
-        )
-        return [_event(row) for row in rows]
-
     async def reported_in(
         self,
         path: str,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -91,7 +91,10 @@ async def scopes(desk: BaseDesk, actor: Actor) -> list[Unit]:
 
 async def scope(desk: BaseDesk, actor: Actor, unit_id: int | None) -> Unit:
     """A unit inside the actor's scopes (their first scope when none is named)."""
-    mine = await scopes(desk, actor)
+    return await _pick(desk, await scopes(desk, actor), unit_id)
+
+
+async def _pick(desk: BaseDesk, mine: Sequence[Unit], unit_id: int | None) -> Unit:
     if not mine:
         raise NotAllowed("oversight is for unit staff")
     if unit_id is None:
@@ -111,7 +114,7 @@ async def scope(desk: BaseDesk, actor: Actor, unit_id: int | None) -> Unit:
 @dataclass(frozen=True, slots=True)
 class Queue:
     scope: Unit
-    scopes: list[Unit]  # all of the actor's, to switch between
+    scopes: Sequence[Unit]  # all of the actor's, to switch between
     lights: dict[Light, int]
     tickets: list[Complaint]
     units: dict[int, Unit]
@@ -121,7 +124,8 @@ class Queue:
 
 async def queue(desk: Desk, actor: Actor, unit_id: int | None, page: int) -> Queue:
     """One page of the open tickets held in the actor's scope, red first, then blue."""
-    unit = await scope(desk, actor, unit_id)
+    mine = await scopes(desk, actor)
+    unit = await _pick(desk, mine, unit_id)
     lights = await desk.repo.lights(unit.path, desk.now)
     pages = max(1, -(-sum(lights.values()) // PAGE))
     page = min(max(page, 0), pages - 1)
@@ -129,7 +133,7 @@ async def queue(desk: Desk, actor: Actor, unit_id: int | None, page: int) -> Que
     units = await desk.units.many(
         sorted({t.compound_id for t in tickets} | {t.unit_id for t in tickets})
     )
-    return Queue(unit, await scopes(desk, actor), lights, tickets, units, page, pages)
+    return Queue(unit, mine, lights, tickets, units, page, pages)
 
 
 def lamp(complaint: Complaint, desk: BaseDesk) -> str:
@@ -210,7 +214,8 @@ def by_child(
 
 
 async def stats(desk: Desk, actor: Actor, unit_id: int | None, period: Period) -> Stats:
-    unit = await scope(desk, actor, unit_id)
+    mine = await scopes(desk, actor)
+    unit = await _pick(desk, mine, unit_id)
     per_unit = await desk.stats.scorecards(unit.path, period.start, period.end)
     total = sum(per_unit.values(), EMPTY)
     children = await desk.units.children(unit.id)
@@ -231,7 +236,6 @@ async def stats(desk: Desk, actor: Actor, unit_id: int | None, period: Period) -
             sibling_sums = by_child(parent, around, await desk.units.many(sorted(around)))
             order = ranking({s.id: sibling_sums.get(s.id, EMPTY) for s in siblings})
             place = Place(order.index(unit.id) + 1, len(order), parent)
-    mine = await scopes(desk, actor)
     parent_visible = parent is not None and any(is_within(parent, s.id) for s in mine)
     return Stats(unit, period, total, counts, ranked, place, parent_visible)
 
