@@ -4,12 +4,12 @@ import subprocess
 import sys
 
 SUITE = (
-    ["bench.outbox_pacing"],
     ["bench.intake", "--residents", "60"],
-    ["bench.sweep"],
-    ["bench.stats"],
+    ["bench.outbox_pacing"],
     ["bench.lostfound", "quality"],
     ["bench.lostfound", "speed"],
+    # /stats, the sweep, start-up and memory at 10k, 100k and 1M tickets, each database built once
+    ["bench.scale"],
 )
 
 if __name__ == "__main__":

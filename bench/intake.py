@@ -1,15 +1,23 @@
-"""Benchmark: complaint intake end to end through the sandbox, against a bare aiogram echo bot.
+"""Benchmark: updates end to end through the sandbox, against a bare aiogram echo bot.
 
-Both bots are real processes polling the same kind of sandbox over HTTP. N residents act at once,
-each like a person: wait for the bot's answer before the next step. Intake is four updates per
-resident (/report, tap a category, the text, tap Submit: a ticket is filed, numbered, routed and its
-card written); the echo bot gets four text messages per user and sends each back. Printed: updates/s
-and p50/p99 from an update's arrival in the sandbox to the bot's answer, and intake ÷ echo.
+The bots are real processes polling the same kind of sandbox over HTTP. N residents act at once,
+each like a person: wait for the bot's answer before the next step. Three flows, each on a fresh
+bot and database:
+
+- complaint intake, 4 updates: /report, tap a category, the text, tap Submit (a ticket is filed,
+  numbered, routed, its cards written);
+- lost-item report, 7 updates: /lost, tap a category, the description, the place, tap Yesterday,
+  tap Skip photo, tap Submit (the item is stored, indexed and matched against the open found ones);
+- check-in, 2 updates: /checkin, then the location (party members signed up for an activity that
+  is starting: the distance is checked and the attendance written).
+
+The echo bot gets 4 text messages per user and sends each back. Printed per flow: updates/s and
+p50/p99 from an update's arrival in the sandbox to the bot's answer, and flow ÷ echo (goal ≥ 0.5).
 
 Outbox pacing is opened wide for this run (it is measured by bench.outbox_pacing); Telegram's limits
 are not enforced, so what is measured is the bot's own work. Not a test.
 
-    python -m bench.intake [--residents 50]
+    python -m bench.intake [--residents 60] [--flow complaint lost checkin]
 """
 
 from __future__ import annotations
@@ -22,12 +30,16 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from datetime import UTC, datetime
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.lostfound import synthetic
 from bot.domain.org import StaffRole
+from bot.domain.party import ActivityKind, MemberType, RegStatus
 from storage.db import Database
+from storage.party import NewActivity, NewMember, PartyRepo
 from storage.units import UnitRepo
 from storage.users import StaffRepo, UserRepo
 from tests.harness import ROOT, TOKEN, BotProcess, Person, Sandbox, open_sandbox, write_config
@@ -53,6 +65,8 @@ asyncio.run(main())
 """
 OFFICER = Person(500_000, "张师傅", "zh")
 FIRST = 600_000
+CENTRE = (34.0385, 113.8120)  # 西湖左岸 in org.example.toml
+NEAR = {"latitude": CENTRE[0] + 100 / 111_195, "longitude": CENTRE[1]}  # 100 m north
 
 
 class Watcher:
@@ -97,7 +111,7 @@ async def timed(
     return reply
 
 
-async def intake(sb: Sandbox, w: Watcher, person: Person, text: str, lat: list[float]) -> None:
+async def complaint(sb: Sandbox, w: Watcher, person: Person, text: str, lat: list[float]) -> None:
     draft = await timed(w, person.id, sb.say(person, "/report"), lat)
     draft = await timed(w, person.id, sb.tap(person, draft, "物业维修"), lat)
     draft = await timed(w, person.id, sb.say(person, text), lat)
@@ -105,12 +119,33 @@ async def intake(sb: Sandbox, w: Watcher, person: Person, text: str, lat: list[f
     assert "WD-" in filed["text"], filed["text"]
 
 
+async def lost(sb: Sandbox, w: Watcher, person: Person, text: str, lat: list[float]) -> None:
+    step = await timed(w, person.id, sb.say(person, "/lost"), lat)
+    step = await timed(w, person.id, sb.tap(person, step, "手机/电子"), lat)
+    step = await timed(w, person.id, sb.say(person, text), lat)
+    step = await timed(w, person.id, sb.say(person, "3号楼附近"), lat)
+    step = await timed(w, person.id, sb.tap(person, step, "昨天"), lat)
+    step = await timed(w, person.id, sb.tap(person, step, "跳过照片"), lat)
+    filed = await timed(w, person.id, sb.tap(person, step, "✅ 提交"), lat)
+    assert "已登记" in filed["text"], filed["text"]
+
+
+async def checkin(sb: Sandbox, w: Watcher, person: Person, _text: str, lat: list[float]) -> None:
+    await timed(w, person.id, sb.say(person, "/checkin"), lat)
+    done = await timed(w, person.id, sb.send(person, location=NEAR), lat)
+    assert "签到" in done["text"], done["text"]
+
+
 async def echo(sb: Sandbox, w: Watcher, person: Person, text: str, lat: list[float]) -> None:
     for n in range(4):
         await timed(w, person.id, sb.say(person, f"{text} {n}"), lat)
 
 
-async def seed(db_path: Path, residents: list[Person]) -> None:
+Flow = Callable[[Sandbox, Watcher, Person, str, list[float]], Awaitable[None]]
+FLOWS: dict[str, Flow] = {"complaint": complaint, "lost": lost, "checkin": checkin}
+
+
+async def seed(db_path: Path, residents: list[Person], flow: str) -> None:
     db = Database(f"sqlite+aiosqlite:///{db_path}")
     now = datetime.now(UTC)
     async with db.session() as s:
@@ -124,10 +159,43 @@ async def seed(db_path: Path, residents: list[Person]) -> None:
             await users.seen(person.id, person.first_name, None, now, "zh")
             await users.set_language(person.id, "zh")
             await users.set_compound(person.id, compound.id)
+        if flow == "checkin":  # members of the compound's branch, signed up for what is starting
+            party = PartyRepo(s)
+            starts = now + timedelta(minutes=10)
+            activity = await party.create_activity(
+                NewActivity(
+                    compound.id,
+                    ActivityKind.CLEANUP,
+                    "楼道大扫除",
+                    "3号楼",
+                    starts,
+                    starts + timedelta(hours=2),
+                    len(residents),
+                    "246810",
+                    OFFICER.id,
+                ),
+                now,
+            )
+            for person in residents:
+                member = await party.register(
+                    NewMember(
+                        person.id,
+                        person.first_name,
+                        compound.id,
+                        "3号楼",
+                        "区直机关",
+                        MemberType.RETIRED,
+                        None,
+                    ),
+                    now,
+                )
+                await party.decide(member.id, RegStatus.APPROVED, OFFICER.id, "", now)
+                assert await party.sign_up(activity.id, person.id, now)
     await db.close()
 
 
 async def run(kind: str, count: int) -> dict[str, float]:
+    """One flow (or the echo bot) for `count` people at once, on a fresh sandbox and database."""
     sandbox, runner = await open_sandbox()
     watcher = Watcher(sandbox)
     watch = asyncio.create_task(watcher.run())
@@ -135,18 +203,20 @@ async def run(kind: str, count: int) -> dict[str, float]:
     for person in [OFFICER, *people]:
         sandbox.state.chat_for(person.json, None)
     rng = random.Random(7)
+    texts = synthetic(count, seed=5) if kind == "lost" else [problem(rng) for _ in people]
     latencies: list[float] = []
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         process: BotProcess | asyncio.subprocess.Process
-        if kind == "intake":
+        flow: Flow
+        if kind in FLOWS:
             extra = (
                 "[outbox]\nglobal_rate = 1000\nprivate_chat_interval = 0\nprivate_burst = 1000\n"
             )
             bot = BotProcess(write_config(tmp, sandbox.port, extra=extra), sandbox)
             await bot.start()
-            await seed(tmp / "bot.db", people)
-            process, flow = bot, intake
+            await seed(tmp / "bot.db", people, kind)
+            process, flow = bot, FLOWS[kind]
         else:
             process = await asyncio.create_subprocess_exec(
                 sys.executable, "-c", ECHO_BOT, TOKEN, sandbox.base, cwd=ROOT
@@ -155,7 +225,9 @@ async def run(kind: str, count: int) -> dict[str, float]:
                 await asyncio.sleep(0.05)
             flow = echo
         started = time.perf_counter()
-        await asyncio.gather(*(flow(sandbox, watcher, p, problem(rng), latencies) for p in people))
+        await asyncio.gather(
+            *(flow(sandbox, watcher, p, t, latencies) for p, t in zip(people, texts, strict=True))
+        )
         elapsed = time.perf_counter() - started
         if isinstance(process, BotProcess):
             await process.stop()
@@ -176,21 +248,20 @@ async def run(kind: str, count: int) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--residents", type=int, default=50)
+    parser.add_argument("--residents", type=int, default=60)
+    parser.add_argument("--flow", nargs="*", choices=list(FLOWS), default=list(FLOWS))
     args = parser.parse_args()
-    echo_result = asyncio.run(run("echo", args.residents))
-    intake_result = asyncio.run(run("intake", args.residents))
-    for name, r in (("echo bot (baseline)", echo_result), ("complaint intake", intake_result)):
-        print(
-            f"{name}: {int(r['updates'])} updates, {r['per_second']:.1f} updates/s, "
-            f"p50 {r['p50']:.0f} ms, p99 {r['p99']:.0f} ms"
-        )
-    ratio = intake_result["per_second"] / echo_result["per_second"]
+    baseline = asyncio.run(run("echo", args.residents))
+    results = {name: asyncio.run(run(name, args.residents)) for name in args.flow}
     print(
-        f"intake ÷ echo: {ratio:.2f} of the echo bot's updates/s (goal ≥ 0.5); "
-        f"p50 ×{intake_result['p50'] / echo_result['p50']:.1f}, "
-        f"p99 ×{intake_result['p99'] / echo_result['p99']:.1f}"
+        f"{args.residents} people at once, each waiting for the answer; goal ≥ 0.5 of the echo bot"
     )
+    for name, r in (("echo bot (baseline)", baseline), *results.items()):
+        ratio = r["per_second"] / baseline["per_second"]
+        print(
+            f"  {name:<20} {int(r['updates']):5d} updates {r['per_second']:7.1f} updates/s "
+            f"p50 {r['p50']:6.0f} ms  p99 {r['p99']:6.0f} ms  → {ratio:.2f} of the echo bot"
+        )
 
 
 if __name__ == "__main__":
