@@ -3,7 +3,7 @@
 SQLite's writers run in the event loop's own thread. aiosqlite hands every call to a worker thread
 and back — about five hand-offs per statement through SQLAlchemy, 0.4 ms, where SQLite itself takes
 a few microseconds — and a write transaction holds the one write lock across all of them. Run at
-once, a statement costs 0.05 ms and writers hold the lock a tenth as long (see bench/README). Reads
+once, a statement costs 0.05 ms and writers hold the lock a fraction as long (README, Benchmarks). Reads
 keep aiosqlite's thread: a long one (a year's statistics) must not stop the loop.
 """
 

@@ -1,5 +1,6 @@
 """XLSX workbooks for the branch and the community (openpyxl). Headers and values are Chinese,
-the language of the ledgers they replace; times are local."""
+the language of the ledgers they replace; times are local. openpyxl is imported when a workbook is
+made, not with the bot (0.2 s and 25 MB on every start)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from io import BytesIO
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
-
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 
 from bot.domain.complaints import OPEN, Action, Complaint, Status
 from bot.domain.lostfound import Item
@@ -27,6 +24,10 @@ from bot.services.party import (
     registration_status_name,
 )
 from storage.party import LedgerRow
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
 
 ZH = "zh"
 ROSTER_HEADERS = (
@@ -49,9 +50,18 @@ METHODS = {
 }
 
 
+def _workbook() -> Workbook:
+    from openpyxl import Workbook
+
+    return Workbook()
+
+
 def _sheet(
     book: Workbook, title: str, headers: Sequence[str], rows: Iterable[Sequence[object]]
 ) -> None:
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     sheet: Worksheet = book.create_sheet(title)
     sheet.append(list(headers))
     for cell in sheet[1]:
@@ -90,7 +100,7 @@ def _hours(minutes: int) -> float:
 
 def roster_xlsx(roster: Roster, zone: ZoneInfo) -> bytes:
     """党员名册: every registration in the scope, with this year's activities and hours."""
-    book = Workbook()
+    book = _workbook()
     _sheet(book, "党员名册", ROSTER_HEADERS, _roster_rows(roster, zone))
     return _save(book)
 
@@ -125,7 +135,7 @@ def ledger_xlsx(
     zone: ZoneInfo,
 ) -> bytes:
     """活动台账: one line per activity, and one per member's part in one."""
-    book = Workbook()
+    book = _workbook()
     _activity_sheets(book, activities, rows, compounds, zone)
     return _save(book)
 
@@ -295,7 +305,7 @@ def _item_rows(ledgers: Ledgers, zone: ZoneInfo) -> list[tuple[object, ...]]:
 
 def ledgers_xlsx(ledgers: Ledgers, zone: ZoneInfo) -> bytes:
     """诉求台账, 流转记录, 失物招领, 党员名册, 活动台账 and 参加明细 in one workbook."""
-    book = Workbook()
+    book = _workbook()
     _sheet(book, "诉求台账", TICKET_HEADERS, _ticket_rows(ledgers, zone))
     _sheet(book, "流转记录", EVENT_HEADERS, _event_rows(ledgers, zone))
     _sheet(book, "失物招领", LOSTFOUND_HEADERS, _item_rows(ledgers, zone))
