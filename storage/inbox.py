@@ -33,14 +33,14 @@ class InboxRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def store(self, items: Sequence[tuple[int, str, str]], now: datetime) -> int:
-        """Insert (update_id, key, payload) rows not seen before; returns how many were new.
+    async def store(self, items: Sequence[tuple[int, str, str]], now: datetime) -> list[int]:
+        """Insert (update_id, key, payload) rows not seen before; returns the new ones' ids.
 
         Deduplicated by update_id alone: Telegram may resend an update after a crash, and ids are not
         assumed to grow.
         """
         if not items:
-            return 0
+            return []
         ids = [update_id for update_id, _, _ in items]
         seen = set(
             (
@@ -70,7 +70,7 @@ class InboxRepo:
                     for update_id, (key, payload) in fresh.items()
                 ],
             )
-        return len(fresh)
+        return list(fresh)
 
     async def pending(self, limit: int, exclude: Sequence[int] = ()) -> list[InboxItem]:
         query = (

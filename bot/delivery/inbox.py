@@ -71,7 +71,7 @@ class Inbox:
         self.on_failure = on_failure
         self._slots = asyncio.Semaphore(workers)
         self._wake = asyncio.Event()
-        self._queues: dict[str, deque[InboxItem]] = {}
+        self._queues: dict[str, deque[tuple[InboxItem, Update | None]]] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._scheduled: set[int] = set()
         self.handled = 0
@@ -79,11 +79,16 @@ class Inbox:
     # --- taking updates in -------------------------------------------------------------------
 
     async def store(self, updates: list[Update]) -> int:
+        """Commit a batch to the inbox, then hand what is new straight to handling (parsed, as
+        they came): the table is read back only for what an earlier life left behind."""
         items = [(u.update_id, update_key(u), encode(u)) for u in updates]
         async with self.db.session() as session:
-            fresh = await InboxRepo(session).store(items, self.clock.now())
-        self._wake.set()
-        return fresh
+            fresh = set(await InboxRepo(session).store(items, self.clock.now()))
+        parsed = {u.update_id: u for u in updates}
+        for update_id, key, payload in items:
+            if update_id in fresh and update_id not in self._scheduled:  # once, if sent twice
+                self._schedule(InboxItem(update_id, key, payload, 0), parsed[update_id])
+        return len(fresh)
 
     async def poll(self, stop: asyncio.Event, *, timeout: int, allowed_updates: list[str]) -> None:
         """Long-poll getUpdates; acknowledge (next offset) only what the inbox has committed."""
@@ -129,12 +134,16 @@ class Inbox:
                 log.exception("reading the inbox failed")
                 items = []
             for item in items:
-                self._scheduled.add(item.update_id)
-                self._queues.setdefault(item.key, deque()).append(item)
-                if item.key not in self._tasks:
-                    self._tasks[item.key] = asyncio.create_task(self._drain(item.key))
+                if item.update_id not in self._scheduled:  # poll may have handed it over since
+                    self._schedule(item, None)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+
+    def _schedule(self, item: InboxItem, update: Update | None) -> None:
+        self._scheduled.add(item.update_id)
+        self._queues.setdefault(item.key, deque()).append((item, update))
+        if item.key not in self._tasks:
+            self._tasks[item.key] = asyncio.create_task(self._drain(item.key))
 
     async def drain(self, timeout: float) -> bool:
         """Wait (bounded) for running key tasks; True when all finished."""
@@ -148,9 +157,9 @@ class Inbox:
         queue = self._queues[key]
         try:
             while queue:
-                item = queue[0]
+                item, update = queue[0]
                 async with self._slots:
-                    await self._handle(item)
+                    await self._handle(item, update)
                 queue.popleft()
                 self._scheduled.discard(item.update_id)
         finally:
@@ -158,12 +167,13 @@ class Inbox:
             if not queue:
                 self._queues.pop(key, None)
             else:  # stopped midway (cancelled): forget, they stay "new" in the table
-                for rest in queue:
+                for rest, _ in queue:
                     self._scheduled.discard(rest.update_id)
                 self._queues.pop(key, None)
 
-    async def _handle(self, item: InboxItem) -> None:
-        update = Update.model_validate(json.loads(item.payload), context={"bot": self.bot})
+    async def _handle(self, item: InboxItem, update: Update | None) -> None:
+        if update is None:
+            update = Update.model_validate(json.loads(item.payload), context={"bot": self.bot})
         attempts = item.attempts
         while True:
             try:

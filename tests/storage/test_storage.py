@@ -148,12 +148,12 @@ async def test_an_expired_invitation_cannot_be_used(db: Database) -> None:
 
 async def test_the_inbox_stores_each_update_once(db: Database) -> None:
     async with db.session() as s:
-        assert (
-            await InboxRepo(s).store([(5, "c1", "{}"), (3, "c1", "{}"), (5, "c1", "{}")], NOW) == 2
-        )
+        assert await InboxRepo(s).store(
+            [(5, "c1", "{}"), (3, "c1", "{}"), (5, "c1", "{}")], NOW
+        ) == [5, 3]
     async with db.session() as s:
         # An update resent after a crash, with an id lower than the last, is still recognised.
-        assert await InboxRepo(s).store([(3, "c1", "{}"), (4, "c1", "{}")], NOW) == 1
+        assert await InboxRepo(s).store([(3, "c1", "{}"), (4, "c1", "{}")], NOW) == [4]
         pending = await InboxRepo(s).pending(10)
         assert [p.update_id for p in pending] == [3, 4, 5] or len(pending) == 3
         assert await InboxRepo(s).mark_done(3, NOW)
