@@ -1,7 +1,14 @@
-"""Run every benchmark, one after another, each in its own process: python -m bench"""
+"""Run every benchmark, one after another, each in its own process: python -m bench
 
+At the end, the suite checks that it left nothing behind: no new entry in the temporary folder and
+no process of its own still running."""
+
+import os
 import subprocess
 import sys
+import tempfile
+import time
+from pathlib import Path
 
 SUITE = (
     ["bench.intake", "--residents", "60"],
@@ -12,9 +19,32 @@ SUITE = (
     ["bench.scale"],
 )
 
+
+def children() -> list[str]:
+    """Processes whose parent is this one (a bot or sandbox left running)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid() and fields[0] != "Z":
+            found.append(stat.parent.name)
+    return found
+
+
 if __name__ == "__main__":
+    temp = Path(tempfile.gettempdir())
+    before = set(temp.iterdir())
+    began = time.perf_counter()
     failed = 0
     for module, *args in SUITE:
         print(f"$ python -m {module} {' '.join(args)}".rstrip(), flush=True)
         failed += subprocess.run([sys.executable, "-m", module, *args], check=False).returncode != 0
-    sys.exit(1 if failed else 0)
+    left = sorted(str(p) for p in set(temp.iterdir()) - before)
+    running = children()
+    print(
+        f"suite: {time.perf_counter() - began:.0f} s; left behind: "
+        + (", ".join(left + running) if left or running else "nothing")
+    )
+    sys.exit(1 if failed or left or running else 0)

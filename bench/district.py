@@ -4,7 +4,7 @@
 into a SQLite file: a year of tickets spread over the compounds' wings, with the per-day and
 per-month scorecards and ticket counts they add up to (as the bot keeps them). Of the tickets, the
 newest `open` are waiting on a property company with deadlines spread over the coming week, and
-`due` of those reach their deadline at NOW. Everything is migrated: the bot starts on it as is.
+`due` of those reach their deadline at NOW and `due` more a minute later. Everything is migrated: the bot starts on it as is.
 
     python -m bench.district --tickets 1000000 --out district.db   (to look at one)
 """
@@ -63,7 +63,7 @@ class District:
 
 def open_for(tickets: int) -> int:
     """Open tickets grow with the district: 1 % of all (10,000 of 1,000,000)."""
-    return max(20, tickets // 100)
+    return max(100, tickets // 100)
 
 
 async def build_org(db: Database) -> dict[str, list[tuple[int, str]]]:
@@ -102,10 +102,13 @@ def _ticket(
     """Ticket `n`'s row (its own columns) and the scorecard of its unit's day."""
     compound_id = rng.choice(compounds)
     if n >= total - open_:  # open, on the property company, deadline within the week
-        begun = (
-            NOW - WINDOW if n >= total - due else NOW + timedelta(minutes=1 + n % 10_080) - WINDOW
-        )
-        deadline = begun + WINDOW
+        if n >= total - due:
+            deadline = NOW
+        elif n >= total - 2 * due:
+            deadline = NOW + timedelta(minutes=1)
+        else:
+            deadline = NOW + timedelta(minutes=2 + n % 10_080)
+        begun = deadline - WINDOW
         row = {
             "compound_id": compound_id,
             "category": Category.PROPERTY_REPAIR.value,

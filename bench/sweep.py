@@ -3,7 +3,8 @@
 The district of `bench.district`: the open tickets wait on property companies with deadlines spread
 over the coming week. Timed: a sweep when nothing is due (what almost every run of the minute job
 is), and a sweep when 20 tickets reach a step at once (each is chased: its supervisor found, cards
-and messages written). Goal: ≤ 50 ms. Printed also as a ratio of a baseline measured in the same
+and messages written) — the first such sweep of the process (SQLAlchemy compiles each statement
+on its first use) and the next, a minute later, with 20 more. Goal: ≤ 50 ms. Printed also as a ratio of a baseline measured in the same
 run: reading one ticket by its primary key. Not a test.
 
     python -m bench.sweep [--tickets 1000000]
@@ -36,8 +37,8 @@ class Clock:
 
 
 async def figures(db: Database, district: District) -> dict[str, float]:
-    """Milliseconds of an idle sweep, of one with `district.due` tickets due, and the baseline.
-    The busy sweep moves those tickets on: run it last on a database."""
+    """Milliseconds of an idle sweep, of the first and the next with `district.due` tickets due,
+    and of the baseline. The busy sweeps move those tickets on: run them last on a database."""
     config, clock = Config(), Clock(NOW - timedelta(minutes=1))
 
     async def read_one() -> None:
@@ -50,11 +51,13 @@ async def figures(db: Database, district: District) -> dict[str, float]:
     with build_i18n("zh").context():
         baseline = await timed(50, read_one)
         idle = await timed(20, swept)  # nothing due yet
-        clock.at = NOW + timedelta(seconds=1)
-        began = time.perf_counter()
-        steps = await sweep(db, clock, config)
-        busy = (time.perf_counter() - began) * 1000
-    return {"baseline": baseline, "idle": idle, "busy": busy, "steps": steps}
+        busy = []
+        for at in (NOW + timedelta(seconds=1), NOW + timedelta(minutes=1, seconds=1)):
+            clock.at = at
+            began = time.perf_counter()
+            steps = await sweep(db, clock, config)
+            busy.append((time.perf_counter() - began) * 1000)
+    return {"baseline": baseline, "idle": idle, "first": busy[0], "busy": busy[1], "steps": steps}
 
 
 async def measure(tickets: int) -> tuple[District, dict[str, float]]:
@@ -75,7 +78,8 @@ def main() -> None:
     print(
         f"escalation sweep over {district.tickets:,} tickets ({district.open:,} open; built in "
         f"{district.seconds:.0f} s): nothing due {r['idle']:.1f} ms, {int(r['steps'])} due "
-        f"{r['busy']:.1f} ms (goal ≤ 50 ms); baseline read of one ticket {r['baseline']:.2f} ms "
+        f"{r['busy']:.1f} ms (the first time {r['first']:.1f} ms; goal ≤ 50 ms); baseline read "
+        f"of one ticket {r['baseline']:.2f} ms "
         f"→ ×{r['idle'] / r['baseline']:.1f} and ×{r['busy'] / r['baseline']:.0f}"
     )
 
