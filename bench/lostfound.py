@@ -31,6 +31,7 @@ from bot.domain.lostfound import Kind, category_of, match_days
 from bot.domain.matching import Candidate, MatchIndex, profile, similarity, worth_telling
 
 DEV = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "lostfound_dev.jsonl"
+HELD_OUT = Path(__file__).resolve().parents[1] / "tests" / "data" / "lostfound_extra.jsonl"
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="mode", required=True)
     q = sub.add_parser("quality")
-    q.add_argument("files", nargs="*", type=Path, default=[DEV])
+    q.add_argument("files", nargs="*", type=Path, default=[DEV, HELD_OUT])
     s = sub.add_parser("speed")
     s.add_argument("--items", type=int, default=100_000)
     s.add_argument("--queries", type=int, default=300)
