@@ -14,8 +14,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import tempfile
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -226,6 +228,19 @@ async def build(db: Database, total: int, *, due: int = 20) -> District:
                     ],
                 )
     return District(org, total, open_, due, time.perf_counter() - started)
+
+
+async def measured(
+    tickets: int, figures: Callable[[Database, District], Awaitable[dict[str, float]]]
+) -> tuple[District, dict[str, float]]:
+    """Build a district of `tickets` in a temporary folder, take `figures` on it, delete it."""
+    with tempfile.TemporaryDirectory() as folder:
+        db = Database(f"sqlite+aiosqlite:///{Path(folder) / 'district.db'}")
+        try:
+            district = await build(db, tickets)
+            return district, await figures(db, district)
+        finally:
+            await db.close()
 
 
 def main() -> None:

@@ -15,15 +15,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bench.district import ADMIN, NOW, ZONE, District, build
+from bench.district import ADMIN, NOW, ZONE, District, measured
 from bot.config import Config
 from bot.delivery.outbox import Outbox
 from bot.domain.org import UnitKind
@@ -88,21 +86,11 @@ async def figures(db: Database, district: District) -> dict[str, float]:
         }
 
 
-async def measure(tickets: int) -> tuple[District, dict[str, float]]:
-    with tempfile.TemporaryDirectory() as folder:
-        db = Database(f"sqlite+aiosqlite:///{Path(folder) / 'district.db'}")
-        try:
-            district = await build(db, tickets)
-            return district, await figures(db, district)
-        finally:
-            await db.close()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", type=int, default=1_000_000)
     args = parser.parse_args()
-    district, r = asyncio.run(measure(args.tickets))
+    district, r = asyncio.run(measured(args.tickets, figures))
     baseline = r.pop("baseline")
     print(
         f"/stats over {args.tickets:,} tickets (built in {district.seconds:.0f} s); "

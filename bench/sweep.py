@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import tempfile
 import time
 from datetime import datetime, timedelta
-from pathlib import Path
 
-from bench.district import NOW, ZONE, District, build
+from bench.district import NOW, ZONE, District, measured
 from bench.stats import timed
 from bot.config import Config
 from bot.i18n import build_i18n
@@ -60,21 +58,11 @@ async def figures(db: Database, district: District) -> dict[str, float]:
     return {"baseline": baseline, "idle": idle, "first": busy[0], "busy": busy[1], "steps": steps}
 
 
-async def measure(tickets: int) -> tuple[District, dict[str, float]]:
-    with tempfile.TemporaryDirectory() as folder:
-        db = Database(f"sqlite+aiosqlite:///{Path(folder) / 'district.db'}")
-        try:
-            district = await build(db, tickets)
-            return district, await figures(db, district)
-        finally:
-            await db.close()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", type=int, default=1_000_000)
     args = parser.parse_args()
-    district, r = asyncio.run(measure(args.tickets))
+    district, r = asyncio.run(measured(args.tickets, figures))
     print(
         f"escalation sweep over {district.tickets:,} tickets ({district.open:,} open; built in "
         f"{district.seconds:.0f} s): nothing due {r['idle']:.1f} ms, {int(r['steps'])} due "

@@ -3,8 +3,10 @@
 SQLite's writers run in the event loop's own thread. aiosqlite hands every call to a worker thread
 and back — about five hand-offs per statement through SQLAlchemy, 0.4 ms, where SQLite itself takes
 a few microseconds — and a write transaction holds the one write lock across all of them. Run at
-once, a statement costs 0.05 ms and writers hold the lock a fraction as long (README, Benchmarks). Reads
-keep aiosqlite's thread: a long one (a year's statistics) must not stop the loop.
+once, a statement costs 0.05 ms and writers hold the lock a fraction as long (README, Benchmarks).
+The price: while another process (a CLI command) holds the write lock, this one waits in SQLite's
+busy handler with its loop stopped (at most the busy timeout). Reads keep aiosqlite's thread: a
+long one (a year's statistics) must not stop the loop.
 """
 
 from __future__ import annotations

@@ -70,7 +70,6 @@ class Inbox:
         self.on_handled = on_handled
         self.on_failure = on_failure
         self._slots = asyncio.Semaphore(workers)
-        self._wake = asyncio.Event()
         self._queues: dict[str, deque[tuple[InboxItem, Update | None]]] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._scheduled: set[int] = set()
@@ -126,7 +125,6 @@ class Inbox:
     async def run(self, stop: asyncio.Event) -> None:
         """Hand pending updates to one task per key until stopped, then let running ones finish."""
         while not stop.is_set():
-            self._wake.clear()
             try:
                 async with self.db.read() as session:
                     items = await InboxRepo(session).pending(500, exclude=list(self._scheduled))
@@ -136,8 +134,8 @@ class Inbox:
             for item in items:
                 if item.update_id not in self._scheduled:  # poll may have handed it over since
                     self._schedule(item, None)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+            with contextlib.suppress(TimeoutError):  # new updates are handed over by `store`
+                await asyncio.wait_for(stop.wait(), timeout=1.0)
 
     def _schedule(self, item: InboxItem, update: Update | None) -> None:
         self._scheduled.add(item.update_id)
