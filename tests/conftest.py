@@ -7,7 +7,17 @@ from pathlib import Path
 
 import pytest
 
+from tests import dbs
 from tests.harness import BotProcess, Sandbox, open_sandbox, running_bot
+
+
+def pytest_report_header() -> str:
+    return f"databases: {dbs.engine()}"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if dbs.on_postgres():
+        dbs.drop_all()
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from bot.sandbox.server import SandboxState, start_sandbox
 from storage.db import Database
 from storage.tables import inbox, outbox
+from tests.dbs import database_url
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "123456:TEST-token"
@@ -207,7 +208,7 @@ api_base = "http://127.0.0.1:{port}"
 poll_timeout = 10
 
 [database]
-url = "sqlite+aiosqlite:///{tmp / "bot.db"}"
+url = "{database_url(tmp)}"
 
 [bot]
 admins = {list(admins)}

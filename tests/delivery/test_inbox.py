@@ -29,6 +29,7 @@ from bot.i18n import build_i18n
 from storage.db import Database
 from storage.inbox import InboxRepo
 from storage.tables import outbox, users
+from tests.dbs import database_url
 
 
 class RefusingSession(BaseSession):
@@ -48,7 +49,7 @@ class RefusingSession(BaseSession):
 
 @pytest.fixture
 async def app(tmp_path: Path) -> AsyncIterator[Application]:
-    config = Config(database=DatabaseConfig(url=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"))
+    config = Config(database=DatabaseConfig(url=database_url(tmp_path, "x")))
     db = Database(config.database_url)
     await db.migrate()
     clock = SystemClock()

@@ -20,6 +20,7 @@ from storage.chats import ChatRepo
 from storage.db import Database
 from storage.outbox import OutboxRepo
 from storage.tables import outbox
+from tests.dbs import database_url
 from tests.harness import FixedClock
 
 T0 = datetime(2026, 11, 21, 1, 0, tzinfo=UTC)
@@ -45,7 +46,7 @@ class FakeBot:
 
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'out.db'}")
+    database = Database(database_url(tmp_path, "out"))
     await database.migrate()
     yield database
     await database.close()

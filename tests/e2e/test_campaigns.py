@@ -30,6 +30,7 @@ from storage.complaints import ComplaintRepo
 from storage.db import Database
 from storage.tables import campaign_sends, complaints, outbox
 from storage.units import UnitRepo
+from tests.dbs import database_url
 from tests.harness import BotProcess, Person, Sandbox, buttons, group, running_bot, seed_people
 
 pytestmark = pytest.mark.e2e
@@ -75,7 +76,7 @@ async def seed(db: Database, sandbox: Sandbox, groups: dict[int, str]) -> None:
 
 @pytest.fixture
 async def db(sandbox: Sandbox, bot: BotProcess) -> AsyncIterator[Database]:
-    database = Database(f"sqlite+aiosqlite:///{bot.config.parent / 'bot.db'}")
+    database = Database(database_url(bot.config.parent))
     await seed(database, sandbox, GROUPS)
     yield database
     await database.close()
@@ -237,7 +238,7 @@ many = bot_fixture("many", "batch = 10\n")
 
 @pytest.fixture
 async def crowd(sandbox: Sandbox, many: BotProcess) -> AsyncIterator[Database]:
-    database = Database(f"sqlite+aiosqlite:///{many.config.parent / 'bot.db'}")
+    database = Database(database_url(many.config.parent))
     async with database.session() as s:
         compounds = [u for u in await UnitRepo(s).of_kind(UnitKind.COMPOUND)]
     codes = {-8000 - n: compounds[n % len(compounds)].code for n in range(500)}

@@ -15,6 +15,7 @@ from bot.domain.rates import misroutes
 from storage.complaints import ComplaintRepo
 from storage.db import Database
 from storage.units import UnitRepo
+from tests.dbs import database_url
 from tests.harness import (
     BotProcess,
     Person,
@@ -56,7 +57,7 @@ async def bot(sandbox: Sandbox, tmp_path: Path) -> AsyncIterator[BotProcess]:
 
 @pytest.fixture
 async def db(sandbox: Sandbox, bot: BotProcess) -> AsyncIterator[Database]:
-    database = Database(f"sqlite+aiosqlite:///{bot.config.parent / 'bot.db'}")
+    database = Database(database_url(bot.config.parent))
     await seed_people(database, sandbox, staff=STAFF, residents=RESIDENTS)
     yield database
     await database.close()

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from storage.db import Database
 from storage.tables import outbox
+from tests.dbs import database_url
 from tests.e2e.test_nothing_lost import HOMES, resident
 from tests.harness import BotProcess, Person, Sandbox, drained
 
@@ -41,7 +42,7 @@ async def test_429_storms_502s_and_an_outage_lose_nothing(
     await asyncio.gather(
         outage(), *(resident(sandbox, p, HOMES[n % len(HOMES)]) for n, p in enumerate(people))
     )
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+    db = Database(database_url(tmp_path))
     try:
         await drained(db)
         async with db.session() as s:

@@ -13,6 +13,7 @@ from storage.chats import ChatRepo
 from storage.db import Database
 from storage.units import UnitRepo
 from storage.users import StaffRepo, UserRepo
+from tests.dbs import database_url
 from tests.harness import ADMIN_ID, BotProcess, Person, Sandbox, group
 
 pytestmark = pytest.mark.e2e
@@ -26,7 +27,7 @@ STRANGER = Person(2004, "路人", "zh")
 
 @pytest.fixture
 async def db(bot: BotProcess) -> AsyncIterator[Database]:
-    database = Database(f"sqlite+aiosqlite:///{bot.config.parent / 'bot.db'}")
+    database = Database(database_url(bot.config.parent))
     yield database
     await database.close()
 

@@ -17,6 +17,7 @@ from storage.chats import ChatRepo
 from storage.db import Database
 from storage.lostfound import LostFoundRepo
 from storage.units import UnitRepo
+from tests.dbs import database_url
 from tests.harness import (
     BotProcess,
     Person,
@@ -49,7 +50,7 @@ async def bot(sandbox: Sandbox, tmp_path: Path) -> AsyncIterator[BotProcess]:
 
 @pytest.fixture
 async def db(sandbox: Sandbox, bot: BotProcess) -> AsyncIterator[Database]:
-    database = Database(f"sqlite+aiosqlite:///{bot.config.parent / 'bot.db'}")
+    database = Database(database_url(bot.config.parent))
     await seed_people(database, sandbox, residents=PEOPLE)
     yield database
     await database.close()

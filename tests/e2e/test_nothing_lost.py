@@ -42,6 +42,7 @@ from storage.tables import (
     users,
 )
 from storage.units import UnitRepo
+from tests.dbs import database_url
 from tests.harness import ADMIN_ID, BotProcess, Person, Sandbox, buttons, drained, group
 
 pytestmark = [pytest.mark.e2e, pytest.mark.serial]
@@ -332,7 +333,7 @@ async def test_random_kills_lose_nothing_and_repeat_nothing(
     kills = len(marks)
     assert kills >= 5
 
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+    db = Database(database_url(tmp_path))
     try:
         await drained(db)  # then compare the database with what the sandbox saw
 

@@ -45,6 +45,7 @@ from bot.services.oversight import OversightAction, OversightCb
 from storage.db import Database
 from storage.lostfound import LostFoundRepo, NewItem
 from storage.units import UnitRepo
+from tests.dbs import database_url
 from tests.harness import (
     ROOT,
     BotProcess,
@@ -94,7 +95,7 @@ async def bot(sandbox: Sandbox, tmp_path: Path) -> AsyncIterator[BotProcess]:
 
 @pytest.fixture
 async def db(sandbox: Sandbox, bot: BotProcess) -> AsyncIterator[Database]:
-    database = Database(f"sqlite+aiosqlite:///{bot.config.parent / 'bot.db'}")
+    database = Database(database_url(bot.config.parent))
     await seed_people(database, sandbox, staff=STAFF, residents=RESIDENTS)
     yield database
     await database.close()

@@ -27,6 +27,7 @@ from storage.db import Database
 from storage.party import NewMember, PartyRepo
 from storage.units import UnitRepo
 from storage.users import StaffRepo, UserRepo
+from tests.dbs import database_url
 from tests.harness import BotProcess, Person, Sandbox, buttons, group, running_bot, seed_people
 
 pytestmark = pytest.mark.e2e
@@ -59,7 +60,7 @@ async def bot(sandbox: Sandbox, tmp_path: Path) -> AsyncIterator[BotProcess]:
 
 @pytest.fixture
 async def db(sandbox: Sandbox, bot: BotProcess) -> AsyncIterator[Database]:
-    database = Database(f"sqlite+aiosqlite:///{bot.config.parent / 'bot.db'}")
+    database = Database(database_url(bot.config.parent))
     await seed_people(database, sandbox, staff=STAFF, residents=RESIDENTS)
     now = datetime.now(UTC)
     async with database.session() as s:

@@ -24,6 +24,7 @@ from storage.lostfound import LostFoundRepo
 from storage.tables import outbox
 from storage.units import UnitRepo
 from storage.users import UserRepo
+from tests.dbs import database_url
 from tests.harness import FixedClock
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,7 +34,7 @@ OWNER, FINDER, OTHER = 21, 22, 23
 
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'lf.db'}")
+    database = Database(database_url(tmp_path, "lf"))
     await database.migrate()
     await import_org(database, ROOT / "org.example.toml")
     async with database.session() as s:

@@ -28,6 +28,7 @@ from storage.stats import StatsRepo
 from storage.tables import briefings, complaint_events, complaints, outbox, unit_days, unit_months
 from storage.units import UnitRepo
 from storage.users import StaffRepo, UserRepo
+from tests.dbs import database_url
 from tests.harness import ROOT, FixedClock
 from tests.oversight_history import OWNERS, RESIDENTS, STAFF, ZONE, seed_week
 
@@ -36,7 +37,7 @@ T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'stats.db'}")
+    database = Database(database_url(tmp_path, "stats"))
     await database.migrate(ZONE)
     await import_org(database, ROOT / "org.example.toml")
     async with database.session() as s:

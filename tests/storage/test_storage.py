@@ -18,6 +18,7 @@ from storage.fsm import SQLStorage
 from storage.inbox import InboxRepo
 from storage.units import UnitRepo
 from storage.users import StaffRepo, UserRepo
+from tests.dbs import database_url
 from tests.harness import ROOT
 
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
@@ -25,7 +26,7 @@ NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}")
+    database = Database(database_url(tmp_path, "test"))
     await database.migrate()
     yield database
     await database.close()
@@ -205,7 +206,7 @@ async def test_fsm_update_data_and_get_value(fsm_storage: SQLStorage) -> None:
 
 
 async def test_fsm_state_survives_a_new_storage_on_the_same_file(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'fsm.db'}"
+    url = database_url(tmp_path, "fsm")
     first = Database(url)
     await first.migrate()
     await SQLStorage(first).set_state(KEY, "Onboarding:compound")

@@ -26,6 +26,7 @@ from storage.db import Database
 from storage.tables import outbox
 from storage.units import UnitRepo
 from storage.users import StaffRepo, UserRepo
+from tests.dbs import database_url
 from tests.harness import FixedClock
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,7 +36,7 @@ RESIDENT, PROPERTY, BRANCH, COMMUNITY = 11, 12, 13, 14
 
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'sweep.db'}")
+    database = Database(database_url(tmp_path, "sweep"))
     await database.migrate()
     await import_org(database, ROOT / "org.example.toml")
     async with database.session() as s:
@@ -100,7 +101,7 @@ async def test_two_sweeps_at_once_on_two_connections_chase_once(
 ) -> None:
     clock = FixedClock(T0)
     complaint_id = await file_leak(db, clock)
-    other = Database(f"sqlite+aiosqlite:///{tmp_path / 'sweep.db'}")  # a second process, in effect
+    other = Database(database_url(tmp_path, "sweep"))  # a second process, in effect
     config, i18n = Config(), build_i18n("zh")
     try:
         warned = ("warned", "")
