@@ -41,6 +41,7 @@ from bot.services.lostfound import Matcher
 from handlers import build_root_router
 from storage.db import Database
 from storage.fsm import SQLStorage
+from storage.leader import Leadership
 from storage.units import UnitRepo
 from storage.users import UserRepo
 
@@ -191,6 +192,8 @@ class Application:
             await set_commands(self.bot, self.i18n, self.config.bot.default_language)
         except TelegramAPIError as exc:
             log.warning("could not set the command menus: %s", exc)
+        leadership = Leadership(self.db)
+        leadership.on_notice = self.sender.wake
         scheduler = build_scheduler(
             self.db,
             self.clock,
@@ -199,6 +202,7 @@ class Application:
             self.sender.wake,
             self.dp.workflow_data["matcher"],
             self.dp.workflow_data["bot_username"],
+            leads=lambda: leadership.is_leader,
         )
         scheduler.start()
         taking = asyncio.Event()
@@ -215,10 +219,12 @@ class Application:
             if telegram.mode == "webhook"
             else self.inbox.poll(taking, timeout=telegram.poll_timeout, allowed_updates=allowed)
         )
+        resigning = asyncio.Event()  # the lead is kept until the outbox is flushed
+        leader = asyncio.create_task(leadership.run(resigning), name="leadership")
         tasks = [
             asyncio.create_task(intake, name="intake"),
             asyncio.create_task(self.inbox.run(taking), name="inbox"),
-            asyncio.create_task(self.sender.run(taking), name="sender"),
+            asyncio.create_task(self.sender.run(taking, leadership.leading), name="sender"),
         ]
         stopper = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
@@ -232,10 +238,13 @@ class Application:
             log.warning(
                 "handlers still running after %.0f s; they will run again on restart", DRAIN_SECONDS
             )
-        left = await self.sender.flush(FLUSH_SECONDS)
-        if left:
-            log.info("%s outgoing messages left for the next start", left)
+        if leadership.is_leader:
+            left = await self.sender.flush(FLUSH_SECONDS)
+            if left:
+                log.info("%s outgoing messages left for the next start", left)
         scheduler.shutdown(wait=False)
+        resigning.set()
+        await leader
         stopper.cancel()
 
     async def close(self) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -92,6 +94,17 @@ async def sweep_briefings(
         wake()
 
 
+def led(job: Callable[..., Awaitable[None]], leads: Callable[[], bool]) -> Callable[..., Any]:
+    """The job, run only in the leading replica (storage/leader.py); elsewhere it does nothing."""
+
+    @functools.wraps(job)
+    async def run(*args: Any) -> None:
+        if leads():
+            await job(*args)
+
+    return run
+
+
 def build_scheduler(
     db: Database,
     clock: Clock,
@@ -100,43 +113,46 @@ def build_scheduler(
     wake: Callable[[], None],
     matcher: lostfound.Matcher,
     bot_username: str = "lastmeter_bot",
+    leads: Callable[[], bool] = lambda: True,
 ) -> AsyncIOScheduler:
     # APScheduler's default misfire_grace_time is 1 s: a job late by more is silently skipped.
     # Every job here is a sweep over the database, so running late (or twice) is always right.
     scheduler = AsyncIOScheduler(
         job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
     )
-    scheduler.add_job(prune_inbox, "interval", hours=1, args=[db, clock], id="prune_inbox")
     scheduler.add_job(
-        sweep_complaints,
+        led(prune_inbox, leads), "interval", hours=1, args=[db, clock], id="prune_inbox"
+    )
+    scheduler.add_job(
+        led(sweep_complaints, leads),
         "interval",
         seconds=config.complaints.sweep_seconds,
         args=[db, clock, config, i18n, wake],
         id="sweep_complaints",
     )
     scheduler.add_job(
-        sweep_lostfound,
+        led(sweep_lostfound, leads),
         "interval",
         seconds=config.lostfound.sweep_seconds,
         args=[db, clock, config, i18n, wake, matcher],
         id="sweep_lostfound",
     )
     scheduler.add_job(
-        sweep_party,
+        led(sweep_party, leads),
         "interval",
         seconds=config.party.sweep_seconds,
         args=[db, clock, config, i18n, wake],
         id="sweep_party",
     )
     scheduler.add_job(
-        sweep_campaigns,
+        led(sweep_campaigns, leads),
         "interval",
         seconds=config.campaigns.sweep_seconds,
         args=[db, clock, config, i18n, wake, bot_username],
         id="sweep_campaigns",
     )
     scheduler.add_job(
-        sweep_briefings,
+        led(sweep_briefings, leads),
         "interval",
         seconds=config.oversight.sweep_seconds,
         args=[db, clock, config, i18n, wake],

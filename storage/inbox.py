@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.tables import inbox
 
+KEY_LOCKS = 1  # advisory lock namespace of chat keys (storage/leader.py uses others)
+
 
 @dataclass(frozen=True, slots=True)
 class InboxItem:
@@ -72,17 +74,40 @@ class InboxRepo:
             )
         return list(fresh)
 
-    async def pending(self, limit: int, exclude: Sequence[int] = ()) -> list[InboxItem]:
+    async def lock_key(self, key: str) -> None:
+        """Hold a key until this transaction ends, so that one process at a time handles a chat's
+        updates. PostgreSQL: a transaction-level advisory lock (namespace 1, the key's hash; a
+        collision only makes two chats wait for each other). SQLite: the transaction already
+        holds the one write lock."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            await self.session.execute(
+                select(func.pg_advisory_xact_lock(KEY_LOCKS, func.hashtext(key)))
+            )
+
+    async def next_for_key(self, key: str) -> InboxItem | None:
+        """The oldest update of a key not yet handled (Telegram numbers updates in order)."""
+        row = (
+            await self.session.execute(
+                select(inbox.c.update_id, inbox.c.key, inbox.c.payload, inbox.c.attempts)
+                .where(inbox.c.key == key, inbox.c.status == "new")
+                .order_by(inbox.c.update_id)
+                .limit(1)
+            )
+        ).first()
+        return InboxItem(row.update_id, row.key, row.payload, row.attempts) if row else None
+
+    async def pending_keys(self, limit: int, exclude: Sequence[str] = ()) -> list[str]:
+        """Keys with updates not yet handled, the longest waiting first."""
         query = (
-            select(inbox.c.update_id, inbox.c.key, inbox.c.payload, inbox.c.attempts)
+            select(inbox.c.key)
             .where(inbox.c.status == "new")
-            .order_by(inbox.c.received_at, inbox.c.update_id)
+            .group_by(inbox.c.key)
+            .order_by(func.min(inbox.c.update_id))
             .limit(limit)
         )
         if exclude:
-            query = query.where(inbox.c.update_id.not_in(list(exclude)))
-        rows = await self.session.execute(query)
-        return [InboxItem(r.update_id, r.key, r.payload, r.attempts) for r in rows]
+            query = query.where(inbox.c.key.not_in(list(exclude)))
+        return list((await self.session.execute(query)).scalars())
 
     async def mark_done(self, update_id: int, now: datetime) -> bool:
         """Mark handled, only if not handled before (False means another worker already did)."""

@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.tables import outbox
 
+OUTBOX_CHANNEL = "outbox"  # LISTENed to by the leading replica (storage/leader.py)
+
 
 @dataclass(frozen=True, slots=True)
 class OutboxItem:
@@ -40,6 +42,7 @@ class DeadLetter:
 class OutboxRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self._notified = False
 
     async def add(
         self,
@@ -67,7 +70,12 @@ class OutboxRepo:
             )
             .returning(outbox.c.id)
         )
-        return int(result.scalar_one())
+        row_id = int(result.scalar_one())
+        if not self._notified and self.session.get_bind().dialect.name == "postgresql":
+            # Delivered at commit, once per transaction, to the leader's sender (storage/leader.py).
+            await self.session.execute(select(func.pg_notify(OUTBOX_CHANNEL, "")))
+            self._notified = True
+        return row_id
 
     async def due(self, now: datetime, limit: int) -> list[OutboxItem]:
         rows = await self.session.execute(

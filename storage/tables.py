@@ -134,6 +134,7 @@ inbox = Table(
     Column("received_at", UTCDateTime, nullable=False),
     Column("handled_at", UTCDateTime, nullable=True),
     Index("ix_inbox_status_received", "status", "received_at"),
+    Index("ix_inbox_key_status", "key", "status", "update_id"),  # a chat's next update
 )
 
 outbox = Table(

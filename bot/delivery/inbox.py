@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -52,6 +51,15 @@ def encode(update: Update) -> str:
 
 
 class Inbox:
+    """Takes updates in (polling or webhook), stores them, and handles each once.
+
+    Work is claimed per key (a chat): a key's updates are handled one at a time, oldest first,
+    each in a transaction that first takes the key's lock and then picks the key's oldest update
+    not yet handled. So several processes on one PostgreSQL database (replicas behind a load
+    balancer) share the work without handling anything twice or out of order, and whichever
+    process next touches a key also finishes what a killed one left.
+    """
+
     def __init__(
         self,
         db: Database,
@@ -70,23 +78,23 @@ class Inbox:
         self.on_handled = on_handled
         self.on_failure = on_failure
         self._slots = asyncio.Semaphore(workers)
-        self._queues: dict[str, deque[tuple[InboxItem, Update | None]]] = {}
+        self._parsed: dict[str, dict[int, Update]] = {}  # received here, not yet handled
         self._tasks: dict[str, asyncio.Task[None]] = {}
-        self._scheduled: set[int] = set()
+        self._again: set[str] = set()  # keys given new work while their task was finishing
         self.handled = 0
 
     # --- taking updates in -------------------------------------------------------------------
 
     async def store(self, updates: list[Update]) -> int:
-        """Commit a batch to the inbox, then hand what is new straight to handling (parsed, as
-        they came): the table is read back only for what an earlier life left behind."""
+        """Commit a batch to the inbox, then start handling what is new (parsed, as it came)."""
         items = [(u.update_id, update_key(u), encode(u)) for u in updates]
         async with self.db.session() as session:
             fresh = set(await InboxRepo(session).store(items, self.clock.now()))
         parsed = {u.update_id: u for u in updates}
-        for update_id, key, payload in items:
-            if update_id in fresh and update_id not in self._scheduled:  # once, if sent twice
-                self._schedule(InboxItem(update_id, key, payload, 0), parsed[update_id])
+        for update_id, key, _ in items:
+            if update_id in fresh:
+                self._parsed.setdefault(key, {})[update_id] = parsed[update_id]
+                self._kick(key)
         return len(fresh)
 
     async def poll(self, stop: asyncio.Event, *, timeout: int, allowed_updates: list[str]) -> None:
@@ -123,25 +131,25 @@ class Inbox:
     # --- handling ------------------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Hand pending updates to one task per key until stopped, then let running ones finish."""
+        """Each second, take up keys with updates nobody here is handling: what an earlier life
+        (or a killed replica) left, or what a failing database kept from being handled."""
         while not stop.is_set():
             try:
                 async with self.db.read() as session:
-                    items = await InboxRepo(session).pending(500, exclude=list(self._scheduled))
+                    keys = await InboxRepo(session).pending_keys(500, exclude=list(self._tasks))
             except Exception:
                 log.exception("reading the inbox failed")
-                items = []
-            for item in items:
-                if item.update_id not in self._scheduled:  # poll may have handed it over since
-                    self._schedule(item, None)
-            with contextlib.suppress(TimeoutError):  # new updates are handed over by `store`
+                keys = []
+            for key in keys:
+                self._kick(key)
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=1.0)
 
-    def _schedule(self, item: InboxItem, update: Update | None) -> None:
-        self._scheduled.add(item.update_id)
-        self._queues.setdefault(item.key, deque()).append((item, update))
-        if item.key not in self._tasks:
-            self._tasks[item.key] = asyncio.create_task(self._drain(item.key))
+    def _kick(self, key: str) -> None:
+        if key in self._tasks:
+            self._again.add(key)  # its task may have just looked and found nothing
+        else:
+            self._tasks[key] = asyncio.create_task(self._drain(key))
 
     async def drain(self, timeout: float) -> bool:
         """Wait (bounded) for running key tasks; True when all finished."""
@@ -152,56 +160,61 @@ class Inbox:
         return not pending
 
     async def _drain(self, key: str) -> None:
-        queue = self._queues[key]
+        """Handle a key's updates, oldest first, until the table has none left for it."""
         try:
-            while queue:
-                item, update = queue[0]
+            while True:
+                self._again.discard(key)
                 async with self._slots:
-                    await self._handle(item, update)
-                queue.popleft()
-                self._scheduled.discard(item.update_id)
+                    handled = await self._handle_next(key)
+                if not handled and key not in self._again:
+                    break
+        except Exception:  # the database failing: the key is taken up again within a second
+            log.exception("handling the updates of %s failed", key)
         finally:
             self._tasks.pop(key, None)
-            if not queue:
-                self._queues.pop(key, None)
-            else:  # stopped midway (cancelled): forget, they stay "new" in the table
-                for rest, _ in queue:
-                    self._scheduled.discard(rest.update_id)
-                self._queues.pop(key, None)
+            self._again.discard(key)
+            self._parsed.pop(key, None)
 
-    async def _handle(self, item: InboxItem, update: Update | None) -> None:
-        if update is None:
-            update = Update.model_validate(json.loads(item.payload), context={"bot": self.bot})
-        attempts = item.attempts
-        while True:
-            try:
-                await self._handle_once(item, update)
-                break
-            except Exception as exc:  # a handler bug must not stop the inbox
-                attempts += 1
-                park = attempts >= MAX_ATTEMPTS
-                log.exception("update %s failed (attempt %s)", item.update_id, attempts)
-                async with self.db.session() as session:
-                    await InboxRepo(session).record_failure(
-                        item.update_id,
-                        f"{type(exc).__name__}: {exc}",
-                        park=park,
-                        now=self.clock.now(),
-                    )
-                    if park:
-                        await self.on_failure(
-                            update, session, Outbox(session, self.clock, cause=item.update_id)
-                        )
-                if park:
-                    break
-                await asyncio.sleep(0.2 * attempts)
+    async def _handle_next(self, key: str) -> bool:
+        """Handle the key's oldest update; False when it has none left."""
+        item: InboxItem | None = None
+        update: Update | None = None
+        try:
+            async with self.db.session() as session:
+                repo = InboxRepo(session)
+                await repo.lock_key(key)
+                item = await repo.next_for_key(key)
+                if item is None:
+                    return False
+                update = self._parsed.get(key, {}).pop(
+                    item.update_id, None
+                ) or Update.model_validate(json.loads(item.payload), context={"bot": self.bot})
+                await repo.mark_done(item.update_id, self.clock.now())
+                outbox = Outbox(session, self.clock, cause=item.update_id)
+                with bind_session(session):
+                    await self.dp.feed_update(self.bot, update, session=session, outbox=outbox)
+            self.handled += 1
+        except Exception as exc:
+            if item is None or update is None:
+                raise  # not the handler: the database (or a payload that is not an update)
+            await self._failed(item, update, exc)
         self.on_handled()
+        return True
 
-    async def _handle_once(self, item: InboxItem, update: Update) -> None:
+    async def _failed(self, item: InboxItem, update: Update, exc: Exception) -> None:
+        """A handler raised: everything it wrote is rolled back. Count the attempt; after the last
+        one the update is parked as failed and its sender told."""
+        attempts = item.attempts + 1
+        park = attempts >= MAX_ATTEMPTS
+        log.exception("update %s failed (attempt %s)", item.update_id, attempts, exc_info=exc)
         async with self.db.session() as session:
-            if not await InboxRepo(session).mark_done(item.update_id, self.clock.now()):
-                return  # another worker (or an earlier life of this process) already handled it
-            outbox = Outbox(session, self.clock, cause=item.update_id)
-            with bind_session(session):
-                await self.dp.feed_update(self.bot, update, session=session, outbox=outbox)
-        self.handled += 1
+            await InboxRepo(session).record_failure(
+                item.update_id, f"{type(exc).__name__}: {exc}", park=park, now=self.clock.now()
+            )
+            if park:
+                await self.on_failure(
+                    update, session, Outbox(session, self.clock, cause=item.update_id)
+                )
+        if not park:
+            self._parsed.setdefault(item.key, {})[item.update_id] = update
+            await asyncio.sleep(0.2 * attempts)

@@ -143,13 +143,23 @@ class OutboxSender:
         """New rows were committed: look at once."""
         self._wake.set()
 
-    async def run(self, stop: asyncio.Event) -> None:
-        async with self.db.session() as session:
-            lost = await OutboxRepo(session).interrupted(self.clock.now())
-        if lost:
-            log.warning("%s broadcasts were being sent when the last run died; not repeated", lost)
+    async def run(self, stop: asyncio.Event, leading: asyncio.Event | None = None) -> None:
+        """Send while this process leads (storage/leader.py: one sender per bot, so one pacer
+        sees every message); otherwise wait to lead. No `leading`: always."""
+        if leading is None:
+            leading = asyncio.Event()
+            leading.set()
+        led = False
         while not stop.is_set():
+            if not leading.is_set():
+                led = False
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(leading.wait(), timeout=1.0)
+                continue
             try:
+                if not led:
+                    await self._take_over()
+                    led = True
                 idle = await self.pass_once()
             except Exception:  # the database or the network failing must not end the sender
                 log.exception("outbox pass failed")
@@ -158,6 +168,15 @@ class OutboxSender:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=min(idle, 1.0))
+
+    async def _take_over(self) -> None:
+        """Broadcasts the last sender was sending when it died are recorded, not sent again."""
+        async with self.db.session() as session:
+            lost = await OutboxRepo(session).interrupted(self.clock.now())
+        if lost:
+            log.warning(
+                "%s broadcasts were being sent when the last sender died; not repeated", lost
+            )
 
     async def flush(self, timeout: float) -> int:
         """Send what can be sent within a bounded time (shutdown); returns how many remain."""

@@ -92,7 +92,7 @@ async def run_inbox(application: Application, *updates: Update) -> None:
     runner = asyncio.create_task(application.inbox.run(stop))
     for _ in range(200):
         async with application.db.session() as s:
-            if not await InboxRepo(s).pending(1):
+            if not await InboxRepo(s).pending_keys(1):
                 break
         await asyncio.sleep(0.05)
     await application.inbox.drain(5)

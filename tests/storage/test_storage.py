@@ -155,10 +155,16 @@ async def test_the_inbox_stores_each_update_once(db: Database) -> None:
     async with db.session() as s:
         # An update resent after a crash, with an id lower than the last, is still recognised.
         assert await InboxRepo(s).store([(3, "c1", "{}"), (4, "c1", "{}")], NOW) == [4]
-        pending = await InboxRepo(s).pending(10)
-        assert [p.update_id for p in pending] == [3, 4, 5] or len(pending) == 3
-        assert await InboxRepo(s).mark_done(3, NOW)
+        await InboxRepo(s).store([(9, "c2", "{}")], NOW)
+        assert await InboxRepo(s).pending_keys(10) == ["c1", "c2"]  # the longest waiting first
+        assert await InboxRepo(s).pending_keys(10, exclude=["c1"]) == ["c2"]
+        taken = []
+        while (item := await InboxRepo(s).next_for_key("c1")) is not None:
+            taken.append(item.update_id)  # a chat's updates in Telegram's order, not arrival's
+            assert await InboxRepo(s).mark_done(item.update_id, NOW)
+        assert taken == [3, 4, 5]
         assert not await InboxRepo(s).mark_done(3, NOW)
+        assert await InboxRepo(s).pending_keys(10) == ["c2"]
 
 
 # --- the FSM storage, checked for what aiogram's own storages are tested for ------------------
