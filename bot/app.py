@@ -16,7 +16,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramAPIError
-from aiogram.fsm.storage.base import BaseEventIsolation
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import (
     BotCommand,
@@ -32,15 +32,16 @@ from bot.config import Config
 from bot.delivery.inbox import Inbox
 from bot.delivery.outbox import Outbox
 from bot.delivery.sender import OutboxSender
-from bot.delivery.webhook import serve_webhook
+from bot.delivery.webhook import serve_monitoring, serve_webhook
 from bot.i18n import ActorLocaleMiddleware, build_i18n, resolve_locale
 from bot.jobs import build_scheduler
 from bot.middlewares import ActorMiddleware
+from bot.monitoring import Monitor
 from bot.orgfile import read_org_file
 from bot.services.lostfound import Matcher
 from handlers import build_root_router
 from storage.db import Database
-from storage.fsm import SQLStorage
+from storage.fsm import AfterCommit, SQLStorage
 from storage.leader import Leadership
 from storage.units import UnitRepo
 from storage.users import UserRepo
@@ -66,17 +67,23 @@ def build_bot(config: Config) -> Bot:
     )
 
 
-def build_dispatcher(
-    config: Config,
-    db: Database,
-    clock: Clock,
-    i18n: I18n,
-    events_isolation: BaseEventIsolation | None = None,
-) -> Dispatcher:
-    # Event isolation: without it, quick messages from one user race through the FSM.
-    dp = Dispatcher(
-        storage=SQLStorage(db), events_isolation=events_isolation or SimpleEventIsolation()
-    )
+def build_fsm(config: Config, db: Database) -> tuple[BaseStorage, BaseEventIsolation]:
+    """Where conversations live, and the lock that keeps one user's updates from racing through
+    them (without it, quick messages from one user race through the FSM)."""
+    if config.fsm.storage == "redis":
+        from aiogram.fsm.storage.base import DefaultKeyBuilder
+        from aiogram.fsm.storage.redis import RedisStorage
+
+        redis = RedisStorage.from_url(
+            config.fsm.redis_url, key_builder=DefaultKeyBuilder(with_destiny=True)
+        )
+        return AfterCommit(redis), redis.create_isolation()
+    return SQLStorage(db), SimpleEventIsolation()
+
+
+def build_dispatcher(config: Config, db: Database, clock: Clock, i18n: I18n) -> Dispatcher:
+    storage, isolation = build_fsm(config, db)
+    dp = Dispatcher(storage=storage, events_isolation=isolation)
     dp.update.outer_middleware(
         ActorMiddleware(
             admins=frozenset(config.bot.admins),
@@ -214,8 +221,9 @@ class Application:
             self.config.telegram.api_base,
         )
         telegram = self.config.telegram
+        monitor = Monitor(self.db, self.bot, self.clock, leadership)
         intake = (
-            serve_webhook(self.inbox, self.bot, telegram, taking, allowed)
+            serve_webhook(self.inbox, self.bot, monitor, telegram, taking, allowed)
             if telegram.mode == "webhook"
             else self.inbox.poll(taking, timeout=telegram.poll_timeout, allowed_updates=allowed)
         )
@@ -226,6 +234,9 @@ class Application:
             asyncio.create_task(self.inbox.run(taking), name="inbox"),
             asyncio.create_task(self.sender.run(taking, leadership.leading), name="sender"),
         ]
+        if telegram.mode == "polling" and self.config.monitoring.listen:
+            watch = serve_monitoring(monitor, self.config.monitoring.listen, taking)
+            tasks.append(asyncio.create_task(watch, name="monitoring"))
         stopper = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
         taking.set()
@@ -249,12 +260,18 @@ class Application:
 
     async def close(self) -> None:
         await self.bot.session.close()
+        await self.dp.fsm.storage.close()
+        await self.dp.fsm.events_isolation.close()
         await self.db.close()
 
 
 async def build_application(config: Config, *, clock: Clock | None = None) -> Application:
     clock = clock or build_clock(config)
-    db = Database(config.database_url, busy_timeout_ms=config.database.busy_timeout_ms)
+    db = Database(
+        config.database_url,
+        busy_timeout_ms=config.database.busy_timeout_ms,
+        pool_size=config.database.pool_size,
+    )
     await db.migrate(config.bot.zone)
     if config.org.file:
         created, updated = await import_org(db, config.resolve(config.org.file))

@@ -76,6 +76,46 @@ class TelegramConfig(_Section):
 class DatabaseConfig(_Section):
     url: str = "sqlite+aiosqlite:///data/lastmeter.db"
     busy_timeout_ms: int = Field(default=15000, ge=0)
+    pool_size: int = Field(default=10, ge=1, le=200)  # PostgreSQL connections per process
+
+    @field_validator("url")
+    @classmethod
+    def _known_engine(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "expected sqlite+aiosqlite:///path/to/file.db or "
+                "postgresql+asyncpg://user:password@host/database"
+            )
+        return value
+
+
+class FsmConfig(_Section):
+    """Where conversations are kept: the database (default) or Redis, shared by replicas."""
+
+    storage: Literal["sql", "redis"] = "sql"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_shape(cls, value: str) -> str:
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("expected redis://host:port/db")
+        return value
+
+
+class MonitoringConfig(_Section):
+    """Where /healthz and /metrics are served in polling mode (webhook mode serves them on the
+    webhook's own address); empty: not served."""
+
+    listen: str = ""
+
+    @field_validator("listen")
+    @classmethod
+    def _listen_shape(cls, value: str) -> str:
+        host, _, port = value.rpartition(":")
+        if value and (not host or not port.isdigit()):
+            raise ValueError("expected host:port, e.g. 127.0.0.1:9108")
+        return value
 
 
 class BotConfig(_Section):
@@ -222,6 +262,8 @@ class TestingConfig(_Section):
 class Config(_Section):
     telegram: TelegramConfig = Field(default_factory=TelegramConfig)
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    fsm: FsmConfig = Field(default_factory=FsmConfig)
+    monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
     bot: BotConfig = Field(default_factory=BotConfig)
     org: OrgConfig = Field(default_factory=OrgConfig)
     outbox: OutboxConfig = Field(default_factory=OutboxConfig)

@@ -336,12 +336,15 @@ class ComplaintRepo:
         )
         return [_complaint(row) for row in rows]
 
-    async def lights(self, path: str, now: datetime) -> dict[Light, int]:
-        """How many open tickets of a subtree show each light."""
+    async def lights(self, path: str | None, now: datetime) -> dict[Light, int]:
+        """How many open tickets of a subtree (None: everywhere) show each light."""
         lamp = light_case(now).label("lamp")
-        rows = await self.session.execute(
-            select(lamp, func.count()).where(*self._held_in(path)).group_by(lamp)
+        held = (
+            self._held_in(path)
+            if path is not None
+            else (complaints.c.status.in_([str(s) for s in OPEN]),)
         )
+        rows = await self.session.execute(select(lamp, func.count()).where(*held).group_by(lamp))
         order = (Light.RED, Light.BLUE, Light.GREEN)
         found = {order[int(k)]: int(n) for k, n in rows}
         return {light: found.get(light, 0) for light in order}

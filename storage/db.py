@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import aiosqlite
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -67,7 +67,9 @@ class InlineConnection(aiosqlite.Connection):
         return self._connect().__await__()  # no worker thread to start
 
 
-def create_engine(url: str, *, busy_timeout_ms: int = 15000, writer: bool = True) -> AsyncEngine:
+def create_engine(
+    url: str, *, busy_timeout_ms: int = 15000, writer: bool = True, pool_size: int = 10
+) -> AsyncEngine:
     """An async engine; for SQLite, WAL mode and (for writers) BEGIN IMMEDIATE so writers queue,
     never deadlock, and run in the loop's thread. A reader's transactions begin deferred (in WAL
     they never wait for a writer) and run in aiosqlite's worker thread."""
@@ -110,15 +112,16 @@ def create_engine(url: str, *, busy_timeout_ms: int = 15000, writer: bool = True
             connection.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
 
         return engine
-    return create_async_engine(url, pool_pre_ping=True)
+    # PostgreSQL: a pool per process; a connection found dead (the server restarted) is replaced.
+    return create_async_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
 
 
 class Database:
     """Owns the engine; hands out sessions, one transaction each."""
 
-    def __init__(self, url: str, *, busy_timeout_ms: int = 15000) -> None:
+    def __init__(self, url: str, *, busy_timeout_ms: int = 15000, pool_size: int = 10) -> None:
         self.url = url
-        self.engine = create_engine(url, busy_timeout_ms=busy_timeout_ms)
+        self.engine = create_engine(url, busy_timeout_ms=busy_timeout_ms, pool_size=pool_size)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.reader = (
             create_engine(url, busy_timeout_ms=busy_timeout_ms, writer=False)
@@ -148,6 +151,11 @@ class Database:
         among the writers. Never write in it."""
         async with self.reads() as session, session.begin():
             yield session
+
+    async def ping(self) -> None:
+        """Raises when the database cannot be reached (the health check)."""
+        async with self.reader.connect() as connection:
+            await connection.execute(text("SELECT 1"))
 
     async def migrate(self, zone: ZoneInfo | None = None) -> None:
         """Apply every Alembic migration not yet applied (`zone`: the one figures are counted in

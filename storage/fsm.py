@@ -3,6 +3,13 @@
 While an update is being handled, reads and writes go through that update's own session (bound by
 `bind_session`), so the new state commits together with everything else the update changed — or not
 at all. Outside an update (tests, tools) each call uses a short transaction of its own.
+
+With `[fsm] storage = "redis"` (several replicas sharing conversations through Redis) the state
+cannot commit with the database. `AfterCommit` then holds an update's writes and applies them
+once its transaction has committed: a process killed before the commit leaves the conversation
+where it was, and the update is handled again from there. Killed in the instant between the
+commit and the Redis write, the conversation is one step behind what was done (the answer was
+already sent); the SQL storage has no such instant.
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ import json
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiogram.exceptions import DataNotDictLikeError
@@ -23,15 +31,28 @@ from storage.db import Database
 from storage.tables import fsm
 
 _current_session: ContextVar[AsyncSession | None] = ContextVar("fsm_session", default=None)
+_held: ContextVar[Held | None] = ContextVar("fsm_held", default=None)
+
+_KEEP = object()  # a part (state or data) an update did not change
+
+
+@dataclass
+class Held:
+    """The FSM writes of one update, waiting for its transaction to commit."""
+
+    writes: dict[StorageKey, list[Any]] = field(default_factory=dict)  # key → [state, data]
 
 
 @contextmanager
-def bind_session(session: AsyncSession) -> Iterator[None]:
-    """Route FSM reads and writes of the current task through the given session."""
+def bind_session(session: AsyncSession, held: Held | None = None) -> Iterator[None]:
+    """Route FSM reads and writes of the current task through the given session (SQLStorage) or
+    hold them in `held` until it has committed (AfterCommit)."""
     token = _current_session.set(session)
+    held_token = _held.set(held)
     try:
         yield
     finally:
+        _held.reset(held_token)
         _current_session.reset(token)
 
 
@@ -105,3 +126,52 @@ class SQLStorage(BaseStorage):
 
     async def close(self) -> None:
         """The database is owned and closed by the application."""
+
+
+class AfterCommit(BaseStorage):
+    """Another storage (aiogram's RedisStorage) whose writes during an update wait for `apply`,
+    called after the update's transaction commits; reads see the update's own writes."""
+
+    def __init__(self, inner: BaseStorage) -> None:
+        self.inner = inner
+
+    async def set_state(self, key: StorageKey, state: StateType = None) -> None:
+        held = _held.get()
+        if held is None:
+            await self.inner.set_state(key, state)
+            return
+        value = state.state if isinstance(state, State) else state
+        held.writes.setdefault(key, [_KEEP, _KEEP])[0] = value
+
+    async def get_state(self, key: StorageKey) -> str | None:
+        held = _held.get()
+        if held is not None and key in held.writes and held.writes[key][0] is not _KEEP:
+            value = held.writes[key][0]
+            return value if value is None else str(value)
+        return await self.inner.get_state(key)
+
+    async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
+        if not isinstance(data, dict):
+            raise DataNotDictLikeError(f"Data must be a dict or dict-like object, got {type(data)}")
+        held = _held.get()
+        if held is None:
+            await self.inner.set_data(key, data)
+            return
+        held.writes.setdefault(key, [_KEEP, _KEEP])[1] = json.loads(json.dumps(data))
+
+    async def get_data(self, key: StorageKey) -> dict[str, Any]:
+        held = _held.get()
+        if held is not None and key in held.writes and held.writes[key][1] is not _KEEP:
+            return dict(held.writes[key][1])
+        return await self.inner.get_data(key)
+
+    async def apply(self, held: Held) -> None:
+        """Write what an update changed (its transaction has committed)."""
+        for key, (state, data) in held.writes.items():
+            if state is not _KEEP:
+                await self.inner.set_state(key, state)
+            if data is not _KEEP:
+                await self.inner.set_data(key, data)
+
+    async def close(self) -> None:
+        await self.inner.close()

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -23,8 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.delivery.outbox import Outbox
+from bot.monitoring import HANDLER_SECONDS, UPDATES
 from storage.db import Database
-from storage.fsm import bind_session
+from storage.fsm import AfterCommit, Held, bind_session
 from storage.inbox import InboxItem, InboxRepo
 
 log = logging.getLogger(__name__)
@@ -179,6 +181,8 @@ class Inbox:
         """Handle the key's oldest update; False when it has none left."""
         item: InboxItem | None = None
         update: Update | None = None
+        held = Held()
+        started = time.perf_counter()
         try:
             async with self.db.session() as session:
                 repo = InboxRepo(session)
@@ -191,9 +195,12 @@ class Inbox:
                 ) or Update.model_validate(json.loads(item.payload), context={"bot": self.bot})
                 await repo.mark_done(item.update_id, self.clock.now())
                 outbox = Outbox(session, self.clock, cause=item.update_id)
-                with bind_session(session):
+                with bind_session(session, held):
                     await self.dp.feed_update(self.bot, update, session=session, outbox=outbox)
             self.handled += 1
+            HANDLER_SECONDS.observe(time.perf_counter() - started)
+            UPDATES.labels(outcome="handled").inc()
+            await self._apply(held)
         except Exception as exc:
             if item is None or update is None:
                 raise  # not the handler: the database (or a payload that is not an update)
@@ -201,11 +208,22 @@ class Inbox:
         self.on_handled()
         return True
 
+    async def _apply(self, held: Held) -> None:
+        """Conversation state kept outside the database is written once the update committed."""
+        storage = self.dp.fsm.storage
+        if not held.writes or not isinstance(storage, AfterCommit):
+            return
+        try:
+            await storage.apply(held)
+        except Exception:  # done and answered; only the conversation's next step is lost
+            log.exception("the conversation state could not be saved")
+
     async def _failed(self, item: InboxItem, update: Update, exc: Exception) -> None:
         """A handler raised: everything it wrote is rolled back. Count the attempt; after the last
         one the update is parked as failed and its sender told."""
         attempts = item.attempts + 1
         park = attempts >= MAX_ATTEMPTS
+        UPDATES.labels(outcome="parked" if park else "failed").inc()
         log.exception("update %s failed (attempt %s)", item.update_id, attempts, exc_info=exc)
         async with self.db.session() as session:
             await InboxRepo(session).record_failure(

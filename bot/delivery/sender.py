@@ -44,6 +44,7 @@ from aiogram.types import BufferedInputFile, Message
 from bot.clock import Clock
 from bot.config import OutboxConfig
 from bot.delivery.outbox import ANSWER_CALLBACK, STORED_FILE, Priority
+from bot.monitoring import RATE_LIMITED, SENDS
 from storage.chats import ChatRepo
 from storage.db import Database
 from storage.files import FileRepo
@@ -268,6 +269,7 @@ class OutboxSender:
                 params.pop("message_id", None)
                 result = await self.bot(SendMessage(**params))
         except TelegramRetryAfter as exc:
+            RATE_LIMITED.inc()
             # A 429 about a chat holds that chat; one about no chat (answerCallbackQuery) holds all.
             if "chat_id" in params:
                 self.pacer.hold(item.chat_id, exc.retry_after)
@@ -314,18 +316,22 @@ class OutboxSender:
         async with self.db.session() as session:
             await OutboxRepo(session).mark_sent(item.id, message_id, self.clock.now())
         self.sent += 1
+        SENDS.labels(result="sent").inc()
 
     async def _later(self, item: OutboxItem, seconds: float, error: str) -> None:
         when = self.clock.now() + timedelta(seconds=seconds)
+        SENDS.labels(result="retry").inc()
         async with self.db.session() as session:
             await OutboxRepo(session).retry_later(item.id, when, error)
 
     async def _park(self, item: OutboxItem, error: str) -> None:
         log.warning("outbox %s to %s parked: %s", item.id, item.chat_id, error)
+        SENDS.labels(result="parked").inc()
         async with self.db.session() as session:
             await OutboxRepo(session).park(item.id, error, self.clock.now())
 
     async def _chat_gone(self, item: OutboxItem, error: str) -> None:
+        SENDS.labels(result="parked").inc()
         async with self.db.session() as session:
             await OutboxRepo(session).park(item.id, error, self.clock.now())
             await ChatRepo(session).set_active(item.chat_id, False, self.clock.now())

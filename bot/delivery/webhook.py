@@ -1,7 +1,9 @@
-"""Webhook mode: Telegram posts updates; the 200 goes out only after the inbox has committed them.
+"""The web server: Telegram's webhook, `/healthz` and `/metrics`.
 
+Webhook mode: Telegram posts updates; the 200 goes out only after the inbox has committed them.
 `secret_token` is always set (configured, or a fresh random one per start) and checked on every
-request: a webhook without it accepts updates from anyone who guesses the address.
+request: a webhook without it accepts updates from anyone who guesses the address. Replicas behind
+a load balancer must share one configured secret (each start registers the webhook again).
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import asyncio
 import hmac
 import logging
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
 from aiogram import Bot
@@ -19,12 +23,13 @@ from pydantic import ValidationError
 
 from bot.config import TelegramConfig
 from bot.delivery.inbox import Inbox
+from bot.monitoring import Monitor
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
-def build_webhook_app(inbox: Inbox, bot: Bot, path: str, secret: str) -> web.Application:
+def add_webhook(app: web.Application, inbox: Inbox, bot: Bot, path: str, secret: str) -> None:
     async def receive(request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), secret.encode()):
@@ -36,29 +41,49 @@ def build_webhook_app(inbox: Inbox, bot: Bot, path: str, secret: str) -> web.App
         await inbox.store([update])  # raises → 500 → Telegram retries later; nothing is lost
         return web.Response(text="ok")
 
-    app = web.Application(client_max_size=1024 * 1024)
     app.router.add_post(path, receive)
-    return app
+
+
+@asynccontextmanager
+async def listening(listen: str, app: web.Application) -> AsyncIterator[None]:
+    """An aiohttp app served on host:port for the duration of the block."""
+    host, _, port = listen.rpartition(":")
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host or "127.0.0.1", int(port)).start()
+        yield
+    finally:
+        await runner.cleanup()
+
+
+async def serve_monitoring(monitor: Monitor, listen: str, stop: asyncio.Event) -> None:
+    """Polling mode: /healthz and /metrics on their own address, until stop is set."""
+    app = web.Application()
+    monitor.add_routes(app)
+    async with listening(listen, app):
+        await stop.wait()
 
 
 async def serve_webhook(
-    inbox: Inbox, bot: Bot, config: TelegramConfig, stop: asyncio.Event, allowed: list[str]
+    inbox: Inbox,
+    bot: Bot,
+    monitor: Monitor,
+    config: TelegramConfig,
+    stop: asyncio.Event,
+    allowed: list[str],
 ) -> None:
     """Listen, register the webhook with Telegram, and serve until stop is set."""
     secret = config.webhook_secret or secrets.token_urlsafe(32)
-    path = urlsplit(config.webhook_url).path or "/"
-    host, _, port = config.webhook_listen.rpartition(":")
-    runner = web.AppRunner(build_webhook_app(inbox, bot, path, secret), access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, host or "127.0.0.1", int(port)).start()
-    try:
+    app = web.Application(client_max_size=1024 * 1024)
+    add_webhook(app, inbox, bot, urlsplit(config.webhook_url).path or "/", secret)
+    monitor.add_routes(app)
+    async with listening(config.webhook_listen, app):
         await bot.set_webhook(
             config.webhook_url, secret_token=secret, allowed_updates=allowed, max_connections=40
         )
         log.info(
             "webhook %s registered; listening on %s", config.webhook_url, config.webhook_listen
         )
+        # The webhook stays registered on stop: Telegram keeps and retries updates meanwhile.
         await stop.wait()
-    finally:
-        # The webhook stays registered: Telegram keeps and retries updates while we are down.
-        await runner.cleanup()

@@ -1,9 +1,11 @@
 """The sandbox Bot API server (aiohttp) and its test API.
 
 Bot API side: the methods the bot uses, answering in Telegram's formats and with Telegram's errors
-(https://core.telegram.org/bots/api#making-requests). Test side (`/test/...`, JSON): inject what
-people do (messages, button taps, locations, photos, joining groups, supergroup migrations), read
-and wait for what the bot did, and inject faults (429 with retry_after, 5xx, an outage).
+(https://core.telegram.org/bots/api#making-requests). Updates wait for getUpdates or, while a
+webhook is set, are posted to it as Telegram posts them (`WebhookDelivery`). Test side (`/test/...`,
+JSON): inject what people do (messages, button taps, locations, photos, joining groups, supergroup
+migrations), read and wait for what the bot did, and inject faults (429 with retry_after, 5xx, an
+outage).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import base64
 import contextlib
 import itertools
 import json
+import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -20,15 +23,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aiohttp import BodyPartReader, web
+from aiohttp import (
+    BodyPartReader,
+    ClientConnectorError,
+    ClientError,
+    ClientSession,
+    ClientTimeout,
+    web,
+)
 
 from bot.sandbox.html_check import EntityError, plain_text
+
+log = logging.getLogger(__name__)
 
 JSON = dict[str, Any]
 DEMO_PAGE = Path(__file__).parent / "demo.html"
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_CALLBACK_DATA = 64
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+# Sent only when allowed_updates names them (https://core.telegram.org/bots/api#getupdates).
+OPT_IN_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 
 
 class ApiError(Exception):
@@ -68,6 +83,23 @@ class Limits:
 
 
 @dataclass
+class WebhookTiming:
+    """How long webhook delivery waits for an answer and between tries. Telegram retries for hours
+    with pauses of up to a minute; the sandbox's pauses are shorter so that tests stay quick."""
+
+    timeout: float = 10.0  # no answer by then is a failure
+    first_pause: float = 0.2
+    factor: float = 2.0
+    max_pause: float = 5.0
+
+    def pause_after(self, previous: float | None) -> float:
+        """The pause before the next try, given the pause before this one (None: first failure)."""
+        if previous is None:
+            return self.first_pause
+        return min(previous * self.factor, self.max_pause)
+
+
+@dataclass
 class SandboxState:
     token: str
     bot_id: int
@@ -90,6 +122,8 @@ class SandboxState:
     blocked: set[int] = field(default_factory=set)
     bot_status: dict[int, str] = field(default_factory=dict)
     webhook: JSON = field(default_factory=lambda: {"url": ""})
+    webhook_timing: WebhookTiming = field(default_factory=WebhookTiming)
+    webhook_log: list[tuple[int, int | str]] = field(default_factory=list)  # (update_id, outcome)
     faults: list[Fault] = field(default_factory=list)
     outage_until: float = 0.0
     limits: Limits = field(default_factory=Limits)
@@ -227,6 +261,160 @@ def _bool(value: Any) -> bool:
     return value in (True, "true", "True", "1", 1)
 
 
+def update_type(update: JSON) -> str:
+    """An update's kind ("message", "callback_query", …): its one field besides update_id."""
+    return next((key for key in update if key != "update_id"), "")
+
+
+def update_chat(update: JSON) -> int | None:
+    """The chat an update belongs to: its own chat (a message, the bot joining a group), the chat
+    of the message under a tapped button, else the person who caused it."""
+    body = update.get(update_type(update))
+    if not isinstance(body, dict):
+        return None
+    message = body.get("message")
+    chat = body.get("chat") or (message.get("chat") if isinstance(message, dict) else None)
+    if isinstance(chat, dict) and "id" in chat:
+        return int(chat["id"])
+    sender = body.get("from")
+    if isinstance(sender, dict) and "id" in sender:
+        return int(sender["id"])
+    return None
+
+
+def _wanted(update: JSON, allowed: list[str] | None) -> bool:
+    """Whether a webhook registered with `allowed` gets this update (Telegram drops the rest)."""
+    kind = update_type(update)
+    return kind in allowed if allowed else kind not in OPT_IN_UPDATES
+
+
+def _no_answer(exc: ClientError) -> str:
+    """last_error_message for a request that got no HTTP answer (in Telegram's words if known)."""
+    if isinstance(exc, ClientConnectorError) and isinstance(exc.os_error, ConnectionRefusedError):
+        return "Connection refused"
+    return f"Connection failed: {exc}"
+
+
+def _report_crash(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        log.error("the sandbox stopped delivering webhook updates", exc_info=exc)
+
+
+class WebhookDelivery:
+    """Posts pending updates to the webhook, as Telegram does
+    (https://core.telegram.org/bots/api#setwebhook).
+
+    An update is delivered, and leaves `state.updates`, only when the webhook answers 2xx; any other
+    answer, a refused connection or no answer in time is retried after a growing pause, never
+    dropped. A chat's next update waits until its previous one was acknowledged; different chats
+    go in parallel, at most `max_connections` requests at once.
+    """
+
+    def __init__(self, state: SandboxState) -> None:
+        self.s = state
+        self._task: asyncio.Task[None] | None = None
+        self._http: ClientSession | None = None
+        self._in_flight: dict[int, asyncio.Task[None]] = {}
+        self._retry: dict[int, tuple[float, float]] = {}  # update_id → (last pause, due at)
+
+    def start(self) -> None:
+        """Start delivering, in the running loop; later calls do nothing."""
+        if self._task is None:
+            self._http = ClientSession()
+            self._task = asyncio.create_task(self._deliver(), name="sandbox-webhook-delivery")
+            self._task.add_done_callback(_report_crash)
+
+    async def switched(self) -> None:
+        """The webhook was set, changed or deleted: what waits is due at once, at its address."""
+        self._retry.clear()
+        async with self.s.updates_changed:
+            self.s.updates_changed.notify_all()
+
+    async def close(self) -> None:
+        """Stop the loop and the requests under way (their updates stay pending)."""
+        tasks = [*self._in_flight.values(), *([self._task] if self._task else [])]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._http is not None:
+            await self._http.close()
+
+    async def _deliver(self) -> None:
+        changed = self.s.updates_changed
+        async with changed:
+            while True:
+                wait = self._send_due()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(wait):  # None: until an update or an answer comes
+                        await changed.wait()
+
+    def _send_due(self) -> float | None:
+        """Start a request for each chat's oldest update if it is due; returns the seconds until
+        the next retry is due, or None when only news can make more work."""
+        hook = self.s.webhook
+        if not hook.get("url"):
+            return None
+        allowed = hook.get("allowed_updates")
+        self.s.updates = [
+            u for u in self.s.updates if u["update_id"] in self._in_flight or _wanted(u, allowed)
+        ]
+        now = time.monotonic()
+        next_due: float | None = None
+        chats_waiting: set[int | None] = set()  # their oldest update is in flight or pausing
+        for update in self.s.updates:
+            if len(self._in_flight) >= hook.get("max_connections", 40):
+                break  # an answer wakes the loop again
+            chat = update_chat(update)
+            if chat in chats_waiting:
+                continue
+            chats_waiting.add(chat)
+            update_id = int(update["update_id"])
+            if update_id in self._in_flight:
+                continue
+            due = self._retry.get(update_id, (0.0, now))[1]
+            if due > now:
+                next_due = due if next_due is None else min(next_due, due)
+                continue
+            self._in_flight[update_id] = asyncio.create_task(self._post(hook, update))
+        return None if next_due is None else next_due - now
+
+    async def _post(self, hook: JSON, update: JSON) -> None:
+        """One try at one update; the outcome goes to the log, the stats and the retry plan."""
+        assert self._http is not None
+        update_id = int(update["update_id"])
+        secret = hook.get("secret_token")
+        headers = {SECRET_HEADER: str(secret)} if secret else {}
+        timeout = ClientTimeout(total=self.s.webhook_timing.timeout)
+        outcome: int | str
+        error: str | None = None
+        self.s.count("webhook_sent")
+        try:
+            async with self._http.post(
+                hook["url"], json=update, headers=headers, timeout=timeout
+            ) as response:
+                outcome = response.status
+                if not 200 <= response.status < 300:
+                    error = f"Wrong response from the webhook: {response.status} {response.reason}"
+        except TimeoutError:
+            outcome = error = "Read timeout expired"
+        except ClientError as exc:
+            outcome = error = _no_answer(exc)
+        self.s.webhook_log.append((update_id, outcome))
+        async with self.s.updates_changed:
+            del self._in_flight[update_id]
+            if error is None:
+                self.s.count("webhook_ok")
+                self._retry.pop(update_id, None)
+                self.s.updates = [u for u in self.s.updates if u["update_id"] != update_id]
+            else:
+                self.s.count("webhook_failed")
+                pause = self.s.webhook_timing.pause_after(self._retry.get(update_id, (None,))[0])
+                self._retry[update_id] = (pause, time.monotonic() + pause)
+                if self.s.webhook is hook:  # not an old address's failure after a switch
+                    hook.update(last_error_date=int(time.time()), last_error_message=error)
+            self.s.updates_changed.notify_all()
+
+
 INT_PARAMS = {"chat_id", "message_id", "offset", "limit", "timeout", "from_chat_id", "cache_time"}
 
 
@@ -279,8 +467,9 @@ def _markup(params: JSON) -> JSON | None:
 class BotApi:
     """The Bot API methods."""
 
-    def __init__(self, state: SandboxState) -> None:
+    def __init__(self, state: SandboxState, delivery: WebhookDelivery) -> None:
         self.s = state
+        self.delivery = delivery
 
     def _chat(self, params: JSON, *, sending: bool) -> JSON:
         chat_id = _as_int(params.get("chat_id"))
@@ -359,25 +548,47 @@ class BotApi:
         return batch
 
     async def m_setwebhook(self, params: JSON, uploads: Any) -> bool:
+        url = str(params.get("url") or "")  # an empty url removes the webhook
+        if url and not url.startswith(("https://", "http://")):
+            # Telegram wants https; the sandbox also takes http, for tests on loopback.
+            raise ApiError(
+                400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook"
+            )
         self.s.webhook = {
-            "url": params.get("url", ""),
+            "url": url,
             "secret_token": params.get("secret_token"),
             "allowed_updates": params.get("allowed_updates"),
+            "max_connections": min(max(_as_int(params.get("max_connections")) or 40, 1), 100),
         }
+        if _bool(params.get("drop_pending_updates")):
+            self.s.updates.clear()
+        if url:
+            self.delivery.start()
+        await self.delivery.switched()
         return True
 
     async def m_deletewebhook(self, params: JSON, uploads: Any) -> bool:
         self.s.webhook = {"url": ""}
         if _bool(params.get("drop_pending_updates")):
             self.s.updates.clear()
+        await self.delivery.switched()
         return True
 
     async def m_getwebhookinfo(self, params: JSON, uploads: Any) -> JSON:
-        return {
-            "url": self.s.webhook.get("url", ""),
+        hook = self.s.webhook
+        info: JSON = {
+            "url": hook.get("url", ""),
             "has_custom_certificate": False,
             "pending_update_count": len(self.s.updates),
         }
+        if hook.get("url"):
+            info["max_connections"] = hook.get("max_connections", 40)
+            if hook.get("allowed_updates"):
+                info["allowed_updates"] = hook["allowed_updates"]
+        for key in ("last_error_date", "last_error_message"):
+            if key in hook:
+                info[key] = hook[key]
+        return info
 
     async def m_setmycommands(self, params: JSON, uploads: Any) -> bool:
         commands = params.get("commands")
@@ -557,7 +768,8 @@ def _reply(result: Any = None, error: ApiError | None = None) -> web.Response:
 def build_app(state: SandboxState) -> web.Application:
     from bot.sandbox.testapi import add_test_routes  # the test API builds on this module
 
-    api = BotApi(state)
+    delivery = WebhookDelivery(state)
+    api = BotApi(state, delivery)
     app = web.Application(client_max_size=64 * 1024 * 1024)
 
     async def bot_method(request: web.Request) -> web.StreamResponse:
@@ -588,6 +800,11 @@ def build_app(state: SandboxState) -> web.Application:
     app.router.add_route("*", "/bot{token}/{method}", bot_method)
     app.router.add_get("/file/bot{token}/files/{file_id}/{name}", download)
     add_test_routes(app, state)
+
+    async def stop_delivery(app: web.Application) -> None:
+        await delivery.close()
+
+    app.on_cleanup.append(stop_delivery)
     return app
 
 
