@@ -1,4 +1,4 @@
-"""Command line: run · demo · migrate · import-org · import-campaigns."""
+"""Command line: run · demo · migrate · import-org · import-campaigns · copy-db."""
 
 from __future__ import annotations
 
@@ -7,20 +7,23 @@ import asyncio
 import logging
 import sys
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.config import ENV_VAR, Config, ConfigError, config_path, load_config
 from bot.domain.campaigns import CampaignFileError
 from bot.orgfile import OrgFileError
 
 EXIT_CONFIG = 2
+EXIT_FAILED = 1
 
 
 def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    logs = argparse.ArgumentParser(add_help=False)
+    logs.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING (default INFO)")
+    common = argparse.ArgumentParser(add_help=False, parents=[logs])
     common.add_argument(
         "--config", help=f"path of config.toml (default: the {ENV_VAR} variable, else built-in)"
     )
-    common.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING (default INFO)")
     parser = argparse.ArgumentParser(
         prog="lastmeter", description="Last Meter (最后一米): the compound service-desk bot."
     )
@@ -43,6 +46,28 @@ def _parser() -> argparse.ArgumentParser:
         help="create environmental campaigns from a .toml file",
     )
     campaigns.add_argument("file", help="the campaign file ([[campaign]] entries)")
+    copy = commands.add_parser(
+        "copy-db",
+        parents=[logs],
+        help="copy every row into a new, empty database (SQLite to PostgreSQL) and verify it",
+        description="Stop the bot first. The target is created or migrated, must hold no rows, "
+        "and is filled in one transaction; then every table is compared row by row. "
+        "Exit 0: copied and verified; 1: failed or different; 2: refused, nothing written.",
+    )
+    copy.add_argument(
+        "--from", dest="source", required=True, help="the database to copy (the [database] url)"
+    )
+    copy.add_argument(
+        "--to",
+        dest="target",
+        required=True,
+        help="the empty database to fill, e.g. postgresql+asyncpg://lastmeter@127.0.0.1/lastmeter",
+    )
+    copy.add_argument(
+        "--timezone",
+        help="the config's [bot] timezone; only used if the source needs migrating first "
+        "(default Asia/Shanghai)",
+    )
     return parser
 
 
@@ -64,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
             prepare_data_dir(Path(args.data), reset=args.reset)
             asyncio.run(run_demo(port=args.port, data_dir=Path(args.data)))
             return 0
+        if args.command == "copy-db":  # two URLs, no config: the config names only one database
+            return asyncio.run(_copy_db(args.source, args.target, args.timezone))
         config = _load(args)
         if args.command == "run":
             return _run(config)
@@ -123,6 +150,40 @@ async def _import_campaigns(config: Config, name: str, content: str) -> int:
             return len(made)
     finally:
         await db.close()
+
+
+async def _copy_db(source_url: str, target_url: str, timezone: str | None) -> int:
+    from storage.copy import CopyFailed, CopyRefused, copy_database, opened, verify_copy
+
+    try:
+        zone = ZoneInfo(timezone) if timezone else None
+    except (ZoneInfoNotFoundError, ValueError):
+        print(f"copy-db refused: unknown time zone {timezone!r}", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        async with opened(source_url, target_url) as (source, target):
+            copied = await copy_database(source, target, report=print, zone=zone)
+            checks = await verify_copy(source, target)
+    except CopyRefused as exc:
+        print(f"copy-db refused, the target is unchanged: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except CopyFailed as exc:
+        print(f"copy-db failed: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    for check in checks:
+        if check.ok:
+            print(f"{check.name}: {check.target_rows} rows")
+        else:
+            print(
+                f"{check.name}: {check.source_rows} rows in the source, {check.target_rows} in "
+                "the target, DIFFERENT"
+            )
+    different = [check.name for check in checks if not check.ok]
+    if different:
+        print(f"copy-db: verification failed for {', '.join(different)}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"copied and verified {sum(copied.values())} rows in {len(copied)} tables")
+    return 0
 
 
 async def _migrate(config: Config) -> None:

@@ -181,4 +181,8 @@ def alembic_config(
 
 
 def _upgrade(connection: Connection, zone: ZoneInfo | None) -> None:
+    if connection.dialect.name == "postgresql":
+        # Replicas starting together migrate one after the other (PostgreSQL's DDL is
+        # transactional: the second finds the schema at head). Namespace 3 (storage/units.py).
+        connection.exec_driver_sql("SELECT pg_advisory_xact_lock(3, 1)")
     command.upgrade(alembic_config(connection, zone), "head")

@@ -11,6 +11,8 @@ from bot.domain.org import Unit, UnitKind, make_path
 from bot.orgfile import UnitSpec
 from storage.tables import units
 
+START_LOCKS = 3  # advisory lock namespace of start-up work (storage/db.py migrates under 1)
+
 
 def _unit(row: Row[tuple[object, ...]]) -> Unit:
     m = row._mapping
@@ -86,6 +88,9 @@ class UnitRepo:
 
     async def import_specs(self, specs: Sequence[UnitSpec]) -> tuple[int, int]:
         """Insert new units and update existing ones by code; returns (created, updated)."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            # Replicas starting together import the same file one after the other.
+            await self.session.execute(select(func.pg_advisory_xact_lock(START_LOCKS, 2)))
         created = updated = 0
         for spec in specs:
             parent = await self.by_code(spec.parent_code) if spec.parent_code else None
