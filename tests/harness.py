@@ -197,8 +197,16 @@ async def open_sandbox() -> tuple[Sandbox, Any]:
 
 
 def write_config(
-    tmp: Path, port: int, *, admins: tuple[int, ...] = (ADMIN_ID,), extra: str = ""
+    tmp: Path,
+    port: int,
+    *,
+    admins: tuple[int, ...] = (ADMIN_ID,),
+    extra: str = "",
+    telegram: str = "",
+    url: str | None = None,
 ) -> Path:
+    """A bot's config in `tmp`: the sandbox on `port`, the test's database (or `url`), more keys
+    of [telegram] in `telegram` and more tables in `extra`."""
     config = tmp / "config.toml"
     config.write_text(
         f"""
@@ -206,9 +214,10 @@ def write_config(
 token = "{TOKEN}"
 api_base = "http://127.0.0.1:{port}"
 poll_timeout = 10
+{telegram}
 
 [database]
-url = "{database_url(tmp)}"
+url = "{url or database_url(tmp)}"
 
 [bot]
 admins = {list(admins)}

@@ -305,127 +305,148 @@ async def killer(
     return marks
 
 
+@dataclass
+class Crowd:
+    """The people of the story and what they learn on the way (their ticket numbers)."""
+
+    people: list[Person] = field(
+        default_factory=lambda: [Person(3000 + n, f"居民{n}", "zh-hans") for n in range(RESIDENTS)]
+    )
+    numbers: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def members(self) -> list[Person]:
+        return [p for n, p in enumerate(self.people) if n % len(HOMES) == 1][:MEMBERS]
+
+    async def live(self, sandbox: Sandbox) -> None:
+        """Everyone does their part, at once, until all is done."""
+        staffed = asyncio.Event()
+        reporters = sum(1 for n in range(RESIDENTS) if n % len(HOMES) == 0)
+        story = PartyStory(members=self.members)
+        await asyncio.gather(
+            *(
+                resident(sandbox, p, HOMES[n % len(HOMES)], staffed, self.numbers, story)
+                for n, p in enumerate(self.people)
+            ),
+            staff_and_groups(sandbox, staffed, story.secretary_ready),
+            work_orders(sandbox, self.numbers, reporters),
+            community_work(sandbox, story),
+        )
+
+
 @pytest.mark.timeout(900)  # about 5 minutes of work, stretched by every kill and restart
 async def test_random_kills_lose_nothing_and_repeat_nothing(
     sandbox: Sandbox, bot: BotProcess, tmp_path: Path
 ) -> None:
     seed = random.randrange(1 << 30)
     print(f"kill test seed {seed}")
-    rng = random.Random(seed)
-    people = [Person(3000 + n, f"居民{n}", "zh-hans") for n in range(RESIDENTS)]
+    crowd = Crowd()
     done = asyncio.Event()
-    staffed = asyncio.Event()
-    numbers: dict[int, str] = {}
-    reporters = sum(1 for n in range(RESIDENTS) if n % len(HOMES) == 0)
-    story = PartyStory(members=[p for n, p in enumerate(people) if n % len(HOMES) == 1][:MEMBERS])
-    kill_task = asyncio.create_task(killer(bot, sandbox, done, rng))
-    await asyncio.gather(
-        *(
-            resident(sandbox, p, HOMES[n % len(HOMES)], staffed, numbers, story)
-            for n, p in enumerate(people)
-        ),
-        staff_and_groups(sandbox, staffed, story.secretary_ready),
-        work_orders(sandbox, numbers, reporters),
-        community_work(sandbox, story),
-    )
+    kill_task = asyncio.create_task(killer(bot, sandbox, done, random.Random(seed)))
+    await crowd.live(sandbox)
     done.set()
     marks = await kill_task
-    kills = len(marks)
-    assert kills >= 5
-
+    assert len(marks) >= 5
     db = Database(database_url(tmp_path))
     try:
-        await drained(db)  # then compare the database with what the sandbox saw
-
-        async with db.session() as s:
-            handled = set((await s.execute(select(inbox.c.update_id))).scalars())
-            last = next(sandbox.state.update_seq) - 1
-            assert handled == set(range(1, last + 1)), "an update was lost"
-            assert await InboxRepo(s).counts() == {"done": last}, "an update failed"
-            assert last >= 300
-
-            # Effects exist exactly once.
-            rows = (
-                await s.execute(
-                    select(
-                        outbox.c.cause,
-                        outbox.c.chat_id,
-                        outbox.c.method,
-                        outbox.c.payload,
-                        outbox.c.status,
-                    )
-                )
-            ).all()
-            twice = Counter((r.cause, r.chat_id, r.method, r.payload) for r in rows)
-            assert max(twice.values()) == 1, "an update's messages were written twice"
-            assert all(r.status == "sent" for r in rows), Counter(r.status for r in rows)
-            for n, person in enumerate(people):
-                compound = await UnitRepo(s).by_code(HOMES[n % len(HOMES)][3])
-                user_row = (await s.execute(select(users).where(users.c.id == person.id))).one()
-                assert compound is not None and user_row.compound_id == compound.id
-            assert (await s.execute(select(func.count()).select_from(invites))).scalar_one() == (
-                OFFICERS + 3
-            )
-            assert (await s.execute(select(func.count()).select_from(staff))).scalar_one() == (
-                OFFICERS + 3
-            )
-            # One ticket per reporter, each step once, each in its final state.
-            tickets = (await s.execute(select(complaints))).all()
-            assert sorted(t.number for t in tickets) == sorted(numbers.values())
-            for t in tickets:
-                trail = [e.action.value for e in await ComplaintRepo(s).events(t.id)]
-                if int(t.number[-4:]) % 3 == 0:
-                    assert t.status == "signed", t.number
-                    assert trail == ["created", "dispatched", "returned", "redispatched", "signed"]
-                else:
-                    assert (t.status, t.rating) == ("closed", "satisfied"), t.number
-                    assert trail == [
-                        "created",
-                        "dispatched",
-                        "signed",
-                        "completed",
-                        "rated",
-                        "closed",
-                    ], t.number
-            # One registration per member, approved once; one activity; each member signed up
-            # and checked in once.
-            registered = (await s.execute(select(party_members))).all()
-            assert sorted(r.user_id for r in registered) == sorted(p.id for p in story.members)
-            assert {r.status for r in registered} == {"approved"}
-            planned = (await s.execute(select(activities))).all()
-            assert len(planned) == 1 and planned[0].signed == MEMBERS, planned
-            present = (await s.execute(select(attendance))).all()
-            assert sorted(a.user_id for a in present) == sorted(p.id for p in story.members)
-            assert all(a.status == "signed" and a.checked_in_at is not None for a in present)
-            bound = [await ChatRepo(s).get(cid) for cid in (-1006000, -6001, -6002)]
-            assert all(c is not None and c.purpose is ChatPurpose.RESIDENTS for c in bound)
-            assert await ChatRepo(s).get(-6000) is None
-
-        # Every message reached the sandbox at least once.
-        sends: dict[tuple[int, str | None], list[int]] = {}
-        for index, e in enumerate(sandbox.state.events):
-            if e["type"] == "send":
-                sends.setdefault((e["chat_id"], e["message"].get("html")), []).append(index)
-        wanted = Counter(
-            (r.chat_id, json.loads(r.payload)["text"]) for r in rows if r.method == "sendMessage"
-        )
-        missing = {k: n for k, n in wanted.items() if len(sends.get(k, [])) < n}
-        assert not missing, f"never delivered: {list(missing)[:5]}"
-        # A message arrives twice only when the process that sent it was killed before recording
-        # it: the extra copies of a message are charged to the lives of the processes that sent
-        # its first copies, each of which must have ended in a kill, and no kill may account for
-        # more than the sender has in flight.
-        charged: Counter[int] = Counter()
-        for key, n in wanted.items():
-            extra = len(sends[key]) - n
-            for index in sends[key][:extra]:
-                life = bisect.bisect_right(marks, index)
-                assert life < kills, f"sent twice without a kill: {key}"
-                charged[life] += 1
-        duplicates = sum(charged.values())
-        print(
-            f"kills={kills} updates={last} messages={sum(wanted.values())} duplicates={duplicates}"
-        )
-        assert max(charged.values(), default=0) <= CONCURRENCY, charged
+        await nothing_lost(db, sandbox, crowd, marks)
     finally:
         await db.close()
+
+
+async def nothing_lost(db: Database, sandbox: Sandbox, crowd: Crowd, marks: list[int]) -> None:
+    """Every update handled once, its effects there once, every message delivered, and a message
+    delivered twice only by a process killed (at one of `marks`, places in the sandbox's event
+    list) before it recorded the sending."""
+    people, numbers, members = crowd.people, crowd.numbers, crowd.members
+    kills = len(marks)
+    await drained(db)  # then compare the database with what the sandbox saw
+
+    async with db.session() as s:
+        handled = set((await s.execute(select(inbox.c.update_id))).scalars())
+        last = next(sandbox.state.update_seq) - 1
+        assert handled == set(range(1, last + 1)), "an update was lost"
+        assert await InboxRepo(s).counts() == {"done": last}, "an update failed"
+        assert last >= 300
+
+        # Effects exist exactly once.
+        rows = (
+            await s.execute(
+                select(
+                    outbox.c.cause,
+                    outbox.c.chat_id,
+                    outbox.c.method,
+                    outbox.c.payload,
+                    outbox.c.status,
+                )
+            )
+        ).all()
+        twice = Counter((r.cause, r.chat_id, r.method, r.payload) for r in rows)
+        assert max(twice.values()) == 1, "an update's messages were written twice"
+        assert all(r.status == "sent" for r in rows), Counter(r.status for r in rows)
+        for n, person in enumerate(people):
+            compound = await UnitRepo(s).by_code(HOMES[n % len(HOMES)][3])
+            user_row = (await s.execute(select(users).where(users.c.id == person.id))).one()
+            assert compound is not None and user_row.compound_id == compound.id
+        assert (await s.execute(select(func.count()).select_from(invites))).scalar_one() == (
+            OFFICERS + 3
+        )
+        assert (await s.execute(select(func.count()).select_from(staff))).scalar_one() == (
+            OFFICERS + 3
+        )
+        # One ticket per reporter, each step once, each in its final state.
+        tickets = (await s.execute(select(complaints))).all()
+        assert sorted(t.number for t in tickets) == sorted(numbers.values())
+        for t in tickets:
+            trail = [e.action.value for e in await ComplaintRepo(s).events(t.id)]
+            if int(t.number[-4:]) % 3 == 0:
+                assert t.status == "signed", t.number
+                assert trail == ["created", "dispatched", "returned", "redispatched", "signed"]
+            else:
+                assert (t.status, t.rating) == ("closed", "satisfied"), t.number
+                assert trail == [
+                    "created",
+                    "dispatched",
+                    "signed",
+                    "completed",
+                    "rated",
+                    "closed",
+                ], t.number
+        # One registration per member, approved once; one activity; each member signed up
+        # and checked in once.
+        registered = (await s.execute(select(party_members))).all()
+        assert sorted(r.user_id for r in registered) == sorted(p.id for p in members)
+        assert {r.status for r in registered} == {"approved"}
+        planned = (await s.execute(select(activities))).all()
+        assert len(planned) == 1 and planned[0].signed == MEMBERS, planned
+        present = (await s.execute(select(attendance))).all()
+        assert sorted(a.user_id for a in present) == sorted(p.id for p in members)
+        assert all(a.status == "signed" and a.checked_in_at is not None for a in present)
+        bound = [await ChatRepo(s).get(cid) for cid in (-1006000, -6001, -6002)]
+        assert all(c is not None and c.purpose is ChatPurpose.RESIDENTS for c in bound)
+        assert await ChatRepo(s).get(-6000) is None
+
+    # Every message reached the sandbox at least once.
+    sends: dict[tuple[int, str | None], list[int]] = {}
+    for index, e in enumerate(sandbox.state.events):
+        if e["type"] == "send":
+            sends.setdefault((e["chat_id"], e["message"].get("html")), []).append(index)
+    wanted = Counter(
+        (r.chat_id, json.loads(r.payload)["text"]) for r in rows if r.method == "sendMessage"
+    )
+    missing = {k: n for k, n in wanted.items() if len(sends.get(k, [])) < n}
+    assert not missing, f"never delivered: {list(missing)[:5]}"
+    # A message arrives twice only when the process that sent it was killed before recording
+    # it: the extra copies of a message are charged to the lives of the processes that sent
+    # its first copies, each of which must have ended in a kill, and no kill may account for
+    # more than the sender has in flight.
+    charged: Counter[int] = Counter()
+    for key, n in wanted.items():
+        extra = len(sends[key]) - n
+        for index in sends[key][:extra]:
+            life = bisect.bisect_right(marks, index)
+            assert life < kills, f"sent twice without a kill: {key}"
+            charged[life] += 1
+    duplicates = sum(charged.values())
+    print(f"kills={kills} updates={last} messages={sum(wanted.values())} duplicates={duplicates}")
+    assert max(charged.values(), default=0) <= CONCURRENCY, charged
