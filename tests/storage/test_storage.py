@@ -230,3 +230,40 @@ async def test_fsm_keys_keep_threads_and_destinies_apart(fsm_storage: SQLStorage
     await fsm_storage.set_state(other, "b")
     assert await fsm_storage.get_state(KEY) == "a"
     assert await fsm_storage.get_state(other) == "b"
+
+
+async def test_conversations_kept_outside_the_database_are_written_after_the_commit(
+    db: Database,
+) -> None:
+    """[fsm] storage = "redis": during an update the handler reads its own writes, nothing reaches
+    the store before `apply` (after the commit), and an update that fails writes nothing."""
+    from aiogram.fsm.storage.memory import MemoryStorage
+
+    from storage.fsm import AfterCommit, Held, bind_session
+
+    inner = MemoryStorage()
+    storage = AfterCommit(inner)
+    await storage.set_state(KEY, "Report:category")  # outside an update: at once
+    await storage.set_data(KEY, {"step": 1})
+    held = Held()
+    async with db.session() as session:
+        with bind_session(session, held):
+            await storage.set_state(KEY, "Report:text")
+            assert await storage.update_data(KEY, {"category": "repair"}) == {
+                "step": 1,
+                "category": "repair",
+            }
+            assert await storage.get_state(KEY) == "Report:text"
+            assert await inner.get_state(KEY) == "Report:category"  # not yet
+    await storage.apply(held)
+    assert await inner.get_state(KEY) == "Report:text"
+    assert await inner.get_data(KEY) == {"step": 1, "category": "repair"}
+
+    failed = Held()
+    with pytest.raises(RuntimeError):
+        async with db.session() as session:
+            with bind_session(session, failed):
+                await storage.set_state(KEY, None)
+                raise RuntimeError("the handler failed: its transaction rolls back")
+    assert await inner.get_state(KEY) == "Report:text"  # the inbox never applies `failed`
+    await storage.close()

@@ -51,6 +51,11 @@ def test_relative_paths_are_taken_from_the_file(tmp_path: Path) -> None:
         ('[telegram]\ntoken = "nocolon"\n', "telegram.token = 'nocolon'"),
         ('[telegram]\napi_base = "ftp://x"\n', "telegram.api_base = 'ftp://x'"),
         ("[bot\n", "not valid TOML"),
+        ('[database]\nurl = "mysql://x/y"\n', "database.url = 'mysql://x/y': expected sqlite"),
+        ("[database]\npool_size = 0\n", "database.pool_size = 0"),
+        ('[fsm]\nstorage = "memory"\n', "fsm.storage = 'memory'"),
+        ('[fsm]\nredis_url = "127.0.0.1:6379"\n', "fsm.redis_url = '127.0.0.1:6379'"),
+        ('[monitoring]\nlisten = "9108"\n', "monitoring.listen = '9108': expected host:port"),
     ],
 )
 def test_a_bad_value_names_its_key(tmp_path: Path, text: str, named: str) -> None:
