@@ -1,7 +1,7 @@
 # Last Meter — developer commands. `make check` before every commit.
 PY ?= python
 
-.PHONY: install check lint types test e2e locales demo
+.PHONY: install check lint types test test-postgres locales demo
 
 install:
 	$(PY) -m pip install -e ".[dev]"
@@ -18,6 +18,12 @@ types:
 test:
 	$(PY) -m pytest -q -n 2 -m "not serial"
 	$(PY) -m pytest -q -m serial
+
+# The storage, delivery and end-to-end tests again, on PostgreSQL: needs a server
+# (eval "$$(scripts/services.sh start /tmp/lastmeter-services)" starts one, with Redis).
+PG_TESTS ?= tests/storage tests/delivery tests/e2e
+test-postgres:
+	LASTMETER_TEST_DB=postgresql $(PY) -m pytest -q -n 2 -m "not serial" $(PG_TESTS)
 
 check: lint types test
 

@@ -145,8 +145,8 @@ Flow = Callable[[Sandbox, Watcher, Person, str, list[float]], Awaitable[None]]
 FLOWS: dict[str, Flow] = {"complaint": complaint, "lost": lost, "checkin": checkin}
 
 
-async def seed(db_path: Path, residents: list[Person], flow: str) -> None:
-    db = Database(f"sqlite+aiosqlite:///{db_path}")
+async def seed(url: str, residents: list[Person], flow: str) -> None:
+    db = Database(url)
     now = datetime.now(UTC)
     async with db.session() as s:
         compound = await UnitRepo(s).by_code("xihu-zuoan")
@@ -215,7 +215,7 @@ async def run(kind: str, count: int) -> dict[str, float]:
             )
             bot = BotProcess(write_config(tmp, sandbox.port, extra=extra), sandbox)
             await bot.start()
-            await seed(tmp / "bot.db", people, kind)
+            await seed(f"sqlite+aiosqlite:///{tmp / 'bot.db'}", people, kind)
             process, flow = bot, FLOWS[kind]
         else:
             process = await asyncio.create_subprocess_exec(

@@ -2,12 +2,12 @@
 # A throwaway PostgreSQL and Redis on loopback for the tests (Debian's packages).
 #   scripts/services.sh start DIR   → starts both, data in DIR; prints the variables to export
 #   scripts/services.sh stop DIR    → stops both
-# Ports: PG_PORT (default 55432), REDIS_PORT (default 56379).
+# Ports: PG_PORT (default 55433), REDIS_PORT (default 56380).
 set -euo pipefail
 action="${1:?start or stop}"
 dir="$(realpath -m "${2:?a folder for the data}")"
-pg_port="${PG_PORT:-55432}"
-redis_port="${REDIS_PORT:-56379}"
+pg_port="${PG_PORT:-55433}"
+redis_port="${REDIS_PORT:-56380}"
 pg_bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
 [ -n "$pg_bin" ] || { echo "PostgreSQL is not installed (apt-get install postgresql)" >&2; exit 1; }
 

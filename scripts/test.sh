@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Install everything the tests need on a fresh Debian machine, then run `make check`
-# (ruff, mypy --strict, and the whole test suite: unit, storage, end-to-end, browser).
+# Install everything the tests need on a fresh Debian machine, start PostgreSQL and Redis on
+# loopback, then run `make check` (ruff, mypy --strict, the whole suite on SQLite: unit, storage,
+# end-to-end, browser; and the replicas behind nginx on PostgreSQL and Redis), then
+# `make test-postgres` (the storage, delivery and end-to-end tests again, on PostgreSQL).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBS="chromium fonts-noto-cjk fonts-noto-color-emoji"
+DEBS="chromium fonts-noto-cjk fonts-noto-color-emoji postgresql redis-server nginx"
 if command -v apt-get >/dev/null 2>&1; then
   missing=""
   for deb in $DEBS; do
@@ -26,4 +28,10 @@ PYTHON="${PYTHON:-python3}"
 
 export PATH="$PWD/.venv/bin:$PATH"
 export LASTMETER_REQUIRE_BROWSER=1  # a missing browser fails the browser test instead of skipping it
+export LASTMETER_REQUIRE_REPLICAS=1  # so do missing engines the replicas test
+
+services="$(mktemp -d)"
+eval "$(bash scripts/services.sh start "$services")"
+trap 'bash scripts/services.sh stop "$services"; rm -rf "$services"' EXIT
 make check PY=.venv/bin/python
+make test-postgres PY=.venv/bin/python

@@ -59,22 +59,33 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def need_engines() -> tuple[str, str, str]:
-    """PostgreSQL's and Redis's URLs and nginx's path, or a skip (a failure under CI)."""
+def missing_engines() -> list[str]:
+    """What replicas need and this machine lacks: PostgreSQL and Redis (scripts/services.sh
+    start, its variables exported) and nginx."""
     missing = []
     if not os.environ.get(dbs.SERVER_ENV):
         missing.append(f"PostgreSQL ({dbs.SERVER_ENV})")
     if not os.environ.get(dbs.REDIS_ENV):
         missing.append(f"Redis ({dbs.REDIS_ENV})")
-    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else "")
-    if not nginx:
+    if not nginx_binary():
         missing.append("nginx")
+    return missing
+
+
+def nginx_binary() -> str:
+    return shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else "")
+
+
+def need_engines() -> tuple[str, str, str]:
+    """A fresh PostgreSQL database's URL, Redis's URL and nginx's path, or a skip (a failure
+    under CI)."""
+    missing = missing_engines()
     if missing:
         message = "replicas need " + ", ".join(missing) + " (scripts/services.sh start)"
         if os.environ.get(REQUIRE_ENV):
             pytest.fail(message)
         pytest.skip(message)
-    return dbs.new_postgres_url(), os.environ[dbs.REDIS_ENV], nginx
+    return dbs.new_postgres_url(), os.environ[dbs.REDIS_ENV], nginx_binary()
 
 
 @dataclass
