@@ -51,6 +51,16 @@ class TelegramConfig(_Section):
             raise ValueError("expected the BotFather form 123456:ABC-...")
         return value
 
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_shape(cls, value: str) -> str:
+        # Telegram's rule for secret_token: 1-256 characters of A-Z, a-z, 0-9, _ and -.
+        if value and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
+            raise ValueError(
+                "expected 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)"
+            )
+        return value
+
     @field_validator("webhook_listen")
     @classmethod
     def _listen_shape(cls, value: str) -> str:

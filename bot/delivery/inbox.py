@@ -103,6 +103,12 @@ class Inbox:
         """Long-poll getUpdates; acknowledge (next offset) only what the inbox has committed."""
         offset: int | None = None
         backoff = 1.0
+        # Back from webhook mode: getUpdates answers 409 while a webhook is set. Updates Telegram
+        # holds stay (no drop_pending_updates).
+        try:
+            await self.bot.delete_webhook()
+        except TelegramAPIError as exc:
+            log.warning("could not remove the webhook: %s", exc)
         while not stop.is_set():
             request = GetUpdates(offset=offset, timeout=timeout, allowed_updates=allowed_updates)
             getter = asyncio.ensure_future(self.bot(request, request_timeout=timeout + 10))

@@ -309,10 +309,12 @@ async def killer(
 class Crowd:
     """The people of the story and what they learn on the way (their ticket numbers)."""
 
-    people: list[Person] = field(
-        default_factory=lambda: [Person(3000 + n, f"居民{n}", "zh-hans") for n in range(RESIDENTS)]
-    )
+    residents: int = RESIDENTS
+    people: list[Person] = field(init=False)
     numbers: dict[int, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.people = [Person(3000 + n, f"居民{n}", "zh-hans") for n in range(self.residents)]
 
     @property
     def members(self) -> list[Person]:
@@ -321,7 +323,7 @@ class Crowd:
     async def live(self, sandbox: Sandbox) -> None:
         """Everyone does their part, at once, until all is done."""
         staffed = asyncio.Event()
-        reporters = sum(1 for n in range(RESIDENTS) if n % len(HOMES) == 0)
+        reporters = sum(1 for n in range(self.residents) if n % len(HOMES) == 0)
         story = PartyStory(members=self.members)
         await asyncio.gather(
             *(

@@ -130,3 +130,14 @@ async def test_in_polling_mode_health_and_metrics_have_their_own_address(
     ):
         assert response.status == 200
         assert (await response.json())["database"] == "ok"
+
+
+async def test_back_in_polling_mode_the_old_webhook_is_removed_and_nothing_waiting_is_lost(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    sandbox.state.webhook = {"url": "http://127.0.0.1:9/gone", "secret_token": "x"}
+    person = Person(7003, "Ann", "en")
+    await sandbox.say(person, "/start")  # waits at Telegram while the webhook points nowhere
+    async with running_bot(sandbox, tmp_path):
+        await sandbox.expect(person.id, "Please choose your language")
+        assert sandbox.state.webhook["url"] == ""

@@ -53,6 +53,7 @@ def test_relative_paths_are_taken_from_the_file(tmp_path: Path) -> None:
         ("[bot\n", "not valid TOML"),
         ('[database]\nurl = "mysql://x/y"\n', "database.url = 'mysql://x/y': expected sqlite"),
         ("[database]\npool_size = 0\n", "database.pool_size = 0"),
+        ('[telegram]\nwebhook_secret = "a b"\n', "telegram.webhook_secret = 'a b': expected 1-256"),
         ('[fsm]\nstorage = "memory"\n', "fsm.storage = 'memory'"),
         ('[fsm]\nredis_url = "127.0.0.1:6379"\n', "fsm.redis_url = '127.0.0.1:6379'"),
         ('[monitoring]\nlisten = "9108"\n', "monitoring.listen = '9108': expected host:port"),
