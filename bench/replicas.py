@@ -59,6 +59,8 @@ async def run(replicas: int, count: int, nginx_binary: str) -> dict[str, float]:
         for b in bots:
             await b.bot.start(ready="call_setWebhook", timeout=60)
         await seed(url, people, "complaint")
+        pids = [b.bot.proc.pid for b in bots if b.bot.proc is not None]
+        cpu_before = [cpu_seconds(pid) for pid in pids], time.process_time(), machine_seconds()
         started = time.perf_counter()
         await asyncio.gather(
             *(
@@ -67,6 +69,9 @@ async def run(replicas: int, count: int, nginx_binary: str) -> dict[str, float]:
             )
         )
         elapsed = time.perf_counter() - started
+        bots_cpu = [cpu_seconds(pid) - b for pid, b in zip(pids, cpu_before[0], strict=True)]
+        own_cpu = time.process_time() - cpu_before[1]
+        all_cpu = machine_seconds() - cpu_before[2]
         for b in bots:
             await b.bot.stop()
         await nginx.stop()
@@ -75,11 +80,29 @@ async def run(replicas: int, count: int, nginx_binary: str) -> dict[str, float]:
     await runner.cleanup()
     latencies.sort()
     return {
+        "cpu_replicas": sum(bots_cpu),
+        "cpu_busiest": max(bots_cpu),
+        "cpu_load": own_cpu,
+        "cpu_rest": all_cpu - sum(bots_cpu) - own_cpu,
+        "cpu_available": elapsed * (os.cpu_count() or 1),
         "updates": len(latencies),
         "per_second": len(latencies) / elapsed,
         "p50": statistics.median(latencies) * 1000,
         "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
     }
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_seconds() -> float:
+    """CPU time the whole machine has used (all cores, not idle), from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]  # idle, iowait
+    return (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
@@ -108,6 +131,11 @@ def main() -> None:
         print(
             f"  {n} replica{'s' if n > 1 else ' '}: {r['per_second']:6.1f} updates/s "
             f"(runs: {runs}), p50 {r['p50']:.0f} ms, p99 {r['p99']:.0f} ms"
+        )
+        print(
+            f"      CPU s of {r['cpu_available']:.0f} available: replicas {r['cpu_replicas']:.0f} "
+            f"(the busiest {r['cpu_busiest']:.0f}), sandbox and people {r['cpu_load']:.0f}, "
+            f"PostgreSQL, Redis, nginx and the rest {r['cpu_rest']:.0f}"
         )
     print(f"  2 replicas ÷ 1 replica: {best[2]['per_second'] / best[1]['per_second']:.2f}")
 
