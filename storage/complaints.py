@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Row, and_, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.complaints import OPEN, Action, Category, Complaint, Light, Rating, Status
@@ -83,15 +84,18 @@ class ComplaintRepo:
         self.zone = zone  # the days scorecards are counted in; needed to write events
 
     async def next_in_sequence(self, key: str) -> int:
-        """The next number of a named counter (e.g. one per day for ticket numbers)."""
+        """The next number of a named counter (e.g. one per day for ticket numbers): one atomic
+        upsert, so two replicas filing the day's first tickets at once get 1 and 2."""
+        dialect = self.session.get_bind().dialect.name
+        upsert = (postgresql if dialect == "postgresql" else sqlite).insert(counters)
         result = await self.session.execute(
-            update(counters).where(counters.c.key == key).values(value=counters.c.value + 1)
+            upsert.values(key=key, value=1)
+            .on_conflict_do_update(
+                index_elements=[counters.c.key], set_={"value": counters.c.value + 1}
+            )
+            .returning(counters.c.value)
         )
-        if not result.rowcount:  # type: ignore[attr-defined]
-            await self.session.execute(insert(counters).values(key=key, value=1))
-            return 1
-        value = await self.session.execute(select(counters.c.value).where(counters.c.key == key))
-        return int(value.scalar_one())
+        return int(result.scalar_one())
 
     async def create(self, **values: Any) -> int:
         values["photos"] = json.dumps(list(values.get("photos", ())))

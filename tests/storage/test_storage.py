@@ -267,3 +267,20 @@ async def test_conversations_kept_outside_the_database_are_written_after_the_com
                 raise RuntimeError("the handler failed: its transaction rolls back")
     assert await inner.get_state(KEY) == "Report:text"  # the inbox never applies `failed`
     await storage.close()
+
+
+async def test_the_first_two_tickets_of_a_day_filed_at_once_get_1_and_2(db: Database) -> None:
+    """Two transactions at once (on PostgreSQL, two connections; SQLite takes turns)."""
+    import asyncio
+
+    from storage.complaints import ComplaintRepo
+
+    async def take() -> int:
+        async with db.session() as s:
+            number = await ComplaintRepo(s).next_in_sequence("WD-20261121")
+            await asyncio.sleep(0.05)  # still open while the other one asks
+            return number
+
+    assert sorted(await asyncio.gather(take(), take())) == [1, 2]
+    async with db.session() as s:
+        assert await ComplaintRepo(s).next_in_sequence("WD-20261121") == 3
