@@ -96,8 +96,10 @@ class InboxRepo:
         ).first()
         return InboxItem(row.update_id, row.key, row.payload, row.attempts) if row else None
 
-    async def pending_keys(self, limit: int, exclude: Sequence[str] = ()) -> list[str]:
-        """Keys with updates not yet handled, the longest waiting first."""
+    async def pending_keys(
+        self, limit: int, exclude: Sequence[str] = (), received_before: datetime | None = None
+    ) -> list[str]:
+        """Keys with updates not yet handled (received before a time), the longest waiting first."""
         query = (
             select(inbox.c.key)
             .where(inbox.c.status == "new")
@@ -107,6 +109,8 @@ class InboxRepo:
         )
         if exclude:
             query = query.where(inbox.c.key.not_in(list(exclude)))
+        if received_before is not None:
+            query = query.where(inbox.c.received_at < received_before)
         return list((await self.session.execute(query)).scalars())
 
     async def mark_done(self, update_id: int, now: datetime) -> bool:

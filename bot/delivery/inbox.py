@@ -14,6 +14,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -32,6 +33,7 @@ from storage.inbox import InboxItem, InboxRepo
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+LEFT_AFTER = timedelta(seconds=3)  # an update this old, not being handled here, was left behind
 OnFailure = Callable[[Update, AsyncSession, Outbox], Awaitable[None]]
 
 
@@ -140,11 +142,17 @@ class Inbox:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Each second, take up keys with updates nobody here is handling: what an earlier life
-        (or a killed replica) left, or what a failing database kept from being handled."""
+        (or a killed replica) left, or what a failing database kept from being handled. Updates
+        younger than LEFT_AFTER are another replica's work in progress: taking up its chat would
+        only wait for its lock."""
         while not stop.is_set():
             try:
                 async with self.db.read() as session:
-                    keys = await InboxRepo(session).pending_keys(500, exclude=list(self._tasks))
+                    keys = await InboxRepo(session).pending_keys(
+                        500,
+                        exclude=list(self._tasks),
+                        received_before=self.clock.now() - LEFT_AFTER,
+                    )
             except Exception:
                 log.exception("reading the inbox failed")
                 keys = []

@@ -158,6 +158,9 @@ async def test_the_inbox_stores_each_update_once(db: Database) -> None:
         await InboxRepo(s).store([(9, "c2", "{}")], NOW)
         assert await InboxRepo(s).pending_keys(10) == ["c1", "c2"]  # the longest waiting first
         assert await InboxRepo(s).pending_keys(10, exclude=["c1"]) == ["c2"]
+        assert await InboxRepo(s).pending_keys(10, received_before=NOW) == []  # just arrived
+        later = NOW + timedelta(seconds=1)
+        assert await InboxRepo(s).pending_keys(10, received_before=later) == ["c1", "c2"]
         taken = []
         while (item := await InboxRepo(s).next_for_key("c1")) is not None:
             taken.append(item.update_id)  # a chat's updates in Telegram's order, not arrival's
