@@ -216,9 +216,12 @@ class Inbox:
             UPDATES.labels(outcome="handled").inc()
             await self._apply(held)
         except Exception as exc:
-            if item is None or update is None:
-                raise  # not the handler: the database (or a payload that is not an update)
-            await self._failed(item, update, exc)
+            if item is None:
+                raise  # not the handler: the database
+            if update is None:  # a stored payload that no longer reads as an update (an upgrade)
+                await self._unreadable(item, exc)
+            else:
+                await self._failed(item, update, exc)
         self.on_handled()
         return True
 
@@ -231,6 +234,15 @@ class Inbox:
             await storage.apply(held)
         except Exception:  # done and answered; only the conversation's next step is lost
             log.exception("the conversation state could not be saved")
+
+    async def _unreadable(self, item: InboxItem, exc: Exception) -> None:
+        """Parked at once, so that the chat's later updates are not held up behind it."""
+        log.error("update %s cannot be read, parked: %s", item.update_id, exc)
+        UPDATES.labels(outcome="parked").inc()
+        async with self.db.session() as session:
+            await InboxRepo(session).record_failure(
+                item.update_id, f"unreadable: {exc}", park=True, now=self.clock.now()
+            )
 
     async def _failed(self, item: InboxItem, update: Update, exc: Exception) -> None:
         """A handler raised: everything it wrote is rolled back. Count the attempt; after the last

@@ -146,3 +146,20 @@ async def test_an_update_stored_twice_is_handled_once(app: Application) -> None:
     async with app.db.session() as s:
         rows = (await s.execute(select(outbox.c.id).where(outbox.c.cause == 9))).all()
     assert len(rows) == 1
+
+
+async def test_a_stored_update_that_no_longer_reads_is_parked_and_the_chat_goes_on(
+    app: Application,
+) -> None:
+    from bot.clock import SystemClock
+
+    async with app.db.session() as s:  # as if written by an older release
+        await InboxRepo(s).store(
+            [(8, "c77", '{"update_id": 8, "message": "not a message"}')], SystemClock().now()
+        )
+    await run_inbox(app, message_update(9, "/start", "en"))
+    async with app.db.session() as s:
+        failed = await InboxRepo(s).failed()
+        answered = (await s.execute(select(outbox.c.id).where(outbox.c.cause == 9))).first()
+    assert [f.update_id for f in failed] == [8] and "unreadable" in failed[0].error
+    assert answered is not None  # the chat's next update was handled after it
