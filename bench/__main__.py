@@ -17,6 +17,8 @@ SUITE = (
     ["bench.lostfound", "speed"],
     # /stats, the sweep, start-up and memory at 10k, 100k and 1M tickets, each database built once
     ["bench.scale"],
+    # two replicas ÷ one, behind nginx on PostgreSQL and Redis (scripts/services.sh start DIR)
+    ["bench.replicas", "--residents", "120"],
 )
 
 
@@ -40,6 +42,12 @@ if __name__ == "__main__":
     failed = 0
     for module, *args in SUITE:
         print(f"$ python -m {module} {' '.join(args)}".rstrip(), flush=True)
+        if module == "bench.replicas":
+            from tests.cluster import missing_engines
+
+            if missing := missing_engines():
+                print("skipped: needs " + ", ".join(missing) + " (scripts/services.sh start DIR)")
+                continue
         failed += subprocess.run([sys.executable, "-m", module, *args], check=False).returncode != 0
     left = sorted(str(p) for p in set(temp.iterdir()) - before)
     running = children()
