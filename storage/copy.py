@@ -289,9 +289,10 @@ def _in_insert_order(table: Table) -> Select[Any]:
     before children.
 
     Neither a unit's id nor its path gives that order: importing an organisation file again can
-    move a unit under one created later, and leaves its children's paths as they were. So the
-    rows are ranked by their depth in the tree, walked from the roots; a row whose parent is
-    missing or circular is never reached, and the copy then counts one row short.
+    move a unit under one created later (a higher id), and a database written before a moved
+    unit's subtree moved along with it keeps stale paths. So the rows are ranked by their depth
+    in the tree, walked from the roots; a row whose parent is missing or circular is never
+    reached, and the copy then counts one row short.
     """
     own = [fk for fk in table.foreign_keys if fk.column.table is table]
     if not own:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Row, func, or_, select, update
+from sqlalchemy import Row, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.org import Unit, UnitKind, make_path
@@ -116,9 +116,13 @@ class UnitRepo:
                     update(units).where(units.c.id == unit_id).values(**values)
                 )
                 updated += 1
-            await self.session.execute(
-                update(units)
-                .where(units.c.id == unit_id)
-                .values(path=make_path(parent.path if parent else None, unit_id))
-            )
+            path = make_path(parent.path if parent else None, unit_id)
+            await self.session.execute(update(units).where(units.c.id == unit_id).values(path=path))
+            if existing is not None and existing.path != path:
+                # Moved: its whole subtree moves along, listed in this file or not.
+                await self.session.execute(
+                    update(units)
+                    .where(units.c.path.startswith(existing.path), units.c.id != unit_id)
+                    .values(path=literal(path) + func.substr(units.c.path, len(existing.path) + 1))
+                )
         return created, updated

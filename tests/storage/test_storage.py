@@ -32,6 +32,25 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
     await database.close()
 
 
+async def test_a_unit_moved_by_a_later_file_takes_its_whole_subtree_along(db: Database) -> None:
+    """A second file that lists only 西湖社区, now under 东大街道: its compounds and their wings,
+    not in that file, move with it (staff above see them by path)."""
+    from bot.domain.org import UnitKind
+    from bot.orgfile import UnitSpec
+
+    async with db.session() as s:
+        await UnitRepo(s).import_specs(read_org_file(ROOT / "org.example.toml"))
+    async with db.session() as s:
+        moved = UnitSpec("xihu", "dongdajie", UnitKind.COMMUNITY, "西湖社区", "Xihu Community")
+        assert await UnitRepo(s).import_specs([moved]) == (0, 1)
+    async with db.session() as s:
+        east, community = await UnitRepo(s).by_code("dongdajie"), await UnitRepo(s).by_code("xihu")
+        wing = await UnitRepo(s).by_code("xihu-zuoan.property_company")
+        assert east is not None and community is not None and wing is not None
+        assert community.path == f"{east.path}{community.id}/"
+        assert wing.path.startswith(community.path) and wing.path.count("/") == 6, wing.path
+
+
 async def test_importing_twice_updates_in_place(db: Database, tmp_path: Path) -> None:
     specs = read_org_file(ROOT / "org.example.toml")
     async with db.session() as s:
