@@ -10,12 +10,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Row, and_, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.complaints import OPEN, Action, Category, Complaint, Light, Rating, Status
 from bot.domain.org import UnitKind
 from bot.domain.rates import Event, opening_of, tally
+from storage.db import upsert
 from storage.stats import StatsRepo, light_case, subtree, tickets_of
 from storage.tables import (
     complaint_cards,
@@ -86,10 +86,9 @@ class ComplaintRepo:
     async def next_in_sequence(self, key: str) -> int:
         """The next number of a named counter (e.g. one per day for ticket numbers): one atomic
         upsert, so two replicas filing the day's first tickets at once get 1 and 2."""
-        dialect = self.session.get_bind().dialect.name
-        upsert = (postgresql if dialect == "postgresql" else sqlite).insert(counters)
         result = await self.session.execute(
-            upsert.values(key=key, value=1)
+            upsert(self.session, counters)
+            .values(key=key, value=1)
             .on_conflict_do_update(
                 index_elements=[counters.c.key], set_={"value": counters.c.value + 1}
             )

@@ -22,7 +22,8 @@ from zoneinfo import ZoneInfo
 import aiosqlite
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import event, text
+from sqlalchemy import Table, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -32,6 +33,22 @@ from sqlalchemy.ext.asyncio import (
 )
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+# PostgreSQL advisory lock namespaces (the first of the lock's two keys).
+CHAT_LOCKS = 1  # storage/inbox.py: one process at a time handles a chat's updates
+LEADER_LOCKS = 2  # storage/leader.py: the replica that sweeps and sends
+START_LOCKS = 3  # start-up work replicas do one after the other: 1 migrations, 2 the org import
+
+
+def on_postgres(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def upsert(session: AsyncSession, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """The session's dialect's INSERT, which has ON CONFLICT (both engines spell it alike)."""
+    if on_postgres(session):
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
 
 def _sqlite_file(url: str) -> Path | None:
@@ -183,6 +200,6 @@ def alembic_config(
 def _upgrade(connection: Connection, zone: ZoneInfo | None) -> None:
     if connection.dialect.name == "postgresql":
         # Replicas starting together migrate one after the other (PostgreSQL's DDL is
-        # transactional: the second finds the schema at head). Namespace 3 (storage/units.py).
-        connection.exec_driver_sql("SELECT pg_advisory_xact_lock(3, 1)")
+        # transactional: the second finds the schema at head).
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({START_LOCKS}, 1)")
     command.upgrade(alembic_config(connection, zone), "head")

@@ -9,9 +9,8 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import CHAT_LOCKS, on_postgres
 from storage.tables import inbox
-
-KEY_LOCKS = 1  # advisory lock namespace of chat keys (storage/leader.py uses others)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,9 +78,9 @@ class InboxRepo:
         updates. PostgreSQL: a transaction-level advisory lock (namespace 1, the key's hash; a
         collision only makes two chats wait for each other). SQLite: the transaction already
         holds the one write lock."""
-        if self.session.get_bind().dialect.name == "postgresql":
+        if on_postgres(self.session):
             await self.session.execute(
-                select(func.pg_advisory_xact_lock(KEY_LOCKS, func.hashtext(key)))
+                select(func.pg_advisory_xact_lock(CHAT_LOCKS, func.hashtext(key)))
             )
 
     async def next_for_key(self, key: str) -> InboxItem | None:

@@ -21,12 +21,11 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-from storage.db import Database
+from storage.db import LEADER_LOCKS, Database
 from storage.outbox import OUTBOX_CHANNEL
 
 log = logging.getLogger(__name__)
 
-LEADER_LOCKS = 2  # advisory lock namespace (1 is the inbox's chat keys)
 LEADER_KEY = 1
 
 

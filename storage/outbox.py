@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import on_postgres
 from storage.tables import outbox
 
 OUTBOX_CHANNEL = "outbox"  # LISTENed to by the leading replica (storage/leader.py)
@@ -71,7 +72,7 @@ class OutboxRepo:
             .returning(outbox.c.id)
         )
         row_id = int(result.scalar_one())
-        if not self._notified and self.session.get_bind().dialect.name == "postgresql":
+        if not self._notified and on_postgres(self.session):
             # Delivered at commit, once per transaction, to the leader's sender (storage/leader.py).
             await self.session.execute(select(func.pg_notify(OUTBOX_CHANNEL, "")))
             self._notified = True

@@ -8,13 +8,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Table, and_, case, func, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.complaints import OPEN, Category, Status
 from bot.domain.org import UnitKind
 from bot.domain.periods import Period
 from bot.domain.rates import COUNTERS, EMPTY, HANDOVERS, Scorecard, Tally
+from storage.db import upsert
 from storage.tables import (
     briefings,
     complaint_events,
@@ -96,13 +96,13 @@ class StatsRepo:
         """Add to a unit's scorecard of a day and of its month: upserts, safe beside other
         writers."""
         values = {name: getattr(counted.card, name) for name in COUNTERS}
-        dialect = self.session.get_bind().dialect.name
         for table, key, value in (
             (unit_days, "day", counted.day),
             (unit_months, "month", counted.day.replace(day=1)),
         ):
-            upsert = (postgresql if dialect == "postgresql" else sqlite).insert(table)
-            statement = upsert.values({key: value, "unit_id": counted.unit_id, **values})
+            statement = upsert(self.session, table).values(
+                {key: value, "unit_id": counted.unit_id, **values}
+            )
             statement = statement.on_conflict_do_update(
                 index_elements=[table.c[key], table.c.unit_id],
                 set_={
@@ -132,13 +132,11 @@ class StatsRepo:
         self, day: date, compound_id: int, category: Category, status: Status, delta: int
     ) -> None:
         """A ticket reported on `day` entered (+1) or left (−1) a (category, status)."""
-        dialect = self.session.get_bind().dialect.name
         for table, key, value in (
             (ticket_days, "day", day),
             (ticket_months, "month", day.replace(day=1)),
         ):
-            upsert = (postgresql if dialect == "postgresql" else sqlite).insert(table)
-            statement = upsert.values(
+            statement = upsert(self.session, table).values(
                 {
                     key: value,
                     "compound_id": compound_id,

@@ -9,9 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.org import Unit, UnitKind, make_path
 from bot.orgfile import UnitSpec
+from storage.db import START_LOCKS, on_postgres
 from storage.tables import units
-
-START_LOCKS = 3  # advisory lock namespace of start-up work (storage/db.py migrates under 1)
 
 
 def _unit(row: Row[tuple[object, ...]]) -> Unit:
@@ -88,7 +87,7 @@ class UnitRepo:
 
     async def import_specs(self, specs: Sequence[UnitSpec]) -> tuple[int, int]:
         """Insert new units and update existing ones by code; returns (created, updated)."""
-        if self.session.get_bind().dialect.name == "postgresql":
+        if on_postgres(self.session):
             # Replicas starting together import the same file one after the other.
             await self.session.execute(select(func.pg_advisory_xact_lock(START_LOCKS, 2)))
         created = updated = 0

@@ -13,6 +13,7 @@ import asyncio
 import random
 from collections import defaultdict
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -135,7 +136,7 @@ async def test_one_leader_at_a_time_a_standby_takes_over_and_notices_wake_it(
     assert first.is_leader and not second.is_leader
 
     async with two[1].session() as s:  # a standby replica writes a reply
-        await OutboxRepo(s).add(1, "sendMessage", "{}", 0, _now())
+        await OutboxRepo(s).add(1, "sendMessage", "{}", 0, datetime.now(UTC))
     for _ in range(50):
         if woken:
             break
@@ -166,9 +167,3 @@ async def test_with_sqlite_the_one_process_always_leads(tmp_path: Path) -> None:
     stop.set()
     await leadership.run(stop)
     await db.close()
-
-
-def _now() -> Any:
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC)
