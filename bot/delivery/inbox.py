@@ -18,7 +18,12 @@ from datetime import timedelta
 from typing import Any
 
 from aiogram import Bot, Dispatcher
-from aiogram.exceptions import ClientDecodeError, TelegramAPIError, TelegramUnauthorizedError
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramAPIError,
+    TelegramConflictError,
+    TelegramUnauthorizedError,
+)
 from aiogram.methods import GetUpdates
 from aiogram.types import Update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -105,12 +110,6 @@ class Inbox:
         """Long-poll getUpdates; acknowledge (next offset) only what the inbox has committed."""
         offset: int | None = None
         backoff = 1.0
-        # Back from webhook mode: getUpdates answers 409 while a webhook is set. Updates Telegram
-        # holds stay (no drop_pending_updates).
-        try:
-            await self.bot.delete_webhook()
-        except TelegramAPIError as exc:
-            log.warning("could not remove the webhook: %s", exc)
         while not stop.is_set():
             request = GetUpdates(offset=offset, timeout=timeout, allowed_updates=allowed_updates)
             getter = asyncio.ensure_future(self.bot(request, request_timeout=timeout + 10))
@@ -128,6 +127,8 @@ class Inbox:
                 log.error("the Bot API refused the token; check [telegram] token")
                 raise
             except (TelegramAPIError, ClientDecodeError, TimeoutError, OSError) as exc:
+                if isinstance(exc, TelegramConflictError) and await self._remove_webhook():
+                    continue
                 log.warning("getUpdates failed (%s); retrying in %.0f s", exc, backoff)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=backoff)
@@ -137,6 +138,15 @@ class Inbox:
             if updates:
                 await self.store(updates)
                 offset = max(u.update_id for u in updates) + 1
+
+    async def _remove_webhook(self) -> bool:
+        """Back from webhook mode: getUpdates answers 409 while a webhook is set. Updates Telegram
+        holds stay (no drop_pending_updates)."""
+        log.info("removing the webhook left from webhook mode")
+        try:
+            return bool(await self.bot.delete_webhook())
+        except TelegramAPIError:
+            return False
 
     # --- handling ------------------------------------------------------------------------------
 
