@@ -132,8 +132,7 @@ def _run(config: Config) -> int:
         return EXIT_CONFIG
     from bot.app import serve
 
-    asyncio.run(serve(config))
-    return 0
+    return 0 if asyncio.run(serve(config)) else EXIT_FAILED
 
 
 async def _import_campaigns(config: Config, name: str, content: str) -> int:

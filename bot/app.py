@@ -12,7 +12,6 @@ from pathlib import Path
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramAPIError
@@ -32,6 +31,7 @@ from bot.config import Config
 from bot.delivery.inbox import Inbox
 from bot.delivery.outbox import Outbox
 from bot.delivery.sender import OutboxSender
+from bot.delivery.session import PinnedSession
 from bot.delivery.webhook import serve_monitoring, serve_webhook
 from bot.i18n import ActorLocaleMiddleware, build_i18n, resolve_locale
 from bot.jobs import build_scheduler
@@ -62,7 +62,7 @@ def build_bot(config: Config) -> Bot:
     server = TelegramAPIServer.from_base(config.telegram.api_base)
     return Bot(
         config.telegram.token,
-        session=AiohttpSession(api=server),
+        session=PinnedSession(api=server),
         default=DefaultBotProperties(parse_mode=ParseMode.HTML),
     )
 
@@ -191,8 +191,9 @@ class Application:
         )
         await outbox.send(chat.id, text)
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Poll and handle until stop is set; then drain, flush and close."""
+    async def run(self, stop: asyncio.Event) -> bool:
+        """Poll and handle until stop is set; then drain, flush and close. False when it stopped
+        because a part of it failed (so the service manager starts it again)."""
         me = await self.bot.me()
         self.dp.workflow_data["bot_username"] = me.username or "lastmeter_bot"
         try:
@@ -240,9 +241,11 @@ class Application:
         stopper = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
         taking.set()
-        for task in done:
-            if task is not stopper and task.exception() is not None:
-                log.error("%s stopped: %s", task.get_name(), task.exception())
+        failed = [task for task in done if task is not stopper and task.exception() is not None]
+        for task in failed:
+            log.error(
+                "%s stopped: %s", task.get_name(), task.exception(), exc_info=task.exception()
+            )
         log.info("stopping: draining running handlers")
         await asyncio.gather(*tasks, return_exceptions=True)
         if not await self.inbox.drain(DRAIN_SECONDS):
@@ -257,6 +260,7 @@ class Application:
         resigning.set()
         await leader
         stopper.cancel()
+        return not failed
 
     async def close(self) -> None:
         await self.bot.session.close()
@@ -296,11 +300,12 @@ def install_signal_handlers(stop: asyncio.Event) -> None:
             loop.add_signal_handler(sig, on_signal)
 
 
-async def serve(config: Config) -> None:
+async def serve(config: Config) -> bool:
+    """Run until a signal; False when a part of the bot failed."""
     app = await build_application(config)
     stop = asyncio.Event()
     install_signal_handlers(stop)
     try:
-        await app.run(stop)
+        return await app.run(stop)
     finally:
         await app.close()

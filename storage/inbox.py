@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -34,12 +34,19 @@ class InboxRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def store(self, items: Sequence[tuple[int, str, str]], now: datetime) -> list[int]:
+    async def store(
+        self,
+        items: Sequence[tuple[int, str, str]],
+        now: datetime,
+        unreadable: Mapping[int, str] | None = None,
+    ) -> list[int]:
         """Insert (update_id, key, payload) rows not seen before; returns the new ones' ids.
 
         Deduplicated by update_id alone: Telegram may resend an update after a crash, and ids are not
-        assumed to grow.
+        assumed to grow. An update in `unreadable` (id → why) is kept, parked as failed at once:
+        nothing can handle it, and it must not hold up its chat.
         """
+        unreadable = unreadable or {}
         if not items:
             return []
         ids = [update_id for update_id, _, _ in items]
@@ -64,9 +71,11 @@ class InboxRepo:
                         "update_id": update_id,
                         "key": key,
                         "payload": payload,
-                        "status": "new",
+                        "status": "failed" if update_id in unreadable else "new",
                         "attempts": 0,
                         "received_at": now,
+                        "handled_at": now if update_id in unreadable else None,
+                        "error": unreadable[update_id][:2000] if update_id in unreadable else None,
                     }
                     for update_id, (key, payload) in fresh.items()
                 ],

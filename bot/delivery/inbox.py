@@ -13,7 +13,8 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -26,6 +27,8 @@ from aiogram.exceptions import (
 )
 from aiogram.methods import GetUpdates
 from aiogram.types import Update
+from aiogram.types.update import UpdateTypeLookupError
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -57,6 +60,45 @@ def update_key(update: Update) -> str:
 
 def encode(update: Update) -> str:
     return update.model_dump_json(exclude_none=True, exclude_unset=True)
+
+
+UPDATE_IDS = range(0, 2**63)  # what the inbox's BIGINT holds (Telegram's ids are far below)
+
+
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """An update nothing here can handle (a type this aiogram does not know, or fields that do not
+    read): kept in the inbox, parked at once, and acknowledged, so the bot goes on."""
+
+    update_id: int
+    payload: str
+    why: str
+
+
+def unknown_type(update: Update) -> Unreadable | None:
+    try:
+        update.event_type  # noqa: B018 -- the lookup is the check
+    except UpdateTypeLookupError:
+        kinds = sorted(update.model_extra or {}) or ["none"]
+        return Unreadable(update.update_id, encode(update), f"unreadable: type {', '.join(kinds)}")
+    return None
+
+
+def read_update(raw: object, bot: Bot) -> Update | Unreadable | None:
+    """One update as Telegram sent it (JSON), read; None when it has no update_id to keep it by."""
+    if not isinstance(raw, dict):
+        return None
+    update_id = raw.get("update_id")
+    if type(update_id) is not int or update_id not in UPDATE_IDS:
+        return None
+    try:
+        update = Update.model_validate(raw, context={"bot": bot})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        payload = json.dumps(raw, ensure_ascii=False)
+        return Unreadable(update_id, payload, f"unreadable: {where}: {first['msg']}")
+    return unknown_type(update) or update
 
 
 class Inbox:
@@ -94,17 +136,49 @@ class Inbox:
 
     # --- taking updates in -------------------------------------------------------------------
 
-    async def store(self, updates: list[Update]) -> int:
-        """Commit a batch to the inbox, then start handling what is new (parsed, as it came)."""
-        items = [(u.update_id, update_key(u), encode(u)) for u in updates]
+    async def store(self, updates: Sequence[Update | Unreadable]) -> int:
+        """Commit a batch to the inbox, then start handling what is new (parsed, as it came).
+        What cannot be handled is committed parked, with the reason."""
+        items: list[tuple[int, str, str]] = []
+        unreadable: dict[int, str] = {}
+        parsed: dict[int, Update] = {}
+        for update in updates:
+            if isinstance(update, Update):
+                update = unknown_type(update) or update
+            if isinstance(update, Unreadable):
+                log.error("update %s cannot be read, parked: %s", update.update_id, update.why)
+                UPDATES.labels(outcome="parked").inc()
+                items.append((update.update_id, "none", update.payload))
+                unreadable[update.update_id] = update.why
+            else:
+                items.append((update.update_id, update_key(update), encode(update)))
+                parsed[update.update_id] = update
         async with self.db.session() as session:
-            fresh = set(await InboxRepo(session).store(items, self.clock.now()))
-        parsed = {u.update_id: u for u in updates}
+            fresh = set(await InboxRepo(session).store(items, self.clock.now(), unreadable))
         for update_id, key, _ in items:
-            if update_id in fresh:
+            if update_id in fresh and update_id in parsed:
                 self._parsed.setdefault(key, {})[update_id] = parsed[update_id]
                 self._kick(key)
         return len(fresh)
+
+    async def _store_batch(self, updates: Sequence[Update | Unreadable]) -> int | None:
+        """Store a getUpdates batch; the offset that acknowledges it (None: nothing to keep)."""
+        kept = [u for u in updates if u.update_id in UPDATE_IDS]
+        if len(kept) < len(updates):
+            log.error("getUpdates gave update ids beyond 64 bits; they are not acknowledged")
+        if not kept:
+            return None
+        await self.store(kept)
+        return max(u.update_id for u in kept) + 1
+
+    def _read_batch(self, exc: ClientDecodeError) -> list[Update | Unreadable] | None:
+        """getUpdates answered, but an update in it does not read: read them one by one."""
+        data = exc.data
+        result = data.get("result") if isinstance(data, dict) else None
+        if not isinstance(result, list):
+            return None
+        batch = [read_update(raw, self.bot) for raw in result]
+        return [u for u in batch if u is not None] or None
 
     async def poll(self, stop: asyncio.Event, *, timeout: int, allowed_updates: list[str]) -> None:
         """Long-poll getUpdates; acknowledge (next offset) only what the inbox has committed."""
@@ -121,12 +195,22 @@ class Inbox:
                 with contextlib.suppress(asyncio.CancelledError, TelegramAPIError):
                     await getter
                 break
+            updates: Sequence[Update | Unreadable]
             try:
                 updates = getter.result()
+            except ClientDecodeError as exc:
+                readable = self._read_batch(exc)
+                if readable is None:
+                    log.warning("getUpdates answered what is not updates (%s); retrying", exc)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), timeout=backoff)
+                    backoff = min(backoff * 2, 5.0)
+                    continue
+                updates = readable
             except TelegramUnauthorizedError:
                 log.error("the Bot API refused the token; check [telegram] token")
                 raise
-            except (TelegramAPIError, ClientDecodeError, TimeoutError, OSError) as exc:
+            except (TelegramAPIError, TimeoutError, OSError) as exc:
                 if isinstance(exc, TelegramConflictError) and await self._remove_webhook():
                     continue
                 log.warning("getUpdates failed (%s); retrying in %.0f s", exc, backoff)
@@ -134,10 +218,17 @@ class Inbox:
                     await asyncio.wait_for(stop.wait(), timeout=backoff)
                 backoff = min(backoff * 2, 5.0)  # come back quickly once Telegram is back
                 continue
+            if not updates:
+                backoff = 1.0
+                continue
+            acknowledge = await self._store_batch(updates)
+            if acknowledge is None:  # only ids no real Telegram gives: do not spin on them
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
             backoff = 1.0
-            if updates:
-                await self.store(updates)
-                offset = max(u.update_id for u in updates) + 1
+            offset = acknowledge
 
     async def _remove_webhook(self) -> bool:
         """Back from webhook mode: getUpdates answers 409 while a webhook is set. Updates Telegram

@@ -89,10 +89,17 @@ class Pacer:
         rate = 1.0 / self.config.private_chat_interval if self.config.private_chat_interval else 1e9
         return min(float(self.config.private_burst), tokens + (now - then) * rate)
 
-    def wait_for(self, chat_id: int) -> float:
-        """Seconds before this chat may receive another message (0 when it may now)."""
+    def wait_for(self, chat_id: int, *, reply: bool = False) -> float:
+        """Seconds before this chat may receive another message (0 when it may now).
+
+        A reply in a private chat answers the person's own message, so its pace is theirs: it is
+        held only by a 429, not by the bucket (it still counts in it, so alerts and broadcasts to
+        that chat wait their turn). Telegram's one-a-second guidance is about sending in bulk.
+        """
         now = self.monotonic()
         wait = max(0.0, self.held.get(chat_id, 0.0) - now)
+        if reply and chat_id > 0:
+            return wait
         if chat_id > 0:
             missing = 1.0 - self._tokens(chat_id, now)
             if missing > 0:
@@ -157,6 +164,9 @@ class OutboxSender:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(leading.wait(), timeout=1.0)
                 continue
+            # Cleared before the pass, never after: a row committed while the pass runs sets it
+            # again, and the wait below returns at once instead of sleeping out the timer.
+            self._wake.clear()
             try:
                 if not led:
                     await self._take_over()
@@ -166,7 +176,6 @@ class OutboxSender:
                 log.exception("outbox pass failed")
                 idle = 1.0
             if idle > 0:
-                self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=min(idle, 1.0))
 
@@ -206,7 +215,8 @@ class OutboxSender:
             paced = item.method != ANSWER_CALLBACK
             if item.chat_id in blocked or (paced and item.chat_id in self._busy):
                 continue
-            wait = self.pacer.wait_for(item.chat_id) if paced else 0.0
+            reply = item.priority == Priority.REPLY
+            wait = self.pacer.wait_for(item.chat_id, reply=reply) if paced else 0.0
             if wait > 0:
                 blocked.add(item.chat_id)  # keep a chat's messages in order
                 soonest = min(soonest, wait)

@@ -17,12 +17,10 @@ from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
 from aiogram import Bot
-from aiogram.types import Update
 from aiohttp import web
-from pydantic import ValidationError
 
 from bot.config import TelegramConfig
-from bot.delivery.inbox import Inbox
+from bot.delivery.inbox import Inbox, read_update
 from bot.monitoring import Monitor
 
 log = logging.getLogger(__name__)
@@ -30,15 +28,25 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
 def add_webhook(app: web.Application, inbox: Inbox, bot: Bot, path: str, secret: str) -> None:
+    expected = secret.encode()
+
     async def receive(request: web.Request) -> web.Response:
-        given = request.headers.get(SECRET_HEADER, "")
-        if not hmac.compare_digest(given.encode(), secret.encode()):
+        # aiohttp reads a header's bytes as UTF-8 with surrogate escapes: undo that exactly.
+        try:
+            given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            given = b""
+        if not hmac.compare_digest(given, expected):
             return web.Response(status=401, text="wrong secret token")
         try:
-            update = Update.model_validate(await request.json(), context={"bot": bot})
-        except (ValueError, ValidationError):
+            update = read_update(await request.json(), bot)
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested beyond reading
+            update = None
+        if update is None:
             return web.Response(status=400, text="not an update")
-        await inbox.store([update])  # raises → 500 → Telegram retries later; nothing is lost
+        # An update that does not read is stored parked (200, so Telegram does not resend it);
+        # a failing database raises → 500 → Telegram retries later; nothing is lost.
+        await inbox.store([update])
         return web.Response(text="ok")
 
     app.router.add_post(path, receive)

@@ -80,6 +80,10 @@ class Limits:
     private_burst: int = 3
     group_per_minute: int = 20
     slack: float = 0.05  # network jitter the real service tolerates as well
+    # Each message a person sends in a private chat may be answered: it adds this many messages
+    # to the chat's allowance (a conversation goes at the person's pace; the one-a-second limit
+    # is about what a bot sends on its own).
+    replies_per_update: int = 3
 
 
 @dataclass
@@ -133,6 +137,9 @@ class SandboxState:
     global_sends: list[float] = field(default_factory=list)
     stats: dict[str, int] = field(default_factory=dict)
     violations: list[JSON] = field(default_factory=list)
+    # As a Bot API server that does not filter by allowed_updates would: the bot gets update
+    # types it did not ask for (and perhaps does not know).
+    ignore_allowed_updates: bool = False
 
     @property
     def bot_user(self) -> JSON:
@@ -151,6 +158,9 @@ class SandboxState:
     async def push_update(self, update: JSON) -> int:
         update_id = int(next(self.update_seq))
         update["update_id"] = update_id
+        chat_id = update_chat(update)
+        if chat_id is not None and chat_id > 0:
+            self.answerable(chat_id)
         async with self.updates_changed:
             self.updates.append(update)
             self.updates_changed.notify_all()
@@ -211,6 +221,14 @@ class SandboxState:
         if chat_id is not None:
             self.retry_until[chat_id] = time.monotonic() + seconds
 
+    def answerable(self, chat_id: int) -> None:
+        """The person wrote in their private chat: the bot may answer (limits.replies_per_update)."""
+        limits, now = self.limits, time.monotonic()
+        tokens, then = self.buckets.get(chat_id, (float(limits.private_burst), now))
+        tokens = min(float(limits.private_burst), tokens + (now - then) / limits.private_interval)
+        most = float(limits.private_burst + limits.replies_per_update)
+        self.buckets[chat_id] = (min(most, max(tokens, 0.0) + limits.replies_per_update), now)
+
     def check_limits(self, chat_id: int) -> None:
         """Count a message to chat_id; answer 429 when it breaks Telegram's limits."""
         now = time.monotonic()
@@ -219,8 +237,10 @@ class SandboxState:
         if chat_id > 0:
             # A token bucket: `private_burst` messages at once, then one per `private_interval`.
             tokens, then = self.buckets.get(chat_id, (float(limits.private_burst), now))
-            tokens = min(
-                float(limits.private_burst), tokens + (now - then) / limits.private_interval
+            # Refilled up to the burst; an allowance for answers may stand above it.
+            tokens = max(
+                tokens,
+                min(float(limits.private_burst), tokens + (now - then) / limits.private_interval),
             )
             if tokens < 1.0 - limits.slack:
                 retry = (1.0 - tokens) * limits.private_interval
@@ -543,7 +563,7 @@ class BotApi:
                         self.s.updates_changed.wait(), timeout=deadline - time.monotonic()
                     )
             batch = self.s.updates[:limit]
-        if allowed:
+        if allowed and not self.s.ignore_allowed_updates:
             batch = [u for u in batch if any(k in u for k in allowed)]
         return batch
 

@@ -163,3 +163,17 @@ async def test_a_stored_update_that_no_longer_reads_is_parked_and_the_chat_goes_
         answered = (await s.execute(select(outbox.c.id).where(outbox.c.cause == 9))).first()
     assert [f.update_id for f in failed] == [8] and "unreadable" in failed[0].error
     assert answered is not None  # the chat's next update was handled after it
+
+
+async def test_an_update_of_a_type_aiogram_does_not_know_is_kept_parked_and_the_chat_goes_on(
+    app: Application,
+) -> None:
+    strange = Update.model_validate({"update_id": 20, "future_update_kind": {"chat": {"id": 77}}})
+    await run_inbox(app, strange, message_update(21, "/start", "en"))
+    async with app.db.session() as s:
+        failed = await InboxRepo(s).failed()
+        counts = await InboxRepo(s).counts()
+        answered = (await s.execute(select(outbox.c.id).where(outbox.c.cause == 21))).first()
+    assert [(f.update_id, f.attempts) for f in failed] == [(20, 0)]
+    assert "future_update_kind" in failed[0].error
+    assert counts == {"failed": 1, "done": 1} and answered is not None
