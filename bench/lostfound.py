@@ -1,6 +1,6 @@
 """Lost and found matching: quality on a labelled file, and speed against many open items.
 
-    python -m bench.lostfound quality [FILE ...]     (default: ../shared/data/lostfound_dev.jsonl)
+    python -m bench.lostfound quality [FILE ...]     (default: tests/data/lostfound_dev.jsonl)
     python -m bench.lostfound speed [--items 100000] [--queries 300]
 
 Quality: every found item is matched, as the bot does it (the same index, day window and
@@ -30,7 +30,7 @@ from bot.domain.lexicon import ENTRIES, Facet
 from bot.domain.lostfound import Kind, category_of, match_days
 from bot.domain.matching import Candidate, MatchIndex, profile, similarity, worth_telling
 
-DEV = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "lostfound_dev.jsonl"
+DEV = Path(__file__).resolve().parents[1] / "tests" / "data" / "lostfound_dev.jsonl"
 HELD_OUT = Path(__file__).resolve().parents[1] / "tests" / "data" / "lostfound_extra.jsonl"
 
 

@@ -210,7 +210,7 @@ def test_only_a_few_close_to_the_best_are_told() -> None:
 @pytest.mark.parametrize(
     "path",
     [
-        ROOT.parent / "shared" / "data" / "lostfound_dev.jsonl",
+        ROOT / "tests" / "data" / "lostfound_dev.jsonl",
         ROOT / "tests" / "data" / "lostfound_extra.jsonl",
     ],
 )
