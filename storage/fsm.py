@@ -14,6 +14,7 @@ already sent); the SQL storage has no such instant.
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
@@ -27,13 +28,14 @@ from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import Database
+from storage.db import Database, upsert
 from storage.tables import fsm
 
 _current_session: ContextVar[AsyncSession | None] = ContextVar("fsm_session", default=None)
 _held: ContextVar[Held | None] = ContextVar("fsm_held", default=None)
 
 _KEEP = object()  # a part (state or data) an update did not change
+_NO_DATA = "{}"  # the data column of a key without data
 
 
 @dataclass
@@ -87,23 +89,33 @@ class SQLStorage(BaseStorage):
         ).first()
         return (row.state, row.data) if row else None
 
-    async def _write(self, key: StorageKey, **values: Any) -> None:
+    async def _write(self, key: StorageKey, part: str, value: str | None) -> None:
+        """Set one part of a key's row: its "state" or its "data". Only a key with a state or
+        data has a row: an empty part (no state, data "{}") never makes one, and the row goes
+        once both parts are empty. Anything else is one upsert, so that the first writes of a
+        key in two transactions at once do not both try to insert it."""
         name = storage_key(key)
+        empty = value is None if part == "state" else value == _NO_DATA
         async with self._session() as session:
-            current = await self._row(session, name)
-            if current is None:
-                row = {"key": name, "state": None, "data": "{}", **values}
-                await session.execute(fsm.insert().values(**row))
-            else:
-                await session.execute(update(fsm).where(fsm.c.key == name).values(**values))
-                state = values.get("state", current[0])
-                data = values.get("data", current[1])
-                if state is None and data == "{}":
-                    await session.execute(fsm.delete().where(fsm.c.key == name))
+            if empty:
+                await session.execute(update(fsm).where(fsm.c.key == name).values({part: value}))
+                await session.execute(
+                    fsm.delete().where(
+                        fsm.c.key == name, fsm.c.state.is_(None), fsm.c.data == _NO_DATA
+                    )
+                )
+                return
+            row = {"key": name, "state": None, "data": _NO_DATA, part: value}
+            insert = upsert(session, fsm).values(row)
+            await session.execute(
+                insert.on_conflict_do_update(
+                    index_elements=[fsm.c.key], set_={part: insert.excluded[part]}
+                )
+            )
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
-        await self._write(key, state=value)
+        await self._write(key, "state", value)
 
     async def get_state(self, key: StorageKey) -> str | None:
         async with self._session() as session:
@@ -113,7 +125,7 @@ class SQLStorage(BaseStorage):
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         if not isinstance(data, dict):
             raise DataNotDictLikeError(f"Data must be a dict or dict-like object, got {type(data)}")
-        await self._write(key, data=json.dumps(data, ensure_ascii=False))
+        await self._write(key, "data", json.dumps(data, ensure_ascii=False))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         async with self._session() as session:
@@ -162,7 +174,9 @@ class AfterCommit(BaseStorage):
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         held = _held.get()
         if held is not None and key in held.writes and held.writes[key][1] is not _KEEP:
-            return dict(held.writes[key][1])
+            # A copy all the way down: a nested change the handler does not save stays out of
+            # the held write (and so out of Redis), as it would with the storage itself.
+            return copy.deepcopy(held.writes[key][1])
         return await self.inner.get_data(key)
 
     async def apply(self, held: Held) -> None:

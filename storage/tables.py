@@ -161,8 +161,10 @@ outbox = Table(
 fsm = Table(
     "fsm",
     metadata,
-    Column("key", String(128), primary_key=True),
-    Column("state", String(128), nullable=True),
+    # Text: a key carries a business connection id and a destiny, and a state is named by the
+    # bot's code (nested groups), none of them bounded (migration 0008).
+    Column("key", Text, primary_key=True),
+    Column("state", Text, nullable=True),
     Column("data", Text, nullable=False, default="{}"),
 )
 
