@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import TelegramObject
+from aiogram.types import TelegramObject, Update
 from aiogram.types import User as TgUser
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -47,7 +47,19 @@ class ActorMiddleware(BaseMiddleware):
                 is_admin=tg_user.id in self.admins,
                 locale=resolve_locale(user.language, tg_user.language_code, self.default_language),
             )
+        elif not _may_come_from_no_person(event):
+            return None  # a bot's button press or private message: nobody to answer or check
         return await handler(event, data)
+
+
+def _may_come_from_no_person(event: TelegramObject) -> bool:
+    """Group messages may come from the group itself (an anonymous admin) or a channel, and a
+    group's service messages from nobody; those go on (handlers that need a person refuse)."""
+    if not isinstance(event, Update):
+        return False
+    if event.my_chat_member is not None:
+        return True
+    return event.message is not None and event.message.chat.type in ("group", "supergroup")
 
 
 class DeskMiddleware(BaseMiddleware):

@@ -26,6 +26,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.delivery.outbox import Outbox
 from bot.domain.errors import DomainError, NotFound, Refused
+from bot.domain.inputs import Id, parse_id, parse_number, valid_location
 from bot.domain.party import (
     MAX_CAPACITY,
     MAX_CODE_TRIES,
@@ -45,7 +46,7 @@ from bot.domain.people import Actor
 from bot.middlewares import DeskMiddleware
 from bot.services import party
 from bot.services.party import ACTIVITY_PREFIX, Desk, PartyAction, PartyCb
-from handlers.common import private_state, refuse_button
+from handlers.common import not_a_place, private_state, refuse_button
 from handlers.party import buttons, cancel_button, on_not_text, refused, why
 
 KINDS = tuple(ActivityKind)
@@ -76,7 +77,7 @@ class PlanAction(StrEnum):
 
 class PlanCb(CallbackData, prefix="pn"):
     action: PlanAction
-    arg: int = 0
+    arg: Id = 0
 
 
 # --- activities: what members see -----------------------------------------------------------------
@@ -149,7 +150,7 @@ async def cmd_start_activity(
     """A group notice's link: the activity, with its sign-up button."""
     raw = (command.args or "").removeprefix(ACTIVITY_PREFIX)
     try:
-        found = await party.activity(desk, int(raw) if raw.isdigit() else 0)
+        found = await party.activity(desk, parse_id(raw) or 0)
     except NotFound:
         await desk.outbox.send(message.chat.id, _("This link is not valid. Send /activities."))
         return
@@ -377,13 +378,14 @@ async def on_plan_text(
     elif step is Plan.PLACE:
         draft = replace(draft, place=text[:MAX_PLACE])
     elif step is Plan.CAPACITY:
-        if not text.isdigit() or not 1 <= int(text) <= MAX_CAPACITY:
+        capacity = parse_number(text, 1, MAX_CAPACITY)
+        if capacity is None:
             await desk.outbox.send(
                 message.chat.id,
                 _("Please write a number of places from 1 to {most}.").format(most=MAX_CAPACITY),
             )
             return
-        draft = replace(draft, capacity=int(text))
+        draft = replace(draft, capacity=capacity)
     else:
         await _ask_plan(desk, draft, names, actor, _("Please use the buttons below."))
         return
@@ -507,6 +509,9 @@ async def on_location(
 ) -> None:
     location = message.location
     if location is None:
+        return
+    if not valid_location(location.latitude, location.longitude):
+        await desk.outbox.send(message.chat.id, not_a_place())
         return
     try:
         result = await party.check_in_by_location(

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
 
+from bot.domain.inputs import Id
 from bot.domain.org import StaffRole
 from bot.domain.people import ChatPurpose
 
@@ -18,7 +19,7 @@ class LanguageCb(CallbackData, prefix="lg"):
 class PickCb(CallbackData, prefix="pk"):
     """Browse the tree while choosing a home compound; unit_id 0 is the top list."""
 
-    unit_id: int
+    unit_id: Id
 
 
 class ProfileAction(StrEnum):
@@ -37,13 +38,13 @@ class InviteAction(StrEnum):
 
 class InviteCb(CallbackData, prefix="iv"):
     action: InviteAction
-    unit_id: int
+    unit_id: Id
     role: StaffRole | None = None
 
 
 class BindCb(CallbackData, prefix="bd"):
     purpose: ChatPurpose
-    unit_id: int
+    unit_id: Id
 
 
 class DraftAction(StrEnum):
@@ -58,4 +59,4 @@ class DraftAction(StrEnum):
 
 class DraftCb(CallbackData, prefix="dr"):
     action: DraftAction
-    arg: int = 0
+    arg: Id = 0

@@ -27,6 +27,7 @@ from bot.domain.campaigns import (
     parse_until,
 )
 from bot.domain.errors import DomainError, NotAllowed, Refused
+from bot.domain.inputs import Id
 from bot.domain.people import Actor
 from bot.middlewares import DeskMiddleware
 from bot.services import campaigns
@@ -51,7 +52,7 @@ class PlanAction(StrEnum):
 
 class PlanCb(CallbackData, prefix="cq"):
     action: PlanAction
-    arg: int = 0
+    arg: Id = 0
 
 
 class Step(StrEnum):

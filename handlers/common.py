@@ -103,3 +103,11 @@ async def refuse_button(outbox: Outbox, callback: CallbackQuery, text: str | Non
         text or _("This button is no longer valid. Please start again from the menu."),
         alert=True,
     )
+
+
+def not_a_place() -> str:
+    """A location off the globe (only a forged update sends one)."""
+    return _(
+        "That location cannot be right. Please share your location again with the paperclip "
+        "(📎) button → Location."
+    )

@@ -118,6 +118,17 @@ async def on_migrate_from(message: Message, session: AsyncSession, clock: Clock)
     await groups.migrated(session, message.migrate_from_chat_id, message.chat.id, clock.now())
 
 
+async def on_anonymous_command(message: Message, outbox: Outbox) -> None:
+    """A command sent as the group (an anonymous admin) or by a channel: nobody to check."""
+    await outbox.send(
+        message.chat.id,
+        _(
+            "You are posting as the group, so I cannot tell who you are. Turn off “Remain "
+            "anonymous” in your admin rights, or send the command from your own account."
+        ),
+    )
+
+
 async def cmd_group_help(message: Message, outbox: Outbox) -> None:
     await outbox.send(message.chat.id, _intro())
 
@@ -132,7 +143,8 @@ def build_router() -> Router:
     )
     router.message.register(on_migrate_to, F.migrate_to_chat_id)
     router.message.register(on_migrate_from, F.migrate_from_chat_id)
-    router.message.register(cmd_bind, Command("bind"), F.chat.type.in_(GROUP_TYPES))
     router.message.register(cmd_group_help, Command("start", "help"), F.chat.type.in_(GROUP_TYPES))
+    router.message.register(on_anonymous_command, F.sender_chat, F.text.startswith("/"))
+    router.message.register(cmd_bind, Command("bind"), F.chat.type.in_(GROUP_TYPES))
     router.callback_query.register(on_bind, BindCb.filter())
     return router

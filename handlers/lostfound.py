@@ -22,6 +22,7 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.delivery.outbox import Outbox
 from bot.domain.errors import DomainError, NotFound
+from bot.domain.inputs import Id, parse_id
 from bot.domain.lostfound import (
     HELD_CHOICES,
     MAX_DETAIL,
@@ -74,7 +75,7 @@ class DraftAction(StrEnum):
 
 class LostDraftCb(CallbackData, prefix="lq"):
     action: DraftAction
-    arg: int = 0
+    arg: Id = 0
 
 
 def step_of(draft: Draft) -> Step:
@@ -453,13 +454,13 @@ async def cmd_start_link(
         kind = Kind.LOST if args == START_LOST else Kind.FOUND
         await _begin(kind, message.chat.id, actor, session, outbox, state)
         return
-    raw = args.removeprefix(CLAIM_PREFIX)
-    if not raw.isdigit():
+    found_id = parse_id(args.removeprefix(CLAIM_PREFIX))
+    if found_id is None:
         await outbox.send(message.chat.id, _("This link is not valid. Send /lost or /found."))
         return
     desk = Desk(session, outbox, clock.now(), config, matcher)
     try:
-        await _ask_detail(desk, actor, state, int(raw), 0)
+        await _ask_detail(desk, actor, state, found_id, 0)
     except DomainError as error:
         await outbox.send(message.chat.id, claim_refusal(error))
 

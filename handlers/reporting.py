@@ -20,12 +20,13 @@ from bot.config import Config
 from bot.delivery.outbox import Outbox
 from bot.domain.complaints import MAX_TEXT, Category, Complaint, Draft
 from bot.domain.errors import NotAllowed, NotFound, Stale
+from bot.domain.inputs import parse_id, valid_location
 from bot.domain.people import Actor, ChatPurpose
 from bot.services import cards, complaints, onboarding
 from bot.services.campaigns import REPORT_PREFIX as CAMPAIGN_PREFIX
 from bot.services.dispatch import Desk
 from handlers.callbacks import DraftAction, DraftCb
-from handlers.common import refuse_button
+from handlers.common import not_a_place, refuse_button
 from handlers.onboarding import ask_compound
 from storage.campaigns import CampaignRepo
 from storage.chats import ChatRepo
@@ -129,7 +130,7 @@ async def cmd_start_report(
 ) -> None:
     """The deep link from a compound group's /report: the report is pre-set to that compound."""
     raw = (command.args or "").removeprefix(REPORT_PREFIX)
-    compound = await onboarding.home_compound(session, int(raw)) if raw.isdigit() else None
+    compound = await onboarding.home_compound(session, parse_id(raw))
     if compound is None:
         await outbox.send(message.chat.id, _("This link is not valid. Send /report to start."))
         return
@@ -151,10 +152,9 @@ async def cmd_start_campaign_report(
     campaign_raw, _sep, compound_raw = (
         (command.args or "").removeprefix(CAMPAIGN_PREFIX).partition("_")
     )
-    campaign = (
-        await CampaignRepo(session).get(int(campaign_raw)) if campaign_raw.isdigit() else None
-    )
-    compound_id = int(compound_raw) if compound_raw.isdigit() and int(compound_raw) else None
+    campaign_id = parse_id(campaign_raw)
+    campaign = await CampaignRepo(session).get(campaign_id) if campaign_id else None
+    compound_id = parse_id(compound_raw)
     compound = await onboarding.home_compound(session, compound_id or actor.user.compound_id)
     if campaign is None or compound is None:
         await outbox.send(message.chat.id, _("This link is not valid. Send /report to start."))
@@ -263,6 +263,9 @@ async def on_draft_location(
 ) -> None:
     draft = _load(await state.get_data())
     if draft is None or message.location is None:
+        return
+    if not valid_location(message.location.latitude, message.location.longitude):
+        await outbox.send(message.chat.id, not_a_place())
         return
     draft = replace(draft, lat=message.location.latitude, lon=message.location.longitude)
     await _save(state, draft)

@@ -349,7 +349,10 @@ def parse_end(text: str, start: datetime, zone: ZoneInfo) -> datetime | WhenErro
     (2小时, 1.5h)."""
     raw = text.strip().replace("：", ":")
     if m := _DURATION.match(raw):
-        end = start + timedelta(hours=float(m["n"]))
+        hours = float(m["n"])
+        if hours > MAX_LENGTH / timedelta(hours=1):  # 1000000000小时 would not fit a timedelta
+            return WhenError.TOO_LONG
+        end = start + timedelta(hours=hours)
     elif m := _TIME_ONLY.match(raw):
         clock = _clock(m)
         if clock is None:

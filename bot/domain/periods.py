@@ -83,6 +83,8 @@ def named(name: str, today: date) -> Period | None:
     return None
 
 
+EARLIEST = date(2000, 1, 1)  # no ledger of this bot starts before; older dates are typos
+
 _WORDS = {
     "今天": "today", "今日": "today", "today": "today",
     "本周": "week", "这周": "week", "this week": "week", "week": "week",
@@ -105,9 +107,9 @@ def parse_period(text: str, today: date) -> Period | PeriodError:
     raw = " ".join(text.strip().casefold().split())
     try:
         period = _read(raw, today)
-    except ValueError:
+    except (ValueError, OverflowError):  # 2026-02-30; 9999-12-31 (its next day has no date)
         return PeriodError.UNREADABLE
-    if period is None:
+    if period is None or not period.start >= EARLIEST:
         return PeriodError.UNREADABLE
     if period.end <= period.start:
         return PeriodError.BACKWARDS

@@ -37,6 +37,7 @@ from bot.domain.campaigns import (
     parse_schedule,
 )
 from bot.domain.errors import NotAllowed, NotFound, Refused
+from bot.domain.inputs import Id
 from bot.domain.org import Unit
 from bot.domain.people import Actor
 from bot.services.desk import BaseDesk
@@ -59,7 +60,7 @@ class CampaignAction(StrEnum):
 
 class CampaignCb(CallbackData, prefix="cm"):
     action: CampaignAction
-    id: int
+    id: Id
 
 
 class Desk(BaseDesk):

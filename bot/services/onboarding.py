@@ -63,7 +63,9 @@ async def search_compounds(session: AsyncSession, query: str) -> list[Unit]:
 
 
 async def home_compound(session: AsyncSession, compound_id: int | None) -> Unit | None:
-    return await UnitRepo(session).get(compound_id) if compound_id is not None else None
+    """The compound with that id; None for no id, no unit, or a unit that is not a compound."""
+    unit = await UnitRepo(session).get(compound_id) if compound_id is not None else None
+    return unit if unit is not None and unit.kind is UnitKind.COMPOUND else None
 
 
 async def locale_of(session: AsyncSession, chat_id: int, default: str) -> str:

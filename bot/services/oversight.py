@@ -21,6 +21,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.domain.complaints import OPEN, Category, Complaint, Light, Status, light
 from bot.domain.errors import NotAllowed, NotFound, Refused
+from bot.domain.inputs import Id
 from bot.domain.org import Unit, UnitKind, is_within
 from bot.domain.party import RegStatus
 from bot.domain.people import Actor
@@ -52,8 +53,8 @@ class OversightCb(CallbackData, prefix="ov"):
     """A button of /queue, /stats, /export or the digest. Every press re-checks the actor's scope."""
 
     action: OversightAction
-    unit: int = 0
-    id: int = 0
+    unit: Id = 0
+    id: Id = 0
     period: str = ""  # a Period's code, 20261101-20261121
 
 
