@@ -25,6 +25,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.delivery.outbox import Outbox
 from bot.domain.errors import DomainError, NotAllowed, NotFound, Refused
+from bot.domain.inputs import Id
 from bot.domain.party import (
     MAX_FIELD,
     MAX_NAME,
@@ -67,7 +68,7 @@ class FormAction(StrEnum):
 
 class FormCb(CallbackData, prefix="pf"):
     action: FormAction
-    arg: int = 0
+    arg: Id = 0
 
 
 def buttons(*rows: tuple[str, CallbackData], columns: int = 2) -> InlineKeyboardMarkup:
@@ -380,8 +381,9 @@ async def on_party_button(
     try:
         if action is PartyAction.APPROVE:
             await party.decide(desk, actor, target, approve=True)
-            done = _("✅ Approved by {name}.").format(name=html.quote(actor.user.first_name))
-            await close_card(callback, desk.outbox, done)
+            card_locale = await _card_locale(desk, callback, actor)
+            await close_card(callback, desk.outbox, _approved_by(actor, card_locale))
+            done = _approved_by(actor)
         elif action is PartyAction.REJECT:
             await _ask_reason(desk, actor, target, callback, state)
         elif action is PartyAction.ROSTER:
@@ -393,6 +395,18 @@ async def on_party_button(
         await refuse_button(desk.outbox, callback, why(desk, error, actor.locale))
         return
     await desk.outbox.answer_callback(actor.id, callback.id, done or None)
+
+
+def _approved_by(actor: Actor, locale: str | None = None) -> str:
+    return _("✅ Approved by {name}.", locale=locale).format(name=html.quote(actor.user.first_name))
+
+
+async def _card_locale(desk: Desk, callback: CallbackQuery, actor: Actor) -> str:
+    """The language of the chat the card is in: a group's, or the person's own."""
+    message = callback.message
+    if isinstance(message, Message) and message.chat.id != actor.id:
+        return await desk.locale_of(message.chat.id)
+    return actor.locale
 
 
 async def _ask_reason(
@@ -433,17 +447,21 @@ async def on_reason_text(
     except DomainError as error:
         await refused(desk, message.chat.id, error, actor.locale)
         return
-    chat_id, message_id = (data.get("card") or [0, 0])[:2]
+    chat_id, message_id = (int(n) for n in (data.get("card") or [0, 0])[:2])
     if chat_id and message_id:
-        await desk.outbox.edit(
-            int(chat_id),
-            int(message_id),
-            party.registration_text(member, compound, actor.locale)
-            + "\n\n"
-            + _("✖ Not approved by {name}: {reason}").format(
-                name=html.quote(actor.user.first_name), reason=html.quote(reason)
-            ),
-        )
+        name = html.quote(actor.user.first_name)
+        if chat_id > 0:  # the officer's own card: everything, and the reason
+            locale = actor.locale
+            result = _("✖ Not approved by {name}: {reason}").format(
+                name=name, reason=html.quote(reason)
+            )
+        else:  # a group's card: neither the details nor the reason (it may name them)
+            locale = await desk.locale_of(chat_id)
+            result = _(
+                "✖ Not approved by {name}; the applicant was told why.", locale=locale
+            ).format(name=name)
+        text = party.card_text(member, compound, locale, chat_id)
+        await desk.outbox.edit(chat_id, message_id, text + "\n\n" + result)
     await desk.outbox.send(message.chat.id, _("Done: they were told the reason."))
 
 

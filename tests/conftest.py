@@ -22,12 +22,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 @pytest.fixture
 async def sandbox() -> AsyncIterator[Sandbox]:
+    """The sandbox; afterwards, every test proves that nothing the bot wrote to a group chat
+    carried personal data (DESIGN.md §3: personal data goes to private chats only)."""
     sb, runner = await open_sandbox()
     try:
         yield sb
+        leaks = sb.group_leaks()
     finally:
         await sb.http.close()
         await runner.cleanup()
+    assert not leaks, "personal data in a group chat:\n" + "\n".join(leaks)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import sys
 import time
@@ -25,6 +26,8 @@ from tests.dbs import database_url
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "123456:TEST-token"
 ADMIN_ID = 9001
+# A phone number in a text: +86 (or any "+" and 7 digits or more), or an 11-digit mainland mobile.
+PHONE = re.compile(r"\+\s?86|\+\d{7,}|(?<!\d)1[3-9]\d{9}(?!\d)")
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ class Sandbox:
     port: int
     http: aiohttp.ClientSession
     cursors: dict[int, int] = field(default_factory=dict)
+    secrets: set[str] = field(default_factory=set)  # personal data a test typed: see personal()
 
     @property
     def base(self) -> str:
@@ -78,6 +82,10 @@ class Sandbox:
         body: dict[str, Any] = {"user": person.json, **content}
         if chat is not None:
             body["chat"] = chat
+        number = str((content.get("contact") or {}).get("phone_number") or "")
+        if number:  # a phone shared with the contact button is personal data, in any spelling
+            digits = re.sub(r"\D", "", number)
+            self.personal(*(v for v in (number, digits, digits[-11:]) if len(v) >= 7))
         return await self._post("/test/message", body)
 
     async def tap(self, person: Person, message: dict[str, Any], text: str) -> str:
@@ -188,6 +196,35 @@ class Sandbox:
 
     def skip_to_now(self, chat_id: int) -> None:
         self.cursors[chat_id] = self.state.events[-1]["seq"] if self.state.events else 0
+
+    def personal(self, *values: str) -> None:
+        """Personal data a test types (a full name, a building and flat, a phone number): the bot
+        may show it in private chats only, never in a group (checked after every test)."""
+        self.secrets.update(v for v in values if v)
+
+    def group_leaks(self) -> list[str]:
+        """What the bot sent to (or edited in) a group chat that carries personal data: a phone
+        number (any, or one shared with the contact button in this test) or a value given to
+        `personal()`. One line per leak; none is the rule."""
+        secrets = self.secrets
+        leaks = []
+        for event in self.state.events:
+            if event["chat_id"] >= 0 or event["type"] not in ("send", "edit"):
+                continue
+            message = event.get("message") or {}
+            rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
+            parts = [
+                message.get("text") or "",
+                message.get("caption") or "",
+                (message.get("document") or {}).get("file_name") or "",
+                *(str(button.get("text", "")) for row in rows for button in row),
+            ]
+            text = "\n".join(parts)
+            found = [m.group(0) for m in PHONE.finditer(text)]
+            found += sorted(s for s in secrets if s in text)
+            if found:
+                leaks.append(f"chat {event['chat_id']} ({event['type']}): {found} in {text!r}")
+        return leaks
 
 
 async def open_sandbox() -> tuple[Sandbox, Any]:

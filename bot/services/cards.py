@@ -26,6 +26,7 @@ from bot.domain.complaints import (
     redispatch_targets,
     supervisor_of,
 )
+from bot.domain.inputs import Id
 from bot.domain.org import Unit
 from bot.domain.rates import Event
 
@@ -51,9 +52,9 @@ class TicketCb(CallbackData, prefix="tk"):
     before the ticket last moved is stale and refused."""
 
     action: TicketAction
-    id: int
-    v: int
-    arg: int = 0
+    id: Id
+    v: Id
+    arg: Id = 0
 
 
 RATINGS = (Rating.SATISFIED, Rating.BASIC, Rating.UNSATISFIED)
@@ -119,12 +120,14 @@ def unit_name(units: Mapping[int, Unit], unit_id: int | None, locale: str) -> st
 def card_text(
     complaint: Complaint,
     units: Mapping[int, Unit],
-    reporter_name: str,
+    reporter_name: str | None,
     locale: str,
     zone: ZoneInfo,
     now: datetime,
 ) -> str:
-    """A staff card: everything a unit needs to act, and never who reported an anonymous ticket."""
+    """A staff card: everything a unit needs to act, and never who reported an anonymous ticket.
+    `reporter_name` is None for a card in a group chat, which never names the reporter (the
+    staff's private cards do)."""
     lamp = ""
     if complaint.is_open and complaint.due_at is not None:
         lamp = LIGHTS[light(complaint.window_start, complaint.due_at, now)] + " "
@@ -142,9 +145,12 @@ def card_text(
         extras.append(f"📍 {complaint.lat:.5f}, {complaint.lon:.5f}")
     if extras:
         lines.append(" · ".join(extras))
-    who = (
-        _("anonymous resident", locale=locale) if complaint.anonymous else html.quote(reporter_name)
-    )
+    if complaint.anonymous:
+        who = _("anonymous resident", locale=locale)
+    elif reporter_name is None:
+        who = _("a resident (the name is shown in private chats only)", locale=locale)
+    else:
+        who = html.quote(reporter_name)
     lines.append(_("Reported by: {who}", locale=locale).format(who=who))
     lines.append(
         _("Now with: {unit} — {status}", locale=locale).format(

@@ -85,6 +85,18 @@ async def unit_chats(
     return list(admins)
 
 
+async def unit_people(
+    session: AsyncSession, admins: Sequence[int], unit: Unit, units: Mapping[int, Unit]
+) -> list[int]:
+    """The private chats of the people who answer for a unit: its staff, else those of the next
+    unit up that has any, else the administrators. Personal data goes there, never to a group."""
+    for candidate in (unit, *supervisors(unit, units)):
+        people = await StaffRepo(session).members(candidate.id)
+        if people:
+            return people
+    return list(admins)
+
+
 async def may_act(
     desk: Desk, chat_id: int, complaint: Complaint, units: Mapping[int, Unit]
 ) -> bool:
@@ -147,7 +159,9 @@ async def render_card(
     units: Mapping[int, Unit],
     reporter: str,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    text = cards.card_text(complaint, units, reporter, locale, desk.config.bot.zone, desk.now)
+    # A group card never names the reporter: its members are not all staff of the unit.
+    who = reporter if chat_id > 0 else None
+    text = cards.card_text(complaint, units, who, locale, desk.config.bot.zone, desk.now)
     markup = None
     if await may_act(desk, chat_id, complaint, units):
         markup = cards.staff_keyboard(complaint, units, locale)

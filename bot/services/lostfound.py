@@ -20,8 +20,10 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.delivery.outbox import Outbox, Priority
 from bot.domain.errors import NotAllowed, NotFound
+from bot.domain.inputs import Id
 from bot.domain.lostfound import (
     EXPIRY,
+    HELD_CHOICES,
     HELD_GATE,
     HELD_OFFICE,
     HELD_WITH_FINDER,
@@ -67,8 +69,8 @@ class LostAction(StrEnum):
 
 class LostCb(CallbackData, prefix="lf"):
     action: LostAction
-    id: int
-    arg: int = 0
+    id: Id
+    arg: Id = 0
 
 
 class Matcher:
@@ -173,6 +175,15 @@ def held_name(held_at: str, locale: str | None = None) -> str:
         HELD_OFFICE: _("the property service centre (物业服务中心)", locale=locale),
     }
     return names.get(held_at) or html.quote(held_at) or "—"
+
+
+def public_held_name(held_at: str, locale: str | None = None) -> str:
+    """Where a find is kept, as a group may read it: one of the buttons' places, never a place
+    the finder wrote (it may be their home); that one the owner learns once the claim is approved.
+    """
+    if held_at in HELD_CHOICES:
+        return held_name(held_at, locale)
+    return _("with the finder (the owner is told where, once confirmed)", locale=locale)
 
 
 def reference(item: Item) -> str:
@@ -348,7 +359,7 @@ async def announce(desk: Desk, found: Item, bot_username: str) -> None:
         ref=reference(found),
         category=category_name(found.category, locale),
         place=html.quote(found.place),
-        held=held_name(found.held_at, locale),
+        held=public_held_name(found.held_at, locale),
     )
     for group in groups:
         if group.active:

@@ -20,6 +20,7 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.delivery.outbox import Outbox, Priority
 from bot.domain.errors import NotAllowed, NotFound, Refused
+from bot.domain.inputs import Id
 from bot.domain.org import Unit, UnitKind
 from bot.domain.party import (
     FURTHEST,
@@ -48,7 +49,7 @@ from bot.domain.party import (
 )
 from bot.domain.people import Actor, ChatPurpose
 from bot.services.desk import BaseDesk
-from bot.services.dispatch import unit_chats
+from bot.services.dispatch import unit_chats, unit_people
 from storage.chats import ChatRepo
 from storage.db import Database
 from storage.party import LedgerRow, NewActivity, NewMember, PartyRepo
@@ -72,7 +73,7 @@ class PartyAction(StrEnum):
 
 class PartyCb(CallbackData, prefix="pm"):
     action: PartyAction
-    id: int
+    id: Id
 
 
 class Desk(BaseDesk):
@@ -256,11 +257,37 @@ def decision_keyboard(member: Member, locale: str) -> InlineKeyboardMarkup:
 
 
 def registration_text(member: Member, compound: Unit, locale: str) -> str:
+    """The card for the private chat of a person who decides: every detail."""
     lines = [
         _("🎖 Party member registration (报到) #{id}", locale=locale).format(id=member.id),
         *details(member, compound, locale),
     ]
     return "\n".join(lines)
+
+
+def group_registration_text(member: Member, compound: Unit, locale: str) -> str:
+    """The card for an alert group, whose members are not all the people who decide: the number,
+    the compound and the type, never the name, building, workplace or phone."""
+    return "\n".join(
+        (
+            _("🎖 Party member registration (报到) #{id}", locale=locale).format(id=member.id),
+            _("Waiting for the decision of the party branch of {compound}.", locale=locale).format(
+                compound=html.quote(compound.display_name(locale))
+            ),
+            _("Type: {type}", locale=locale).format(type=member_type_name(member.type, locale)),
+            _(
+                "The member's details were sent privately to the staff who decide on it.",
+                locale=locale,
+            ),
+        )
+    )
+
+
+def card_text(member: Member, compound: Unit, locale: str, chat_id: int) -> str:
+    """A registration's card as the chat may read it: personal data in private chats only."""
+    if chat_id > 0:
+        return registration_text(member, compound, locale)
+    return group_registration_text(member, compound, locale)
 
 
 async def register(desk: Desk, actor: Actor, form: Registration) -> tuple[Member, bool]:
@@ -290,13 +317,22 @@ async def register(desk: Desk, actor: Actor, form: Registration) -> tuple[Member
 
 
 async def _ask_branch(desk: Desk, member: Member, compound: Unit, units: dict[int, Unit]) -> None:
-    """The approval card goes to the branch's staff and alert groups (or the unit above)."""
+    """The approval card goes to the branch's staff and alert groups (or the unit above). The
+    details go to people only: a branch heard of by a group alone has them sent to the staff of
+    the unit above it (or the administrators); the group's card has the number and the buttons.
+    """
     branch = branch_of(compound, units)
-    for chat_id in await unit_chats(desk.session, desk.config.bot.admins, branch, units):
+    admins = desk.config.bot.admins
+    chats = await unit_chats(desk.session, admins, branch, units)
+    groups = [chat_id for chat_id in chats if chat_id < 0]
+    people = [chat_id for chat_id in chats if chat_id > 0]
+    if not people:
+        people = await unit_people(desk.session, admins, branch, units)
+    for chat_id in (*people, *groups):
         locale = await desk.locale_of(chat_id)
         await desk.outbox.send(
             chat_id,
-            registration_text(member, compound, locale),
+            card_text(member, compound, locale, chat_id),
             markup=decision_keyboard(member, locale),
             priority=Priority.ALERT,
         )

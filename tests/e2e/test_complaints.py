@@ -73,6 +73,7 @@ async def report(
     anonymous: bool = False,
 ) -> str:
     """A resident files a report by buttons, in Chinese; returns the ticket number."""
+    sandbox.personal(person.first_name)  # who reported it: staff see it in private chats only
     await sandbox.say(person, "/report")
     draft = await sandbox.expect(person.id, "请点选最符合的类别")
     await sandbox.tap(person, draft, category)
@@ -375,3 +376,43 @@ async def test_report_in_a_group_links_to_the_private_chat(
     await sandbox.say(UNCLE_WANG, f"/start {link.group(1)}")
     draft = await sandbox.expect(UNCLE_WANG.id, "请点选最符合的类别")
     assert "西湖左岸小区" in draft["text"]
+
+
+async def test_a_card_in_the_units_alert_group_does_not_name_the_reporter(
+    sandbox: Sandbox, bot: BotProcess, db: Database
+) -> None:
+    from datetime import UTC, datetime
+
+    from bot.domain.people import ChatPurpose
+    from storage.chats import ChatRepo
+    from tests.harness import group
+
+    alerts = -7002  # the property company's work group
+    now = datetime.now(UTC)
+    async with db.session() as s:
+        company = await UnitRepo(s).by_code(STAFF[ZHANG])
+        assert company is not None
+        await ChatRepo(s).joined(alerts, "group", "西湖左岸物业工作群", now)
+        await ChatRepo(s).bind(alerts, ChatPurpose.ALERTS, company.id, ZHANG.id, now)
+    sandbox.state.chat_for(ZHANG.json, group(alerts, "西湖左岸物业工作群"))
+
+    number = await report(sandbox, AUNT_LI, "物业维修", "2号楼楼道灯不亮", photo=True)
+    private = await sandbox.expect(ZHANG.id, "新派工单")
+    assert "反映人：李阿姨" in private["text"], private["text"]
+    photo = await sandbox.expect(alerts, number)
+    assert photo.get("photo") and photo["caption"] == f"{number} · 1/1", photo
+    card = await sandbox.expect(alerts, "新派工单")
+    assert "问题：2号楼楼道灯不亮" in card["text"]  # the complaint itself stays
+    assert "反映人：居民（姓名仅在私聊中显示）" in card["text"], card["text"]
+    assert "李阿姨" not in card["text"] and str(AUNT_LI.id) not in card["text"]
+
+    # The group's buttons check who presses them; 张师傅 signs for it from the group.
+    query = await sandbox.tap(SUN, card, "✅ 签收")
+    assert "只有承办单位" in (await sandbox.answer(query))["text"]
+    await sandbox.tap(ZHANG, card, "✅ 签收")
+    signed = await sandbox.expect(alerts, "办理中")
+    assert signed["message_id"] == card["message_id"] and "李阿姨" not in signed["text"]
+    assert "✔️ 办结" in buttons(signed)
+    mine = await sandbox.expect(ZHANG.id, "办理中")  # the private card is kept up to date too
+    assert "反映人：李阿姨" in mine["text"]
+    await sandbox.expect(AUNT_LI.id, "已签收")

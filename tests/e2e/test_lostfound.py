@@ -98,6 +98,7 @@ async def test_the_guard_finds_a_black_huawei_and_its_owner_gets_it_back(
     sandbox: Sandbox, bot: BotProcess, db: Database
 ) -> None:
     await residents_group(sandbox, db)
+    sandbox.personal(AUNT_LI.first_name, GUARD.first_name)  # who lost and who found: never posted
     # 李阿姨 loses her phone; nothing found yet. A date in the future is refused first.
     await sandbox.say(AUNT_LI, "/lost")
     prompt = await sandbox.expect(AUNT_LI.id, "您丢了什么？")
@@ -312,3 +313,49 @@ async def test_a_report_is_reminded_before_it_expires_and_can_be_kept_open(
     assert await items(db, UNCLE_WANG.id) == [("lost", Status.EXPIRED)]
     query = await sandbox.tap(UNCLE_WANG, reminder, "⏳ 再延长 30 天")  # too late
     assert "已不在招领中" in (await sandbox.answer(query))["text"]
+
+
+async def test_a_finder_who_keeps_it_at_home_is_not_given_away_by_the_group_notice(
+    sandbox: Sandbox, bot: BotProcess, db: Database
+) -> None:
+    await residents_group(sandbox, db)
+    home = "我家5号楼1单元302"
+    sandbox.personal(home, UNCLE_WANG.first_name, AUNT_LI.first_name)
+    await sandbox.say(UNCLE_WANG, "/found")
+    prompt = await sandbox.expect(UNCLE_WANG.id, "您捡到了什么？")
+    await sandbox.tap(UNCLE_WANG, prompt, "钥匙/门禁卡")
+    await sandbox.expect(UNCLE_WANG.id, "请简单描述")
+    await sandbox.say(UNCLE_WANG, "一串钥匙，挂着蓝色门禁卡和小熊挂件")
+    await sandbox.expect(UNCLE_WANG.id, "在哪里捡到的")
+    await sandbox.say(UNCLE_WANG, "东门信箱旁")
+    when = await sandbox.expect(UNCLE_WANG.id, "是哪天")
+    await sandbox.tap(UNCLE_WANG, when, "今天")
+    photo = await sandbox.expect(UNCLE_WANG.id, "有照片吗")
+    await sandbox.tap(UNCLE_WANG, photo, "跳过照片")
+    await sandbox.expect(UNCLE_WANG.id, "物品现在存放在哪里")
+    await sandbox.say(UNCLE_WANG, home)  # typed, not a button
+    notice = await sandbox.expect(UNCLE_WANG.id, "要在本小区居民群发布招领启事吗")
+    await sandbox.tap(UNCLE_WANG, notice, "📢 发布")
+    summary = await sandbox.expect(UNCLE_WANG.id, "以上信息对吗？")
+    assert f"存放：{home}" in summary["text"], summary["text"]  # his own summary has it
+    await sandbox.tap(UNCLE_WANG, summary, "✅ 提交")
+    thanks = await sandbox.expect(UNCLE_WANG.id, "谢谢您！已登记，编号")
+    ref = re.search(r"F(\d+)", thanks["text"])
+    assert ref
+
+    # The group reads where it was found, and that the finder has it; not his flat.
+    posted = await sandbox.expect(GROUP, "📢 失物招领")
+    assert "东门信箱旁" in posted["text"], posted["text"]
+    assert "在拾得人处（确认失主后告知取件地点）" in posted["text"], posted["text"]
+    for secret in ("5号楼", "302", "王大爷", "蓝色", "小熊"):
+        assert secret not in posted["text"], secret
+
+    # The owner claims through the notice; on approval she, and only she, learns the place.
+    await sandbox.say(AUNT_LI, f"/start lf_{ref.group(1)}")
+    await sandbox.expect(AUNT_LI.id, "请说一个只有失主才知道的细节")
+    await sandbox.say(AUNT_LI, "挂着一个小熊")
+    await sandbox.expect(AUNT_LI.id, "已发给拾得人")
+    card = await sandbox.expect(UNCLE_WANG.id, "有人说您捡到的物品是他的")
+    await sandbox.tap(UNCLE_WANG, card, "✅ 对，归还给他")
+    news = await sandbox.expect(AUNT_LI.id, f"拾得人确认 F{ref.group(1)} 是您的")
+    assert f"取件地点：{home}" in news["text"], news["text"]

@@ -95,6 +95,7 @@ def north_of_centre(metres: float) -> dict[str, float]:
 async def register_zh(
     sandbox: Sandbox, person: Person, building: str, workplace: str, kind: str, *, phone: bool
 ) -> None:
+    sandbox.personal(person.first_name, building)  # the full name and the flat: never in a group
     await sandbox.say(person, "/party")
     ask = await sandbox.expect(person.id, "请问您的姓名")
     await sandbox.tap(person, ask, f"使用“{person.first_name}”")
@@ -166,6 +167,7 @@ async def test_register_approve_sign_up_check_in_and_the_ledger(
     await sandbox.expect(MASTER_CHEN.id, "报到已通过")
 
     # Tom registers in English.
+    sandbox.personal("Tom Baker", "Building 7")
     await sandbox.say(TOM, "/party")
     ask = await sandbox.expect(TOM.id, "What is your full name?")
     await sandbox.say(TOM, "Tom Baker")
@@ -445,6 +447,7 @@ async def test_wrong_people_wrong_input_a_community_plan_and_a_move(
     )
 
     # The registration form: a photo, a very long name, somebody else's contact, a cancel.
+    sandbox.personal("王" * 40, "3号楼")
     await sandbox.say(AUNT_WANG, "/party")
     await sandbox.expect(AUNT_WANG.id, "请问您的姓名")
     await sandbox.send(AUNT_WANG, photo=True)
@@ -515,3 +518,131 @@ async def test_wrong_people_wrong_input_a_community_plan_and_a_move(
         assert current is not None and current.approved and current.compound_id == other.id
         old = await PartyRepo(s).members_in(compound.path, [RegStatus.MOVED])
         assert [m.user_id for m in old] == [SISTER_ZHOU.id]
+
+
+BRANCH_GROUP = -7202  # the alert group of 西湖左岸小区党支部
+ANN = Person(5105, "Ann", "en")  # a secretary of the same branch who reads English
+ZH_SECRETS = ("王阿姨", "3号楼", "2单元", "501", "13800000000", "市第一人民医院")
+
+
+async def branch_group(sandbox: Sandbox, db: Database, *extra_staff: Person) -> None:
+    """西湖左岸's branch binds its alert group (as `/bind` does, tested in test_foundation)."""
+    now = datetime.now(UTC)
+    async with db.session() as s:
+        branch = await UnitRepo(s).by_code(STAFF[SECRETARY])
+        assert branch is not None
+        for person in extra_staff:
+            await UserRepo(s).seen(person.id, person.first_name, None, now, person.language_code)
+            await UserRepo(s).set_language(person.id, (person.language_code or "zh")[:2])
+            await StaffRepo(s).add(person.id, branch.id, StaffRole.SECRETARY, None, now)
+        await ChatRepo(s).joined(BRANCH_GROUP, "group", "西湖左岸党支部工作群", now)
+        await ChatRepo(s).bind(BRANCH_GROUP, ChatPurpose.ALERTS, branch.id, SECRETARY.id, now)
+    sandbox.state.chat_for(SECRETARY.json, group(BRANCH_GROUP, "西湖左岸党支部工作群"))
+    for person in extra_staff:
+        await sandbox.say(person, "/start")
+        await sandbox.expect(person.id)
+
+
+def assert_no_details(message: dict[str, Any], secrets: tuple[str, ...]) -> None:
+    text = message.get("text") or ""
+    for secret in secrets:
+        assert secret not in text, (secret, text)
+    assert not re.search(r"电话|Phone|\+86|1\d{10}", text), text
+
+
+async def test_the_branch_group_hears_of_a_registration_without_the_members_details(
+    sandbox: Sandbox, bot: BotProcess, db: Database
+) -> None:
+    await branch_group(sandbox, db)
+    await register_zh(
+        sandbox, AUNT_WANG, "3号楼2单元501", "市第一人民医院党委", "离退休", phone=True
+    )
+    member = await registration_of(db, AUNT_WANG)
+
+    # The secretary's private chat has everything, in Chinese.
+    card = await sandbox.expect(SECRETARY.id, "党员报到申请")
+    for part in ("王阿姨", "3号楼2单元501", "市第一人民医院党委", "离退休", "+8613800000000"):
+        assert part in card["text"], part
+    # The group: the number, the type and where the details went; no name, flat or phone.
+    posted = await sandbox.expect(BRANCH_GROUP, f"党员报到申请 #{member.id}")
+    assert "西湖左岸小区" in posted["text"] and "离退休" in posted["text"], posted["text"]
+    assert "详细信息已私信发给" in posted["text"], posted["text"]
+    assert_no_details(posted, ZH_SECRETS)
+    assert set(buttons(posted)) == {"✅ 通过", "✖ 不通过…"}
+
+    # The buttons in the group check who presses them: others are refused, the secretary approves.
+    for outsider in (PROPERTY, OTHER_SECRETARY, MASTER_CHEN):
+        answer = await sandbox.answer(
+            await sandbox.tap_data(outsider, posted, buttons(posted)["✅ 通过"])
+        )
+        assert "只有本小区党支部" in answer["text"], answer
+    assert (await registration_of(db, AUNT_WANG)).status is RegStatus.PENDING
+    await sandbox.tap(SECRETARY, posted, "✅ 通过")
+    closed = await sandbox.expect(BRANCH_GROUP, "已由刘书记审核通过")
+    assert not buttons(closed)
+    assert_no_details(closed, ZH_SECRETS)
+    await sandbox.expect(AUNT_WANG.id, "报到已通过")
+    assert (await registration_of(db, AUNT_WANG)).status is RegStatus.APPROVED
+
+    # 陈师傅 is rejected from the group card: the reason goes to him, not into the group.
+    await register_zh(sandbox, MASTER_CHEN, "5号楼1单元302", "区教育局党委", "在职", phone=False)
+    private = await sandbox.expect(SECRETARY.id, "5号楼1单元302")
+    assert "陈师傅" in private["text"] and "电话：未提供" in private["text"]
+    posted = await sandbox.expect(BRANCH_GROUP, "党员报到申请")
+    assert_no_details(posted, ("陈师傅", "5号楼", "302", "区教育局"))
+    await sandbox.tap(SECRETARY, posted, "✖ 不通过…")
+    await sandbox.expect(SECRETARY.id, "（陈师傅）不通过的原因是")  # asked in private
+    await sandbox.say(SECRETARY, "请写明5号楼的单元和门牌号")
+    edited = await sandbox.expect(BRANCH_GROUP, "刘书记审核未通过")
+    assert "已告知申请人" in edited["text"] and not buttons(edited), edited["text"]
+    assert_no_details(edited, ("陈师傅", "5号楼", "302", "区教育局", "门牌号"))
+    await sandbox.expect(SECRETARY.id, "已将原因告知对方")
+    await sandbox.expect(MASTER_CHEN.id, "原因：请写明5号楼的单元和门牌号")
+    assert (await registration_of(db, MASTER_CHEN)).status is RegStatus.REJECTED
+
+
+async def test_in_english_the_details_go_to_the_secretary_privately_not_to_the_group(
+    sandbox: Sandbox, bot: BotProcess, db: Database
+) -> None:
+    await branch_group(sandbox, db, ANN)
+    secrets = ("Tom Baker", "Building 7", "Flat 301", "13911112222", "University")
+    sandbox.personal("Tom Baker", "Building 7, Unit 2, Flat 301")
+    await sandbox.say(TOM, "/party")
+    await sandbox.expect(TOM.id, "What is your full name?")
+    await sandbox.say(TOM, "Tom Baker")
+    await sandbox.expect(TOM.id, "Which building")
+    await sandbox.say(TOM, "Building 7, Unit 2, Flat 301")
+    await sandbox.expect(TOM.id, "Which party organisation")
+    await sandbox.say(TOM, "University Party Committee")
+    ask = await sandbox.expect(TOM.id, "Which describes you?")
+    await sandbox.tap(TOM, ask, "in work (在职)")
+    await sandbox.expect(TOM.id, "only the branch sees it")
+    contact = {"phone_number": "8613911112222", "first_name": "Tom", "user_id": TOM.id}
+    await sandbox.send(TOM, contact=contact)  # Telegram sends it without the "+"
+    await sandbox.expect(TOM.id, "Thank you.")
+    summary = await sandbox.expect(TOM.id, "Send it to your compound's party branch?")
+    await sandbox.tap(TOM, summary, "✅ Send")
+    await sandbox.expect(TOM.id, "Sent to your compound's party branch")
+    member = await registration_of(db, TOM)
+
+    # Ann reads the whole card in English, 刘书记 in Chinese; both in private.
+    card = await sandbox.expect(ANN.id, f"Party member registration (报到) #{member.id}")
+    for part in ("Name: Tom Baker", "Building: Building 7, Unit 2, Flat 301",
+                 "Workplace party organisation: University Party Committee",
+                 "Type: in work (在职)", "Phone: 8613911112222"):  # fmt: skip
+        assert part in card["text"], (part, card["text"])
+    zh_card = await sandbox.expect(SECRETARY.id, f"党员报到申请 #{member.id}")
+    assert "姓名：Tom Baker" in zh_card["text"] and "8613911112222" in zh_card["text"]
+    # The group, in the district's language: nothing of Tom's.
+    posted = await sandbox.expect(BRANCH_GROUP, f"党员报到申请 #{member.id}")
+    assert "在职" in posted["text"] and "详细信息已私信发给" in posted["text"], posted["text"]
+    assert_no_details(posted, secrets)
+
+    # Ann approves from the group card; the card says so and still carries nothing of Tom's.
+    await sandbox.tap(ANN, posted, "✅ 通过")
+    closed = await sandbox.expect(BRANCH_GROUP, "已由Ann审核通过")
+    assert_no_details(closed, secrets)
+    await sandbox.expect(TOM.id, "is approved")
+    # The private card pressed afterwards: already decided.
+    answer = await sandbox.answer(await sandbox.tap_data(ANN, card, buttons(card)["✅ Approve"]))
+    assert "already decided" in answer["text"], answer
