@@ -12,6 +12,8 @@ from pathlib import Path
 
 SUITE = (
     ["bench.intake", "--residents", "60"],
+    # update → reply with the default pacing: idle, one resident answering at once, 20 updates/s
+    ["bench.latency"],
     ["bench.outbox_pacing"],
     ["bench.lostfound", "quality"],
     ["bench.lostfound", "speed"],

@@ -82,7 +82,8 @@ class Pacer:
         self.buckets: dict[int, tuple[float, float]] = {}  # chat → (tokens, when counted)
         self.held: dict[int, float] = {}  # chat → not before (a 429's retry_after)
         self.group_sends: dict[int, deque[float]] = {}
-        self.global_next = 0.0
+        self.recent: deque[float] = deque()  # every send of the last second
+        self.all_held_until = 0.0
 
     def _tokens(self, chat_id: int, now: float) -> float:
         tokens, then = self.buckets.get(chat_id, (float(self.config.private_burst), now))
@@ -111,11 +112,20 @@ class Pacer:
         return wait
 
     def global_wait(self) -> float:
-        return max(0.0, self.global_next - self.monotonic())
+        """Seconds before any chat may receive another message: at most `global_rate` in any
+        second (a window, not an interval: a reply need not wait 1/rate s behind the last)."""
+        now = self.monotonic()
+        while self.recent and self.recent[0] <= now - 1.0:
+            self.recent.popleft()
+        wait = max(0.0, self.all_held_until - now)
+        if len(self.recent) >= self.config.global_rate:
+            index = len(self.recent) - int(self.config.global_rate)
+            wait = max(wait, self.recent[index] + 1.0 - now)
+        return wait
 
     def record(self, chat_id: int) -> None:
         now = self.monotonic()
-        self.global_next = max(self.global_next, now) + 1.0 / self.config.global_rate
+        self.recent.append(now)
         if chat_id > 0:
             self.buckets[chat_id] = (self._tokens(chat_id, now) - 1.0, now)
         else:
@@ -128,7 +138,7 @@ class Pacer:
         self.held[chat_id] = max(self.held.get(chat_id, 0.0), self.monotonic() + seconds)
 
     def hold_all(self, seconds: float) -> None:
-        self.global_next = max(self.global_next, self.monotonic() + seconds)
+        self.all_held_until = max(self.all_held_until, self.monotonic() + seconds)
 
 
 class OutboxSender:
