@@ -62,6 +62,8 @@ METHODS: dict[str, type[TelegramMethod[Any]]] = {
 HARMLESS = ("message is not modified", "query is too old", "query id is invalid")
 MAX_BACKOFF = 30.0
 CONCURRENCY = 8
+TELEGRAM_PER_SECOND = 30.0
+GLOBAL_BURST = 5.0
 
 OnChatGone = Callable[[int], Awaitable[None]]
 
@@ -82,7 +84,10 @@ class Pacer:
         self.buckets: dict[int, tuple[float, float]] = {}  # chat → (tokens, when counted)
         self.held: dict[int, float] = {}  # chat → not before (a 429's retry_after)
         self.group_sends: dict[int, deque[float]] = {}
-        self.recent: deque[float] = deque()  # every send of the last second
+        # Overall: a token bucket at `global_rate`, whose burst never takes a second's total
+        # above Telegram's 30 (so a lone reply need not wait 1/rate behind the last message).
+        self.burst = max(1.0, min(GLOBAL_BURST, TELEGRAM_PER_SECOND - config.global_rate))
+        self.global_tokens = (self.burst, monotonic())
         self.all_held_until = 0.0
 
     def _tokens(self, chat_id: int, now: float) -> float:
@@ -111,21 +116,20 @@ class Pacer:
                 wait = max(wait, sends[0] + 60.0 - now)
         return wait
 
+    def _global_tokens(self, now: float) -> float:
+        tokens, then = self.global_tokens
+        return min(self.burst, tokens + (now - then) * self.config.global_rate)
+
     def global_wait(self) -> float:
-        """Seconds before any chat may receive another message: at most `global_rate` in any
-        second (a window, not an interval: a reply need not wait 1/rate s behind the last)."""
+        """Seconds before any chat may receive another message."""
         now = self.monotonic()
-        while self.recent and self.recent[0] <= now - 1.0:
-            self.recent.popleft()
         wait = max(0.0, self.all_held_until - now)
-        if len(self.recent) >= self.config.global_rate:
-            index = len(self.recent) - int(self.config.global_rate)
-            wait = max(wait, self.recent[index] + 1.0 - now)
-        return wait
+        missing = 1.0 - self._global_tokens(now)
+        return max(wait, missing / self.config.global_rate) if missing > 0 else wait
 
     def record(self, chat_id: int) -> None:
         now = self.monotonic()
-        self.recent.append(now)
+        self.global_tokens = (self._global_tokens(now) - 1.0, now)
         if chat_id > 0:
             self.buckets[chat_id] = (self._tokens(chat_id, now) - 1.0, now)
         else:
