@@ -82,6 +82,11 @@ class InboxRepo:
             )
         return list(fresh)
 
+    async def highest_id(self) -> int | None:
+        """The highest update_id stored, None when none is."""
+        found = (await self.session.execute(select(func.max(inbox.c.update_id)))).scalar_one()
+        return None if found is None else int(found)
+
     async def lock_key(self, key: str) -> None:
         """Hold a key until this transaction ends, so that one process at a time handles a chat's
         updates. PostgreSQL: a transaction-level advisory lock (namespace 1, the key's hash; a

@@ -2,11 +2,17 @@
 
 A newcomer with no token chats with the bot as several people (a resident, a party member, staff of
 each wing, an admin) in private and in a compound group, and can move time forward.
+
+Everything is kept in the data folder from one start to the next: the bot's database, the clock's
+offset, and what Telegram would keep (`sandbox.json`: the chats and their messages, the numbering of
+updates). It prints "Last Meter demo is running" once the page is served and the bot is
+polling.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import shutil
 from datetime import timedelta
@@ -29,6 +35,7 @@ from bot.domain.people import ChatPurpose
 from bot.sandbox.server import SandboxState, start_sandbox
 from storage.chats import ChatRepo
 from storage.db import Database
+from storage.inbox import InboxRepo
 from storage.units import UnitRepo
 from storage.users import StaffRepo, UserRepo
 
@@ -102,6 +109,31 @@ async def seed(db: Database, clock: ShiftedClock) -> None:
             await chats.bind(RESIDENTS_GROUP["id"], ChatPurpose.RESIDENTS, compound.id, 1004, now)
 
 
+def load_sandbox(state: SandboxState, file: Path) -> None:
+    """What the sandbox kept when the demo last stopped, if it did."""
+    if not file.exists():
+        return
+    try:
+        state.restore(json.loads(file.read_text(encoding="utf-8")))
+    except (ValueError, KeyError, TypeError) as exc:
+        log.warning("%s cannot be read (%s): the chats start empty", file, exc)
+
+
+def save_sandbox(state: SandboxState, file: Path) -> None:
+    tmp = file.with_suffix(".tmp")
+    tmp.write_text(json.dumps(state.snapshot(), ensure_ascii=False), encoding="utf-8")
+    tmp.replace(file)
+
+
+async def announce_when_polling(state: SandboxState, port: int) -> None:
+    """The readiness line, once the bot has asked for updates (the page is served already)."""
+    await state.polled.wait()
+    print(
+        f"\n  Last Meter demo is running: open http://127.0.0.1:{port}/  (Ctrl+C stops it)\n",
+        flush=True,
+    )
+
+
 def prepare_data_dir(data_dir: Path, *, reset: bool) -> None:
     """The demo's folder, emptied first on --reset."""
     if reset and data_dir.exists():
@@ -119,12 +151,15 @@ async def run_demo(*, port: int, data_dir: Path) -> None:
         token=TOKEN,
         bot_id=int(TOKEN.split(":")[0]),
         clock_advance=advance,
+        clock_offset=lambda: clock.offset().total_seconds(),
         demo={
             "personas": [{k: p[k] for k in ("id", "first_name", "language_code", "role")}
                          for p in PERSONAS],
             "groups": [RESIDENTS_GROUP, STAFF_GROUP],
         },
     )  # fmt: skip
+    saved = data_dir / "sandbox.json"
+    load_sandbox(state, saved)
     for persona in PERSONAS:  # the bot knows these chats, as Telegram would
         state.chat_for({"id": persona["id"], "first_name": persona["first_name"]}, None)
     for chat in (RESIDENTS_GROUP, STAFF_GROUP):
@@ -133,14 +168,17 @@ async def run_demo(*, port: int, data_dir: Path) -> None:
     runner, bound = await start_sandbox(state, port=port)
     app = await build_application(demo_config(data_dir, bound), clock=clock)
     await seed(app.db, clock)
+    async with app.db.read() as session:
+        # Above every update the bot has stored, even if the sandbox's state was not saved (a
+        # crash): the inbox would take a repeated id for an update it already has, and drop it.
+        state.number_updates_after(await InboxRepo(session).highest_id() or 0)
     stop = asyncio.Event()
     install_signal_handlers(stop)
-    print(
-        f"\n  Last Meter demo is running: open http://127.0.0.1:{bound}/  (Ctrl+C stops it)\n",
-        flush=True,
-    )
+    ready = asyncio.create_task(announce_when_polling(state, bound))
     try:
         await app.run(stop)
     finally:
+        ready.cancel()
         await app.close()
         await runner.cleanup()
+        save_sandbox(state, saved)

@@ -41,9 +41,27 @@ DEMO_PAGE = Path(__file__).parent / "demo.html"
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_CALLBACK_DATA = 64
+# What an inline button does: exactly one of these (Bot API, InlineKeyboardButton).
+INLINE_BUTTON_KINDS = (
+    "url", "callback_data", "web_app", "login_url", "switch_inline_query",
+    "switch_inline_query_current_chat", "switch_inline_query_chosen_chat", "copy_text",
+    "callback_game", "pay",
+)  # fmt: skip
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # Sent only when allowed_updates names them (https://core.telegram.org/bots/api#getupdates).
 OPT_IN_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
+
+
+# Answers that mean the request itself was malformed (Telegram would never deliver it), as opposed
+# to ones about the moment (a message already deleted, not modified, a chat gone).
+MALFORMED = (
+    "Bad Request: can't parse",
+    "Bad Request: BUTTON_DATA_INVALID",
+    "Bad Request: text buttons are unallowed",
+    "Bad Request: message is too long",
+    "Bad Request: message caption is too long",
+    "Bad Request: message text is empty",
+)
 
 
 class ApiError(Exception):
@@ -109,11 +127,13 @@ class SandboxState:
     bot_id: int
     bot_username: str = "lastmeter_bot"
     clock_advance: Callable[[float], Awaitable[float]] | None = None
+    clock_offset: Callable[[], float] | None = None  # seconds the shared clock is ahead
     demo: JSON | None = None
     update_seq: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     event_seq: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     updates: list[JSON] = field(default_factory=list)
     updates_changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+    polled: asyncio.Event = field(default_factory=asyncio.Event)  # getUpdates was called
     events: list[JSON] = field(default_factory=list)
     events_changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     chats: dict[int, JSON] = field(default_factory=dict)
@@ -137,6 +157,7 @@ class SandboxState:
     global_sends: list[float] = field(default_factory=list)
     stats: dict[str, int] = field(default_factory=dict)
     violations: list[JSON] = field(default_factory=list)
+    refused: list[JSON] = field(default_factory=list)  # malformed requests (see MALFORMED)
     # As a Bot API server that does not filter by allowed_updates would: the bot gets update
     # types it did not ask for (and perhaps does not know).
     ignore_allowed_updates: bool = False
@@ -152,6 +173,50 @@ class SandboxState:
 
     def count(self, name: str) -> None:
         self.stats[name] = self.stats.get(name, 0) + 1
+
+    # --- across restarts (the demo) ------------------------------------------------------------
+
+    def number_updates_after(self, update_id: int) -> None:
+        """Number the next updates above update_id, as Telegram's ids keep growing: a bot that
+        stored an update never takes a new one for it."""
+        self.update_seq = itertools.count(max(_peek(self), update_id + 1))
+
+    def snapshot(self) -> JSON:
+        """What Telegram keeps while the bot is away, as JSON: chats, their messages and files, the
+        updates not yet confirmed, the numbering, the bot's commands, and the events (the page's
+        history)."""
+        return {
+            "next_update_id": _peek(self),
+            "next_event_seq": _peek(self, "event_seq"),
+            "updates": self.updates,
+            "events": self.events,
+            "chats": list(self.chats.values()),
+            "messages": [m for chat in self.messages.values() for m in chat.values()],
+            "next_message_id": [[k, v] for k, v in self.next_message_id.items()],
+            "migrated": [[k, v] for k, v in self.migrated.items()],
+            "files": {k: [base64.b64encode(d).decode(), n] for k, (d, n) in self.files.items()},
+            "commands": self.commands,
+            "blocked": sorted(self.blocked),
+            "bot_status": [[k, v] for k, v in self.bot_status.items()],
+        }
+
+    def restore(self, saved: JSON) -> None:
+        """Take back a snapshot() (over a fresh state)."""
+        self.update_seq = itertools.count(int(saved["next_update_id"]))
+        self.event_seq = itertools.count(int(saved["next_event_seq"]))
+        self.updates = list(saved["updates"])
+        self.events = list(saved["events"])
+        self.chats = {int(chat["id"]): chat for chat in saved["chats"]}
+        for message in saved["messages"]:
+            chat = self.chats.setdefault(int(message["chat"]["id"]), message["chat"])
+            message["chat"] = chat
+            self.messages.setdefault(int(chat["id"]), {})[int(message["message_id"])] = message
+        self.next_message_id = {int(k): int(v) for k, v in saved["next_message_id"]}
+        self.migrated = {int(k): int(v) for k, v in saved["migrated"]}
+        self.files = {k: (base64.b64decode(d), str(n)) for k, (d, n) in saved["files"].items()}
+        self.commands = dict(saved["commands"])
+        self.blocked = {int(k) for k in saved["blocked"]}
+        self.bot_status = {int(k): str(v) for k, v in saved["bot_status"]}
 
     # --- people's side ---------------------------------------------------------------------
 
@@ -268,6 +333,13 @@ class SandboxState:
                     429, f"Too Many Requests: retry after {seconds}", {"retry_after": seconds}
                 )
         self.global_sends = [*window, now]
+
+
+def _peek(state: SandboxState, counter: str = "update_seq") -> int:
+    """The number a state's counter gives next, leaving it to give it still."""
+    upcoming = int(next(getattr(state, counter)))
+    setattr(state, counter, itertools.count(upcoming))
+    return upcoming
 
 
 def _as_int(value: Any) -> int | None:
@@ -474,14 +546,33 @@ def _markup(params: JSON) -> JSON | None:
         raise ApiError(400, "Bad Request: can't parse reply keyboard markup JSON object")
     for row in markup.get("inline_keyboard", []):
         for button in row:
-            data = button.get("callback_data")
-            if data is not None and len(str(data).encode()) > MAX_CALLBACK_DATA:
-                raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
-            if not button.get("text"):
-                raise ApiError(
-                    400, "Bad Request: text buttons are unallowed in the inline keyboard"
-                )
+            _check_inline_button(button)
     return markup
+
+
+def _check_inline_button(button: JSON) -> None:
+    """https://core.telegram.org/bots/api#inlinekeyboardbutton: a text and exactly one of the
+    optional fields (a button with none is a "text button", which only a reply keyboard has);
+    callback_data of 1-64 bytes."""
+    if not button.get("text"):
+        raise ApiError(400, "Bad Request: text buttons are unallowed in the inline keyboard")
+    if not any(button.get(kind) is not None for kind in INLINE_BUTTON_KINDS):
+        raise ApiError(
+            400,
+            "Bad Request: can't parse inline keyboard button: "
+            "Text buttons are unallowed in the inline keyboard",
+        )
+    data = button.get("callback_data")
+    if data is None:
+        return
+    if not isinstance(data, str):
+        raise ApiError(
+            400,
+            'Bad Request: can\'t parse inline keyboard button: Field "callback_data" must be of '
+            "type String",
+        )
+    if not 1 <= len(data.encode()) <= MAX_CALLBACK_DATA:
+        raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
 
 
 class BotApi:
@@ -549,14 +640,17 @@ class BotApi:
                 "Conflict: can't use getUpdates method while webhook is active; "
                 "use deleteWebhook to delete the webhook first",
             )
+        self.s.polled.set()
         offset = _as_int(params.get("offset")) or 0
         limit = min(max(_as_int(params.get("limit")) or 100, 1), 100)
         timeout = min(max(_as_int(params.get("timeout")) or 0, 0), 50)
         allowed = params.get("allowed_updates")
         deadline = time.monotonic() + timeout
         async with self.s.updates_changed:
-            if offset:
+            if offset > 0:  # confirms every update before it
                 self.s.updates = [u for u in self.s.updates if u["update_id"] >= offset]
+            elif offset < 0:  # the last -offset updates; the ones before them are forgotten
+                self.s.updates = self.s.updates[offset:]
             while not self.s.updates and time.monotonic() < deadline:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(
@@ -801,12 +895,19 @@ def build_app(state: SandboxState) -> web.Application:
         if request.match_info["token"] != state.token:
             return _reply(error=ApiError(401, "Unauthorized"))
         method = request.match_info["method"]
+        params: JSON = {}
         try:
             params, uploads = await _params(request)
             state.count(f"call_{method}")
             state.check_faults(method, params)
             return _reply(await api.call(method, params, uploads))
         except ApiError as exc:
+            if exc.code == 400 and exc.description.startswith(MALFORMED):
+                log.warning("refused %s to chat %s: %s", method, params.get("chat_id"), exc)
+                state.refused.append(
+                    {"method": method, "chat_id": params.get("chat_id"),
+                     "description": exc.description, "text": params.get("text")}
+                )  # fmt: skip
             return _reply(error=exc)
 
     async def download(request: web.Request) -> web.Response:

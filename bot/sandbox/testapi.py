@@ -213,6 +213,12 @@ def add_test_routes(app: web.Application, s: SandboxState) -> None:
         offset = await s.clock_advance(float(body.get("seconds", 0)))
         return web.json_response({"offset_seconds": offset})
 
+    @routes.get("/test/clock")
+    async def clock_offset(request: web.Request) -> web.Response:
+        if s.clock_offset is None:
+            raise web.HTTPNotFound(text="time travel is off: the bot's clock is not shared")
+        return web.json_response({"offset_seconds": s.clock_offset()})
+
     @routes.get("/test/demo")
     async def demo_config(request: web.Request) -> web.Response:
         return web.json_response(s.demo or {})

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
-import socket
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+from tests.demo_process import running_demo
 from tests.harness import ROOT
 
 pytestmark = pytest.mark.browser
@@ -20,43 +18,12 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = ROOT / "artifacts"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 async def demo(tmp_path: Path) -> AsyncIterator[str]:
-    port = free_port()
-    log = (tmp_path / "demo.log").open("wb")
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "demo",
-        "--port",
-        str(port),
-        "--data",
-        str(tmp_path / "demo"),
-        cwd=ROOT,
-        stdout=log,
-        stderr=log,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    for _ in range(200):
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.close()
-            break
-        except OSError:
-            await asyncio.sleep(0.1)
-    try:
-        yield url
-    finally:
-        proc.terminate()
-        await asyncio.wait_for(proc.wait(), 30)
-        log.close()
+    """The demo's page, once the demo says it is served and the bot is polling (the test fails
+    with the demo's log if that does not come)."""
+    async with running_demo(tmp_path) as running:
+        yield running.url
 
 
 ARGS = [
@@ -129,9 +96,11 @@ async def test_the_demo_shows_a_complaint_and_its_escalation(demo: str) -> None:
         await expect(log).to_contain_text("新派工单", timeout=15000)
         await expect(log.get_by_role("button", name="✅ 签收").last).to_be_visible()
 
-        for _ in range(2):
+        for hours in (1, 2):
             await page.click("[data-advance='3600']")
-            await expect(page.locator("#clock")).not_to_contain_text("+0 h")
+            await expect(page.locator("#clock")).to_have_text(f"⏱ +{hours} h")
+        await page.reload()  # the page asks the demo how far time has moved
+        await expect(page.locator("#clock")).to_have_text("⏱ +2 h")
         await page.click("[data-persona='1004']")
         await expect(log).to_contain_text("超时督办", timeout=30000)
         ARTIFACTS.mkdir(exist_ok=True)

@@ -1,11 +1,15 @@
-"""The command line: a bad config file, no token, import-org and migrate."""
+"""The command line: a bad config file, no token, import-org and migrate; the demo restarted."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 import pytest
 
+from tests.demo_process import Demo, free_port
 from tests.harness import ROOT, run_cli
 
 pytestmark = pytest.mark.e2e
@@ -103,3 +107,68 @@ async def test_import_campaigns_from_a_file_checks_every_entry(tmp_path: Path) -
             assert len(await CampaignRepo(s).in_scopes(["/"])) == 1
     finally:
         await db.close()
+
+
+async def test_the_demo_starts_again_on_its_data_and_answers(tmp_path: Path) -> None:
+    """Stopped and started again (no --reset): the bot answers, the chats and the moved clock are
+    as they were, and the new updates are numbered after the ones the bot has."""
+    demo = Demo(tmp_path / "demo", free_port(), tmp_path / "demo.log")
+    async with aiohttp.ClientSession(base_url=demo.url) as http:
+        await demo.start()
+        try:
+            said, answer = await start_in_the_demo(http)
+            async with http.post("/test/clock", json={"seconds": 3600}) as response:
+                assert (await response.json())["offset_seconds"] == 3600
+        finally:
+            assert await demo.stop() == 0, demo.output()[-3000:]
+
+        await demo.start()
+        try:
+            async with http.get("/test/clock") as response:
+                assert (await response.json())["offset_seconds"] == 3600
+            async with http.get("/test/messages", params={"chat_id": 1001}) as response:
+                kept = [m["message_id"] for m in await response.json()]
+            assert said["message"]["message_id"] in kept and answer["message_id"] in kept
+            said_again, answer_again = await start_in_the_demo(http)
+            assert said_again["update_id"] > said["update_id"]
+            assert said_again["message"]["message_id"] > answer["message_id"]  # the chat goes on
+            assert answer_again["text"] == answer["text"]
+            await demo.kill()  # a crash: the sandbox's state is not saved this time
+
+            await demo.start()
+            said_after_crash, _ = await start_in_the_demo(http)  # numbered after the inbox's
+            assert said_after_crash["update_id"] > said_again["update_id"]
+        finally:
+            assert await demo.stop() in (0, -9), demo.output()[-3000:]
+    assert "Traceback" not in demo.output(), demo.output()[-3000:]
+
+
+async def test_a_demo_that_cannot_start_fails_its_test_with_its_log(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        demo = Demo(tmp_path / "demo", int(taken.getsockname()[1]), tmp_path / "demo.log")
+        with pytest.raises(AssertionError, match="the demo exited with 1") as failed:
+            await demo.start()
+    assert "address already in use" in str(failed.value).lower(), failed.value
+
+
+async def start_in_the_demo(http: aiohttp.ClientSession) -> tuple[dict[str, Any], dict[str, Any]]:
+    """李阿姨 (the demo's resident) sends /start: what the sandbox took, and the bot's answer."""
+    resident = {"id": 1001, "first_name": "李阿姨", "language_code": "zh-hans"}
+    async with http.get("/test/events") as response:
+        after = (await response.json())["last"]
+    async with http.post("/test/message", json={"user": resident, "text": "/start"}) as response:
+        said: dict[str, Any] = await response.json()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        query = {"after": after, "timeout": 10, "chat_id": 1001}
+        async with http.get("/test/events", params=query) as response:
+            events = (await response.json())["events"]
+        for event in events:
+            if event["type"] == "send":
+                return said, event["message"]
+            after = event["seq"]
+    raise AssertionError("the demo's bot did not answer /start")
