@@ -66,7 +66,7 @@ class FormAction(StrEnum):
     CANCEL = "x"
 
 
-class FormCb(CallbackData, prefix="pf"):
+class FormCb(CallbackData, prefix="pr"):
     action: FormAction
     arg: Id = 0
 

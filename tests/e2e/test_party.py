@@ -431,7 +431,7 @@ async def test_wrong_people_wrong_input_a_community_plan_and_a_move(
         "pm:a:9999": (SECRETARY, "找不到该记录了"),
         f"pm:xl:{other.id}": (SECRETARY, "只有本小区党支部"),
         "pm:zz:1": (SECRETARY, "这个按钮已失效"),
-        "pf:s:0": (SECRETARY, "该表单已关闭"),
+        "pr:s:0": (SECRETARY, "该表单已关闭"),
         "pn:y:0": (SECRETARY, "该活动草稿已关闭"),
     }
     for data, (person, said) in forged.items():
