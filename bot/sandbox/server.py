@@ -286,13 +286,20 @@ class SandboxState:
         if chat_id is not None:
             self.retry_until[chat_id] = time.monotonic() + seconds
 
+    def _private_tokens(self, chat_id: int, now: float) -> float:
+        """A private chat's bucket now: `private_burst` messages at once, refilled at one per
+        `private_interval`; an allowance for answers may stand above the burst."""
+        limits = self.limits
+        tokens, then = self.buckets.get(chat_id, (float(limits.private_burst), now))
+        refilled = tokens + (now - then) / limits.private_interval
+        return max(tokens, min(float(limits.private_burst), refilled))
+
     def answerable(self, chat_id: int) -> None:
         """The person wrote in their private chat: the bot may answer (limits.replies_per_update)."""
         limits, now = self.limits, time.monotonic()
-        tokens, then = self.buckets.get(chat_id, (float(limits.private_burst), now))
-        tokens = min(float(limits.private_burst), tokens + (now - then) / limits.private_interval)
+        tokens = max(self._private_tokens(chat_id, now), 0.0) + limits.replies_per_update
         most = float(limits.private_burst + limits.replies_per_update)
-        self.buckets[chat_id] = (min(most, max(tokens, 0.0) + limits.replies_per_update), now)
+        self.buckets[chat_id] = (min(most, tokens), now)
 
     def check_limits(self, chat_id: int) -> None:
         """Count a message to chat_id; answer 429 when it breaks Telegram's limits."""
@@ -300,13 +307,7 @@ class SandboxState:
         limits = self.limits
         retry: float | None = None
         if chat_id > 0:
-            # A token bucket: `private_burst` messages at once, then one per `private_interval`.
-            tokens, then = self.buckets.get(chat_id, (float(limits.private_burst), now))
-            # Refilled up to the burst; an allowance for answers may stand above it.
-            tokens = max(
-                tokens,
-                min(float(limits.private_burst), tokens + (now - then) / limits.private_interval),
-            )
+            tokens = self._private_tokens(chat_id, now)
             if tokens < 1.0 - limits.slack:
                 retry = (1.0 - tokens) * limits.private_interval
             else:
