@@ -23,12 +23,13 @@ from sqlalchemy import func, select
 
 from bench.district import ADMIN, NOW, ZONE, District, measured
 from bot.config import Config
-from bot.delivery.outbox import Outbox
 from bot.domain.org import UnitKind
 from bot.domain.people import Actor, User
 from bot.domain.periods import Period, named
 from bot.i18n import build_i18n
 from bot.services import oversight
+from bot.services.desk import open_desk
+from bot.services.matcher import Matcher
 from storage.db import Database
 from storage.tables import complaints
 
@@ -63,8 +64,7 @@ async def figures(db: Database, district: District) -> dict[str, float]:
 
     def stats_of(unit_id: int, period: Period) -> Callable[[], Awaitable[object]]:
         async def run() -> object:
-            async with db.read() as session:
-                desk = oversight.Desk(session, Outbox(session, Clock()), NOW, config)
+            async with open_desk(db, Clock(), config, Matcher(), "bot", read_only=True) as desk:
                 found = await oversight.stats(desk, admin, unit_id, period)
                 return oversight.stats_text(found, "zh")
 

@@ -22,6 +22,7 @@ from bench.stats import timed
 from bot.config import Config
 from bot.i18n import build_i18n
 from bot.services.escalation import sweep
+from bot.services.matcher import Matcher
 from storage.complaints import ComplaintRepo
 from storage.db import Database
 
@@ -44,7 +45,7 @@ async def figures(db: Database, district: District) -> dict[str, float]:
             await ComplaintRepo(s, ZONE).get(district.tickets // 2)
 
     async def swept() -> None:
-        await sweep(db, clock, config)
+        await sweep(db, clock, config, Matcher(), "bot")
 
     with build_i18n("zh").context():
         baseline = await timed(50, read_one)
@@ -53,7 +54,7 @@ async def figures(db: Database, district: District) -> dict[str, float]:
         for at in (NOW + timedelta(seconds=1), NOW + timedelta(minutes=1, seconds=1)):
             clock.at = at
             began = time.perf_counter()
-            steps = await sweep(db, clock, config)
+            steps = await sweep(db, clock, config, Matcher(), "bot")
             busy.append((time.perf_counter() - began) * 1000)
     return {"baseline": baseline, "idle": idle, "first": busy[0], "busy": busy[1], "steps": steps}
 

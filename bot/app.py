@@ -36,10 +36,10 @@ from bot.delivery.session import PinnedSession
 from bot.delivery.webhook import serve_monitoring, serve_webhook
 from bot.i18n import ActorLocaleMiddleware, build_i18n, resolve_locale
 from bot.jobs import build_scheduler
-from bot.middlewares import ActorMiddleware
+from bot.middlewares import ActorMiddleware, DeskMiddleware
 from bot.monitoring import Monitor
 from bot.orgfile import read_org_file
-from bot.services.lostfound import Matcher
+from bot.services.matcher import Matcher
 from handlers import build_root_router
 from storage.db import Database
 from storage.fsm import AfterCommit, SQLStorage
@@ -92,10 +92,12 @@ def build_dispatcher(config: Config, db: Database, clock: Clock, i18n: I18n) -> 
             clock=clock,
         )
     )
+    dp.update.outer_middleware(DeskMiddleware())  # every handler may take `desk`
     ActorLocaleMiddleware(i18n).setup(dp)
     dp.include_router(build_root_router())
     matcher = Matcher(subdistrict=config.lostfound.scope == "subdistrict")
     dp.workflow_data.update(config=config, clock=clock, i18n=i18n, db=db, matcher=matcher)
+    dp.workflow_data["bot_username"] = "lastmeter_bot"  # until `Application.run` asks Telegram
     return dp
 
 

@@ -15,6 +15,7 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.services import briefings, campaigns, lostfound, party
 from bot.services.escalation import sweep
+from bot.services.matcher import Matcher
 from storage.db import Database
 from storage.files import FileRepo
 from storage.inbox import InboxRepo
@@ -34,10 +35,16 @@ async def prune_inbox(db: Database, clock: Clock) -> None:
 
 
 async def sweep_complaints(
-    db: Database, clock: Clock, config: Config, i18n: I18n, wake: Callable[[], None]
+    db: Database,
+    clock: Clock,
+    config: Config,
+    i18n: I18n,
+    wake: Callable[[], None],
+    matcher: Matcher,
+    bot_username: str,
 ) -> None:
     with i18n.context():
-        steps = await sweep(db, clock, config)
+        steps = await sweep(db, clock, config, matcher, bot_username)
     if steps:
         log.info("complaint sweep: %s steps", steps)
         wake()
@@ -49,20 +56,27 @@ async def sweep_lostfound(
     config: Config,
     i18n: I18n,
     wake: Callable[[], None],
-    matcher: lostfound.Matcher,
+    matcher: Matcher,
+    bot_username: str,
 ) -> None:
     with i18n.context():
-        steps = await lostfound.sweep(db, clock, config, matcher)
+        steps = await lostfound.sweep(db, clock, config, matcher, bot_username)
     if steps:
         log.info("lost and found sweep: %s reminders and expiries", steps)
         wake()
 
 
 async def sweep_party(
-    db: Database, clock: Clock, config: Config, i18n: I18n, wake: Callable[[], None]
+    db: Database,
+    clock: Clock,
+    config: Config,
+    i18n: I18n,
+    wake: Callable[[], None],
+    matcher: Matcher,
+    bot_username: str,
 ) -> None:
     with i18n.context():
-        steps = await party.sweep(db, clock, config)
+        steps = await party.sweep(db, clock, config, matcher, bot_username)
     if steps:
         log.info("party sweep: %s reminders and check-outs", steps)
         wake()
@@ -74,21 +88,28 @@ async def sweep_campaigns(
     config: Config,
     i18n: I18n,
     wake: Callable[[], None],
+    matcher: Matcher,
     bot_username: str,
 ) -> None:
     with i18n.context():
-        steps = await campaigns.sweep(db, clock, config, bot_username)
+        steps = await campaigns.sweep(db, clock, config, matcher, bot_username)
     if steps:
         log.info("campaign sweep: %s slots, reminders and summaries", steps)
         wake()
 
 
 async def sweep_briefings(
-    db: Database, clock: Clock, config: Config, i18n: I18n, wake: Callable[[], None]
+    db: Database,
+    clock: Clock,
+    config: Config,
+    i18n: I18n,
+    wake: Callable[[], None],
+    matcher: Matcher,
+    bot_username: str,
 ) -> None:
     with i18n.context():
-        digests = await briefings.digest_sweep(db, clock, config)
-        charts = await briefings.chart_sweep(db, clock, config)
+        digests = await briefings.digest_sweep(db, clock, config, matcher, bot_username)
+        charts = await briefings.chart_sweep(db, clock, config, matcher, bot_username)
     if digests or charts:
         log.info("briefings: %s digests and %s weekly charts written", digests, charts)
         wake()
@@ -111,7 +132,7 @@ def build_scheduler(
     config: Config,
     i18n: I18n,
     wake: Callable[[], None],
-    matcher: lostfound.Matcher,
+    matcher: Matcher,
     bot_username: str = "lastmeter_bot",
     leads: Callable[[], bool] = lambda: True,
 ) -> AsyncIOScheduler:
@@ -120,6 +141,7 @@ def build_scheduler(
     scheduler = AsyncIOScheduler(
         job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
     )
+    sweeping = [db, clock, config, i18n, wake, matcher, bot_username]  # every sweep's arguments
     scheduler.add_job(
         led(prune_inbox, leads), "interval", hours=1, args=[db, clock], id="prune_inbox"
     )
@@ -127,35 +149,35 @@ def build_scheduler(
         led(sweep_complaints, leads),
         "interval",
         seconds=config.complaints.sweep_seconds,
-        args=[db, clock, config, i18n, wake],
+        args=sweeping,
         id="sweep_complaints",
     )
     scheduler.add_job(
         led(sweep_lostfound, leads),
         "interval",
         seconds=config.lostfound.sweep_seconds,
-        args=[db, clock, config, i18n, wake, matcher],
+        args=sweeping,
         id="sweep_lostfound",
     )
     scheduler.add_job(
         led(sweep_party, leads),
         "interval",
         seconds=config.party.sweep_seconds,
-        args=[db, clock, config, i18n, wake],
+        args=sweeping,
         id="sweep_party",
     )
     scheduler.add_job(
         led(sweep_campaigns, leads),
         "interval",
         seconds=config.campaigns.sweep_seconds,
-        args=[db, clock, config, i18n, wake, bot_username],
+        args=sweeping,
         id="sweep_campaigns",
     )
     scheduler.add_job(
         led(sweep_briefings, leads),
         "interval",
         seconds=config.oversight.sweep_seconds,
-        args=[db, clock, config, i18n, wake],
+        args=sweeping,
         id="sweep_briefings",
     )
     return scheduler

@@ -1,10 +1,10 @@
-"""Per-update middlewares: who is acting, with their roles and language (for every update), and a
-feature's desk — the transaction, its outbox, the time and the config — for that feature's router."""
+"""Per-update middlewares, for every update: who is acting, with their roles and language, and the
+desk (bot.services.desk) — the update's transaction and outbox, the time, the config, the
+lost-and-found index and the bot's username — that every handler may take as `desk`."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Any
 
 from aiogram import BaseMiddleware
@@ -13,10 +13,9 @@ from aiogram.types import User as TgUser
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.config import Config
-from bot.delivery.outbox import Outbox
 from bot.domain.people import Actor
 from bot.i18n import resolve_locale
+from bot.services.desk import Desk
 from storage.users import StaffRepo, UserRepo
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -63,13 +62,18 @@ def _may_come_from_no_person(event: TelegramObject) -> bool:
 
 
 class DeskMiddleware(BaseMiddleware):
-    """Hands a feature's handlers one `desk` built from the update's session and outbox, instead of
-    each handler taking the four values and building it."""
-
-    def __init__(self, factory: Callable[[AsyncSession, Outbox, datetime, Config], Any]) -> None:
-        self.factory = factory
+    """Hands every handler one `desk`, built from the update's session and outbox (those the inbox
+    opened for it: the outbox's rows name the update as their cause) and the dispatcher's
+    config, clock, matcher and bot username."""
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         clock: Clock = data["clock"]
-        data["desk"] = self.factory(data["session"], data["outbox"], clock.now(), data["config"])
+        data["desk"] = Desk(
+            session=data["session"],
+            outbox=data["outbox"],
+            now=clock.now(),
+            config=data["config"],
+            matcher=data["matcher"],
+            bot_username=data["bot_username"],
+        )
         return await handler(event, data)

@@ -43,9 +43,9 @@ from bot.domain.party import (
     parse_start,
 )
 from bot.domain.people import Actor
-from bot.middlewares import DeskMiddleware
 from bot.services import party
-from bot.services.party import ACTIVITY_PREFIX, Desk, PartyAction, PartyCb
+from bot.services.desk import Desk
+from bot.services.party import ACTIVITY_PREFIX, PartyAction, PartyCb
 from handlers.common import not_a_place, private_state, refuse_button
 from handlers.party import buttons, cancel_button, on_not_text, refused, why
 
@@ -125,7 +125,7 @@ async def cmd_activities(
             _("Activities are for registered party members. Send /party to register (报到).")
         )
     if managed:
-        coming = await desk.repo.upcoming([c.id for c in managed[:50]], desk.now)
+        coming = await desk.party.upcoming([c.id for c in managed[:50]], desk.now)
         shown = {found.id for found, _a in mine}
         others = [a for a in coming if a.id not in shown]
         if others:
@@ -154,7 +154,7 @@ async def cmd_start_activity(
     except NotFound:
         await desk.outbox.send(message.chat.id, _("This link is not valid. Send /activities."))
         return
-    attendance = await desk.repo.attendance(found.id, actor.id)
+    attendance = await desk.party.attendance(found.id, actor.id)
     signed = attendance is not None and attendance.status is AttendanceStatus.SIGNED
     await desk.outbox.send(
         message.chat.id,
@@ -399,7 +399,6 @@ async def on_plan_button(
     actor: Actor,
     desk: Desk,
     state: FSMContext,
-    bot_username: str,
 ) -> None:
     state = private_state(state, actor.id)
     data = await state.get_data() if await state.get_state() == Activities.plan.state else {}
@@ -431,7 +430,7 @@ async def on_plan_button(
     elif action is PlanAction.CREATE and step is Plan.CONFIRM:
         await state.clear()
         try:
-            found = await party.create_activity(desk, actor, draft, bot_username)
+            found = await party.create_activity(desk, actor, draft)
         except DomainError as error:
             await refused(desk, actor.id, error, actor.locale)
             return
@@ -603,8 +602,6 @@ async def on_activity_button(
 
 def build_router() -> Router:
     router = Router(name="activities")
-    router.message.middleware(DeskMiddleware(Desk))
-    router.callback_query.middleware(DeskMiddleware(Desk))
     private = F.chat.type == "private"
     router.message.register(
         cmd_start_activity,

@@ -29,9 +29,9 @@ from bot.domain.campaigns import (
 from bot.domain.errors import DomainError, NotAllowed, Refused
 from bot.domain.inputs import Id
 from bot.domain.people import Actor
-from bot.middlewares import DeskMiddleware
 from bot.services import campaigns
-from bot.services.campaigns import CampaignAction, CampaignCb, Desk, Plan
+from bot.services.campaigns import CampaignAction, CampaignCb, Plan
+from bot.services.desk import Desk
 from handlers.common import private_state, refuse_button
 from storage.campaigns import SubscriptionRepo
 
@@ -360,8 +360,6 @@ async def cmd_unsubscribe(message: Message, actor: Actor, desk: Desk) -> None:
 
 def build_router() -> Router:
     router = Router(name="campaigns")
-    router.message.middleware(DeskMiddleware(Desk))
-    router.callback_query.middleware(DeskMiddleware(Desk))
     private = F.chat.type == "private"
     router.message.register(cmd_campaign, private, Command("campaign"))
     router.message.register(cmd_campaigns, private, Command("campaigns"))

@@ -38,7 +38,8 @@ from bot.domain.lostfound import (
 )
 from bot.domain.people import Actor
 from bot.services import lostfound
-from bot.services.lostfound import CLAIM_PREFIX, Desk, LostAction, LostCb, Matcher
+from bot.services.desk import Desk
+from bot.services.lostfound import CLAIM_PREFIX, LostAction, LostCb
 from handlers.common import close_card, private_state, refuse_button
 from handlers.onboarding import ask_compound
 
@@ -349,13 +350,11 @@ async def on_draft_button(
     callback: CallbackQuery,
     callback_data: LostDraftCb,
     actor: Actor,
-    session: AsyncSession,
+    desk: Desk,
     outbox: Outbox,
     state: FSMContext,
     clock: Clock,
     config: Config,
-    matcher: Matcher,
-    bot_username: str,
 ) -> None:
     state = private_state(state, actor.id)
     current = await state.get_state()
@@ -384,9 +383,8 @@ async def on_draft_button(
     elif action is DraftAction.ANNOUNCE and step is Step.ANNOUNCE:
         draft = replace(draft, announce=bool(arg))
     elif action is DraftAction.SUBMIT and step is Step.CONFIRM:
-        desk = Desk(session, outbox, clock.now(), config, matcher)
         try:
-            await lostfound.file_report(desk, actor, draft, bot_username)
+            await lostfound.file_report(desk, actor, draft)
         except NotFound:
             await outbox.send(actor.id, _("That compound no longer exists. Please start again."))
         await state.clear()
@@ -444,9 +442,7 @@ async def cmd_start_link(
     session: AsyncSession,
     outbox: Outbox,
     state: FSMContext,
-    clock: Clock,
-    config: Config,
-    matcher: Matcher,
+    desk: Desk,
 ) -> None:
     """Deep links from groups: lf_lost, lf_found, and a notice's lf_<found id>."""
     args = command.args or ""
@@ -458,7 +454,6 @@ async def cmd_start_link(
     if found_id is None:
         await outbox.send(message.chat.id, _("This link is not valid. Send /lost or /found."))
         return
-    desk = Desk(session, outbox, clock.now(), config, matcher)
     try:
         await _ask_detail(desk, actor, state, found_id, 0)
     except DomainError as error:
@@ -469,16 +464,13 @@ async def on_item_button(
     callback: CallbackQuery,
     callback_data: LostCb,
     actor: Actor,
-    session: AsyncSession,
+    desk: Desk,
     outbox: Outbox,
     state: FSMContext,
-    clock: Clock,
     config: Config,
-    matcher: Matcher,
 ) -> None:
     state = private_state(state, actor.id)
     action, target = callback_data.action, callback_data.id
-    desk = Desk(session, outbox, clock.now(), config, matcher)
     done = ""
     try:
         if action is LostAction.CLAIM:
@@ -516,12 +508,9 @@ async def on_item_button(
 async def on_claim_text(
     message: Message,
     actor: Actor,
-    session: AsyncSession,
+    desk: Desk,
     outbox: Outbox,
     state: FSMContext,
-    clock: Clock,
-    config: Config,
-    matcher: Matcher,
 ) -> None:
     detail = (message.text or "").strip()
     if not detail:
@@ -529,7 +518,6 @@ async def on_claim_text(
         return
     data = await state.get_data()
     await state.clear()
-    desk = Desk(session, outbox, clock.now(), config, matcher)
     found_id, lost_id = int(data.get("found", 0)), int(data.get("lost", 0))
     try:
         await lostfound.submit_claim(desk, actor, found_id, lost_id or None, detail[:MAX_DETAIL])
@@ -548,19 +536,15 @@ async def on_not_text(message: Message, outbox: Outbox) -> None:
 async def on_relay_text(
     message: Message,
     actor: Actor,
-    session: AsyncSession,
+    desk: Desk,
     outbox: Outbox,
     state: FSMContext,
-    clock: Clock,
-    config: Config,
-    matcher: Matcher,
 ) -> None:
     text = (message.text or "").strip()[:MAX_DETAIL]
     if not text:
         return
     data = await state.get_data()
     await state.clear()
-    desk = Desk(session, outbox, clock.now(), config, matcher)
     try:
         await lostfound.relay(desk, actor, int(data.get("claim", 0)), text)
     except DomainError:
@@ -575,14 +559,11 @@ async def on_relay_text(
 async def cmd_mine(
     message: Message,
     actor: Actor,
-    session: AsyncSession,
+    desk: Desk,
     outbox: Outbox,
-    clock: Clock,
     config: Config,
-    matcher: Matcher,
 ) -> None:
-    desk = Desk(session, outbox, clock.now(), config, matcher)
-    items = await desk.repo.of_reporter(actor.id)
+    items = await desk.lostfound.of_reporter(actor.id)
     if not items:
         await outbox.send(
             message.chat.id,

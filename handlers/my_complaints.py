@@ -10,17 +10,15 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
-from bot.config import Config
 from bot.delivery.outbox import Outbox
 from bot.domain.complaints import Rating, Status
 from bot.domain.errors import DomainError, NotAllowed
 from bot.domain.people import Actor
 from bot.services import cards, complaints
 from bot.services.cards import TicketAction, TicketCb
-from bot.services.dispatch import Desk, check_state
+from bot.services.desk import Desk
+from bot.services.dispatch import check_state
 from handlers.common import refuse_button
 from handlers.work_orders import refusal
 
@@ -41,13 +39,10 @@ class Resident(StatesGroup):
 async def cmd_my(
     message: Message,
     actor: Actor,
-    session: AsyncSession,
+    desk: Desk,
     outbox: Outbox,
-    clock: Clock,
-    config: Config,
 ) -> None:
-    desk = Desk(session, outbox, clock.now(), config)
-    mine = await desk.repo.of_resident(actor.id)
+    mine = await desk.complaints.of_resident(actor.id)
     if not mine:
         await outbox.send(
             message.chat.id,
@@ -75,13 +70,10 @@ async def on_resident_action(
     callback: CallbackQuery,
     callback_data: TicketCb,
     actor: Actor,
-    session: AsyncSession,
+    desk: Desk,
     outbox: Outbox,
     state: FSMContext,
-    clock: Clock,
-    config: Config,
 ) -> None:
-    desk = Desk(session, outbox, clock.now(), config)
     action, cid = callback_data.action, callback_data.id
     done = None
     try:
@@ -91,7 +83,7 @@ async def on_resident_action(
             if not 0 <= callback_data.arg < len(cards.RATINGS):
                 raise NotAllowed(str(callback_data.arg))
             rating = cards.RATINGS[callback_data.arg]
-            complaint = await desk.repo.get(cid)
+            complaint = await desk.complaints.get(cid)
             if complaint is None or complaint.reporter_id != actor.id:
                 raise NotAllowed(str(cid))
             check_state(complaint, callback_data.v, Status.COMPLETED)
@@ -107,7 +99,7 @@ async def on_resident_action(
                 done = _("Thank you for your rating!")
                 await outbox.send(actor.id, done)
         elif action is TicketAction.ANSWER:
-            complaint = await desk.repo.get(cid)
+            complaint = await desk.complaints.get(cid)
             if complaint is None or complaint.reporter_id != actor.id:
                 raise NotAllowed(str(cid))
             await state.set_state(Resident.answer)
@@ -122,15 +114,12 @@ async def on_resident_action(
 async def on_reason(
     message: Message,
     actor: Actor,
-    session: AsyncSession,
+    desk: Desk,
     outbox: Outbox,
     state: FSMContext,
-    clock: Clock,
-    config: Config,
 ) -> None:
     data = await state.get_data()
     await state.clear()
-    desk = Desk(session, outbox, clock.now(), config)
     try:
         moved = await complaints.rate(
             desk,
@@ -152,15 +141,12 @@ async def on_reason(
 async def on_answer(
     message: Message,
     actor: Actor,
-    session: AsyncSession,
+    desk: Desk,
     outbox: Outbox,
     state: FSMContext,
-    clock: Clock,
-    config: Config,
 ) -> None:
     data = await state.get_data()
     await state.clear()
-    desk = Desk(session, outbox, clock.now(), config)
     try:
         await complaints.answer(
             desk, actor, int(data.get("id", 0)), int(data.get("asker", 0)), message.text or ""

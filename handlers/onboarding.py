@@ -13,13 +13,12 @@ from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
-from bot.config import Config
 from bot.delivery.outbox import Outbox
 from bot.domain.errors import NotFound
 from bot.domain.org import UnitKind
 from bot.domain.people import Actor
 from bot.services import onboarding, party
+from bot.services.desk import Desk
 from handlers.callbacks import LanguageCb, PickCb
 from handlers.common import (
     LANGUAGE_PROMPT,
@@ -113,8 +112,7 @@ async def on_pick(
     session: AsyncSession,
     outbox: Outbox,
     state: FSMContext,
-    clock: Clock,
-    config: Config,
+    desk: Desk,
 ) -> None:
     message = callback.message
     if message is None:
@@ -126,7 +124,6 @@ async def on_pick(
             text, markup = await _where_prompt(session, actor)
             await outbox.edit(chat_id, message_id, text, markup=markup)
         else:
-            desk = party.Desk(session, outbox, clock.now(), config)
             await _pick_unit(callback_data.unit_id, chat_id, message_id, actor, desk, state)
     except NotFound:
         await refuse_button(outbox, callback)
@@ -139,7 +136,7 @@ async def _pick_unit(
     chat_id: int,
     message_id: int,
     actor: Actor,
-    desk: party.Desk,
+    desk: Desk,
     state: FSMContext,
 ) -> None:
     session, outbox = desk.session, desk.outbox

@@ -12,9 +12,9 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.domain.errors import DomainError, NotAllowed, NotFound, Refused
 from bot.domain.people import Actor
 from bot.domain.periods import Period, PeriodError, named, parse_period
-from bot.middlewares import DeskMiddleware
 from bot.services import dispatch, oversight
-from bot.services.oversight import Desk, OversightAction, OversightCb, Queue, Stats
+from bot.services.desk import Desk
+from bot.services.oversight import OversightAction, OversightCb, Queue, Stats
 from handlers.common import refuse_button
 
 PRESETS = ("week", "last_week", "month", "last_month", "year")
@@ -251,8 +251,7 @@ async def on_button(
                 else:
                     await desk.outbox.send(chat_id, text, markup=markup)
             case OversightAction.CARD:
-                work = dispatch.Desk(desk.session, desk.outbox, desk.now, desk.config)
-                await dispatch.show_card(work, actor, callback_data.id)
+                await dispatch.show_card(desk, actor, callback_data.id)
             case OversightAction.STATS | OversightAction.EXPORT:
                 period = parse_period(
                     callback_data.period, desk.now.astimezone(desk.config.bot.zone).date()
@@ -271,8 +270,6 @@ async def on_button(
 
 def build_router() -> Router:
     router = Router(name="oversight")
-    router.message.middleware(DeskMiddleware(Desk))
-    router.callback_query.middleware(DeskMiddleware(Desk))
     private = F.chat.type == "private"
     router.message.register(cmd_queue, private, Command("queue"))
     router.message.register(cmd_stats, private, Command("stats"))

@@ -35,9 +35,9 @@ from bot.domain.party import (
     RegStatus,
 )
 from bot.domain.people import Actor
-from bot.middlewares import DeskMiddleware
 from bot.services import exports, party
-from bot.services.party import Desk, PartyAction, PartyCb
+from bot.services.desk import Desk
+from bot.services.party import PartyAction, PartyCb
 from handlers.common import close_card, private_state, refuse_button
 from handlers.onboarding import ask_compound
 from storage.files import FileRepo
@@ -217,7 +217,7 @@ async def cmd_party(
         await desk.outbox.send(message.chat.id, _("First, please tell me where you live."))
         await ask_compound(message.chat.id, actor, desk.session, desk.outbox, state)
         return
-    member = await desk.repo.current(actor.id)
+    member = await desk.party.current(actor.id)
     if member is None or not member.current or member.compound_id != actor.user.compound_id:
         lead = ""
         if member is not None and member.current:
@@ -315,7 +315,7 @@ async def on_form_button(
     action, arg = callback_data.action, callback_data.arg
     current = await state.get_state()
     if action is FormAction.UPDATE:
-        member = await desk.repo.current(actor.id)
+        member = await desk.party.current(actor.id)
         if member is None or not member.current:
             await refuse_button(desk.outbox, callback)
             return
@@ -592,8 +592,6 @@ async def _send_xlsx(desk: Desk, actor: Actor, unit_id: int, roster: bool) -> No
 
 def build_router() -> Router:
     router = Router(name="party")
-    router.message.middleware(DeskMiddleware(Desk))
-    router.callback_query.middleware(DeskMiddleware(Desk))
     private = F.chat.type == "private"
     router.message.register(cmd_party, private, Command("party"))
     router.message.register(cmd_myrecord, private, Command("myrecord"))

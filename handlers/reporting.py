@@ -15,8 +15,6 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
-from bot.config import Config
 from bot.delivery.outbox import Outbox
 from bot.domain.complaints import MAX_TEXT, Category, Complaint, Draft
 from bot.domain.errors import NotAllowed, NotFound, Stale
@@ -24,7 +22,7 @@ from bot.domain.inputs import parse_id, valid_location
 from bot.domain.people import Actor, ChatPurpose
 from bot.services import cards, complaints, onboarding
 from bot.services.campaigns import REPORT_PREFIX as CAMPAIGN_PREFIX
-from bot.services.dispatch import Desk
+from bot.services.desk import Desk
 from handlers.callbacks import DraftAction, DraftCb
 from handlers.common import not_a_place, refuse_button
 from handlers.onboarding import ask_compound
@@ -286,8 +284,7 @@ async def on_draft_button(
     session: AsyncSession,
     outbox: Outbox,
     state: FSMContext,
-    clock: Clock,
-    config: Config,
+    desk: Desk,
 ) -> None:
     draft = _load(await state.get_data()) if await state.get_state() == Report.draft.state else None
     chat_id = callback.from_user.id
@@ -309,7 +306,6 @@ async def on_draft_button(
     elif action is DraftAction.ANONYMOUS:
         draft = replace(draft, anonymous=not draft.anonymous)
     elif action in (DraftAction.SUBMIT, DraftAction.NEW) and draft.ready:
-        desk = Desk(session, outbox, clock.now(), config)
         if action is DraftAction.SUBMIT:
             similar = await complaints.similar_open(desk, draft)
             if similar:
@@ -320,7 +316,6 @@ async def on_draft_button(
         await _submit(chat_id, desk, actor, draft, state)
         return
     elif action is DraftAction.FOLLOW:
-        desk = Desk(session, outbox, clock.now(), config)
         try:
             followed = await complaints.follow(desk, actor, callback_data.arg, draft.compound_id)
         except (NotFound, Stale):

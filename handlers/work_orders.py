@@ -9,17 +9,14 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
-from bot.config import Config
 from bot.delivery.outbox import Outbox
 from bot.domain.complaints import Complaint, ReturnReason, Status
 from bot.domain.errors import DomainError, NotAllowed, NotFound, Stale
 from bot.domain.people import Actor
 from bot.services import cards, dispatch
 from bot.services.cards import TicketAction, TicketCb
-from bot.services.dispatch import Desk
+from bot.services.desk import Desk
 from handlers.common import private_state, refuse_button
 
 STAFF_ACTIONS = {
@@ -66,13 +63,10 @@ async def on_ticket_action(
     callback: CallbackQuery,
     callback_data: TicketCb,
     actor: Actor,
-    session: AsyncSession,
+    desk: Desk,
     outbox: Outbox,
     state: FSMContext,
-    clock: Clock,
-    config: Config,
 ) -> None:
-    desk = Desk(session, outbox, clock.now(), config)
     action, cid, version = callback_data.action, callback_data.id, callback_data.v
     done = ""
     try:
@@ -134,15 +128,12 @@ async def _ask_text(
 async def on_work_text(
     message: Message,
     actor: Actor,
-    session: AsyncSession,
+    desk: Desk,
     outbox: Outbox,
     state: FSMContext,
-    clock: Clock,
-    config: Config,
 ) -> None:
     data = await state.get_data()
     await state.clear()
-    desk = Desk(session, outbox, clock.now(), config)
     text = (message.text or "").strip()
     cid, version, what = int(data.get("id", 0)), int(data.get("v", 0)), data.get("do")
     try:

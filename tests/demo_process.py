@@ -62,8 +62,10 @@ class Demo:
 
     async def stop(self, timeout: float = 60.0) -> int:
         """Stop it as Ctrl+C would; its exit code."""
-        if self.proc is None or self.proc.returncode is not None:
-            return self.proc.returncode if self.proc else 0
+        if self.proc is None:
+            return 0
+        if self.proc.returncode is not None:
+            return self.proc.returncode
         self.proc.send_signal(signal.SIGINT)
         try:
             return await asyncio.wait_for(self.proc.wait(), timeout)

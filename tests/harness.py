@@ -13,9 +13,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import aiohttp
+from aiohttp import web
 from sqlalchemy import func, select
 
 from bot.sandbox.server import SandboxState, start_sandbox
@@ -48,6 +49,14 @@ def group(chat_id: int, title: str, type_: str = "group") -> dict[str, Any]:
     return {"id": chat_id, "type": type_, "title": title}
 
 
+class Injected(TypedDict):
+    """The test API's answer to a message a person sent: the update queued for the bot, and the
+    message in it (Telegram's Message JSON)."""
+
+    update_id: int
+    message: dict[str, Any]
+
+
 @dataclass
 class Sandbox:
     """The sandbox server running in the test's event loop, and a client for its test API."""
@@ -63,6 +72,7 @@ class Sandbox:
         return f"http://127.0.0.1:{self.port}"
 
     async def _post(self, path: str, body: dict[str, Any]) -> Any:
+        """The test API's JSON answer; its shape depends on the path."""
         async with self.http.post(self.base + path, json=body) as response:
             if response.status != 200:
                 raise AssertionError(f"{path}: {response.status} {await response.text()}")
@@ -70,15 +80,16 @@ class Sandbox:
 
     async def say(
         self, person: Person, text: str, chat: dict[str, Any] | None = None, **extra: Any
-    ) -> dict[str, Any]:
+    ) -> Injected:
         body: dict[str, Any] = {"user": person.json, "text": text, **extra}
         if chat is not None:
             body["chat"] = chat
-        return await self._post("/test/message", body)
+        injected: Injected = await self._post("/test/message", body)
+        return injected
 
     async def send(
         self, person: Person, chat: dict[str, Any] | None = None, **content: Any
-    ) -> dict[str, Any]:
+    ) -> Injected:
         body: dict[str, Any] = {"user": person.json, **content}
         if chat is not None:
             body["chat"] = chat
@@ -86,7 +97,8 @@ class Sandbox:
         if number:  # a phone shared with the contact button is personal data, in any spelling
             digits = re.sub(r"\D", "", number)
             self.personal(*(v for v in (number, digits, digits[-11:]) if len(v) >= 7))
-        return await self._post("/test/message", body)
+        injected: Injected = await self._post("/test/message", body)
+        return injected
 
     async def tap(self, person: Person, message: dict[str, Any], text: str) -> str:
         """Press the button labelled `text` on a message; returns the callback query id."""
@@ -227,7 +239,7 @@ class Sandbox:
         return leaks
 
 
-async def open_sandbox() -> tuple[Sandbox, Any]:
+async def open_sandbox() -> tuple[Sandbox, web.AppRunner]:
     state = SandboxState(token=TOKEN, bot_id=int(TOKEN.split(":")[0]))
     runner, port = await start_sandbox(state)
     return Sandbox(state, port, aiohttp.ClientSession()), runner
@@ -305,8 +317,10 @@ class BotProcess:
             await asyncio.sleep(0.05)
 
     async def stop(self, timeout: float = 30.0) -> int:
-        if self.proc is None or self.proc.returncode is not None:
-            return self.proc.returncode if self.proc else 0
+        if self.proc is None:
+            return 0
+        if self.proc.returncode is not None:
+            return self.proc.returncode
         self.proc.send_signal(signal.SIGTERM)
         return await asyncio.wait_for(self.proc.wait(), timeout)
 

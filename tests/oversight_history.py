@@ -10,12 +10,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.config import Config
-from bot.delivery.outbox import Outbox
 from bot.domain.complaints import Category, Complaint, Draft, Rating, ReturnReason
 from bot.domain.org import StaffRole
 from bot.domain.people import Actor, Membership, User
 from bot.i18n import build_i18n
 from bot.services import complaints, dispatch
+from bot.services.desk import Desk, open_desk
+from bot.services.matcher import Matcher
 from storage.db import Database
 from storage.units import UnitRepo
 from tests.harness import FixedClock, Person
@@ -68,13 +69,10 @@ class History:
         user = User(person.id, person.first_name, None, "zh", None, "zh")
         return Actor(user, memberships, False, "zh")
 
-    async def at(
-        self, when: datetime, step: Callable[[dispatch.Desk], Awaitable[Complaint]]
-    ) -> Complaint:
+    async def at(self, when: datetime, step: Callable[[Desk], Awaitable[Complaint]]) -> Complaint:
         with self.i18n.context():
-            async with self.db.session() as s:
-                clock = FixedClock(when.astimezone(UTC))
-                desk = dispatch.Desk(s, Outbox(s, clock), clock.now(), self.config)
+            clock = FixedClock(when.astimezone(UTC))
+            async with open_desk(self.db, clock, self.config, Matcher(), "bot") as desk:
                 return await step(desk)
 
     async def report(
@@ -89,7 +87,7 @@ class History:
     async def do(self, name: str, when: datetime, person: Person, what: str, *args: Any) -> None:
         t = self.tickets[name]
         actor = self.actor(person)
-        steps: dict[str, Callable[[dispatch.Desk], Awaitable[Complaint]]] = {
+        steps: dict[str, Callable[[Desk], Awaitable[Complaint]]] = {
             "sign": lambda d: dispatch.sign_for(d, actor, t.id, t.version),
             "complete": lambda d: dispatch.complete(d, actor, t.id, t.version, "已处理"),
             "return": lambda d: dispatch.return_ticket(

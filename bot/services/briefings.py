@@ -22,17 +22,17 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.charts import WeeklyChart, render_weekly
 from bot.clock import Clock
 from bot.config import Config
-from bot.delivery.outbox import Outbox, Priority, stored
+from bot.delivery.outbox import Priority, stored
 from bot.domain.complaints import Category, Complaint, Light, Status
 from bot.domain.org import Unit, UnitKind
 from bot.domain.periods import Period, week_of
 from bot.domain.rates import EMPTY, Scorecard
 from bot.services import cards
-from bot.services.oversight import Desk, OversightAction, OversightCb, by_child, lamp, percent
+from bot.services.desk import Desk, open_desk
+from bot.services.matcher import Matcher
+from bot.services.oversight import OversightAction, OversightCb, by_child, lamp, percent
 from storage.db import Database
-from storage.files import FileRepo
 from storage.stats import DONE, StatsRepo
-from storage.users import StaffRepo
 
 log = logging.getLogger(__name__)
 
@@ -116,14 +116,14 @@ async def _run(
     return sent
 
 
-async def digest_sweep(db: Database, clock: Clock, config: Config) -> int:
+async def digest_sweep(
+    db: Database, clock: Clock, config: Config, matcher: Matcher, bot_username: str
+) -> int:
     """Send today's digest to every staffed unit that has not had it; returns how many went."""
 
     async def write(unit_id: int, today: date) -> int:
-        async with db.session() as session:
-            return await digest(
-                Desk(session, Outbox(session, clock), clock.now(), config), unit_id, today
-            )
+        async with open_desk(db, clock, config, matcher, bot_username) as desk:
+            return await digest(desk, unit_id, today)
 
     return await _run(db, clock, config, DIGEST, config.oversight.digest_time, None, write)
 
@@ -131,17 +131,17 @@ async def digest_sweep(db: Database, clock: Clock, config: Config) -> int:
 async def digest(desk: Desk, unit_id: int, today: date) -> int:
     """Write one unit's digest to its staff (nothing when there is nothing to say)."""
     unit = await desk.units.get(unit_id)
-    members = await StaffRepo(desk.session).members(unit_id)
+    members = await desk.staff.members(unit_id)
     if unit is None:
         await desk.stats.claim_briefing(DIGEST, unit_id, today, 0, desk.now)
         return 0
-    tickets = await desk.repo.held_by(unit.id)
+    tickets = await desk.complaints.held_by(unit.id)
     day_end = _at(today + timedelta(days=1), time(0), desk.config)
     found = sort_digest(tickets, desk.now, day_end)
     area = unit
     if unit.kind is UnitKind.PARTY_BRANCH and unit.parent_id is not None:
         area = await desk.units.get(unit.parent_id) or unit  # the branch answers for its compound
-    below = (await desk.repo.lights(area.path, desk.now))[Light.RED] - len(found.overdue)
+    below = (await desk.complaints.lights(area.path, desk.now))[Light.RED] - len(found.overdue)
     quiet = found.empty and below <= 0
     if not await desk.stats.claim_briefing(
         DIGEST, unit.id, today, 0 if quiet else len(members), desk.now
@@ -221,7 +221,9 @@ def digest_keyboard(found: Digest, locale: str) -> InlineKeyboardMarkup:
 # The weekly chart
 
 
-async def chart_sweep(db: Database, clock: Clock, config: Config) -> int:
+async def chart_sweep(
+    db: Database, clock: Clock, config: Config, matcher: Matcher, bot_username: str
+) -> int:
     """On the configured weekday and time: last week's chart to community staff and above."""
     today = clock.now().astimezone(config.bot.zone).date()
     if WEEKDAYS[today.weekday()] != config.oversight.chart_weekday:
@@ -229,33 +231,38 @@ async def chart_sweep(db: Database, clock: Clock, config: Config) -> int:
     week = week_of(today - timedelta(days=7))
 
     async def write(unit_id: int, day: date) -> int:
-        return await _chart_for(db, clock, config, unit_id, day, week)
+        return await _chart_for(db, clock, config, matcher, bot_username, unit_id, day, week)
 
     return await _run(db, clock, config, CHART, config.oversight.chart_time, CHART_KINDS, write)
 
 
 async def _chart_for(
-    db: Database, clock: Clock, config: Config, unit_id: int, today: date, week: Period
+    db: Database,
+    clock: Clock,
+    config: Config,
+    matcher: Matcher,
+    bot_username: str,
+    unit_id: int,
+    today: date,
+    week: Period,
 ) -> int:
     # Read and draw outside the write transaction: drawing takes a while.
-    async with db.read() as session:
-        desk = Desk(session, Outbox(session, clock), clock.now(), config)
+    async with open_desk(db, clock, config, matcher, bot_username, read_only=True) as desk:
         unit = await desk.units.get(unit_id)
         if unit is None:
             return 0
-        members = await StaffRepo(session).members(unit_id)
+        members = await desk.staff.members(unit_id)
         locales = {member: await desk.locale_of(member) for member in members}
         data = await week_data(desk, unit, week)
     images = {
         locale: await asyncio.to_thread(render_weekly, chart_of(data, locale))
         for locale in sorted(set(locales.values()))
     }
-    async with db.session() as session:
-        desk = Desk(session, Outbox(session, clock), clock.now(), config)
+    async with open_desk(db, clock, config, matcher, bot_username) as desk:
         if not await desk.stats.claim_briefing(CHART, unit_id, today, len(members), desk.now):
             return 0
         files = {
-            locale: await FileRepo(session).add(
+            locale: await desk.files.add(
                 f"weekly-{unit.code}-{week.start:%Y%m%d}.png", png, desk.now
             )
             for locale, png in images.items()

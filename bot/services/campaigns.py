@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
 from bot.config import Config
-from bot.delivery.outbox import Outbox, Priority
+from bot.delivery.outbox import Priority
 from bot.domain.campaigns import (
     MAX_TEXT,
     MAX_TITLE,
@@ -40,7 +40,8 @@ from bot.domain.errors import NotAllowed, NotFound, Refused
 from bot.domain.inputs import Id
 from bot.domain.org import Unit
 from bot.domain.people import Actor
-from bot.services.desk import BaseDesk
+from bot.services.desk import Desk, open_desk
+from bot.services.matcher import Matcher
 from storage.campaigns import CampaignRepo, CompoundFigures, NewCampaign, Target
 from storage.db import Database
 from storage.units import UnitRepo
@@ -61,12 +62,6 @@ class CampaignAction(StrEnum):
 class CampaignCb(CallbackData, prefix="cm"):
     action: CampaignAction
     id: Id
-
-
-class Desk(BaseDesk):
-    @property
-    def repo(self) -> CampaignRepo:
-        return CampaignRepo(self.session)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +130,7 @@ async def create(desk: Desk, actor: Actor, plan: Plan) -> tuple[Campaign, list[d
     if isinstance(schedule, ScheduleError):
         raise Refused(schedule)
     runs = schedule.runs(desk.now, plan.ends_at)
-    campaign = await desk.repo.create(
+    campaign = await desk.campaigns.create(
         NewCampaign(
             title=plan.title,
             text=plan.text,
@@ -153,28 +148,28 @@ async def create(desk: Desk, actor: Actor, plan: Plan) -> tuple[Campaign, list[d
 
 
 async def campaigns_of(desk: Desk, actor: Actor) -> list[Campaign]:
-    return await desk.repo.in_scopes([u.path for u in await running_scopes(desk, actor)])
+    return await desk.campaigns.in_scopes([u.path for u in await running_scopes(desk, actor)])
 
 
 async def change(desk: Desk, actor: Actor, campaign_id: int, action: CampaignAction) -> Campaign:
     """Pause, resume or end (NotAllowed outside the actor's scope; Refused when it cannot)."""
-    campaign = await desk.repo.get(campaign_id)
+    campaign = await desk.campaigns.get(campaign_id)
     if campaign is None:
         raise NotFound(f"campaign {campaign_id}")
     await _scope(desk, actor, campaign.scope_id)
     active, paused = CampaignStatus.ACTIVE, CampaignStatus.PAUSED
     if action is CampaignAction.PAUSE:
-        done = await desk.repo.set_status(campaign.id, paused, (active,))
+        done = await desk.campaigns.set_status(campaign.id, paused, (active,))
     elif action is CampaignAction.RESUME:
-        done = await desk.repo.set_status(campaign.id, active, (paused,))
+        done = await desk.campaigns.set_status(campaign.id, active, (paused,))
         if done:  # what fell due while paused is not sent
             schedule = parse_schedule(campaign.schedule, desk.config.bot.zone)
             upcoming = (
                 None if isinstance(schedule, ScheduleError) else schedule.next_after(desk.now)
             )
-            await desk.repo.resume_at(campaign.id, upcoming)
+            await desk.campaigns.resume_at(campaign.id, upcoming)
     elif action is CampaignAction.END:
-        done = await desk.repo.close(campaign.id, desk.now)
+        done = await desk.campaigns.close(campaign.id, desk.now)
         if done:
             await send_summary(desk, campaign, campaign.created_by)
     else:
@@ -182,7 +177,7 @@ async def change(desk: Desk, actor: Actor, campaign_id: int, action: CampaignAct
         done = True
     if not done:
         raise Refused("campaign_state")
-    updated = await desk.repo.get(campaign.id)
+    updated = await desk.campaigns.get(campaign.id)
     assert updated is not None
     return updated
 
@@ -200,8 +195,8 @@ async def import_file(
     except tomllib.TOMLDecodeError as exc:
         raise CampaignFileError(f"{name}: {exc}") from exc
     made: list[Campaign] = []
-    async with db.session() as session:
-        desk = Desk(session, Outbox(session, clock), clock.now(), config)
+    # No bot runs beside the command line; nothing here is matched or linked to it.
+    async with open_desk(db, clock, config, Matcher(), bot_username="") as desk:
         for n, entry in enumerate(entries, start=1):
             where = f"{name}, campaign {n}"
             missing = [
@@ -227,7 +222,7 @@ async def import_file(
                 )
             runs = schedule.runs(desk.now, ends_at, 1)
             made.append(
-                await desk.repo.create(
+                await desk.campaigns.create(
                     NewCampaign(
                         title=str(entry["title"])[:MAX_TITLE],
                         text=str(entry["text"])[:MAX_TEXT],
@@ -250,7 +245,7 @@ async def import_file(
 
 async def summary_text(desk: Desk, campaign: Campaign, locale: str) -> str:
     scope = await desk.units.get(campaign.scope_id)
-    figures = await desk.repo.figures(campaign, scope.path if scope else "/")
+    figures = await desk.campaigns.figures(campaign, scope.path if scope else "/")
     names = await desk.units.many(sorted(figures))
     lines = [
         _("📊 <b>{title}</b> ({start} – {end})", locale=locale).format(
@@ -325,11 +320,11 @@ def report_keyboard(
     return builder.as_markup()
 
 
-async def _remind(desk: Desk, campaign: Campaign, target: Target, bot_username: str) -> int:
+async def _remind(desk: Desk, campaign: Campaign, target: Target) -> int:
     """One reminder to one chat; returns its outbox row."""
     locale = await desk.locale_of(target.chat_id)
     text = f"📢 <b>{html.quote(campaign.title)}</b>\n{html.quote(campaign.text)}"
-    markup = report_keyboard(campaign, target.compound_id, bot_username, locale)
+    markup = report_keyboard(campaign, target.compound_id, desk.bot_username, locale)
     if campaign.photo:
         return await desk.outbox.send_photo(
             target.chat_id,
@@ -341,7 +336,9 @@ async def _remind(desk: Desk, campaign: Campaign, target: Target, bot_username: 
     return await desk.outbox.send(target.chat_id, text, markup=markup, priority=Priority.BROADCAST)
 
 
-async def sweep(db: Database, clock: Clock, config: Config, bot_username: str) -> int:
+async def sweep(
+    db: Database, clock: Clock, config: Config, matcher: Matcher, bot_username: str
+) -> int:
     """Take every slot that fell due (send it, or skip it when found too late), fan out what is
     being sent, and close campaigns that ended. Each step is its own transaction and a no-op the
     second time, so a kill at any point, a restart or a second sweep sends no chat twice."""
@@ -354,13 +351,12 @@ async def sweep(db: Database, clock: Clock, config: Config, bot_username: str) -
     async with db.read() as session:
         sending = await CampaignRepo(session).sending()
     for campaign, slot in sending:
-        steps += await _fan_out(db, clock, config, campaign, slot, bot_username)
+        steps += await _fan_out(db, clock, config, matcher, bot_username, campaign, slot)
     async with db.read() as session:
         ended = await CampaignRepo(session).ended(clock.now())
     for campaign in ended:
-        async with db.session() as session:
-            desk = Desk(session, Outbox(session, clock), clock.now(), config)
-            if await desk.repo.close(campaign.id, desk.now):
+        async with open_desk(db, clock, config, matcher, bot_username) as desk:
+            if await desk.campaigns.close(campaign.id, desk.now):
                 await send_summary(desk, campaign, campaign.created_by)
                 steps += 1
     return steps
@@ -397,9 +393,10 @@ async def _fan_out(
     db: Database,
     clock: Clock,
     config: Config,
+    matcher: Matcher,
+    bot_username: str,
     campaign: Campaign,
     slot: datetime,
-    bot_username: str,
 ) -> int:
     """Reminders for one slot, in batches; each batch one transaction with its outbox rows."""
     async with db.read() as session:
@@ -412,11 +409,10 @@ async def _fan_out(
     batch = config.campaigns.batch
     for start in range(0, len(waiting), batch):
         try:
-            async with db.session() as session:
-                desk = Desk(session, Outbox(session, clock), clock.now(), config)
+            async with open_desk(db, clock, config, matcher, bot_username) as desk:
                 for target in waiting[start : start + batch]:
-                    outbox_id = await _remind(desk, campaign, target, bot_username)
-                    await desk.repo.record_send(campaign.id, slot, target, outbox_id)
+                    outbox_id = await _remind(desk, campaign, target)
+                    await desk.campaigns.record_send(campaign.id, slot, target, outbox_id)
         except (
             IntegrityError
         ):  # another sweep wrote some of these: its rows stand, ours rolled back

@@ -24,9 +24,9 @@ from bot.domain.errors import NotAllowed, NotFound, Stale
 from bot.domain.org import Unit, UnitKind
 from bot.domain.people import Actor
 from bot.services import cards
+from bot.services.desk import Desk
 from bot.services.dispatch import (
     MAX_NOTE,
-    Desk,
     check_actor,
     check_state,
     deliver_cards,
@@ -38,11 +38,10 @@ from bot.services.dispatch import (
     title,
     window,
 )
-from storage.units import UnitRepo
 
 
 async def compound_of_draft(desk: Desk, draft: Draft) -> Unit:
-    compound = await UnitRepo(desk.session).get(draft.compound_id)
+    compound = await desk.units.get(draft.compound_id)
     if compound is None or compound.kind is not UnitKind.COMPOUND:
         raise NotFound(f"compound {draft.compound_id}")
     return compound
@@ -60,7 +59,7 @@ async def similar_open(desk: Desk, draft: Draft, limit: int = 3) -> list[Complai
         return []
     rules = desk.config.complaints
     since = desk.now - rules.duplicate_window
-    pool = await desk.repo.open_similar_candidates(draft.compound_id, draft.category, since)
+    pool = await desk.complaints.open_similar_candidates(draft.compound_id, draft.category, since)
     scored = [(similarity(draft.text, c.text), c) for c in pool]
     scored = [pair for pair in scored if pair[0] >= rules.duplicate_similarity]
     scored.sort(key=lambda pair: -pair[0])
@@ -72,13 +71,13 @@ async def open_complaint(desk: Desk, actor: Actor, draft: Draft) -> Complaint:
     if draft.category is None or not draft.text.strip():
         raise NotAllowed("incomplete")
     compound = await compound_of_draft(desk, draft)
-    units = await UnitRepo(desk.session).around(compound)
+    units = await desk.units.around(compound)
     rules = desk.config.complaints
     to = route(compound, draft.category, units, rules.rules, rules.overrides)
     local_now = desk.now.astimezone(desk.config.bot.zone)
-    seq = await desk.repo.next_in_sequence(f"ticket:{local_now:%Y%m%d}")
+    seq = await desk.complaints.next_in_sequence(f"ticket:{local_now:%Y%m%d}")
     fields = window(draft.category, desk, Status.DISPATCHED)
-    complaint_id = await desk.repo.create(
+    complaint_id = await desk.complaints.create(
         number=ticket_number(rules.number_prefix, local_now, seq),
         reporter_id=actor.id,
         anonymous=draft.anonymous,
@@ -95,8 +94,8 @@ async def open_complaint(desk: Desk, actor: Actor, draft: Draft) -> Complaint:
         created_at=desk.now,
         **fields,
     )
-    await desk.repo.add_event(complaint_id, desk.now, Action.CREATED, actor_id=actor.id)
-    await desk.repo.add_event(
+    await desk.complaints.add_event(complaint_id, desk.now, Action.CREATED, actor_id=actor.id)
+    await desk.complaints.add_event(
         complaint_id, desk.now, Action.DISPATCHED, to_unit=to.id, due_at=fields["due_at"]
     )
     complaint = await desk.reload(complaint_id)
@@ -114,20 +113,22 @@ async def open_complaint(desk: Desk, actor: Actor, draft: Draft) -> Complaint:
 
 async def follow(desk: Desk, actor: Actor, complaint_id: int, compound_id: int) -> Complaint:
     """ "Same problem": the resident follows an open ticket of their compound instead of a new one."""
-    complaint = await desk.repo.get(complaint_id)
+    complaint = await desk.complaints.get(complaint_id)
     if complaint is None or complaint.compound_id != compound_id:
         raise NotFound(str(complaint_id))
     if not complaint.is_open:
         raise Stale(complaint.number)
-    if complaint.reporter_id != actor.id and await desk.repo.follow(
+    if complaint.reporter_id != actor.id and await desk.complaints.follow(
         complaint.id, actor.id, desk.now
     ):
-        await desk.repo.add_event(complaint.id, desk.now, Action.FOLLOWED, actor_id=actor.id)
+        await desk.complaints.add_event(complaint.id, desk.now, Action.FOLLOWED, actor_id=actor.id)
     return complaint
 
 
 async def may_view(desk: Desk, actor: Actor, complaint: Complaint) -> bool:
-    if complaint.reporter_id == actor.id or actor.id in await desk.repo.followers(complaint.id):
+    if complaint.reporter_id == actor.id or actor.id in await desk.complaints.followers(
+        complaint.id
+    ):
         return True
     try:
         check_actor(actor, complaint, await desk.units_of(complaint))
@@ -138,7 +139,7 @@ async def may_view(desk: Desk, actor: Actor, complaint: Complaint) -> bool:
 
 async def view(desk: Desk, actor: Actor, complaint_id: int) -> str:
     """A ticket and its history, for its reporter, its followers and staff who may act on it."""
-    complaint = await desk.repo.get(complaint_id)
+    complaint = await desk.complaints.get(complaint_id)
     if complaint is None or not await may_view(desk, actor, complaint):
         raise NotAllowed(str(complaint_id))
     units = await desk.units_of(complaint)
@@ -157,7 +158,7 @@ async def view(desk: Desk, actor: Actor, complaint_id: int) -> str:
     if complaint.reply:
         lines.append(_("Reply: {reply}", locale=locale).format(reply=html.quote(complaint.reply)))
     lines += ["", _("History:", locale=locale)]
-    lines += cards.history_lines(await desk.repo.events(complaint.id), units, locale, zone)
+    lines += cards.history_lines(await desk.complaints.events(complaint.id), units, locale, zone)
     return "\n".join(lines)
 
 
@@ -177,7 +178,7 @@ async def rate(
     reason = reason.strip()[:MAX_NOTE]
 
     async def rated() -> None:
-        await desk.repo.add_event(
+        await desk.complaints.add_event(
             complaint.id,
             desk.now,
             Action.RATED,
@@ -188,13 +189,13 @@ async def rate(
 
     if complaint.unsatisfied == 0 or parent is None:
         fields = window(complaint.category, desk, Status.SIGNED)
-        ok = await desk.repo.move(
+        ok = await desk.complaints.move(
             complaint, unsatisfied=complaint.unsatisfied + 1, rating=None, reply=None, **fields
         )
         if not ok:
             raise Stale(complaint.number)
         await rated()
-        await desk.repo.add_event(
+        await desk.complaints.add_event(
             complaint.id,
             desk.now,
             Action.REOPENED,
@@ -238,7 +239,7 @@ async def rate(
         )
         return moved
     # The second 不满意: the supervising unit takes it over.
-    if not await desk.repo.move(complaint, unsatisfied=complaint.unsatisfied + 1, reply=None):
+    if not await desk.complaints.move(complaint, unsatisfied=complaint.unsatisfied + 1, reply=None):
         raise Stale(complaint.number)
     await rated()
     complaint = await desk.reload(complaint.id)
@@ -264,7 +265,7 @@ async def close(
     rated_by: int | None,
 ) -> Complaint:
     """Close a completed ticket with its verdict (None: the resident did not answer in time)."""
-    ok = await desk.repo.move(
+    ok = await desk.complaints.move(
         complaint,
         status=Status.CLOSED,
         rating=rating,
@@ -277,7 +278,7 @@ async def close(
     if not ok:
         raise Stale(complaint.number)
     if rating is not None:
-        await desk.repo.add_event(
+        await desk.complaints.add_event(
             complaint.id,
             desk.now,
             Action.RATED,
@@ -285,7 +286,7 @@ async def close(
             from_unit=complaint.unit_id,
             note=rating,
         )
-    await desk.repo.add_event(
+    await desk.complaints.add_event(
         complaint.id,
         desk.now,
         Action.CLOSED,
@@ -310,17 +311,17 @@ async def answer(
     desk: Desk, actor: Actor, complaint_id: int, asker_id: int, text: str
 ) -> Complaint:
     """The reporter's answer to a staff question, relayed without saying who they are."""
-    complaint = await desk.repo.get(complaint_id)
+    complaint = await desk.complaints.get(complaint_id)
     if complaint is None or complaint.reporter_id != actor.id:
         raise NotAllowed(str(complaint_id))
     asked = [
         e
-        for e in await desk.repo.events(complaint.id)
+        for e in await desk.complaints.events(complaint.id)
         if e.action is Action.ASKED and e.actor_id == asker_id
     ]
     if not asked:
         raise NotAllowed(str(asker_id))
-    await desk.repo.add_event(
+    await desk.complaints.add_event(
         complaint.id,
         desk.now,
         Action.ANSWERED,

@@ -1,33 +1,156 @@
-"""What every use case is handed: the update's transaction, its outbox, the time and the config."""
+"""The one unit of work every use case is handed: the transaction, its outbox, the time, the config,
+the process's lost-and-found index and the bot's username, with the repositories over that
+transaction.
+
+In an update, `bot.middlewares.DeskMiddleware` builds it from the update's session and outbox;
+anywhere else (sweeps, jobs, the command line), `open_desk` opens a transaction and builds it.
+"""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
+from aiogram import html
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import Clock
 from bot.config import Config
 from bot.delivery.outbox import Outbox
+from bot.domain.complaints import Complaint
+from bot.domain.errors import NotFound
+from bot.domain.org import Unit
 from bot.services import onboarding
+from bot.services.matcher import Matcher
+from storage.campaigns import CampaignRepo
+from storage.chats import ChatRepo
+from storage.complaints import ComplaintRepo
+from storage.db import Database
+from storage.files import FileRepo
+from storage.lostfound import LostFoundRepo
+from storage.party import PartyRepo
+from storage.stats import StatsRepo
 from storage.units import UnitRepo
+from storage.users import StaffRepo, UserRepo
 
 
 @dataclass
-class BaseDesk:
+class Desk:
     session: AsyncSession
     outbox: Outbox
     now: datetime
     config: Config
+    matcher: Matcher
+    bot_username: str  # for deep links: https://t.me/<bot_username>?start=...
+
+    # --- the repositories, over this desk's transaction -------------------------------------
+
+    @property
+    def complaints(self) -> ComplaintRepo:
+        return ComplaintRepo(self.session, self.config.bot.zone)
 
     @property
     def units(self) -> UnitRepo:
         return UnitRepo(self.session)
 
+    @property
+    def party(self) -> PartyRepo:
+        return PartyRepo(self.session)
+
+    @property
+    def campaigns(self) -> CampaignRepo:
+        return CampaignRepo(self.session)
+
+    @property
+    def lostfound(self) -> LostFoundRepo:
+        return LostFoundRepo(self.session)
+
+    @property
+    def stats(self) -> StatsRepo:
+        return StatsRepo(self.session)
+
+    @property
+    def users(self) -> UserRepo:
+        return UserRepo(self.session)
+
+    @property
+    def staff(self) -> StaffRepo:
+        return StaffRepo(self.session)
+
+    @property
+    def chats(self) -> ChatRepo:
+        return ChatRepo(self.session)
+
+    @property
+    def files(self) -> FileRepo:
+        return FileRepo(self.session)
+
+    # --- tickets --------------------------------------------------------------------------------
+
+    async def units_of(self, complaint: Complaint) -> dict[int, Unit]:
+        """A ticket's compound with the units around it (above it and its wings)."""
+        compound = await self.units.get(complaint.compound_id)
+        if compound is None:
+            raise NotFound(f"compound {complaint.compound_id}")
+        return await self.units.around(compound)
+
+    async def reload(self, complaint_id: int) -> Complaint:
+        """The ticket as it is now (after a change; its units stay the same)."""
+        complaint = await self.complaints.get(complaint_id)
+        if complaint is None:
+            raise NotFound(f"complaint {complaint_id}")
+        return complaint
+
+    async def load(self, complaint_id: int) -> tuple[Complaint, dict[int, Unit]]:
+        complaint = await self.reload(complaint_id)
+        return complaint, await self.units_of(complaint)
+
+    # --- people and time ------------------------------------------------------------------------
+
     async def locale_of(self, chat_id: int) -> str:
         """The language to write to a person (their choice, else the default; groups: default)."""
         return await onboarding.locale_of(self.session, chat_id, self.config.bot.default_language)
 
+    async def person(self, user_id: int) -> tuple[str, str]:
+        """A person's first name (escaped) and language, in one read."""
+        user = await self.users.get(user_id)
+        name = html.quote(user.first_name) if user else "—"
+        return name, onboarding.user_locale(user, self.config.bot.default_language)
+
     def local(self, at: datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
         """A time as people here read it, in the configured zone."""
         return at.astimezone(self.config.bot.zone).strftime(fmt)
+
+    def year_start(self) -> datetime:
+        """The start of this year, in the configured zone."""
+        here = self.now.astimezone(self.config.bot.zone)
+        return here.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+@asynccontextmanager
+async def open_desk(
+    db: Database,
+    clock: Clock,
+    config: Config,
+    matcher: Matcher,
+    bot_username: str,
+    *,
+    now: datetime | None = None,
+    read_only: bool = False,
+) -> AsyncIterator[Desk]:
+    """A desk outside an update (a sweep, a job, the command line): a transaction of its own that
+    commits when the block ends and rolls back on an error, and an outbox over it (its rows have no
+    causing update). `now`: the time the desk works at (default: the clock's, as it opens);
+    `read_only`: a look that takes no turn among the writers (db.read) and must write nothing."""
+    opened = db.read() if read_only else db.session()
+    async with opened as session:
+        yield Desk(
+            session,
+            Outbox(session, clock),
+            clock.now() if now is None else now,
+            config,
+            matcher,
+            bot_username,
+        )

@@ -29,42 +29,16 @@ from bot.domain.complaints import (
     supervisor_of,
     supervisors,
 )
-from bot.domain.errors import NotAllowed, NotFound, Stale
+from bot.domain.errors import NotAllowed, Stale
 from bot.domain.org import Unit
 from bot.domain.people import Actor, ChatPurpose
 from bot.services import cards
-from bot.services.desk import BaseDesk
+from bot.services.desk import Desk
 from storage.chats import ChatRepo
-from storage.complaints import Card, ComplaintRepo
-from storage.units import UnitRepo
-from storage.users import StaffRepo, UserRepo
+from storage.complaints import Card
+from storage.users import StaffRepo
 
 MAX_NOTE = 1000
-
-
-class Desk(BaseDesk):
-    """What a complaint use case needs: the transaction, its outbox, the time and the rules."""
-
-    @property
-    def repo(self) -> ComplaintRepo:
-        return ComplaintRepo(self.session, self.config.bot.zone)
-
-    async def units_of(self, complaint: Complaint) -> dict[int, Unit]:
-        compound = await UnitRepo(self.session).get(complaint.compound_id)
-        if compound is None:
-            raise NotFound(f"compound {complaint.compound_id}")
-        return await UnitRepo(self.session).around(compound)
-
-    async def reload(self, complaint_id: int) -> Complaint:
-        """The ticket as it is now (after a change; its units stay the same)."""
-        complaint = await self.repo.get(complaint_id)
-        if complaint is None:
-            raise NotFound(f"complaint {complaint_id}")
-        return complaint
-
-    async def load(self, complaint_id: int) -> tuple[Complaint, dict[int, Unit]]:
-        complaint = await self.reload(complaint_id)
-        return complaint, await self.units_of(complaint)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -104,9 +78,9 @@ async def may_act(
     if chat_id in desk.config.bot.admins:
         return True
     if chat_id > 0:
-        unit_ids = [m.unit_id for m in await StaffRepo(desk.session).memberships(chat_id)]
+        unit_ids = [m.unit_id for m in await desk.staff.memberships(chat_id)]
     else:
-        chat = await ChatRepo(desk.session).get(chat_id)
+        chat = await desk.chats.get(chat_id)
         bound = chat is not None and chat.unit_id and chat.purpose is ChatPurpose.ALERTS
         unit_ids = [chat.unit_id] if bound and chat and chat.unit_id else []
     return responsible(complaint, units, unit_ids)
@@ -147,7 +121,7 @@ async def actionable(
 async def reporter_name(desk: Desk, complaint: Complaint) -> str:
     if complaint.anonymous:
         return ""
-    user = await UserRepo(desk.session).get(complaint.reporter_id)
+    user = await desk.users.get(complaint.reporter_id)
     return user.first_name if user else ""
 
 
@@ -171,7 +145,7 @@ async def render_card(
 async def refresh_cards(desk: Desk, complaint: Complaint, units: Mapping[int, Unit]) -> None:
     """Edit every card of the ticket in place to show where it is now."""
     reporter = await reporter_name(desk, complaint)
-    for card in await desk.repo.cards(complaint.id):
+    for card in await desk.complaints.cards(complaint.id):
         locale = await desk.locale_of(card.chat_id)
         text, markup = await render_card(desk, card.chat_id, locale, complaint, units, reporter)
         if card.headline:  # why the chat got the card stays on top of it
@@ -191,7 +165,7 @@ async def deliver_cards(
     A chat's older card of the same ticket is edited to the current state first; from then on the
     new card is the one kept up to date. Photos go with the first card a chat receives.
     """
-    existing = {card.chat_id: card for card in await desk.repo.cards(complaint.id)}
+    existing = {card.chat_id: card for card in await desk.complaints.cards(complaint.id)}
     reporter = await reporter_name(desk, complaint)
     for chat_id in await unit_chats(desk.session, desk.config.bot.admins, unit, units):
         locale = await desk.locale_of(chat_id)
@@ -220,7 +194,7 @@ async def _card_to(
             await desk.outbox.send_photo(chat_id, photo, caption, priority=Priority.ALERT)
     body = lead + "\n\n" + text if lead else text
     outbox_id = await desk.outbox.send(chat_id, body, markup=markup, priority=Priority.ALERT)
-    await desk.repo.set_card(complaint.id, chat_id, outbox_id, lead)
+    await desk.complaints.set_card(complaint.id, chat_id, outbox_id, lead)
 
 
 async def show_card(desk: Desk, actor: Actor, complaint_id: int) -> Complaint:
@@ -228,7 +202,7 @@ async def show_card(desk: Desk, actor: Actor, complaint_id: int) -> Complaint:
     they may use; from then on it is the card of theirs kept up to date."""
     complaint, units = await desk.load(complaint_id)
     check_actor(actor, complaint, units)
-    existing = {card.chat_id: card for card in await desk.repo.cards(complaint.id)}
+    existing = {card.chat_id: card for card in await desk.complaints.cards(complaint.id)}
     reporter = await reporter_name(desk, complaint)
     await _card_to(desk, complaint, units, actor.id, actor.locale, "", existing, reporter)
     return complaint
@@ -251,7 +225,7 @@ async def tell_residents(
     reporter_markup: Callable[[str], InlineKeyboardMarkup] | None = None,
 ) -> None:
     """The reporter and everyone following the ticket hear of a step, each in their language."""
-    people = [complaint.reporter_id, *await desk.repo.followers(complaint.id)]
+    people = [complaint.reporter_id, *await desk.complaints.followers(complaint.id)]
     for user_id in dict.fromkeys(people):
         locale = await desk.locale_of(user_id)
         markup = (
@@ -304,9 +278,9 @@ async def hand_over(
 ) -> Complaint:
     """Give a ticket to a unit that must sign for it, with a new card for that unit's people."""
     fields = window(complaint.category, desk, Status.DISPATCHED)
-    if not await desk.repo.move(complaint, unit_id=to.id, returned_by=returned_by, **fields):
+    if not await desk.complaints.move(complaint, unit_id=to.id, returned_by=returned_by, **fields):
         raise Stale(complaint.number)
-    await desk.repo.add_event(
+    await desk.complaints.add_event(
         complaint.id,
         desk.now,
         action,
@@ -346,11 +320,13 @@ async def return_ticket(
     if parent is None:
         raise NotAllowed("the district has the final word")
     fields = window(complaint.category, desk, Status.RETURNED)
-    if not await desk.repo.move(complaint, unit_id=parent.id, returned_by=holder.id, **fields):
+    if not await desk.complaints.move(
+        complaint, unit_id=parent.id, returned_by=holder.id, **fields
+    ):
         raise Stale(complaint.number)
     why = cards.reason_name(reason, desk.config.bot.default_language)
     full_note = f"{why}: {note}" if note else why
-    await desk.repo.add_event(
+    await desk.complaints.add_event(
         complaint.id,
         desk.now,
         Action.RETURNED,
@@ -422,9 +398,9 @@ async def refer_up(desk: Desk, actor: Actor, complaint_id: int, version: int) ->
     if parent is None:
         raise NotAllowed("the district has the final word")
     fields = window(complaint.category, desk, Status.RETURNED)
-    if not await desk.repo.move(complaint, unit_id=parent.id, **fields):
+    if not await desk.complaints.move(complaint, unit_id=parent.id, **fields):
         raise Stale(complaint.number)
-    await desk.repo.add_event(
+    await desk.complaints.add_event(
         complaint.id,
         desk.now,
         Action.REFERRED,
@@ -464,9 +440,9 @@ async def sign_for(desk: Desk, actor: Actor, complaint_id: int, version: int) ->
     """签收: the unit takes the ticket on; the completion clock starts."""
     complaint, units = await actionable(desk, actor, complaint_id, version, Status.DISPATCHED)
     fields = window(complaint.category, desk, Status.SIGNED)
-    if not await desk.repo.move(complaint, **fields):
+    if not await desk.complaints.move(complaint, **fields):
         raise Stale(complaint.number)
-    await desk.repo.add_event(
+    await desk.complaints.add_event(
         complaint.id, desk.now, Action.SIGNED, actor_id=actor.id, from_unit=complaint.unit_id
     )
     moved = await desk.reload(complaint.id)
@@ -492,7 +468,7 @@ async def add_progress(
 ) -> Complaint:
     """A progress note: the reporter hears it; the ticket stays where it is."""
     complaint, units = await actionable(desk, actor, complaint_id, version, Status.SIGNED)
-    await desk.repo.add_event(
+    await desk.complaints.add_event(
         complaint.id,
         desk.now,
         Action.PROGRESS,
@@ -518,7 +494,7 @@ async def complete(
     """办结 with a reply to the resident, who is then asked to rate it (回访)."""
     complaint, units = await actionable(desk, actor, complaint_id, version, Status.SIGNED)
     rating_due = desk.now + desk.config.complaints.rating_window
-    ok = await desk.repo.move(
+    ok = await desk.complaints.move(
         complaint,
         status=Status.COMPLETED,
         reply=reply[:MAX_NOTE],
@@ -530,7 +506,7 @@ async def complete(
     )
     if not ok:
         raise Stale(complaint.number)
-    await desk.repo.add_event(
+    await desk.complaints.add_event(
         complaint.id,
         desk.now,
         Action.COMPLETED,
@@ -563,7 +539,7 @@ async def ask_resident(
     complaint, units = await actionable(
         desk, actor, complaint_id, version, Status.DISPATCHED, Status.SIGNED, Status.RETURNED
     )
-    await desk.repo.add_event(
+    await desk.complaints.add_event(
         complaint.id,
         desk.now,
         Action.ASKED,

@@ -14,7 +14,6 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
 from bot.config import Config
-from bot.delivery.outbox import Outbox
 from bot.domain.complaints import (
     Action,
     Complaint,
@@ -29,7 +28,9 @@ from bot.domain.errors import Stale
 from bot.domain.org import Unit
 from bot.services import cards
 from bot.services.complaints import close
-from bot.services.dispatch import Desk, deliver_cards, name, refresh_cards, tell_unit, title
+from bot.services.desk import Desk, open_desk
+from bot.services.dispatch import deliver_cards, name, refresh_cards, tell_unit, title
+from bot.services.matcher import Matcher
 from storage.complaints import ComplaintRepo
 from storage.db import Database
 
@@ -38,7 +39,14 @@ log = logging.getLogger(__name__)
 BATCH = 200
 
 
-async def sweep(db: Database, clock: Clock, config: Config, limit: int = 10_000) -> int:
+async def sweep(
+    db: Database,
+    clock: Clock,
+    config: Config,
+    matcher: Matcher,
+    bot_username: str,
+    limit: int = 10_000,
+) -> int:
     """Take every ticket whose clock has reached its next step; returns how many steps were taken.
 
     Each ticket is its own transaction: one that fails is logged and left for the next sweep.
@@ -51,8 +59,7 @@ async def sweep(db: Database, clock: Clock, config: Config, limit: int = 10_000)
         for complaint in due:
             looked += 1
             try:
-                async with db.session() as session:
-                    desk = Desk(session, Outbox(session, clock), now, config)
+                async with open_desk(db, clock, config, matcher, bot_username, now=now) as desk:
                     steps += await step(desk, complaint)
             except Exception:  # one bad ticket must not stop the clock for the others
                 log.exception("sweep step failed for complaint %s", complaint.id)
@@ -71,18 +78,18 @@ async def step(desk: Desk, complaint: Complaint) -> bool:
             return False
         return True
     if not complaint.is_open or complaint.due_at is None:
-        return await desk.repo.advance_stage(complaint, complaint.stage, None)
+        return await desk.complaints.advance_stage(complaint, complaint.stage, None)
     holder = units[complaint.unit_id]
     chain = supervisors(holder, units)
     stage = complaint.stage + 1
     later = stage_time(complaint.window_start, complaint.due_at, stage + 1)
     if stage > last_stage(chain):
-        return await desk.repo.advance_stage(complaint, complaint.stage, None)
-    if not await desk.repo.advance_stage(
+        return await desk.complaints.advance_stage(complaint, complaint.stage, None)
+    if not await desk.complaints.advance_stage(
         complaint, stage, later if stage < last_stage(chain) else None
     ):
         return False
-    moved = await desk.repo.get(complaint.id)
+    moved = await desk.complaints.get(complaint.id)
     assert moved is not None
     if stage == Stage.WARNED:
         await _warn(desk, moved, units, holder)
@@ -105,7 +112,7 @@ def _verb(complaint: Complaint, locale: str) -> str:
 async def _warn(desk: Desk, complaint: Complaint, units: Mapping[int, Unit], holder: Unit) -> None:
     assert complaint.due_at is not None
     due = cards.local(complaint.due_at, desk.config.bot.zone)
-    await desk.repo.add_event(complaint.id, desk.now, Action.WARNED, from_unit=holder.id)
+    await desk.complaints.add_event(complaint.id, desk.now, Action.WARNED, from_unit=holder.id)
     await tell_unit(
         desk,
         holder,
@@ -122,7 +129,7 @@ async def _chase(
     """督办: the supervising unit gets the card (it may act on it), and the late unit is told."""
     assert complaint.due_at is not None
     due = cards.local(complaint.due_at, desk.config.bot.zone)
-    await desk.repo.add_event(
+    await desk.complaints.add_event(
         complaint.id, desk.now, Action.CHASED, from_unit=holder.id, to_unit=target.id
     )
     await deliver_cards(

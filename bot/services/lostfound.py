@@ -5,8 +5,8 @@ the recipient's language; phone numbers are never asked for nor shown."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from aiogram import html
@@ -14,11 +14,10 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.config import Config
-from bot.delivery.outbox import Outbox, Priority
+from bot.delivery.outbox import Priority
 from bot.domain.errors import NotAllowed, NotFound
 from bot.domain.inputs import Id
 from bot.domain.lostfound import (
@@ -39,23 +38,18 @@ from bot.domain.lostfound import (
     check_claim,
     expired,
     extended,
-    match_days,
     reminder_due,
 )
-from bot.domain.matching import Candidate, MatchIndex, profile, worth_telling
 from bot.domain.org import UnitKind
 from bot.domain.people import Actor, ChatPurpose
-from bot.services import onboarding
-from storage.chats import ChatRepo
+from bot.services.desk import Desk, open_desk
+from bot.services.matcher import Matcher
 from storage.db import Database
 from storage.lostfound import LostFoundRepo, NewItem
-from storage.units import UnitRepo
-from storage.users import UserRepo
 
 log = logging.getLogger(__name__)
 
 CLAIM_PREFIX = "lf_"  # the group notice's deep link: /start lf_<found id>
-OVERLAP = timedelta(minutes=5)  # reports written by transactions still running at the last look
 
 
 class LostAction(StrEnum):
@@ -71,71 +65,6 @@ class LostCb(CallbackData, prefix="lf"):
     action: LostAction
     id: Id
     arg: Id = 0
-
-
-class Matcher:
-    """The open reports of each kind, indexed in this process. The database stays the truth:
-    new reports are read in before every search (with an overlap, so a report whose transaction
-    was still running is not missed), and every candidate is checked to be still open."""
-
-    def __init__(self, *, subdistrict: bool = False) -> None:
-        self.subdistrict = subdistrict
-        self.indexes = {Kind.LOST: MatchIndex(), Kind.FOUND: MatchIndex()}
-        self.read_at: datetime | None = None
-
-    async def refresh(self, repo: LostFoundRepo, now: datetime) -> None:
-        since = None if self.read_at is None else min(self.read_at, now) - OVERLAP
-        for item in await repo.open_items(since):
-            self.indexes[item.kind].add(
-                item.id,
-                item.scope(self.subdistrict),
-                item.day.toordinal(),
-                profile(item.text, item.category),
-            )
-        self.read_at = now
-
-    async def candidates(self, repo: LostFoundRepo, item: Item) -> list[tuple[Item, float]]:
-        """The open reports of the other kind worth telling about, best first. Call `refresh`
-        before writing `item`: the index must only ever hold reports that were committed."""
-        index = self.indexes[item.kind.other]
-        first, last = match_days(item.kind, item.day)
-        ranked = index.query(
-            profile(item.text, item.category),
-            scope=item.scope(self.subdistrict),
-            first_day=first,
-            last_day=last,
-        )
-        current = await repo.many([c.item_id for c in ranked])
-        alive: list[Candidate] = []
-        for candidate in ranked:
-            other = current.get(candidate.item_id)
-            if other is None or not other.is_open:
-                index.discard(candidate.item_id)
-            elif other.reporter_id != item.reporter_id:
-                alive.append(candidate)
-        return [(current[c.item_id], c.score) for c in worth_telling(alive)]
-
-
-@dataclass
-class Desk:
-    session: AsyncSession
-    outbox: Outbox
-    now: datetime
-    config: Config
-    matcher: Matcher
-    repo: LostFoundRepo = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.repo = LostFoundRepo(self.session)
-
-    async def locale_of(self, user_id: int) -> str:
-        return await onboarding.locale_of(self.session, user_id, self.config.bot.default_language)
-
-    async def person(self, user_id: int) -> tuple[str, str]:
-        """A person's first name (escaped) and language, in one read."""
-        user = await UserRepo(self.session).get(user_id)
-        name = html.quote(user.first_name) if user else "—"
-        return name, onboarding.user_locale(user, self.config.bot.default_language)
 
 
 # --- words ------------------------------------------------------------------------------------
@@ -251,18 +180,20 @@ def keep_keyboard(item: Item, locale: str) -> InlineKeyboardMarkup:
 # --- filing -----------------------------------------------------------------------------------
 
 
-async def file_report(desk: Desk, actor: Actor, draft: Draft, bot_username: str) -> Item:
+async def file_report(desk: Desk, actor: Actor, draft: Draft) -> Item:
     """Save a finished draft, tell likely owners (never the finder's words), announce if asked."""
     assert draft.category is not None and draft.day is not None
-    units = UnitRepo(desk.session)
+    units = desk.units
     compound = await units.get(draft.compound_id)
     if compound is None or compound.kind is not UnitKind.COMPOUND:
         raise NotFound(f"compound {draft.compound_id}")
     above = await units.many(compound.ancestor_ids)
-    await desk.matcher.refresh(desk.repo, desk.now)  # before the insert: committed reports only
+    await desk.matcher.refresh(
+        desk.lostfound, desk.now
+    )  # before the insert: committed reports only
     community = next((u for u in above.values() if u.kind is UnitKind.COMMUNITY), compound)
     subdistrict = next((u for u in above.values() if u.kind is UnitKind.SUBDISTRICT), community)
-    item = await desk.repo.create(
+    item = await desk.lostfound.create(
         NewItem(
             kind=draft.kind,
             reporter_id=actor.id,
@@ -280,7 +211,7 @@ async def file_report(desk: Desk, actor: Actor, draft: Draft, bot_username: str)
         ),
         desk.now,
     )
-    matches = await desk.matcher.candidates(desk.repo, item)
+    matches = await desk.matcher.candidates(desk.lostfound, item)
     if item.kind is Kind.LOST:
         await _offer_found(desk, actor, item, matches)
     else:
@@ -293,7 +224,7 @@ async def file_report(desk: Desk, actor: Actor, draft: Draft, bot_username: str)
             ).format(ref=reference(item), count=told),
         )
         if item.announce:
-            await announce(desk, item, bot_username)
+            await announce(desk, item)
     return item
 
 
@@ -316,7 +247,7 @@ async def _offer_found(
             text=_("🙋 It is mine: {ref}").format(ref=reference(found)),
             callback_data=LostCb(action=LostAction.CLAIM, id=found.id, arg=lost.id),
         )
-        await desk.repo.record_match(lost.id, found.id, score, desk.now)
+        await desk.lostfound.record_match(lost.id, found.id, score, desk.now)
     lines.append(_("If one is yours, tap it and tell me a detail only the owner would know."))
     builder.adjust(1)
     await desk.outbox.send(actor.id, "\n".join(lines), markup=builder.as_markup())
@@ -328,7 +259,7 @@ def _claim_cb(found_id: int, lost_id: int) -> str:
 
 async def _tell_owners(desk: Desk, found: Item, matches: list[tuple[Item, float]]) -> int:
     for lost, score in matches:  # the find is new: no pair with it was told before
-        await desk.repo.record_match(lost.id, found.id, score, desk.now)
+        await desk.lostfound.record_match(lost.id, found.id, score, desk.now)
         locale = await desk.locale_of(lost.reporter_id)
         text = _(
             "🔔 Something like what you lost ({lost}) was found:\n{found}\nIf it is yours, "
@@ -344,10 +275,10 @@ async def _tell_owners(desk: Desk, found: Item, matches: list[tuple[Item, float]
     return len(matches)
 
 
-async def announce(desk: Desk, found: Item, bot_username: str) -> None:
+async def announce(desk: Desk, found: Item) -> None:
     """The compound's residents groups hear of the find: category, place, holder; no detail."""
-    groups = await ChatRepo(desk.session).bound_to(found.compound_id, ChatPurpose.RESIDENTS)
-    link = f"https://t.me/{bot_username}?start={CLAIM_PREFIX}{found.id}"
+    groups = await desk.chats.bound_to(found.compound_id, ChatPurpose.RESIDENTS)
+    link = f"https://t.me/{desk.bot_username}?start={CLAIM_PREFIX}{found.id}"
     locale = desk.config.bot.default_language
     builder = InlineKeyboardBuilder()
     builder.button(text=_("🙋 It is mine", locale=locale), url=link)
@@ -373,10 +304,10 @@ async def announce(desk: Desk, found: Item, bot_username: str) -> None:
 
 async def claimable(desk: Desk, actor: Actor, found_id: int) -> Item:
     """The found item `actor` may claim now, or NotAllowed(ClaimRefusal) / NotFound."""
-    item = await desk.repo.get(found_id)
+    item = await desk.lostfound.get(found_id)
     if item is None:
         raise NotFound(f"item {found_id}")
-    check_claim(item, actor.id, await desk.repo.claims_on(item.id))
+    check_claim(item, actor.id, await desk.lostfound.claims_on(item.id))
     return item
 
 
@@ -384,14 +315,14 @@ async def submit_claim(
     desk: Desk, actor: Actor, found_id: int, lost_id: int | None, detail: str
 ) -> Claim:
     found = await claimable(desk, actor, found_id)
-    lost = await desk.repo.get(lost_id) if lost_id else None
+    lost = await desk.lostfound.get(lost_id) if lost_id else None
     if lost is None or lost.reporter_id != actor.id or not lost.is_open:
-        lost = await desk.repo.matched_lost(found.id, actor.id)
-    claim = await desk.repo.add_claim(
+        lost = await desk.lostfound.matched_lost(found.id, actor.id)
+    claim = await desk.lostfound.add_claim(
         found.id, lost.id if lost else None, actor.id, detail, desk.now
     )
-    if not await desk.repo.hold_for_claim(found.id, claim.id):
-        await desk.repo.decide(claim.id, ClaimStatus.CANCELLED, desk.now)
+    if not await desk.lostfound.hold_for_claim(found.id, claim.id):
+        await desk.lostfound.decide(claim.id, ClaimStatus.CANCELLED, desk.now)
         raise NotAllowed(ClaimRefusal.PENDING)
     locale = await desk.locale_of(found.reporter_id)
     await desk.outbox.send(
@@ -422,20 +353,20 @@ class Decision:
 async def decide(desk: Desk, actor: Actor, claim_id: int, approve: bool) -> Decision:
     """The finder approves or declines a claim; on approval both reports close and both
     people get the pickup details, relayed by the bot."""
-    claim = await desk.repo.claim(claim_id)
-    found = await desk.repo.get(claim.found_id) if claim else None
+    claim = await desk.lostfound.claim(claim_id)
+    found = await desk.lostfound.get(claim.found_id) if claim else None
     if claim is None or found is None:
         raise NotFound(f"claim {claim_id}")
     if found.reporter_id != actor.id:
         raise NotAllowed("not the finder")
     status = ClaimStatus.APPROVED if approve else ClaimStatus.DECLINED
-    if claim.status is not ClaimStatus.PENDING or not await desk.repo.decide(
+    if claim.status is not ClaimStatus.PENDING or not await desk.lostfound.decide(
         claim.id, status, desk.now
     ):
         raise NotAllowed(ClaimRefusal.CLOSED)
     owner, claimant_locale = await desk.person(claim.claimant_id)
     if not approve:
-        await desk.repo.release_claim(found.id, claim.id)
+        await desk.lostfound.release_claim(found.id, claim.id)
         await desk.outbox.send(
             claim.claimant_id,
             _(
@@ -446,9 +377,9 @@ async def decide(desk: Desk, actor: Actor, claim_id: int, approve: bool) -> Deci
             priority=Priority.ALERT,
         )
         return Decision(claim, found, approved=False)
-    await desk.repo.close(found.id, Status.RETURNED, desk.now)
+    await desk.lostfound.close(found.id, Status.RETURNED, desk.now)
     if claim.lost_id is not None:
-        await desk.repo.close(claim.lost_id, Status.RETURNED, desk.now)
+        await desk.lostfound.close(claim.lost_id, Status.RETURNED, desk.now)
     finder, finder_locale = await desk.person(found.reporter_id)
     await desk.outbox.send(
         claim.claimant_id,
@@ -482,8 +413,8 @@ async def decide(desk: Desk, actor: Actor, claim_id: int, approve: bool) -> Deci
 
 async def relay_target(desk: Desk, actor: Actor, claim_id: int) -> tuple[Claim, Item, int]:
     """Who `actor` may write to about an approved claim: the finder or the owner, nobody else."""
-    claim = await desk.repo.claim(claim_id)
-    found = await desk.repo.get(claim.found_id) if claim else None
+    claim = await desk.lostfound.claim(claim_id)
+    found = await desk.lostfound.get(claim.found_id) if claim else None
     if claim is None or found is None or claim.status is not ClaimStatus.APPROVED:
         raise NotFound(f"claim {claim_id}")
     if actor.id == claim.claimant_id:
@@ -510,7 +441,7 @@ async def relay(desk: Desk, actor: Actor, claim_id: int, text: str) -> None:
 
 
 async def own_item(desk: Desk, actor: Actor, item_id: int) -> Item:
-    item = await desk.repo.get(item_id)
+    item = await desk.lostfound.get(item_id)
     if item is None or item.reporter_id != actor.id:
         raise NotFound(f"item {item_id}")
     return item
@@ -518,7 +449,7 @@ async def own_item(desk: Desk, actor: Actor, item_id: int) -> Item:
 
 async def close(desk: Desk, actor: Actor, item_id: int) -> Item:
     item = await own_item(desk, actor, item_id)
-    if not await desk.repo.close(item.id, Status.CLOSED, desk.now):
+    if not await desk.lostfound.close(item.id, Status.CLOSED, desk.now):
         raise NotAllowed(ClaimRefusal.CLOSED)
     await _cancel_pending(desk, item)
     return item
@@ -527,7 +458,7 @@ async def close(desk: Desk, actor: Actor, item_id: int) -> Item:
 async def extend(desk: Desk, actor: Actor, item_id: int) -> datetime:
     item = await own_item(desk, actor, item_id)
     until = extended(item, desk.now)
-    if not await desk.repo.extend(item.id, until):
+    if not await desk.lostfound.extend(item.id, until):
         raise NotAllowed(ClaimRefusal.CLOSED)
     return until
 
@@ -536,8 +467,8 @@ async def _cancel_pending(desk: Desk, item: Item) -> None:
     """A claim still waiting on an item that closed or expired: the claimant hears of it."""
     if item.pending_claim_id is None:
         return
-    claim = await desk.repo.claim(item.pending_claim_id)
-    if claim is None or not await desk.repo.decide(claim.id, ClaimStatus.CANCELLED, desk.now):
+    claim = await desk.lostfound.claim(item.pending_claim_id)
+    if claim is None or not await desk.lostfound.decide(claim.id, ClaimStatus.CANCELLED, desk.now):
         return
     locale = await desk.locale_of(claim.claimant_id)
     await desk.outbox.send(
@@ -554,7 +485,9 @@ async def _cancel_pending(desk: Desk, item: Item) -> None:
 # --- the sweep ----------------------------------------------------------------------------------
 
 
-async def sweep(db: Database, clock: Clock, config: Config, matcher: Matcher) -> int:
+async def sweep(
+    db: Database, clock: Clock, config: Config, matcher: Matcher, bot_username: str
+) -> int:
     """Remind reporters 3 days before expiry and expire what is due; one transaction per report,
     each step conditional, so a second sweep (or a second process) changes nothing."""
     now = clock.now()
@@ -562,17 +495,16 @@ async def sweep(db: Database, clock: Clock, config: Config, matcher: Matcher) ->
         due = await LostFoundRepo(session).due(now, now + REMIND_BEFORE)
     steps = 0
     for item in due:
-        async with db.session() as session:
-            desk = Desk(session, Outbox(session, clock), clock.now(), config, matcher)
-            current = await desk.repo.get(item.id)
+        async with open_desk(db, clock, config, matcher, bot_username) as desk:
+            current = await desk.lostfound.get(item.id)
             if current is None:
                 continue
             if expired(current, desk.now):
-                if await desk.repo.close(current.id, Status.EXPIRED, desk.now):
+                if await desk.lostfound.close(current.id, Status.EXPIRED, desk.now):
                     await _cancel_pending(desk, current)
                     await _tell_expired(desk, current)
                     steps += 1
-            elif reminder_due(current, desk.now) and await desk.repo.mark_reminded(
+            elif reminder_due(current, desk.now) and await desk.lostfound.mark_reminded(
                 current.id, desk.now
             ):
                 await _remind(desk, current)

@@ -28,14 +28,8 @@ from bot.domain.people import Actor
 from bot.domain.periods import Period
 from bot.domain.rates import EMPTY, Rate, Scorecard, ranking
 from bot.services import cards, exports
-from bot.services.desk import BaseDesk
+from bot.services.desk import Desk
 from bot.services.party import Roster
-from storage.complaints import ComplaintRepo
-from storage.files import FileRepo
-from storage.lostfound import LostFoundRepo
-from storage.party import PartyRepo
-from storage.stats import StatsRepo
-from storage.users import UserRepo
 
 PAGE = 8  # tickets per page of /queue: each is a button, and a phone shows about this many
 CHILDREN_SHOWN = 30
@@ -58,21 +52,11 @@ class OversightCb(CallbackData, prefix="ov"):
     period: str = ""  # a Period's code, 20261101-20261121
 
 
-class Desk(BaseDesk):
-    @property
-    def repo(self) -> ComplaintRepo:
-        return ComplaintRepo(self.session, self.config.bot.zone)
-
-    @property
-    def stats(self) -> StatsRepo:
-        return StatsRepo(self.session)
-
-
 # ---------------------------------------------------------------------------------------------
 # Scope
 
 
-async def scopes(desk: BaseDesk, actor: Actor) -> list[Unit]:
+async def scopes(desk: Desk, actor: Actor) -> list[Unit]:
     """The units whose figures `actor` sees, highest first (none for residents)."""
     if actor.is_admin:
         return await desk.units.children(None)
@@ -90,12 +74,12 @@ async def scopes(desk: BaseDesk, actor: Actor) -> list[Unit]:
     return sorted(top, key=lambda u: (len(u.path), u.name, u.id))
 
 
-async def scope(desk: BaseDesk, actor: Actor, unit_id: int | None) -> Unit:
+async def scope(desk: Desk, actor: Actor, unit_id: int | None) -> Unit:
     """A unit inside the actor's scopes (their first scope when none is named)."""
     return await _pick(desk, await scopes(desk, actor), unit_id)
 
 
-async def _pick(desk: BaseDesk, mine: Sequence[Unit], unit_id: int | None) -> Unit:
+async def _pick(desk: Desk, mine: Sequence[Unit], unit_id: int | None) -> Unit:
     if not mine:
         raise NotAllowed("oversight is for unit staff")
     if unit_id is None:
@@ -127,23 +111,23 @@ async def queue(desk: Desk, actor: Actor, unit_id: int | None, page: int) -> Que
     """One page of the open tickets held in the actor's scope, red first, then blue."""
     mine = await scopes(desk, actor)
     unit = await _pick(desk, mine, unit_id)
-    lights = await desk.repo.lights(unit.path, desk.now)
+    lights = await desk.complaints.lights(unit.path, desk.now)
     pages = max(1, -(-sum(lights.values()) // PAGE))
     page = min(max(page, 0), pages - 1)
-    tickets = await desk.repo.queue(unit.path, desk.now, PAGE, page * PAGE)
+    tickets = await desk.complaints.queue(unit.path, desk.now, PAGE, page * PAGE)
     units = await desk.units.many(
         sorted({t.compound_id for t in tickets} | {t.unit_id for t in tickets})
     )
     return Queue(unit, mine, lights, tickets, units, page, pages)
 
 
-def lamp(complaint: Complaint, desk: BaseDesk) -> str:
+def lamp(complaint: Complaint, desk: Desk) -> str:
     if complaint.due_at is None or complaint.status not in OPEN:
         return "⚪"
     return cards.LIGHTS[light(complaint.window_start, complaint.due_at, desk.now)]
 
 
-def queue_text(q: Queue, desk: BaseDesk, locale: str) -> str:
+def queue_text(q: Queue, desk: Desk, locale: str) -> str:
     red, blue, green = q.lights[Light.RED], q.lights[Light.BLUE], q.lights[Light.GREEN]
     lines = [
         _("<b>Open tickets · {unit}</b>", locale=locale).format(
@@ -370,14 +354,14 @@ async def export(desk: Desk, actor: Actor, unit_id: int | None, period: Period) 
     unit = await scope(desk, actor, unit_id)
     zone = desk.config.bot.zone
     start, end = period.bounds(zone)
-    tickets = await desk.repo.reported_in(
+    tickets = await desk.complaints.reported_in(
         unit.path, unit.kind, unit.id, start, end, EXPORT_MOST + 1
     )
     if len(tickets) > EXPORT_MOST:
         raise Refused("too_many", most=EXPORT_MOST)
-    trails = await desk.repo.trails([t.id for t in tickets])
-    items = await LostFoundRepo(desk.session).reported_in(unit.path, start, end)
-    party = PartyRepo(desk.session)
+    trails = await desk.complaints.trails([t.id for t in tickets])
+    items = await desk.lostfound.reported_in(unit.path, start, end)
+    party = desk.party
     members = await party.members_in(
         unit.path, (RegStatus.PENDING, RegStatus.APPROVED, RegStatus.REJECTED)
     )
@@ -399,7 +383,7 @@ async def export(desk: Desk, actor: Actor, unit_id: int | None, period: Period) 
         tickets=tickets,
         trails=trails,
         units=units,
-        names=await UserRepo(desk.session).names(sorted(people)),
+        names=await desk.users.names(sorted(people)),
         items=items,
         roster=Roster(
             unit,
@@ -412,7 +396,7 @@ async def export(desk: Desk, actor: Actor, unit_id: int | None, period: Period) 
     )
     data = await asyncio.to_thread(exports.ledgers_xlsx, ledgers, zone)
     name = f"台账-{unit.name}-{period.code}.xlsx"
-    file_id = await FileRepo(desk.session).add(name, data, desk.now)
+    file_id = await desk.files.add(name, data, desk.now)
     caption = _(
         "Ledgers of {unit}, {period}: {tickets} tickets, {items} lost-and-found reports, "
         "{members} party members, {activities} activities.",

@@ -18,7 +18,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.clock import Clock
 from bot.config import Config
-from bot.delivery.outbox import Outbox, Priority
+from bot.delivery.outbox import Priority
 from bot.domain.errors import NotAllowed, NotFound, Refused
 from bot.domain.inputs import Id
 from bot.domain.org import Unit, UnitKind
@@ -48,9 +48,9 @@ from bot.domain.party import (
     window_refusal,
 )
 from bot.domain.people import Actor, ChatPurpose
-from bot.services.desk import BaseDesk
+from bot.services.desk import Desk, open_desk
 from bot.services.dispatch import unit_chats, unit_people
-from storage.chats import ChatRepo
+from bot.services.matcher import Matcher
 from storage.db import Database
 from storage.party import LedgerRow, NewActivity, NewMember, PartyRepo
 
@@ -74,16 +74,6 @@ class PartyAction(StrEnum):
 class PartyCb(CallbackData, prefix="pm"):
     action: PartyAction
     id: Id
-
-
-class Desk(BaseDesk):
-    @property
-    def repo(self) -> PartyRepo:
-        return PartyRepo(self.session)
-
-    def year_start(self) -> datetime:
-        here = self.now.astimezone(self.config.bot.zone)
-        return here.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
 # --- words ------------------------------------------------------------------------------------
@@ -307,11 +297,11 @@ async def register(desk: Desk, actor: Actor, form: Registration) -> tuple[Member
         type=form.type,
         phone=form.phone,
     )
-    current = await desk.repo.current(actor.id)
+    current = await desk.party.current(actor.id)
     if current is not None and current.current and current.compound_id == compound.id:
-        await desk.repo.update_details(current.id, new)
+        await desk.party.update_details(current.id, new)
         return current, False
-    member = await desk.repo.register(new, desk.now)
+    member = await desk.party.register(new, desk.now)
     await _ask_branch(desk, member, compound, units)
     return member, True
 
@@ -340,11 +330,11 @@ async def _ask_branch(desk: Desk, member: Member, compound: Unit, units: dict[in
 
 async def moved_home(desk: Desk, user_id: int, compound_id: int) -> Member | None:
     """A member who moved re-registers with the new compound's branch, with the same details."""
-    current = await desk.repo.current(user_id)
+    current = await desk.party.current(user_id)
     if current is None or not current.current or current.compound_id == compound_id:
         return None
     compound, units = await compound_units(desk, compound_id)
-    member = await desk.repo.register(
+    member = await desk.party.register(
         NewMember(
             user_id=user_id,
             name=current.name,
@@ -363,7 +353,7 @@ async def moved_home(desk: Desk, user_id: int, compound_id: int) -> Member | Non
 async def decidable(desk: Desk, actor: Actor, member_id: int) -> tuple[Member, Unit]:
     """A registration `actor` may decide now, with its compound (NotFound, NotAllowed, or
     Refused when it was decided already)."""
-    member = await desk.repo.member(member_id)
+    member = await desk.party.member(member_id)
     if member is None:
         raise NotFound(f"registration {member_id}")
     compound = await compound_of(desk, member.compound_id)
@@ -379,7 +369,7 @@ async def decide(
     """The branch approves or rejects a registration (NotAllowed for anyone else)."""
     member, compound = await decidable(desk, actor, member_id)
     status = RegStatus.APPROVED if approve else RegStatus.REJECTED
-    if not await desk.repo.decide(member.id, status, actor.id, reason, desk.now):
+    if not await desk.party.decide(member.id, status, actor.id, reason, desk.now):
         raise Refused(Refusal.DECIDED)
     locale = await desk.locale_of(member.user_id)
     place = html.quote(compound.display_name(locale))
@@ -412,15 +402,13 @@ async def managed_compounds(desk: Desk, actor: Actor) -> list[Unit]:
     return sorted(found.values(), key=lambda u: (u.name, u.id))
 
 
-async def create_activity(
-    desk: Desk, actor: Actor, draft: ActivityDraft, bot_username: str
-) -> Activity:
+async def create_activity(desk: Desk, actor: Actor, draft: ActivityDraft) -> Activity:
     assert draft.kind and draft.starts_at and draft.ends_at and draft.capacity
     compound = await desk.units.get(draft.compound_id)
     if compound is None or compound.kind is not UnitKind.COMPOUND:
         raise NotFound(f"compound {draft.compound_id}")
     await check_manager(desk, actor, compound)
-    activity = await desk.repo.create_activity(
+    activity = await desk.party.create_activity(
         NewActivity(
             compound_id=compound.id,
             kind=draft.kind,
@@ -435,17 +423,17 @@ async def create_activity(
         desk.now,
     )
     if draft.announce:
-        await _announce(desk, activity, bot_username)
+        await _announce(desk, activity)
     return activity
 
 
-async def _announce(desk: Desk, activity: Activity, bot_username: str) -> None:
-    groups = await ChatRepo(desk.session).bound_to(activity.compound_id, ChatPurpose.RESIDENTS)
+async def _announce(desk: Desk, activity: Activity) -> None:
+    groups = await desk.chats.bound_to(activity.compound_id, ChatPurpose.RESIDENTS)
     locale = desk.config.bot.default_language
     builder = InlineKeyboardBuilder()
     builder.button(
         text=_("🙋 Sign up", locale=locale),
-        url=f"https://t.me/{bot_username}?start={ACTIVITY_PREFIX}{activity.id}",
+        url=f"https://t.me/{desk.bot_username}?start={ACTIVITY_PREFIX}{activity.id}",
     )
     text = _(
         "📣 Party members' activity: {activity}\nRegistered party members can sign up with the "
@@ -460,7 +448,7 @@ async def _announce(desk: Desk, activity: Activity, bot_username: str) -> None:
 
 
 async def activity(desk: Desk, activity_id: int) -> Activity:
-    found = await desk.repo.activity(activity_id)
+    found = await desk.party.activity(activity_id)
     if found is None:
         raise NotFound(f"activity {activity_id}")
     return found
@@ -475,25 +463,25 @@ async def managed_activity(
     if compound is None:
         raise NotFound(f"compound {found.compound_id}")
     await check_manager(desk, actor, compound)
-    signed = await desk.repo.signed_up(found.id)
-    return found, signed, await desk.repo.names([a.user_id for a in signed])
+    signed = await desk.party.signed_up(found.id)
+    return found, signed, await desk.party.names([a.user_id for a in signed])
 
 
 async def member_activities(
     desk: Desk, actor: Actor
 ) -> tuple[Member | None, list[tuple[Activity, Attendance | None]]]:
     """What a member can see: their compound's coming activities and their part in each."""
-    member = await desk.repo.current(actor.id)
+    member = await desk.party.current(actor.id)
     if member is None or not member.current:
         return member, []
-    coming = await desk.repo.upcoming([member.compound_id], desk.now)
-    mine = await desk.repo.of_user(actor.id, [member.compound_id])
+    coming = await desk.party.upcoming([member.compound_id], desk.now)
+    mine = await desk.party.of_user(actor.id, [member.compound_id])
     return member, [(a, mine.get(a.id)) for a in coming]
 
 
 async def _eligible(desk: Desk, actor: Actor, activity_id: int) -> tuple[Member, Activity]:
     found = await activity(desk, activity_id)
-    member = await desk.repo.current(actor.id)
+    member = await desk.party.current(actor.id)
     refusal = eligibility(member, found)
     if refusal is not None or member is None:
         raise Refused(refusal or Refusal.NOT_MEMBER)
@@ -505,10 +493,10 @@ async def sign_up(desk: Desk, actor: Actor, activity_id: int) -> tuple[Activity,
     _member, found = await _eligible(desk, actor, activity_id)
     if desk.now >= found.ends_at:
         raise Refused(Refusal.ENDED)
-    current = await desk.repo.attendance(found.id, actor.id)
+    current = await desk.party.attendance(found.id, actor.id)
     if current is not None and current.status is AttendanceStatus.SIGNED:
         return found, False
-    if not await desk.repo.sign_up(found.id, actor.id, desk.now):
+    if not await desk.party.sign_up(found.id, actor.id, desk.now):
         raise Refused(Refusal.FULL)
     return await activity(desk, found.id), True
 
@@ -517,7 +505,7 @@ async def cancel(desk: Desk, actor: Actor, activity_id: int) -> Activity:
     found = await activity(desk, activity_id)
     if desk.now >= found.starts_at:
         raise Refused(Refusal.STARTED)
-    if not await desk.repo.cancel(found.id, actor.id):
+    if not await desk.party.cancel(found.id, actor.id):
         raise Refused(Refusal.NOT_PRESENT)
     return await activity(desk, found.id)
 
@@ -536,18 +524,18 @@ class CheckIn:
 async def _open_now(desk: Desk, actor: Actor) -> tuple[Member, list[Activity]]:
     """The member and their compound's activities open for check-in now, signed-up ones first;
     Refused (with the reason) when there is none."""
-    member = await desk.repo.current(actor.id)
+    member = await desk.party.current(actor.id)
     if member is None or member.status in (RegStatus.REJECTED, RegStatus.MOVED):
         raise Refused(Refusal.NOT_MEMBER)
     if member.status is RegStatus.PENDING:
         raise Refused(Refusal.PENDING)
-    coming = await desk.repo.upcoming([member.compound_id], desk.now)
+    coming = await desk.party.upcoming([member.compound_id], desk.now)
     open_now = [a for a in coming if window_refusal(a, desk.now) is None]
     if not open_now:
         if coming:
             raise Refused(Refusal.TOO_EARLY, opens=coming[0].opens_at())
         raise Refused(Refusal.NO_ACTIVITY)
-    mine = await desk.repo.of_user(actor.id, [member.compound_id])
+    mine = await desk.party.of_user(actor.id, [member.compound_id])
     open_now.sort(key=lambda a: (a.id not in mine, a.starts_at))
     return member, open_now
 
@@ -555,13 +543,13 @@ async def _open_now(desk: Desk, actor: Actor) -> tuple[Member, list[Activity]]:
 async def _check_in(
     desk: Desk, actor: Actor, found: Activity, method: Method, distance: int | None
 ) -> CheckIn:
-    current = await desk.repo.attendance(found.id, actor.id)
+    current = await desk.party.attendance(found.id, actor.id)
     if current is not None and current.checked_in_at is not None:
         return CheckIn(found, current.checked_in_at, again=True, distance=distance)
     walk_in = current is None or current.status is not AttendanceStatus.SIGNED
-    if walk_in and not await desk.repo.sign_up(found.id, actor.id, desk.now):
+    if walk_in and not await desk.party.sign_up(found.id, actor.id, desk.now):
         raise Refused(Refusal.FULL)  # a walk-in takes a place like anyone signing up
-    await desk.repo.check_in(found.id, actor.id, method, distance, desk.now)
+    await desk.party.check_in(found.id, actor.id, method, distance, desk.now)
     return CheckIn(found, desk.now, again=False, distance=distance)
 
 
@@ -590,15 +578,15 @@ async def check_out(
     desk: Desk, actor: Actor, activity_id: int | None, method: Method
 ) -> tuple[Activity, int]:
     """Leave now: hours are the time present within the activity. Returns the minutes."""
-    present = await desk.repo.present_in_window(actor.id, desk.now)
+    present = await desk.party.present_in_window(actor.id, desk.now)
     chosen = [a for a in present if activity_id is None or a.id == activity_id]
     if not chosen:
         raise Refused(Refusal.NOT_PRESENT)
     found = chosen[0]
-    current = await desk.repo.attendance(found.id, actor.id)
+    current = await desk.party.attendance(found.id, actor.id)
     assert current is not None and current.checked_in_at is not None
     minutes = minutes_present(found, current.checked_in_at, desk.now)
-    if not await desk.repo.check_out(found.id, actor.id, method, desk.now, minutes):
+    if not await desk.party.check_out(found.id, actor.id, method, desk.now, minutes):
         raise Refused(Refusal.NOT_PRESENT)
     return found, minutes
 
@@ -617,7 +605,7 @@ def check_out_keyboard(found: Activity, locale: str) -> InlineKeyboardMarkup:
 
 async def my_record(desk: Desk, actor: Actor) -> list[LedgerRow]:
     """A member's activities this year, with the minutes each."""
-    return await desk.repo.record([actor.id], desk.year_start(), desk.now + FURTHEST)
+    return await desk.party.record([actor.id], desk.year_start(), desk.now + FURTHEST)
 
 
 async def managed_scopes(desk: Desk, actor: Actor) -> list[Unit]:
@@ -652,11 +640,11 @@ class Roster:
 
 async def roster(desk: Desk, actor: Actor, unit_id: int) -> Roster:
     unit = await scope(desk, actor, unit_id)
-    members = await desk.repo.members_in(
+    members = await desk.party.members_in(
         unit.path, (RegStatus.PENDING, RegStatus.APPROVED, RegStatus.REJECTED)
     )
     compounds = await desk.units.many(sorted({m.compound_id for m in members}))
-    hours = await desk.repo.hours([m.user_id for m in members], desk.year_start())
+    hours = await desk.party.hours([m.user_id for m in members], desk.year_start())
     return Roster(unit, members, compounds, hours)
 
 
@@ -664,14 +652,16 @@ async def ledger(
     desk: Desk, actor: Actor, unit_id: int
 ) -> tuple[Unit, list[Activity], list[LedgerRow]]:
     unit = await scope(desk, actor, unit_id)
-    found = await desk.repo.in_subtree(unit.path, desk.year_start(), desk.now + FURTHEST)
-    return unit, found, await desk.repo.ledger([a.id for a in found])
+    found = await desk.party.in_subtree(unit.path, desk.year_start(), desk.now + FURTHEST)
+    return unit, found, await desk.party.ledger([a.id for a in found])
 
 
 # --- the sweep ----------------------------------------------------------------------------------
 
 
-async def sweep(db: Database, clock: Clock, config: Config) -> int:
+async def sweep(
+    db: Database, clock: Clock, config: Config, matcher: Matcher, bot_username: str
+) -> int:
     """Reminders a day and an hour before, and the end of activities (whoever is still checked
     in is checked out at the end). One transaction per activity, every step conditional."""
     now = clock.now()
@@ -681,27 +671,25 @@ async def sweep(db: Database, clock: Clock, config: Config) -> int:
         settle = await repo.to_settle(now)
     steps = 0
     for found in remind:
-        async with db.session() as session:
-            desk = Desk(session, Outbox(session, clock), clock.now(), config)
-            current = await desk.repo.activity(found.id)
+        async with open_desk(db, clock, config, matcher, bot_username) as desk:
+            current = await desk.party.activity(found.id)
             which = reminder_due(current, desk.now) if current else None
             if (
                 current is not None
                 and which is not None
-                and await desk.repo.mark_reminded(current.id, which is Reminder.HOUR, desk.now)
+                and await desk.party.mark_reminded(current.id, which is Reminder.HOUR, desk.now)
             ):
                 await _remind(desk, current, which)
                 steps += 1
     for found in settle:
-        async with db.session() as session:
-            desk = Desk(session, Outbox(session, clock), clock.now(), config)
-            if await desk.repo.mark_settled(found.id, desk.now):
+        async with open_desk(db, clock, config, matcher, bot_username) as desk:
+            if await desk.party.mark_settled(found.id, desk.now):
                 steps += await _settle(desk, found)
     return steps
 
 
 async def _remind(desk: Desk, found: Activity, which: Reminder) -> None:
-    for attendance in await desk.repo.signed_up(found.id):
+    for attendance in await desk.party.signed_up(found.id):
         locale = await desk.locale_of(attendance.user_id)
         text = (
             _("⏰ Tomorrow: {activity}", locale=locale)
@@ -722,11 +710,11 @@ async def _remind(desk: Desk, found: Activity, which: Reminder) -> None:
 async def _settle(desk: Desk, found: Activity) -> int:
     """At the end: everyone still checked in is checked out at the end time and told."""
     told = 0
-    for attendance in await desk.repo.signed_up(found.id):
+    for attendance in await desk.party.signed_up(found.id):
         if not attendance.present or attendance.checked_in_at is None:
             continue
         minutes = minutes_present(found, attendance.checked_in_at, found.ends_at)
-        if await desk.repo.check_out(
+        if await desk.party.check_out(
             found.id, attendance.user_id, Method.AUTO, found.ends_at, minutes
         ):
             locale = await desk.locale_of(attendance.user_id)

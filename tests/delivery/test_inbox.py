@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +40,16 @@ class RefusingSession(BaseSession):
     ) -> Any:
         raise AssertionError(f"unexpected Bot API call {type(method).__name__}")
 
-    async def stream_content(self, *args: Any, **kwargs: Any) -> Any:
+    async def stream_content(
+        self,
+        url: str,
+        headers: dict[str, Any] | None = None,
+        timeout: int = 30,
+        chunk_size: int = 65536,
+        raise_for_status: bool = True,
+    ) -> AsyncGenerator[bytes, None]:
         raise AssertionError("unexpected download")
+        yield b""  # an async generator, as the method it overrides
 
     async def close(self) -> None:
         return None

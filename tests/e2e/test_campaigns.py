@@ -14,7 +14,6 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -44,8 +43,9 @@ GROUPS = {-7301: "xihu-zuoan", -7302: "chunqiu-huayuan", -7303: "guangming-xincu
 TITLE = "清脏治乱"
 
 
-def bot_fixture(name: str, extra: str = "") -> Any:
-    """A bot process with campaigns swept every second (and `extra` config)."""
+def bot_fixture(name: str, extra: str = "") -> object:
+    """A bot process with campaigns swept every second (and `extra` config): a fixture for pytest
+    to collect under `name`, never called by the tests themselves."""
 
     @pytest.fixture(name=name)
     async def running(sandbox: Sandbox, tmp_path: Path) -> AsyncIterator[BotProcess]:
@@ -160,10 +160,9 @@ async def test_a_district_campaign_reminds_each_group_once_per_slot_and_counts_r
     async with db.read() as s:
         ticket = await ComplaintRepo(s).by_number(number.group(0))
         campaign_id = int(start.split("_")[1])
-        assert (
-            ticket is not None
-            and ticket.compound_id == (await UnitRepo(s).by_code("xihu-zuoan")).id
-        )  # type: ignore[union-attr]
+        assert ticket is not None
+        zuoan_unit = await UnitRepo(s).by_code("xihu-zuoan")
+        assert zuoan_unit is not None and ticket.compound_id == zuoan_unit.id
         tagged = (
             await s.execute(select(complaints.c.campaign_id).where(complaints.c.id == ticket.id))
         ).scalar_one()

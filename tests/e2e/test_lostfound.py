@@ -263,7 +263,8 @@ async def test_in_english_a_wrong_claim_is_declined_and_wrong_inputs_answered(
     query = await sandbox.tap_data(TOM, card, "lf:zz:1")
     assert (await sandbox.answer(query)).get("show_alert")
     async with db.session() as s:
-        assert (await LostFoundRepo(s).claim(claim_id)).status is ClaimStatus.PENDING  # type: ignore[union-attr]
+        pending = await LostFoundRepo(s).claim(claim_id)
+        assert pending is not None and pending.status is ClaimStatus.PENDING
 
     await sandbox.tap(TOM, card, "✖ No, it does not fit")
     await sandbox.expect(TOM.id, "Declined")

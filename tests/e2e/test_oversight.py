@@ -37,7 +37,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
 from bot.domain.lostfound import Category as ItemCategory
 from bot.domain.lostfound import Kind
@@ -277,13 +277,15 @@ async def test_export_writes_the_subtrees_ledgers_with_chinese_headers(
 ) -> None:
     h = await seeded(db, sandbox)
     async with db.session() as s:
+        beidajie = await UnitRepo(s).by_code("beidajie")
+        assert beidajie is not None
         await LostFoundRepo(s).create(
             NewItem(
                 kind=Kind.FOUND,
                 reporter_id=AUNT_LI.id,
                 compound_id=h.units["xihu-zuoan"],
                 community_id=h.units["xihu"],
-                subdistrict_id=(await UnitRepo(s).by_code("beidajie")).id,  # type: ignore[union-attr]
+                subdistrict_id=beidajie.id,
                 category=ItemCategory.KEYS,
                 text="一串钥匙，挂着红绳",
                 place="3号楼门口",
@@ -331,7 +333,7 @@ async def test_export_writes_the_subtrees_ledgers_with_chinese_headers(
     assert {row[0] for row in rows} == {number[n] for n in ("T1", "T2", "T3", "T4", "T8")}
 
 
-async def document(sandbox: Sandbox, chat_id: int) -> Any:
+async def document(sandbox: Sandbox, chat_id: int) -> Workbook:
     message = await sandbox.expect(chat_id, "台账", timeout=30)
     while "document" not in message:
         message = await sandbox.expect(chat_id, "台账", timeout=30)

@@ -14,13 +14,14 @@ from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
 from bot.clock import ShiftedClock
 from bot.domain.org import StaffRole
-from bot.domain.party import MemberType, RegStatus, distance_m
+from bot.domain.party import Member, MemberType, RegStatus, distance_m
 from bot.domain.people import ChatPurpose
 from storage.chats import ChatRepo
 from storage.db import Database
@@ -121,9 +122,11 @@ async def register_zh(
     await sandbox.expect(person.id, "已提交给小区党支部")
 
 
-async def registration_of(db: Database, person: Person) -> Any:
+async def registration_of(db: Database, person: Person) -> Member:
     async with db.read() as s:
-        return await PartyRepo(s).current(person.id)
+        member = await PartyRepo(s).current(person.id)
+    assert member is not None, f"{person.first_name} has no registration"
+    return member
 
 
 async def test_register_approve_sign_up_check_in_and_the_ledger(
@@ -340,7 +343,7 @@ async def test_register_approve_sign_up_check_in_and_the_ledger(
     assert "孙先生" not in by_name  # another compound's member
 
 
-async def document(sandbox: Sandbox, chat_id: int, name_part: str) -> Any:
+async def document(sandbox: Sandbox, chat_id: int, name_part: str) -> Workbook:
     message = await sandbox.expect(chat_id, kind=("send",), contains=None)
     while "document" not in message or name_part not in message["document"]["file_name"]:
         message = await sandbox.expect(chat_id, kind=("send",))
@@ -348,9 +351,7 @@ async def document(sandbox: Sandbox, chat_id: int, name_part: str) -> Any:
     return load_workbook(BytesIO(data))
 
 
-def bot_zone() -> Any:
-    from zoneinfo import ZoneInfo
-
+def bot_zone() -> ZoneInfo:
     return ZoneInfo("Asia/Shanghai")
 
 

@@ -15,7 +15,7 @@ import pytest
 from aiogram.fsm.storage.base import StorageKey
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import func, select, text, update
+from sqlalchemy import ColumnElement, func, select, text, update
 from sqlalchemy.engine import Connection
 
 from bot.app import import_org
@@ -186,7 +186,7 @@ async def every_row(db: Database) -> dict[str, list[tuple[Any, ...]]]:
     return found
 
 
-async def highest(db: Database, column: Any) -> int:
+async def highest(db: Database, column: ColumnElement[int]) -> int:
     async with db.read() as s:
         return int((await s.execute(select(func.max(column)))).scalar_one())
 

@@ -13,12 +13,12 @@ from sqlalchemy import func, select
 
 from bot.app import import_org
 from bot.config import Config
-from bot.delivery.outbox import Outbox
 from bot.domain.lostfound import Category, ClaimStatus, Draft, Kind, Status
 from bot.domain.people import Actor, User
 from bot.i18n import build_i18n
 from bot.services import lostfound
-from bot.services.lostfound import Desk, Matcher
+from bot.services.desk import open_desk
+from bot.services.matcher import Matcher
 from storage.db import Database
 from storage.lostfound import LostFoundRepo
 from storage.tables import outbox
@@ -55,10 +55,9 @@ async def file(
     db: Database, clock: FixedClock, matcher: Matcher, user_id: int, kind: Kind, text: str
 ) -> int:
     with build_i18n("zh").context():
-        async with db.session() as s:
-            compound = await UnitRepo(s).by_code("xihu-zuoan")
+        async with open_desk(db, clock, Config(), matcher, "bot") as desk:
+            compound = await desk.units.by_code("xihu-zuoan")
             assert compound is not None
-            desk = Desk(s, Outbox(s, clock), clock.now(), Config(), matcher)
             draft = Draft(
                 kind=kind,
                 compound_id=compound.id,
@@ -69,7 +68,7 @@ async def file(
                 held_at="@gate" if kind is Kind.FOUND else "",
                 announce=False,
             )
-            item = await lostfound.file_report(desk, actor(user_id, compound.id), draft, "bot")
+            item = await lostfound.file_report(desk, actor(user_id, compound.id), draft)
             return item.id
 
 
@@ -116,7 +115,7 @@ async def test_the_sweep_reminds_then_expires_once_however_often_it_runs(db: Dat
         with i18n.context():
             return sum(
                 await asyncio.gather(
-                    *(lostfound.sweep(db, clock, config, matcher) for _ in range(4))
+                    *(lostfound.sweep(db, clock, config, matcher, "bot") for _ in range(4))
                 )
             )
 
@@ -132,9 +131,11 @@ async def test_the_sweep_reminds_then_expires_once_however_often_it_runs(db: Dat
     assert await sweeps() == 0
     async with db.session() as s:
         repo = LostFoundRepo(s)
-        assert (await repo.get(lost)).status is Status.EXPIRED  # type: ignore[union-attr]
-        assert (await repo.get(found)).status is Status.EXPIRED  # type: ignore[union-attr]
-        assert (await repo.claim(claim.id)).status is ClaimStatus.CANCELLED  # type: ignore[union-attr]
+        lost_item, found_item = await repo.get(lost), await repo.get(found)
+        assert lost_item is not None and lost_item.status is Status.EXPIRED
+        assert found_item is not None and found_item.status is Status.EXPIRED
+        cancelled = await repo.claim(claim.id)
+        assert cancelled is not None and cancelled.status is ClaimStatus.CANCELLED
         reminders = await s.scalar(
             select(func.count()).select_from(outbox).where(outbox.c.payload.contains("⏰"))
         )
@@ -146,14 +147,13 @@ async def test_a_report_rolled_back_never_haunts_the_index(db: Database) -> None
     """SQLite reuses the id of a rolled-back row: the index must only hold committed reports."""
     clock, matcher = FixedClock(T0), Matcher()
     with pytest.raises(RuntimeError), build_i18n("zh").context():
-        async with db.session() as s:
-            compound = await UnitRepo(s).by_code("xihu-zuoan")
+        async with open_desk(db, clock, Config(), matcher, "bot") as desk:
+            compound = await desk.units.by_code("xihu-zuoan")
             assert compound is not None
-            desk = Desk(s, Outbox(s, clock), clock.now(), Config(), matcher)
             draft = Draft(
                 Kind.LOST, compound.id, Category.PHONE, "黑色华为手机", "东门", date(2026, 11, 20)
             )
-            await lostfound.file_report(desk, actor(OWNER, compound.id), draft, "bot")
+            await lostfound.file_report(desk, actor(OWNER, compound.id), draft)
             raise RuntimeError("the handler failed after filing")
     xiaomi = await file(db, clock, matcher, OTHER, Kind.LOST, "白色小米手机，屏幕碎了")
     clock.at += timedelta(minutes=1)

@@ -18,6 +18,7 @@ from bot.config import Config
 from bot.domain.party import ActivityKind, MemberType, Method, RegStatus
 from bot.i18n import build_i18n
 from bot.services import party
+from bot.services.matcher import Matcher
 from storage.db import Database
 from storage.party import NewActivity, NewMember, PartyRepo
 from storage.tables import outbox
@@ -83,7 +84,8 @@ async def test_twenty_members_tapping_at_once_take_exactly_the_places_there_are(
         lucky = [uid for uid, ok in zip(PEOPLE, taken, strict=True) if ok]
         assert await repo.cancel(activity_id, lucky[0])
         assert not await repo.cancel(activity_id, lucky[0])  # a double tap changes nothing
-        assert (await repo.activity(activity_id)).signed == 4  # type: ignore[union-attr]
+        found = await repo.activity(activity_id)
+        assert found is not None and found.signed == 4
         assert await repo.sign_up(activity_id, lucky[0], T0)  # the place can be taken again
         assert not await repo.sign_up(activity_id, PEOPLE[-1] + 1, T0)  # full again
         assert await repo.check_in(activity_id, lucky[1], Method.CODE, None, T0)
@@ -107,7 +109,8 @@ async def test_a_registration_is_decided_once(db: Database) -> None:
             await repo.decide(again.id, RegStatus.REJECTED, 2, "不对", T0),
         ]
         assert results == [True, False]
-        assert (await repo.member(again.id)).status is RegStatus.APPROVED  # type: ignore[union-attr]
+        decided = await repo.member(again.id)
+        assert decided is not None and decided.status is RegStatus.APPROVED
         everyone = await repo.members_in("/", [RegStatus.MOVED])
         assert [m.user_id for m in everyone] == [PEOPLE[0]]  # the old one was superseded
 
@@ -126,7 +129,9 @@ async def test_reminders_and_the_end_happen_once_however_often_the_sweep_runs(
     async def sweep_four_times_at(at: datetime) -> None:
         clock.at = at
         with build_i18n("zh").context():
-            await asyncio.gather(*(party.sweep(db, clock, config) for _ in range(4)))
+            await asyncio.gather(
+                *(party.sweep(db, clock, config, Matcher(), "bot") for _ in range(4))
+            )
 
     await sweep_four_times_at(START - timedelta(hours=20))
     await sweep_four_times_at(START - timedelta(minutes=40))

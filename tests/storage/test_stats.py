@@ -22,6 +22,7 @@ from bot.domain.periods import Period
 from bot.domain.rates import COUNTERS, EMPTY, Scorecard, replay
 from bot.i18n import build_i18n
 from bot.services.briefings import SKIPPED, digest_sweep
+from bot.services.matcher import Matcher
 from storage.complaints import ComplaintRepo
 from storage.db import Database, alembic_config
 from storage.stats import StatsRepo
@@ -170,8 +171,10 @@ async def test_two_digest_sweeps_at_once_write_each_digest_once(db: Database) ->
     config = Config()
     clock = FixedClock(datetime(2026, 12, 7, 8, 0, 30, tzinfo=ZONE).astimezone(UTC))
     with build_i18n("zh").context():
-        sent = await asyncio.gather(*(digest_sweep(db, clock, config) for _ in range(2)))
-        again = await digest_sweep(db, clock, config)
+        sent = await asyncio.gather(
+            *(digest_sweep(db, clock, config, Matcher(), "bot") for _ in range(2))
+        )
+        again = await digest_sweep(db, clock, config, Matcher(), "bot")
     written = await digests(db)
     assert sum(sent) == len(written) and again == 0
     chats = [chat for chat, _payload in written]
@@ -183,7 +186,7 @@ async def test_a_digest_found_too_late_is_skipped_and_recorded(db: Database) -> 
     config = Config()  # digest at 08:00, four hours' grace
     clock = FixedClock(datetime(2026, 12, 7, 12, 30, tzinfo=ZONE).astimezone(UTC))
     with build_i18n("zh").context():
-        assert await digest_sweep(db, clock, config) == 0
+        assert await digest_sweep(db, clock, config, Matcher(), "bot") == 0
     assert await digests(db) == []
     async with db.read() as s:
         skipped = (await s.execute(select(briefings.c.sent))).scalars().all()

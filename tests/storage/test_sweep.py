@@ -13,14 +13,15 @@ from sqlalchemy import func, select
 
 from bot.app import import_org
 from bot.config import Config
-from bot.delivery.outbox import Outbox
 from bot.domain.complaints import Action, Category, Draft, Status
 from bot.domain.org import StaffRole
 from bot.domain.people import Actor
 from bot.i18n import build_i18n
 from bot.services.complaints import open_complaint
-from bot.services.dispatch import Desk, complete, sign_for
+from bot.services.desk import open_desk
+from bot.services.dispatch import complete, sign_for
 from bot.services.escalation import sweep
+from bot.services.matcher import Matcher
 from storage.complaints import ComplaintRepo
 from storage.db import Database
 from storage.tables import outbox
@@ -32,6 +33,7 @@ from tests.harness import FixedClock
 ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 11, 21, 1, 0, tzinfo=UTC)
 RESIDENT, PROPERTY, BRANCH, COMMUNITY = 11, 12, 13, 14
+MATCHER, BOT = Matcher(), "lastmeter_bot"  # what the desks of a running bot also hold
 
 
 @pytest.fixture
@@ -65,10 +67,9 @@ def actor(user_id: int, *, staff_of: int | None = None) -> Actor:
 async def file_leak(db: Database, clock: FixedClock) -> int:
     config = Config()
     with build_i18n("zh").context():
-        async with db.session() as s:
-            compound = await UnitRepo(s).by_code("xihu-zuoan")
+        async with open_desk(db, clock, config, MATCHER, BOT) as desk:
+            compound = await desk.units.by_code("xihu-zuoan")
             assert compound is not None
-            desk = Desk(s, Outbox(s, clock), clock.now(), config)
             draft = Draft(compound.id, Category.PROPERTY_REPAIR, "水管漏水")
             return (await open_complaint(desk, actor(RESIDENT), draft)).id
 
@@ -113,7 +114,10 @@ async def test_two_sweeps_at_once_on_two_connections_chase_once(
             clock.at = T0 + timedelta(hours=hours)
             with i18n.context():
                 await asyncio.gather(
-                    *(sweep(database, clock, config) for database in (db, other, db, other))
+                    *(
+                        sweep(database, clock, config, MATCHER, BOT)
+                        for database in (db, other, db, other)
+                    )
                 )
             assert await chases(db, complaint_id) == expected, hours
         assert await new_messages_to(db, BRANCH) == 1  # one chase card (later only edited)
@@ -134,19 +138,17 @@ async def test_a_ticket_signed_in_time_is_not_chased_and_an_unrated_one_closes(
     staff = actor(PROPERTY, staff_of=unit.id)
     with i18n.context():
         clock.at = T0 + timedelta(hours=1)
-        async with db.session() as s:
-            desk = Desk(s, Outbox(s, clock), clock.now(), config)
+        async with open_desk(db, clock, config, MATCHER, BOT) as desk:
             signed = await sign_for(desk, staff, complaint_id, 1)
         clock.at = T0 + timedelta(hours=3)  # past the old sign-for deadline: nothing to chase
-        assert await sweep(db, clock, config) == 0
-        async with db.session() as s:
-            desk = Desk(s, Outbox(s, clock), clock.now(), config)
+        assert await sweep(db, clock, config, MATCHER, BOT) == 0
+        async with open_desk(db, clock, config, MATCHER, BOT) as desk:
             await complete(desk, staff, complaint_id, signed.version, "已修好")
         clock.at = T0 + timedelta(hours=3 + 71)
-        assert await sweep(db, clock, config) == 0
+        assert await sweep(db, clock, config, MATCHER, BOT) == 0
         clock.at = T0 + timedelta(hours=3 + 73)
-        assert await sweep(db, clock, config) == 1
-        assert await sweep(db, clock, config) == 0
+        assert await sweep(db, clock, config, MATCHER, BOT) == 1
+        assert await sweep(db, clock, config, MATCHER, BOT) == 0
     async with db.session() as s:
         closed = await ComplaintRepo(s).get(complaint_id)
         events = await ComplaintRepo(s).events(complaint_id)

@@ -31,7 +31,11 @@ def source_messages() -> set[str]:
 
 def catalog(lang: str) -> dict[str, str]:
     with (LOCALES_DIR / lang / "LC_MESSAGES" / "messages.po").open("rb") as f:
-        return {m.id: m.string for m in read_po(f) if m.id and isinstance(m.id, str)}
+        return {
+            m.id: m.string
+            for m in read_po(f)
+            if m.id and isinstance(m.id, str) and isinstance(m.string, str)
+        }
 
 
 def test_every_string_in_the_code_has_a_chinese_translation() -> None:
