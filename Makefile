@@ -36,7 +36,7 @@ check: lint types test
 locales:
 	pybabel extract -F babel.cfg -k _ -k __ -k t -k gettext --no-location --omit-header \
 		--sort-output --no-wrap -o bot/locales/messages.pot .
-	pybabel update -i bot/locales/messages.pot -d bot/locales -D messages --no-wrap --ignore-obsolete
+	pybabel update -i bot/locales/messages.pot -d bot/locales -D messages --no-wrap --ignore-obsolete --no-fuzzy-matching
 	pybabel compile -d bot/locales -D messages
 
 demo:

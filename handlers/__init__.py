@@ -1,8 +1,11 @@
-"""aiogram routers, one per feature, joined in one place; order matters (fallback last)."""
+"""aiogram routers, one per feature, joined in one place under two parents that carry the chat
+type once: `private` (a person's own chat with the bot) and `groups`. A parent's filter is on its
+messages only, so a feature's buttons are found wherever the card stands (a ticket card in a
+staff group is pressed there). Order matters: deep links before /start, the fallback last."""
 
 from __future__ import annotations
 
-from aiogram import Router
+from aiogram import F, Router
 
 from handlers import (
     activities,
@@ -18,26 +21,44 @@ from handlers import (
     party,
     profile,
     reporting,
+    wizard,
     work_orders,
+)
+
+# Every form of the private chat, on the one conversation engine (handlers/wizard.py).
+FLOWS = wizard.Wizard(
+    reporting.REPORT, lostfound.REPORT, party.REGISTRATION, activities.PLAN, campaigns.PLAN
 )
 
 
 def build_root_router() -> Router:
-    root = Router(name="root")
-    root.include_routers(
-        invites.build_router(),  # before onboarding: it takes /start inv_…
-        groups.build_router(),  # before onboarding: it takes /start in groups
-        reporting.build_router(),  # before onboarding: it takes /start rp_…
-        lostfound.build_router(),  # before onboarding: it takes /start lf_…
-        activities.build_router(),  # before onboarding: it takes /start pa_…
-        party.build_router(),
-        campaigns.build_router(),
-        work_orders.build_router(),
-        oversight.build_router(),
-        my_complaints.build_router(),
-        onboarding.build_router(),
-        profile.build_router(),
-        admin.build_router(),
-        fallback.build_router(),
+    private = Router(name="private")
+    private.message.filter(F.chat.type == "private")
+    private.include_routers(
+        invites.private_router(),  # before onboarding: it takes /start inv_…
+        reporting.private_router(),  # before onboarding: it takes /start rp_…
+        lostfound.private_router(),  # before onboarding: it takes /start lf_…
+        activities.private_router(),  # before onboarding: it takes /start pa_…
+        party.private_router(),
+        campaigns.private_router(),
+        work_orders.private_router(),
+        oversight.private_router(),
+        my_complaints.private_router(),
+        onboarding.private_router(),
+        profile.private_router(),
+        admin.private_router(),
+        FLOWS.router(),  # the forms' answers (commands above still work in the middle of one)
+        fallback.private_router(),
     )
+    in_groups = Router(name="groups")
+    in_groups.message.filter(F.chat.type.in_(groups.GROUP_TYPES))
+    in_groups.my_chat_member.filter(F.chat.type.in_(groups.GROUP_TYPES))
+    in_groups.include_routers(
+        groups.group_router(),
+        reporting.group_router(),
+        lostfound.group_router(),
+        fallback.group_router(),
+    )
+    root = Router(name="root")
+    root.include_routers(private, in_groups, fallback.buttons_router())
     return root

@@ -4,10 +4,8 @@ the code and who comes), /newactivity (a short conversation), /checkin by locati
 
 from __future__ import annotations
 
-from dataclasses import asdict, replace
-from datetime import datetime, timedelta
-from enum import StrEnum
-from typing import Any
+from dataclasses import replace
+from datetime import timedelta
 
 from aiogram import F, Router, html
 from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
@@ -26,7 +24,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.delivery.outbox import Outbox
 from bot.domain.errors import DomainError, NotFound, Refused
-from bot.domain.inputs import Id, parse_id, parse_number, valid_location
+from bot.domain.inputs import parse_id, parse_number, valid_location
 from bot.domain.party import (
     MAX_CAPACITY,
     MAX_CODE_TRIES,
@@ -46,12 +44,11 @@ from bot.domain.people import Actor
 from bot.services import party
 from bot.services.desk import Desk
 from bot.services.party import ACTIVITY_PREFIX, PartyAction, PartyCb
-from handlers.common import not_a_place, private_state, refuse_button
-from handlers.party import buttons, cancel_button, on_not_text, refused, why
+from handlers import wizard
+from handlers.common import not_a_place, refuse_button
+from handlers.party import buttons, refused, why
+from handlers.wizard import Choice, Done, Next, Outcome, Say, Step, Turn
 
-KINDS = tuple(ActivityKind)
-LENGTHS = (1, 2, 3, 4)  # hours offered as buttons
-CAPACITIES = (10, 20, 30, 50)
 MEMBER_ACTIONS = (
     PartyAction.SIGN_UP,
     PartyAction.CANCEL,
@@ -61,23 +58,7 @@ MEMBER_ACTIONS = (
 
 
 class Activities(StatesGroup):
-    plan = State()  # an organiser's new activity
     checkin = State()  # waiting for a location or a code
-
-
-class PlanAction(StrEnum):
-    COMPOUND = "u"  # arg: compound id
-    KIND = "k"  # arg: index into KINDS
-    LENGTH = "l"  # arg: hours
-    CAPACITY = "c"  # arg: places
-    ANNOUNCE = "a"  # arg: 1 yes, 0 no
-    CREATE = "y"
-    CANCEL = "x"
-
-
-class PlanCb(CallbackData, prefix="pn"):
-    action: PlanAction
-    arg: Id = 0
 
 
 # --- activities: what members see -----------------------------------------------------------------
@@ -191,146 +172,21 @@ async def _show_activity(desk: Desk, actor: Actor, activity_id: int) -> None:
     await desk.outbox.send(actor.id, "\n".join(lines))
 
 
-# --- a new activity --------------------------------------------------------------------------------
+# --- a new activity, a flow of the conversation engine ------------------------------------------------
+
+KINDS = tuple(ActivityKind)
+LENGTHS = (1, 2, 3, 4)  # hours offered as buttons
+CAPACITIES = (10, 20, 30, 50)
+NO, YES = 0, 1
+CREATE = 1
+
+Form = Turn[ActivityDraft]
 
 
-class Plan(StrEnum):
-    COMPOUND = "compound"
-    KIND = "kind"
-    TITLE = "title"
-    START = "start"
-    END = "end"
-    PLACE = "place"
-    CAPACITY = "capacity"
-    ANNOUNCE = "announce"
-    CONFIRM = "confirm"
-
-
-def _plan_step(draft: ActivityDraft) -> Plan:
-    if not draft.compound_id:
-        return Plan.COMPOUND
-    if draft.kind is None:
-        return Plan.KIND
-    if not draft.title:
-        return Plan.TITLE
-    if draft.starts_at is None:
-        return Plan.START
-    if draft.ends_at is None:
-        return Plan.END
-    if not draft.place:
-        return Plan.PLACE
-    if draft.capacity is None:
-        return Plan.CAPACITY
-    if draft.announce is None:
-        return Plan.ANNOUNCE
-    return Plan.CONFIRM
-
-
-def _load_plan(data: dict[str, Any]) -> ActivityDraft | None:
-    raw = data.get("plan")
-    if not isinstance(raw, dict):
-        return None
-    return ActivityDraft(
-        compound_id=int(raw.get("compound_id") or 0),
-        kind=ActivityKind(raw["kind"]) if raw.get("kind") else None,
-        title=str(raw.get("title", "")),
-        starts_at=datetime.fromisoformat(raw["starts_at"]) if raw.get("starts_at") else None,
-        ends_at=datetime.fromisoformat(raw["ends_at"]) if raw.get("ends_at") else None,
-        place=str(raw.get("place", "")),
-        capacity=raw.get("capacity"),
-        announce=raw.get("announce"),
-    )
-
-
-async def _save_plan(state: FSMContext, draft: ActivityDraft, names: dict[str, str]) -> None:
-    raw = asdict(draft)
-    for key in ("starts_at", "ends_at"):
-        raw[key] = raw[key].isoformat() if raw[key] else None
-    await state.set_state(Activities.plan)
-    await state.set_data({"plan": raw, "names": names})
-
-
-async def _ask_plan(
-    desk: Desk, draft: ActivityDraft, names: dict[str, str], actor: Actor, lead: str = ""
-) -> None:
-    step = _plan_step(draft)
-    rows: list[tuple[str, CallbackData]] = []
-    columns = 2
-    if step is Plan.COMPOUND:
-        text = _("Which compound is the activity for?")
-        rows = [
-            (name, PlanCb(action=PlanAction.COMPOUND, arg=int(uid))) for uid, name in names.items()
-        ]
-    elif step is Plan.KIND:
-        text = _("What kind of activity?")
-        rows = [
-            (party.activity_kind_name(kind, actor.locale), PlanCb(action=PlanAction.KIND, arg=n))
-            for n, kind in enumerate(KINDS)
-        ]
-    elif step is Plan.TITLE:
-        text = _("Its title, in a few words (for example: 周六楼道大扫除)")
-    elif step is Plan.START:
-        text = _("When does it start? (for example: 明天 9:00, 11月28日 上午9点, 2026-11-28 09:00)")
-    elif step is Plan.END:
-        text = _("How long does it last? Tap a button, or write the end time (for example 11:30).")
-        rows = [(_("{n} h").format(n=n), PlanCb(action=PlanAction.LENGTH, arg=n)) for n in LENGTHS]
-        columns = 4
-    elif step is Plan.PLACE:
-        text = _("Where do people meet? (for example: 东门广场)")
-    elif step is Plan.CAPACITY:
-        text = _("How many places? Tap a button or write a number.")
-        rows = [(str(n), PlanCb(action=PlanAction.CAPACITY, arg=n)) for n in CAPACITIES]
-        columns = 4
-    elif step is Plan.ANNOUNCE:
-        text = _("Shall I post it in the compound's residents group, with a sign-up link?")
-        rows = [
-            (_("📢 Yes, post it"), PlanCb(action=PlanAction.ANNOUNCE, arg=1)),
-            (_("No notice"), PlanCb(action=PlanAction.ANNOUNCE, arg=0)),
-        ]
-    else:
-        assert draft.kind and draft.starts_at and draft.ends_at
-        text = "\n".join(
-            [
-                _("<b>New activity</b>"),
-                _("Compound: {compound}").format(
-                    compound=html.quote(names.get(str(draft.compound_id), "—"))
-                ),
-                _("Kind: {kind}").format(kind=party.activity_kind_name(draft.kind, actor.locale)),
-                _("Title: {title}").format(title=html.quote(draft.title)),
-                _("Time: {start} – {end}").format(
-                    start=desk.local(draft.starts_at), end=desk.local(draft.ends_at, "%H:%M")
-                ),
-                _("Place: {place}").format(place=html.quote(draft.place)),
-                _("Places: {n}").format(n=draft.capacity),
-                _("Notice in the residents group: {answer}").format(
-                    answer=_("yes") if draft.announce else _("no")
-                ),
-            ]
-        )
-        rows = [(_("✅ Create"), PlanCb(action=PlanAction.CREATE))]
-    rows.append(cancel_button(PlanCb(action=PlanAction.CANCEL)))
-    await desk.outbox.send(
-        actor.id, (lead + "\n\n" if lead else "") + text, markup=buttons(*rows, columns=columns)
-    )
-
-
-async def cmd_new_activity(
-    message: Message,
-    actor: Actor,
-    desk: Desk,
-    state: FSMContext,
-) -> None:
-    compounds = await party.managed_compounds(desk, actor)
-    if not compounds:
-        await desk.outbox.send(
-            message.chat.id,
-            _("Only the compound's party branch (or the community above it) can plan activities."),
-        )
-        return
-    names = {str(c.id): c.display_name(actor.locale) for c in compounds[:30]}
-    draft = ActivityDraft(compound_id=compounds[0].id if len(compounds) == 1 else 0)
-    await _save_plan(state, draft, names)
-    await _ask_plan(desk, draft, names, actor)
+async def _compounds(form: Form) -> list[Choice]:
+    """The compounds the organiser may plan for, as they are now (a role can be taken away)."""
+    managed = await party.managed_compounds(form.desk, form.actor)
+    return [Choice(c.display_name(form.locale), c.id) for c in managed[:30]]
 
 
 def _when_error(error: WhenError) -> str:
@@ -345,108 +201,159 @@ def _when_error(error: WhenError) -> str:
     )
 
 
-async def on_plan_text(
-    message: Message,
-    actor: Actor,
-    desk: Desk,
-    state: FSMContext,
-) -> None:
-    data = await state.get_data()
-    draft, names = _load_plan(data), dict(data.get("names") or {})
-    if draft is None:
-        await state.clear()
-        return
-    text = " ".join((message.text or "").split())
-    step = _plan_step(draft)
-    if not text:
-        await desk.outbox.send(message.chat.id, _("Please write it in a few words."))
-        return
-    if step is Plan.TITLE:
-        draft = replace(draft, title=text[:MAX_TITLE])
-    elif step is Plan.START:
-        start = parse_start(text, desk.now, desk.config.bot.zone)
-        if isinstance(start, WhenError):
-            await desk.outbox.send(message.chat.id, _when_error(start))
-            return
-        draft = replace(draft, starts_at=start)
-    elif step is Plan.END and draft.starts_at is not None:
-        end = parse_end(text, draft.starts_at, desk.config.bot.zone)
-        if isinstance(end, WhenError):
-            await desk.outbox.send(message.chat.id, _when_error(end))
-            return
-        draft = replace(draft, ends_at=end)
-    elif step is Plan.PLACE:
-        draft = replace(draft, place=text[:MAX_PLACE])
-    elif step is Plan.CAPACITY:
-        capacity = parse_number(text, 1, MAX_CAPACITY)
-        if capacity is None:
-            await desk.outbox.send(
-                message.chat.id,
-                _("Please write a number of places from 1 to {most}.").format(most=MAX_CAPACITY),
-            )
-            return
-        draft = replace(draft, capacity=capacity)
-    else:
-        await _ask_plan(desk, draft, names, actor, _("Please use the buttons below."))
-        return
-    await _save_plan(state, draft, names)
-    await _ask_plan(desk, draft, names, actor)
+def _start_text(form: Form, text: str) -> Outcome[ActivityDraft]:
+    start = parse_start(text, form.desk.now, form.desk.config.bot.zone)
+    if isinstance(start, WhenError):
+        return Say(_when_error(start))
+    return Next(replace(form.draft, starts_at=start, ends_at=None))
 
 
-async def on_plan_button(
-    callback: CallbackQuery,
-    callback_data: PlanCb,
-    actor: Actor,
-    desk: Desk,
-    state: FSMContext,
-) -> None:
-    state = private_state(state, actor.id)
-    data = await state.get_data() if await state.get_state() == Activities.plan.state else {}
-    draft, names = _load_plan(data), dict(data.get("names") or {})
-    if draft is None:
-        await refuse_button(
-            desk.outbox,
-            callback,
-            _("This plan is no longer open. Send /newactivity to start again."),
-        )
-        return
-    await desk.outbox.answer_callback(actor.id, callback.id)
-    action, arg = callback_data.action, callback_data.arg
-    step = _plan_step(draft)
-    if action is PlanAction.CANCEL:
-        await state.clear()
-        await desk.outbox.send(actor.id, _("Cancelled. Nothing was saved."))
-        return
-    if action is PlanAction.COMPOUND and step is Plan.COMPOUND and str(arg) in names:
-        draft = replace(draft, compound_id=arg)
-    elif action is PlanAction.KIND and step is Plan.KIND and 0 <= arg < len(KINDS):
-        draft = replace(draft, kind=KINDS[arg])
-    elif action is PlanAction.LENGTH and step is Plan.END and arg in LENGTHS and draft.starts_at:
-        draft = replace(draft, ends_at=draft.starts_at + timedelta(hours=arg))
-    elif action is PlanAction.CAPACITY and step is Plan.CAPACITY and arg in CAPACITIES:
-        draft = replace(draft, capacity=arg)
-    elif action is PlanAction.ANNOUNCE and step is Plan.ANNOUNCE:
-        draft = replace(draft, announce=bool(arg))
-    elif action is PlanAction.CREATE and step is Plan.CONFIRM:
-        await state.clear()
-        try:
-            found = await party.create_activity(desk, actor, draft)
-        except DomainError as error:
-            await refused(desk, actor.id, error, actor.locale)
-            return
+def _end_text(form: Form, text: str) -> Outcome[ActivityDraft]:
+    assert form.draft.starts_at is not None
+    end = parse_end(text, form.draft.starts_at, form.desk.config.bot.zone)
+    if isinstance(end, WhenError):
+        return Say(_when_error(end))
+    return Next(replace(form.draft, ends_at=end))
+
+
+def _pick_length(form: Form, hours: int) -> Outcome[ActivityDraft]:
+    assert form.draft.starts_at is not None
+    return Next(replace(form.draft, ends_at=form.draft.starts_at + timedelta(hours=hours)))
+
+
+def _capacity_text(form: Form, text: str) -> Outcome[ActivityDraft]:
+    capacity = parse_number(text, 1, MAX_CAPACITY)
+    if capacity is None:
+        return Say(_("Please write a number of places from 1 to {most}.").format(most=MAX_CAPACITY))
+    return Next(replace(form.draft, capacity=capacity))
+
+
+async def _summary(form: Form) -> str:
+    draft, desk = form.draft, form.desk
+    assert draft.kind and draft.starts_at and draft.ends_at
+    compound = await desk.units.get(draft.compound_id)
+    return "\n".join(
+        [
+            _("<b>New activity</b>"),
+            _("Compound: {compound}").format(
+                compound=html.quote(compound.display_name(form.locale)) if compound else "—"
+            ),
+            _("Kind: {kind}").format(kind=party.activity_kind_name(draft.kind, form.locale)),
+            _("Title: {title}").format(title=html.quote(draft.title)),
+            _("Time: {start} – {end}").format(
+                start=desk.local(draft.starts_at), end=desk.local(draft.ends_at, "%H:%M")
+            ),
+            _("Place: {place}").format(place=html.quote(draft.place)),
+            _("Places: {n}").format(n=draft.capacity),
+            _("Notice in the residents group: {answer}").format(
+                answer=_("yes") if draft.announce else _("no")
+            ),
+        ]
+    )
+
+
+async def _create(form: Form, _arg: int) -> Outcome[ActivityDraft]:
+    desk, actor = form.desk, form.actor
+    try:
+        found = await party.create_activity(desk, actor, form.draft)
+    except DomainError as error:
+        await refused(desk, actor.id, error, actor.locale)
+        return Done()
+    await desk.outbox.send(
+        actor.id,
+        _(
+            "✅ Created: {activity}\nCheck-in code: <b>{code}</b> — show it on site. Members "
+            "sign up with /activities."
+        ).format(activity=party.activity_line(desk, found, actor.locale), code=found.code),
+    )
+    return Done()
+
+
+PLAN = wizard.Flow(
+    name="activity",
+    draft=ActivityDraft,
+    closed=lambda: _("This plan is no longer open. Send /newactivity to start again."),
+    steps=(
+        Step(
+            key="compound",
+            ask=lambda form: _("Which compound is the activity for?"),
+            choices=_compounds,
+            pick=lambda form, arg: Next(replace(form.draft, compound_id=arg)),
+        ),
+        Step(
+            key="kind",
+            ask=lambda form: _("What kind of activity?"),
+            choices=lambda form: [
+                Choice(party.activity_kind_name(kind, form.locale), n)
+                for n, kind in enumerate(KINDS)
+            ],
+            pick=lambda form, arg: Next(replace(form.draft, kind=KINDS[arg])),
+        ),
+        Step(
+            key="title",
+            ask=lambda form: _("Its title, in a few words (for example: 周六楼道大扫除)"),
+            text=lambda form, text: Next(replace(form.draft, title=" ".join(text.split()))),
+            limit=MAX_TITLE,
+        ),
+        Step(
+            key="start",
+            ask=lambda form: _(
+                "When does it start? (for example: 明天 9:00, 11月28日 上午9点, 2026-11-28 09:00)"
+            ),
+            text=_start_text,
+        ),
+        Step(
+            key="end",
+            ask=lambda form: _(
+                "How long does it last? Tap a button, or write the end time (for example 11:30)."
+            ),
+            choices=lambda form: [Choice(_("{n} h").format(n=n), n) for n in LENGTHS],
+            pick=_pick_length,
+            text=_end_text,
+            columns=4,
+        ),
+        Step(
+            key="place",
+            ask=lambda form: _("Where do people meet? (for example: 东门广场)"),
+            text=lambda form, text: Next(replace(form.draft, place=" ".join(text.split()))),
+            limit=MAX_PLACE,
+        ),
+        Step(
+            key="capacity",
+            ask=lambda form: _("How many places? Tap a button or write a number."),
+            choices=lambda form: [Choice(str(n), n) for n in CAPACITIES],
+            pick=lambda form, arg: Next(replace(form.draft, capacity=arg)),
+            text=_capacity_text,
+            columns=4,
+        ),
+        Step(
+            key="announce",
+            ask=lambda form: _(
+                "Shall I post it in the compound's residents group, with a sign-up link?"
+            ),
+            choices=lambda form: [Choice(_("📢 Yes, post it"), YES), Choice(_("No notice"), NO)],
+            pick=lambda form, arg: Next(replace(form.draft, announce=arg == YES)),
+        ),
+        Step(
+            key="confirm",
+            ask=_summary,
+            choices=lambda form: [Choice(_("✅ Create"), CREATE)],
+            pick=_create,
+        ),
+    ),
+)
+
+
+async def cmd_new_activity(message: Message, actor: Actor, desk: Desk, state: FSMContext) -> None:
+    compounds = await party.managed_compounds(desk, actor)
+    if not compounds:
         await desk.outbox.send(
-            actor.id,
-            _(
-                "✅ Created: {activity}\nCheck-in code: <b>{code}</b> — show it on site. Members "
-                "sign up with /activities."
-            ).format(activity=party.activity_line(desk, found, actor.locale), code=found.code),
+            message.chat.id,
+            _("Only the compound's party branch (or the community above it) can plan activities."),
         )
         return
-    else:
-        await _ask_plan(desk, draft, names, actor)
-        return
-    await _save_plan(state, draft, names)
-    await _ask_plan(desk, draft, names, actor)
+    draft = ActivityDraft(compound_id=compounds[0].id if len(compounds) == 1 else 0)
+    await wizard.start(PLAN, desk, actor, state, draft, at="kind" if draft.compound_id else None)
 
 
 # --- check-in, check-out ------------------------------------------------------------------------------
@@ -600,25 +507,18 @@ async def on_activity_button(
     await desk.outbox.answer_callback(actor.id, callback.id, done or None)
 
 
-def build_router() -> Router:
+def private_router() -> Router:
     router = Router(name="activities")
-    private = F.chat.type == "private"
     router.message.register(
-        cmd_start_activity,
-        private,
-        CommandStart(deep_link=True, magic=F.args.startswith(ACTIVITY_PREFIX)),
+        cmd_start_activity, CommandStart(deep_link=True, magic=F.args.startswith(ACTIVITY_PREFIX))
     )
-    router.message.register(cmd_activities, private, Command("activities"))
-    router.message.register(cmd_new_activity, private, Command("newactivity"))
-    router.message.register(cmd_checkin, private, Command("checkin"))
-    router.message.register(cmd_checkout, private, Command("checkout"))
-    router.callback_query.register(on_plan_button, PlanCb.filter())
+    router.message.register(cmd_activities, Command("activities"))
+    router.message.register(cmd_new_activity, Command("newactivity"))
+    router.message.register(cmd_checkin, Command("checkin"))
+    router.message.register(cmd_checkout, Command("checkout"))
     router.callback_query.register(on_activity_button, PartyCb.filter(F.action.in_(MEMBER_ACTIONS)))
-    text = F.text & ~F.text.startswith("/")
-    router.message.register(on_plan_text, private, Activities.plan, text)
-    router.message.register(on_not_text, private, Activities.plan, ~F.text)
-    router.message.register(on_location, private, Activities.checkin, F.location)
-    router.message.register(on_code, private, Activities.checkin, text)
-    router.message.register(on_checkin_other, private, Activities.checkin, ~F.text)
-    router.message.register(on_location, private, StateFilter(None), F.location)
+    router.message.register(on_location, Activities.checkin, F.location)
+    router.message.register(on_code, Activities.checkin, F.text & ~F.text.startswith("/"))
+    router.message.register(on_checkin_other, Activities.checkin, ~F.text)
+    router.message.register(on_location, StateFilter(None), F.location)
     return router

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router, html
+from aiogram import Router, html
 from aiogram.filters import Command
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
@@ -41,8 +41,7 @@ async def cmd_deadletters(
     await outbox.send(message.chat.id, "\n".join(lines))
 
 
-def build_router() -> Router:
+def private_router() -> Router:
     router = Router(name="admin")
-    router.message.filter(F.chat.type == "private")
     router.message.register(cmd_deadletters, Command("deadletters"))
     return router

@@ -45,18 +45,3 @@ class InviteCb(CallbackData, prefix="iv"):
 class BindCb(CallbackData, prefix="bd"):
     purpose: ChatPurpose
     unit_id: Id
-
-
-class DraftAction(StrEnum):
-    CATEGORY = "c"  # arg: the category's index
-    RECATEGORISE = "r"
-    ANONYMOUS = "a"
-    SUBMIT = "s"
-    NEW = "n"  # submit although similar tickets were offered
-    FOLLOW = "f"  # arg: the ticket to follow instead
-    CANCEL = "x"
-
-
-class DraftCb(CallbackData, prefix="dr"):
-    action: DraftAction
-    arg: Id = 0

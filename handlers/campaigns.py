@@ -4,17 +4,13 @@ end, summary), and /subscribe · /unsubscribe for residents who want the reminde
 
 from __future__ import annotations
 
-from dataclasses import asdict, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
-from enum import StrEnum
-from typing import Any
 
-from aiogram import F, Router, html
+from aiogram import Router, html
 from aiogram.filters import Command
-from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -27,125 +23,153 @@ from bot.domain.campaigns import (
     parse_until,
 )
 from bot.domain.errors import DomainError, NotAllowed, Refused
-from bot.domain.inputs import Id
 from bot.domain.people import Actor
 from bot.services import campaigns
 from bot.services.campaigns import CampaignAction, CampaignCb, Plan
 from bot.services.desk import Desk
-from handlers.common import private_state, refuse_button
+from handlers import wizard
+from handlers.common import refuse_button
+from handlers.wizard import Choice, Done, Next, Outcome, Say, Step, Turn
 from storage.campaigns import SubscriptionRepo
 
+# --- /campaign: a new campaign, a flow of the conversation engine -----------------------------------
+
 LENGTHS = (7, 30, 90)  # days offered as buttons for the end of a campaign
+START = 1
+
+Form = Turn[Plan]
 
 
-class Campaigns(StatesGroup):
-    plan = State()
+async def _scopes(form: Form) -> list[Choice]:
+    """The areas the person may start a campaign for, as they are now."""
+    scopes = await campaigns.running_scopes(form.desk, form.actor)
+    return [Choice(u.display_name(form.locale), u.id) for u in scopes[:30]]
 
 
-class PlanAction(StrEnum):
-    SCOPE = "u"  # arg: unit id
-    SKIP_PHOTO = "p"
-    DAYS = "d"  # arg: days from now
-    CREATE = "y"
-    CANCEL = "x"
+def _end_of(day: datetime) -> datetime:
+    return day.replace(hour=23, minute=59, second=0, microsecond=0)
 
 
-class PlanCb(CallbackData, prefix="cq"):
-    action: PlanAction
-    arg: Id = 0
+def _pick_days(form: Form, days: int) -> Outcome[Plan]:
+    here = form.desk.now.astimezone(form.desk.config.bot.zone)
+    return Next(replace(form.draft, ends_at=_end_of(here + timedelta(days=days))))
 
 
-class Step(StrEnum):
-    SCOPE = "scope"
-    TITLE = "title"
-    TEXT = "text"
-    PHOTO = "photo"
-    END = "end"
-    SCHEDULE = "schedule"
-    CONFIRM = "confirm"
+def _until_text(form: Form, text: str) -> Outcome[Plan]:
+    zone = form.desk.config.bot.zone
+    future = parse_until(text, form.desk.now.astimezone(zone).date())
+    if future is None:
+        return Say(_("Please write a day from today on, like 2026-12-31."))
+    ends = _end_of(datetime.combine(future, datetime.min.time(), zone))
+    return Next(replace(form.draft, ends_at=ends))
 
 
-def _step(plan: Plan) -> Step:
-    if not plan.scope_id:
-        return Step.SCOPE
-    if not plan.title:
-        return Step.TITLE
-    if not plan.text:
-        return Step.TEXT
-    if plan.photo is None and not plan.photo_asked:
-        return Step.PHOTO
-    if plan.ends_at is None:
-        return Step.END
-    if not plan.schedule:
-        return Step.SCHEDULE
-    return Step.CONFIRM
+def _schedule_text(form: Form, text: str) -> Outcome[Plan]:
+    assert form.draft.ends_at is not None
+    schedule = checked(text, form.desk.config.bot.zone, form.desk.now, form.draft.ends_at)
+    if isinstance(schedule, ScheduleError):
+        return Say(campaigns.schedule_error_text(schedule, form.locale))
+    return Next(replace(form.draft, schedule=" ".join(text.split())))
 
 
-def _load(data: dict[str, Any]) -> Plan | None:
-    raw = data.get("campaign")
-    if not isinstance(raw, dict):
-        return None
-    ends = raw.get("ends_at")
-    return Plan(**{**raw, "ends_at": datetime.fromisoformat(ends) if ends else None})
-
-
-async def _save(state: FSMContext, plan: Plan, names: dict[str, str]) -> None:
-    raw = asdict(plan)
-    raw["ends_at"] = plan.ends_at.isoformat() if plan.ends_at else None
-    await state.set_state(Campaigns.plan)
-    await state.set_data({"campaign": raw, "names": names})
-
-
-def _markup(rows: list[tuple[str, CallbackData]], columns: int = 2) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for text, data in [*rows, (_("✖ Cancel"), PlanCb(action=PlanAction.CANCEL))]:
-        builder.button(text=text, callback_data=data)
-    builder.adjust(columns)
-    return builder.as_markup()
-
-
-async def _ask(desk: Desk, actor: Actor, plan: Plan, names: dict[str, str], lead: str = "") -> None:
-    step = _step(plan)
-    rows: list[tuple[str, CallbackData]] = []
-    if step is Step.SCOPE:
-        text = _("For which area is the campaign? It reaches every compound below it.")
-        rows = [
-            (name, PlanCb(action=PlanAction.SCOPE, arg=int(uid))) for uid, name in names.items()
+async def _summary(form: Form) -> str:
+    plan, desk = form.draft, form.desk
+    assert plan.ends_at is not None
+    schedule = checked(plan.schedule, desk.config.bot.zone, desk.now, plan.ends_at)
+    runs = [] if isinstance(schedule, ScheduleError) else schedule.runs(desk.now, plan.ends_at, 3)
+    scope = await desk.units.get(plan.scope_id)
+    return "\n".join(
+        [
+            _("<b>New campaign</b>"),
+            _("Area: {scope}").format(
+                scope=html.quote(scope.display_name(form.locale)) if scope else "—"
+            ),
+            _("Title: {title}").format(title=html.quote(plan.title)),
+            _("Text: {text}").format(text=html.quote(plan.text)),
+            _("Photo: {photo}").format(photo=_("yes") if plan.photo else _("no")),
+            _("Until: {day}").format(day=desk.local(plan.ends_at, "%Y-%m-%d")),
+            _("Schedule: {schedule}").format(schedule=html.quote(plan.schedule)),
+            _("Next runs: {runs}").format(runs=", ".join(desk.local(r) for r in runs) or "—"),
         ]
-    elif step is Step.TITLE:
-        text = _("The campaign's title (for example: 清脏治乱 · 冬季环境整治)")
-    elif step is Step.TEXT:
-        text = _("The reminder's text, as residents will read it in their group.")
-    elif step is Step.PHOTO:
-        text = _("A photo to go with it? Send it now, or tap Skip.")
-        rows = [(_("Skip the photo"), PlanCb(action=PlanAction.SKIP_PHOTO))]
-    elif step is Step.END:
-        text = _("Until when? Tap a length, or write the last day (for example 2026-12-31).")
-        rows = [(_("{n} days").format(n=n), PlanCb(action=PlanAction.DAYS, arg=n)) for n in LENGTHS]
-    elif step is Step.SCHEDULE:
-        text = _(
-            "When should the reminder go out? For example: 每周六 09:00, 每天 08:00, every "
-            "Saturday 09:00, fixed dates (2026-12-05 09:00; 2026-12-19 09:00) or cron (0 9 * * 6)."
-        )
-    else:
-        assert plan.ends_at is not None
-        schedule = checked(plan.schedule, desk.config.bot.zone, desk.now, plan.ends_at)
-        assert not isinstance(schedule, ScheduleError)
-        runs = schedule.runs(desk.now, plan.ends_at, 3)
-        text = "\n".join(
-            [
-                _("<b>New campaign</b>"),
-                _("Area: {scope}").format(scope=html.quote(names.get(str(plan.scope_id), "—"))),
-                _("Title: {title}").format(title=html.quote(plan.title)),
-                _("Text: {text}").format(text=html.quote(plan.text)),
-                _("Photo: {photo}").format(photo=_("yes") if plan.photo else _("no")),
-                _("Until: {day}").format(day=desk.local(plan.ends_at, "%Y-%m-%d")),
-                _("Schedule: {schedule}").format(schedule=html.quote(plan.schedule)),
-                _("Next runs: {runs}").format(runs=", ".join(desk.local(r) for r in runs)),
-            ]
-        )
-        rows = [(_("✅ Start the campaign"), PlanCb(action=PlanAction.CREATE))]
-    await desk.outbox.send(actor.id, (lead + "\n\n" if lead else "") + text, markup=_markup(rows))
+    )
+
+
+async def _start_campaign(form: Form, _arg: int) -> Outcome[Plan]:
+    desk, actor = form.desk, form.actor
+    try:
+        campaign, runs = await campaigns.create(desk, actor, form.draft)
+    except DomainError as error:
+        await desk.outbox.send(actor.id, _why(error, actor.locale))
+        return Done()
+    await desk.outbox.send(
+        actor.id,
+        _(
+            "✅ Campaign “{title}” started. First reminder: {first}. /campaigns to manage it."
+        ).format(title=html.quote(campaign.title), first=desk.local(runs[0]) if runs else "—"),
+    )
+    return Done()
+
+
+PLAN = wizard.Flow(
+    name="campaign",
+    draft=Plan,
+    closed=lambda: _("This plan is no longer open. Send /campaign to start again."),
+    steps=(
+        Step(
+            key="scope",
+            ask=lambda form: _(
+                "For which area is the campaign? It reaches every compound below it."
+            ),
+            choices=_scopes,
+            pick=lambda form, arg: Next(replace(form.draft, scope_id=arg)),
+        ),
+        Step(
+            key="title",
+            ask=lambda form: _("The campaign's title (for example: 清脏治乱 · 冬季环境整治)"),
+            text=lambda form, text: Next(replace(form.draft, title=" ".join(text.split()))),
+            limit=MAX_TITLE,
+        ),
+        Step(
+            key="text",
+            ask=lambda form: _("The reminder's text, as residents will read it in their group."),
+            text=lambda form, text: Next(replace(form.draft, text=text)),
+            limit=MAX_TEXT,
+        ),
+        Step(
+            key="photo",
+            ask=lambda form: _("A photo to go with it? Send it now, or tap Skip."),
+            photo=lambda form, photo: Next(
+                replace(form.draft, photo=photo.file_id), _("Photo added.")
+            ),
+            skip=lambda form: Next(replace(form.draft, photo=None)),
+            skip_label=lambda: _("Skip the photo"),
+        ),
+        Step(
+            key="end",
+            ask=lambda form: _(
+                "Until when? Tap a length, or write the last day (for example 2026-12-31)."
+            ),
+            choices=lambda form: [Choice(_("{n} days").format(n=n), n) for n in LENGTHS],
+            pick=_pick_days,
+            text=_until_text,
+        ),
+        Step(
+            key="schedule",
+            ask=lambda form: _(
+                "When should the reminder go out? For example: 每周六 09:00, 每天 08:00, every "
+                "Saturday 09:00, fixed dates (2026-12-05 09:00; 2026-12-19 09:00) or cron "
+                "(0 9 * * 6)."
+            ),
+            text=_schedule_text,
+        ),
+        Step(
+            key="confirm",
+            ask=_summary,
+            choices=lambda form: [Choice(_("✅ Start the campaign"), START)],
+            pick=_start_campaign,
+        ),
+    ),
+)
 
 
 async def cmd_campaign(message: Message, actor: Actor, desk: Desk, state: FSMContext) -> None:
@@ -156,118 +180,8 @@ async def cmd_campaign(message: Message, actor: Actor, desk: Desk, state: FSMCon
             _("Campaigns are started by community staff or above, for their own area."),
         )
         return
-    names = {str(u.id): u.display_name(actor.locale) for u in scopes[:30]}
     plan = Plan(scope_id=scopes[0].id if len(scopes) == 1 else 0)
-    await _save(state, plan, names)
-    await _ask(desk, actor, plan, names)
-
-
-def _end_of(day: datetime) -> datetime:
-    return day.replace(hour=23, minute=59, second=0, microsecond=0)
-
-
-async def on_plan_text(message: Message, actor: Actor, desk: Desk, state: FSMContext) -> None:
-    data = await state.get_data()
-    plan, names = _load(data), dict(data.get("names") or {})
-    if plan is None:
-        await state.clear()
-        return
-    text = (message.text or "").strip()
-    step = _step(plan)
-    if not text:
-        await desk.outbox.send(message.chat.id, _("Please write it in a few words."))
-        return
-    if step is Step.TITLE:
-        plan = replace(plan, title=" ".join(text.split())[:MAX_TITLE])
-    elif step is Step.TEXT:
-        plan = replace(plan, text=text[:MAX_TEXT])
-    elif step is Step.END:
-        zone = desk.config.bot.zone
-        today = desk.now.astimezone(zone).date()
-        future = parse_until(text, today)
-        if future is None:
-            await desk.outbox.send(
-                message.chat.id, _("Please write a day from today on, like 2026-12-31.")
-            )
-            return
-        plan = replace(plan, ends_at=_end_of(datetime.combine(future, datetime.min.time(), zone)))
-    elif step is Step.SCHEDULE and plan.ends_at is not None:
-        schedule = checked(text, desk.config.bot.zone, desk.now, plan.ends_at)
-        if isinstance(schedule, ScheduleError):
-            await desk.outbox.send(
-                message.chat.id, campaigns.schedule_error_text(schedule, actor.locale)
-            )
-            return
-        plan = replace(plan, schedule=" ".join(text.split()))
-    else:
-        await _ask(desk, actor, plan, names, _("Please use the buttons below."))
-        return
-    await _save(state, plan, names)
-    await _ask(desk, actor, plan, names)
-
-
-async def on_plan_photo(message: Message, actor: Actor, desk: Desk, state: FSMContext) -> None:
-    data = await state.get_data()
-    plan, names = _load(data), dict(data.get("names") or {})
-    if plan is None or not message.photo or _step(plan) is not Step.PHOTO:
-        await desk.outbox.send(
-            message.chat.id, _("Please answer with text or the buttons, or /cancel.")
-        )
-        return
-    plan = replace(plan, photo=message.photo[-1].file_id, photo_asked=True)
-    await _save(state, plan, names)
-    await _ask(desk, actor, plan, names, _("Photo added."))
-
-
-async def on_plan_button(
-    callback: CallbackQuery,
-    callback_data: PlanCb,
-    actor: Actor,
-    desk: Desk,
-    state: FSMContext,
-) -> None:
-    state = private_state(state, actor.id)
-    data = await state.get_data() if await state.get_state() == Campaigns.plan.state else {}
-    plan, names = _load(data), dict(data.get("names") or {})
-    if plan is None:
-        await refuse_button(
-            desk.outbox, callback, _("This plan is no longer open. Send /campaign to start again.")
-        )
-        return
-    await desk.outbox.answer_callback(actor.id, callback.id)
-    action, arg = callback_data.action, callback_data.arg
-    step = _step(plan)
-    if action is PlanAction.CANCEL:
-        await state.clear()
-        await desk.outbox.send(actor.id, _("Cancelled. Nothing was saved."))
-        return
-    if action is PlanAction.SCOPE and step is Step.SCOPE and str(arg) in names:
-        plan = replace(plan, scope_id=arg)
-    elif action is PlanAction.SKIP_PHOTO and step is Step.PHOTO:
-        plan = replace(plan, photo_asked=True)
-    elif action is PlanAction.DAYS and step is Step.END and arg in LENGTHS:
-        plan = replace(
-            plan, ends_at=_end_of(desk.now.astimezone(desk.config.bot.zone) + timedelta(days=arg))
-        )
-    elif action is PlanAction.CREATE and step is Step.CONFIRM:
-        await state.clear()
-        try:
-            campaign, runs = await campaigns.create(desk, actor, plan)
-        except DomainError as error:
-            await desk.outbox.send(actor.id, _why(error, actor.locale))
-            return
-        await desk.outbox.send(
-            actor.id,
-            _(
-                "✅ Campaign “{title}” started. First reminder: {first}. /campaigns to manage it."
-            ).format(title=html.quote(campaign.title), first=desk.local(runs[0]) if runs else "—"),
-        )
-        return
-    else:
-        await _ask(desk, actor, plan, names)
-        return
-    await _save(state, plan, names)
-    await _ask(desk, actor, plan, names)
+    await wizard.start(PLAN, desk, actor, state, plan, at="title" if plan.scope_id else None)
 
 
 def _why(error: DomainError, locale: str) -> str:
@@ -358,16 +272,11 @@ async def cmd_unsubscribe(message: Message, actor: Actor, desk: Desk) -> None:
     await desk.outbox.send(message.chat.id, _("No more campaign reminders here."))
 
 
-def build_router() -> Router:
+def private_router() -> Router:
     router = Router(name="campaigns")
-    private = F.chat.type == "private"
-    router.message.register(cmd_campaign, private, Command("campaign"))
-    router.message.register(cmd_campaigns, private, Command("campaigns"))
-    router.message.register(cmd_subscribe, private, Command("subscribe"))
-    router.message.register(cmd_unsubscribe, private, Command("unsubscribe"))
-    router.callback_query.register(on_plan_button, PlanCb.filter())
+    router.message.register(cmd_campaign, Command("campaign"))
+    router.message.register(cmd_campaigns, Command("campaigns"))
+    router.message.register(cmd_subscribe, Command("subscribe"))
+    router.message.register(cmd_unsubscribe, Command("unsubscribe"))
     router.callback_query.register(on_campaign_button, CampaignCb.filter())
-    text = F.text & ~F.text.startswith("/")
-    router.message.register(on_plan_text, private, Campaigns.plan, text)
-    router.message.register(on_plan_photo, private, Campaigns.plan, ~F.text)
     return router

@@ -43,12 +43,22 @@ async def on_stale_button(callback: CallbackQuery, outbox: Outbox) -> None:
     await refuse_button(outbox, callback)
 
 
-def build_router() -> Router:
+def private_router() -> Router:
     router = Router(name="fallback")
-    private = F.chat.type == "private"
-    router.message.register(on_unknown_command, private, F.text.startswith("/"))
-    router.message.register(on_text, private, F.text)
-    router.message.register(on_other_content, private)
-    router.message.register(on_unknown_group_command, ~private, F.text.startswith("/"))
+    router.message.register(on_unknown_command, F.text.startswith("/"))
+    router.message.register(on_text, F.text)
+    router.message.register(on_other_content)
+    return router
+
+
+def group_router() -> Router:
+    router = Router(name="fallback-groups")
+    router.message.register(on_unknown_group_command, F.text.startswith("/"))
+    return router
+
+
+def buttons_router() -> Router:
+    """Last of all: a button nobody took (from an older build, or forged)."""
+    router = Router(name="fallback-buttons")
     router.callback_query.register(on_stale_button)
     return router

@@ -133,18 +133,15 @@ async def cmd_group_help(message: Message, outbox: Outbox) -> None:
     await outbox.send(message.chat.id, _intro())
 
 
-def build_router() -> Router:
+def group_router() -> Router:
+    """Under the groups parent, which filters messages and membership changes to groups."""
     router = Router(name="groups")
-    router.my_chat_member.register(
-        on_bot_added, ChatMemberUpdatedFilter(JOIN_TRANSITION), F.chat.type.in_(GROUP_TYPES)
-    )
-    router.my_chat_member.register(
-        on_bot_removed, ChatMemberUpdatedFilter(LEAVE_TRANSITION), F.chat.type.in_(GROUP_TYPES)
-    )
+    router.my_chat_member.register(on_bot_added, ChatMemberUpdatedFilter(JOIN_TRANSITION))
+    router.my_chat_member.register(on_bot_removed, ChatMemberUpdatedFilter(LEAVE_TRANSITION))
     router.message.register(on_migrate_to, F.migrate_to_chat_id)
     router.message.register(on_migrate_from, F.migrate_from_chat_id)
-    router.message.register(cmd_group_help, Command("start", "help"), F.chat.type.in_(GROUP_TYPES))
+    router.message.register(cmd_group_help, Command("start", "help"))
     router.message.register(on_anonymous_command, F.sender_chat, F.text.startswith("/"))
-    router.message.register(cmd_bind, Command("bind"), F.chat.type.in_(GROUP_TYPES))
+    router.message.register(cmd_bind, Command("bind"))
     router.callback_query.register(on_bind, BindCb.filter())
     return router

@@ -145,9 +145,8 @@ async def cmd_start_invite(
     await outbox.send(message.chat.id, text)
 
 
-def build_router() -> Router:
+def private_router() -> Router:
     router = Router(name="invites")
-    router.message.filter(F.chat.type == "private")
     router.message.register(
         cmd_start_invite, CommandStart(deep_link=True, magic=F.args.startswith("inv_"))
     )

@@ -3,26 +3,21 @@ claims with a detail, the finder's decision, messages relayed between them, and 
 
 from __future__ import annotations
 
-from dataclasses import asdict, replace
+from dataclasses import replace
 from datetime import date
-from enum import StrEnum
-from typing import Any
 
 from aiogram import F, Router, html
 from aiogram.filters import Command, CommandObject, CommandStart
-from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
 from bot.config import Config
 from bot.delivery.outbox import Outbox
 from bot.domain.errors import DomainError, NotFound
-from bot.domain.inputs import Id, parse_id
+from bot.domain.inputs import parse_id
 from bot.domain.lostfound import (
     HELD_CHOICES,
     MAX_DETAIL,
@@ -40,153 +35,108 @@ from bot.domain.people import Actor
 from bot.services import lostfound
 from bot.services.desk import Desk
 from bot.services.lostfound import CLAIM_PREFIX, LostAction, LostCb
+from handlers import wizard
 from handlers.common import close_card, private_state, refuse_button
 from handlers.onboarding import ask_compound
-
-CATEGORIES = tuple(Category)
-START_LOST, START_FOUND = CLAIM_PREFIX + "lost", CLAIM_PREFIX + "found"
+from handlers.wizard import Choice, Done, Next, Outcome, Photo, Say, Stay, Step, Turn
 
 
 class LostFound(StatesGroup):
-    draft = State()
     claim = State()  # waiting for the claimant's detail
     relay = State()  # waiting for a message to the other side of a claim
 
 
-class Step(StrEnum):
-    CATEGORY = "category"
-    TEXT = "text"
-    PLACE = "place"
-    DAY = "day"
-    PHOTO = "photo"
-    HELD = "held"
-    ANNOUNCE = "announce"
-    CONFIRM = "confirm"
+# --- /lost and /found: the report, a flow of the conversation engine ------------------------------
+
+CATEGORIES = tuple(Category)
+START_LOST, START_FOUND = CLAIM_PREFIX + "lost", CLAIM_PREFIX + "found"
+TODAY, YESTERDAY = 0, 1
+NO, YES = 0, 1
+SUBMIT = 1
+
+Form = Turn[Draft]
 
 
-class DraftAction(StrEnum):
-    CATEGORY = "c"  # arg: the category's index
-    DAY = "d"  # arg: days ago (0 or 1)
-    SKIP_PHOTO = "p"
-    HELD = "h"  # arg: index into HELD_CHOICES
-    ANNOUNCE = "a"  # arg: 1 yes, 0 no
-    SUBMIT = "s"
-    CANCEL = "x"
+def _found(draft: Draft) -> bool:
+    return draft.kind is Kind.FOUND
 
 
-class LostDraftCb(CallbackData, prefix="lq"):
-    action: DraftAction
-    arg: Id = 0
+def _ask_category(form: Form) -> str:
+    if form.draft.kind is Kind.LOST:
+        return _("What did you lose? Tap a kind of thing.")
+    return _("What did you find? Tap a kind of thing.")
 
 
-def step_of(draft: Draft) -> Step:
-    if draft.category is None:
-        return Step.CATEGORY
-    if not draft.text:
-        return Step.TEXT
-    if not draft.place:
-        return Step.PLACE
-    if draft.day is None:
-        return Step.DAY
-    if draft.photo is None and not draft.photo_asked:
-        return Step.PHOTO
-    if draft.kind is Kind.FOUND and not draft.held_at:
-        return Step.HELD
-    if draft.kind is Kind.FOUND and draft.announce is None:
-        return Step.ANNOUNCE
-    return Step.CONFIRM
+def _categories(form: Form) -> list[Choice]:
+    return [Choice(lostfound.category_name(c, form.locale), n) for n, c in enumerate(CATEGORIES)]
 
 
-def _load(data: dict[str, Any]) -> Draft | None:
-    raw = data.get("lostfound")
-    if not isinstance(raw, dict):
-        return None
-    return Draft(
-        kind=Kind(raw["kind"]),
-        compound_id=int(raw["compound_id"]),
-        category=Category(raw["category"]) if raw.get("category") else None,
-        text=str(raw.get("text", "")),
-        place=str(raw.get("place", "")),
-        day=date.fromisoformat(raw["day"]) if raw.get("day") else None,
-        photo=raw.get("photo"),
-        photo_asked=bool(raw.get("photo_asked")),
-        held_at=str(raw.get("held_at", "")),
-        announce=raw.get("announce"),
-    )
+def _pick_category(form: Form, arg: int) -> Outcome[Draft]:
+    draft = replace(form.draft, category=CATEGORIES[arg])
+    return Next(draft, to="place" if draft.text else None)  # the description came first
 
 
-async def _save(state: FSMContext, draft: Draft) -> None:
-    raw = asdict(draft)
-    raw["day"] = draft.day.isoformat() if draft.day else None
-    await state.set_state(LostFound.draft)
-    await state.set_data({"lostfound": raw})
+def _text_first(form: Form, text: str) -> Outcome[Draft]:
+    """The description may come before the kind of thing: keep it, and ask for the kind."""
+    if form.draft.text:
+        return Stay(form.draft, _("Please tap a kind of thing first."))
+    return Stay(replace(form.draft, text=text))
 
 
-def _prompt(draft: Draft, locale: str) -> tuple[str, InlineKeyboardMarkup]:
-    """The question for the draft's next step, with its buttons."""
-    step = step_of(draft)
-    builder = InlineKeyboardBuilder()
-    if step is Step.CATEGORY:
-        text = (
-            _("What did you lose? Tap a kind of thing.")
-            if draft.kind is Kind.LOST
-            else _("What did you find? Tap a kind of thing.")
+def _with_photo(form: Form, photo: Photo) -> Draft:
+    """The draft with the photo, and its caption as the description when there is none yet."""
+    text = form.draft.text or photo.caption[:MAX_TEXT]
+    return replace(form.draft, photo=photo.file_id, text=text)
+
+
+def _photo_early(form: Form, photo: Photo) -> Outcome[Draft]:
+    taken = _with_photo(form, photo)
+    if form.draft.category is not None and taken.text:  # the description step is answered too
+        return Next(taken, _("Photo added."))
+    return Stay(taken, _("Photo added."))
+
+
+def _photo_mb(form: Form) -> float:
+    return form.desk.config.lostfound.max_photo_mb
+
+
+def _ask_place(form: Form) -> str:
+    if form.draft.kind is Kind.LOST:
+        return _("Where did you lose it? (for example: 3号楼附近, 东门)")
+    return _("Where did you find it? (for example: 中心花坛)")
+
+
+def _today(form: Form) -> date:
+    return form.desk.now.astimezone(form.desk.config.bot.zone).date()
+
+
+def _days(form: Form) -> list[Choice]:
+    return [Choice(_("Today"), TODAY), Choice(_("Yesterday"), YESTERDAY)]
+
+
+def _pick_day(form: Form, arg: int) -> Outcome[Draft]:
+    return Next(replace(form.draft, day=date.fromordinal(_today(form).toordinal() - arg)))
+
+
+def _day_text(form: Form, text: str) -> Outcome[Draft]:
+    day = parse_day(text, _today(form))
+    if day is DayError.FUTURE:
+        return Say(_("That date is in the future. When did it happen? (for example 9月12日)"))
+    if day is DayError.TOO_OLD:
+        return Say(_("That is more than a year ago. Please give a date within the last year."))
+    if isinstance(day, DayError):
+        return Say(
+            _("I could not read that date. Write it like 9月12日 or 2026-09-12, or tap a button.")
         )
-        for index, category in enumerate(CATEGORIES):
-            builder.button(
-                text=lostfound.category_name(category, locale),
-                callback_data=LostDraftCb(action=DraftAction.CATEGORY, arg=index),
-            )
-    elif step is Step.TEXT:
-        text = _(
-            "Describe it in a few words: colour, brand, what is inside or attached "
-            "(for example: 黑色华为手机，透明壳). A photo with a caption also works."
-        )
-    elif step is Step.PLACE:
-        text = (
-            _("Where did you lose it? (for example: 3号楼附近, 东门)")
-            if draft.kind is Kind.LOST
-            else _("Where did you find it? (for example: 中心花坛)")
-        )
-    elif step is Step.DAY:
-        text = _("When? Tap a button, or write the date (for example 9月12日 or 2026-09-12).")
-        builder.button(text=_("Today"), callback_data=LostDraftCb(action=DraftAction.DAY, arg=0))
-        builder.button(
-            text=_("Yesterday"), callback_data=LostDraftCb(action=DraftAction.DAY, arg=1)
-        )
-    elif step is Step.PHOTO:
-        text = _("Do you have a photo? Send it now, or tap Skip.")
-        builder.button(
-            text=_("Skip the photo"), callback_data=LostDraftCb(action=DraftAction.SKIP_PHOTO)
-        )
-    elif step is Step.HELD:
-        text = _("Where is it kept now? Tap one, or write the place.")
-        for index, held in enumerate(HELD_CHOICES):
-            builder.button(
-                text=lostfound.held_name(held, locale),
-                callback_data=LostDraftCb(action=DraftAction.HELD, arg=index),
-            )
-    elif step is Step.ANNOUNCE:
-        text = _(
-            "Shall I post a notice in your compound's residents group? It shows only the kind "
-            "of thing, the place and where it is kept, never your description."
-        )
-        builder.button(
-            text=_("📢 Yes, post it"),
-            callback_data=LostDraftCb(action=DraftAction.ANNOUNCE, arg=1),
-        )
-        builder.button(
-            text=_("No notice"), callback_data=LostDraftCb(action=DraftAction.ANNOUNCE, arg=0)
-        )
-    else:
-        text = _summary(draft, locale) + "\n\n" + _("Is this right?")
-        builder.button(text=_("✅ Submit"), callback_data=LostDraftCb(action=DraftAction.SUBMIT))
-    builder.button(text=_("✖ Cancel"), callback_data=LostDraftCb(action=DraftAction.CANCEL))
-    builder.adjust(2)
-    return text, builder.as_markup()
+    return Next(replace(form.draft, day=day))
 
 
-def _summary(draft: Draft, locale: str) -> str:
+def _held(form: Form) -> list[Choice]:
+    return [Choice(lostfound.held_name(h, form.locale), n) for n, h in enumerate(HELD_CHOICES)]
+
+
+def _summary(form: Form) -> str:
+    draft, locale = form.draft, form.locale
     title = _("🔍 I lost") if draft.kind is Kind.LOST else _("🙌 I found")
     category = lostfound.category_name(draft.category, locale) if draft.category else "—"
     lines = [
@@ -204,196 +154,126 @@ def _summary(draft: Draft, locale: str) -> str:
                 answer=_("yes") if draft.announce else _("no")
             )
         )
-    return "\n".join(lines)
+    return "\n".join([*lines, "", _("Is this right?")])
 
 
-async def _ask(chat_id: int, draft: Draft, actor: Actor, outbox: Outbox, lead: str = "") -> None:
-    text, markup = _prompt(draft, actor.locale)
-    await outbox.send(chat_id, (lead + "\n\n" if lead else "") + text, markup=markup)
+async def _submit(form: Form, _arg: int) -> Outcome[Draft]:
+    try:
+        await lostfound.file_report(form.desk, form.actor, form.draft)
+    except NotFound:
+        await form.desk.outbox.send(
+            form.actor.id, _("That compound no longer exists. Please start again.")
+        )
+    return Done()
 
 
-async def _begin(
-    kind: Kind,
-    chat_id: int,
-    actor: Actor,
-    session: AsyncSession,
-    outbox: Outbox,
-    state: FSMContext,
-) -> None:
+REPORT = wizard.Flow(
+    name="lostfound",
+    draft=Draft,
+    closed=lambda: _("This report is no longer open. Send /lost or /found to start."),
+    steps=(
+        Step(
+            key="category",
+            ask=_ask_category,
+            choices=_categories,
+            pick=_pick_category,
+            text=_text_first,
+            limit=MAX_TEXT,
+            photo=_photo_early,
+            photo_mb=_photo_mb,
+        ),
+        Step(
+            key="text",
+            ask=lambda form: _(
+                "Describe it in a few words: colour, brand, what is inside or attached "
+                "(for example: 黑色华为手机，透明壳). A photo with a caption also works."
+            ),
+            text=lambda form, text: Next(replace(form.draft, text=text)),
+            limit=MAX_TEXT,
+            photo=_photo_early,
+            photo_mb=_photo_mb,
+        ),
+        Step(
+            key="place",
+            ask=_ask_place,
+            text=lambda form, text: Next(replace(form.draft, place=text)),
+            limit=MAX_PLACE,
+        ),
+        Step(
+            key="day",
+            ask=lambda form: _(
+                "When? Tap a button, or write the date (for example 9月12日 or 2026-09-12)."
+            ),
+            choices=_days,
+            pick=_pick_day,
+            text=_day_text,
+        ),
+        Step(
+            key="photo",
+            ask=lambda form: _("Do you have a photo? Send it now, or tap Skip."),
+            photo=lambda form, photo: Next(_with_photo(form, photo), _("Photo added.")),
+            photo_mb=_photo_mb,
+            skip=lambda form: Next(form.draft),
+            skip_label=lambda: _("Skip the photo"),
+            applies=lambda draft: draft.photo is None,
+        ),
+        Step(
+            key="held",
+            ask=lambda form: _("Where is it kept now? Tap one, or write the place."),
+            choices=_held,
+            pick=lambda form, arg: Next(replace(form.draft, held_at=HELD_CHOICES[arg])),
+            text=lambda form, text: Next(replace(form.draft, held_at=text)),
+            limit=MAX_PLACE,
+            applies=_found,
+        ),
+        Step(
+            key="announce",
+            ask=lambda form: _(
+                "Shall I post a notice in your compound's residents group? It shows only the "
+                "kind of thing, the place and where it is kept, never your description."
+            ),
+            choices=lambda form: [Choice(_("📢 Yes, post it"), YES), Choice(_("No notice"), NO)],
+            pick=lambda form, arg: Next(replace(form.draft, announce=arg == YES)),
+            applies=_found,
+        ),
+        Step(
+            key="confirm",
+            ask=_summary,
+            choices=lambda form: [Choice(_("✅ Submit"), SUBMIT)],
+            pick=_submit,
+        ),
+    ),
+)
+
+
+async def _begin(kind: Kind, chat_id: int, actor: Actor, desk: Desk, state: FSMContext) -> None:
     if actor.user.compound_id is None:
-        await outbox.send(chat_id, _("First, please tell me where you live."))
-        await ask_compound(chat_id, actor, session, outbox, state)
+        await desk.outbox.send(chat_id, _("First, please tell me where you live."))
+        await ask_compound(chat_id, actor, desk.session, desk.outbox, state)
         return
-    draft = Draft(kind=kind, compound_id=actor.user.compound_id)
-    await _save(state, draft)
-    await _ask(chat_id, draft, actor, outbox)
+    await wizard.start(
+        REPORT, desk, actor, state, Draft(kind=kind, compound_id=actor.user.compound_id)
+    )
 
 
-async def cmd_lost(
-    message: Message, actor: Actor, session: AsyncSession, outbox: Outbox, state: FSMContext
-) -> None:
-    await _begin(Kind.LOST, message.chat.id, actor, session, outbox, state)
+async def cmd_lost(message: Message, actor: Actor, desk: Desk, state: FSMContext) -> None:
+    await _begin(Kind.LOST, message.chat.id, actor, desk, state)
 
 
-async def cmd_found(
-    message: Message, actor: Actor, session: AsyncSession, outbox: Outbox, state: FSMContext
-) -> None:
-    await _begin(Kind.FOUND, message.chat.id, actor, session, outbox, state)
+async def cmd_found(message: Message, actor: Actor, desk: Desk, state: FSMContext) -> None:
+    await _begin(Kind.FOUND, message.chat.id, actor, desk, state)
 
 
-async def cmd_group(message: Message, outbox: Outbox, bot_username: str) -> None:
+async def cmd_group(message: Message, command: CommandObject, desk: Desk) -> None:
     """In a group: point to the private chat, where a report stays private."""
-    lost = (message.text or "").split()[0].split("@")[0] == "/lost"
-    link = f"https://t.me/{bot_username}?start={START_LOST if lost else START_FOUND}"
-    await outbox.send(
+    start = START_LOST if command.command == "lost" else START_FOUND
+    link = f"https://t.me/{desk.bot_username}?start={start}"
+    await desk.outbox.send(
         message.chat.id,
         _("Please tell me privately, so your details stay private: {link}").format(
             link=html.quote(link)
         ),
     )
-
-
-async def on_draft_text(
-    message: Message,
-    actor: Actor,
-    outbox: Outbox,
-    state: FSMContext,
-    clock: Clock,
-    config: Config,
-) -> None:
-    draft = _load(await state.get_data())
-    if draft is None:
-        await state.clear()
-        return
-    text = (message.text or "").strip()
-    step = step_of(draft)
-    lead = ""
-    if step in (Step.CATEGORY, Step.TEXT):
-        if not text:
-            await outbox.send(message.chat.id, _("Please describe the thing in a few words."))
-            return
-        if len(text) > MAX_TEXT:
-            lead = _("That was long; I kept the first {limit} characters.").format(limit=MAX_TEXT)
-        if step is Step.CATEGORY and draft.text:
-            lead = _("Please tap a kind of thing first.")
-        else:  # the description may come before the category
-            draft = replace(draft, text=text[:MAX_TEXT])
-    elif step is Step.PLACE:
-        if not text:
-            await outbox.send(message.chat.id, _("Please write the place in a few words."))
-            return
-        draft = replace(draft, place=text[:MAX_PLACE])
-    elif step is Step.DAY:
-        day = parse_day(text, clock.now().astimezone(config.bot.zone).date())
-        if isinstance(day, DayError):
-            await outbox.send(message.chat.id, _day_error(day))
-            return
-        draft = replace(draft, day=day)
-    elif step is Step.HELD and text:
-        draft = replace(draft, held_at=text[:MAX_PLACE])
-    else:
-        lead = _("Please use the buttons below.")
-    await _save(state, draft)
-    await _ask(message.chat.id, draft, actor, outbox, lead)
-
-
-def _day_error(error: DayError) -> str:
-    if error is DayError.FUTURE:
-        return _("That date is in the future. When did it happen? (for example 9月12日)")
-    if error is DayError.TOO_OLD:
-        return _("That is more than a year ago. Please give a date within the last year.")
-    return _("I could not read that date. Write it like 9月12日 or 2026-09-12, or tap a button.")
-
-
-def _too_large(size: int | None, config: Config) -> bool:
-    return size is not None and size > config.lostfound.max_photo_mb * 1024 * 1024
-
-
-async def on_draft_photo(
-    message: Message, actor: Actor, outbox: Outbox, state: FSMContext, config: Config
-) -> None:
-    draft = _load(await state.get_data())
-    if draft is None or not message.photo:
-        return
-    biggest = message.photo[-1]
-    if _too_large(biggest.file_size, config):
-        await outbox.send(
-            message.chat.id,
-            _("That photo is too large (over {limit} MB). Please send a smaller one.").format(
-                limit=f"{config.lostfound.max_photo_mb:g}"
-            ),
-        )
-        return
-    caption = (message.caption or "").strip()[:MAX_TEXT]
-    draft = replace(draft, photo=biggest.file_id, photo_asked=True, text=draft.text or caption)
-    await _save(state, draft)
-    await _ask(message.chat.id, draft, actor, outbox, _("Photo added."))
-
-
-async def on_draft_document(message: Message, outbox: Outbox, config: Config) -> None:
-    """A picture sent as a file: too large, or simply to be sent as a photo."""
-    size = message.document.file_size if message.document else None
-    if _too_large(size, config):
-        text = _("That file is too large (over {limit} MB). Please send a smaller photo.")
-    else:
-        text = _("Please send the picture as a photo, not as a file.")
-    await outbox.send(message.chat.id, text.format(limit=f"{config.lostfound.max_photo_mb:g}"))
-
-
-async def on_draft_other(message: Message, outbox: Outbox) -> None:
-    await outbox.send(
-        message.chat.id, _("I can take text and photos for this report. Or tap Cancel.")
-    )
-
-
-async def on_draft_button(
-    callback: CallbackQuery,
-    callback_data: LostDraftCb,
-    actor: Actor,
-    desk: Desk,
-    outbox: Outbox,
-    state: FSMContext,
-    clock: Clock,
-    config: Config,
-) -> None:
-    state = private_state(state, actor.id)
-    current = await state.get_state()
-    draft = _load(await state.get_data()) if current == LostFound.draft.state else None
-    if draft is None:
-        await refuse_button(
-            outbox, callback, _("This report is no longer open. Send /lost or /found to start.")
-        )
-        return
-    await outbox.answer_callback(actor.id, callback.id)
-    action, arg = callback_data.action, callback_data.arg
-    step = step_of(draft)
-    if action is DraftAction.CANCEL:
-        await state.clear()
-        await outbox.send(actor.id, _("Cancelled. Nothing was saved."))
-        return
-    if action is DraftAction.CATEGORY and 0 <= arg < len(CATEGORIES):
-        draft = replace(draft, category=CATEGORIES[arg])
-    elif action is DraftAction.DAY and step is Step.DAY and arg in (0, 1):
-        today = clock.now().astimezone(config.bot.zone).date()
-        draft = replace(draft, day=date.fromordinal(today.toordinal() - arg))
-    elif action is DraftAction.SKIP_PHOTO and step is Step.PHOTO:
-        draft = replace(draft, photo_asked=True)
-    elif action is DraftAction.HELD and step is Step.HELD and 0 <= arg < len(HELD_CHOICES):
-        draft = replace(draft, held_at=HELD_CHOICES[arg])
-    elif action is DraftAction.ANNOUNCE and step is Step.ANNOUNCE:
-        draft = replace(draft, announce=bool(arg))
-    elif action is DraftAction.SUBMIT and step is Step.CONFIRM:
-        try:
-            await lostfound.file_report(desk, actor, draft)
-        except NotFound:
-            await outbox.send(actor.id, _("That compound no longer exists. Please start again."))
-        await state.clear()
-        return
-    else:  # a button of an earlier step, pressed again: ask where we are
-        await _ask(actor.id, draft, actor, outbox)
-        return
-    await _save(state, draft)
-    await _ask(actor.id, draft, actor, outbox)
 
 
 # --- claims -----------------------------------------------------------------------------------
@@ -439,8 +319,6 @@ async def cmd_start_link(
     message: Message,
     command: CommandObject,
     actor: Actor,
-    session: AsyncSession,
-    outbox: Outbox,
     state: FSMContext,
     desk: Desk,
 ) -> None:
@@ -448,16 +326,16 @@ async def cmd_start_link(
     args = command.args or ""
     if args in (START_LOST, START_FOUND):
         kind = Kind.LOST if args == START_LOST else Kind.FOUND
-        await _begin(kind, message.chat.id, actor, session, outbox, state)
+        await _begin(kind, message.chat.id, actor, desk, state)
         return
     found_id = parse_id(args.removeprefix(CLAIM_PREFIX))
     if found_id is None:
-        await outbox.send(message.chat.id, _("This link is not valid. Send /lost or /found."))
+        await desk.outbox.send(message.chat.id, _("This link is not valid. Send /lost or /found."))
         return
     try:
         await _ask_detail(desk, actor, state, found_id, 0)
     except DomainError as error:
-        await outbox.send(message.chat.id, claim_refusal(error))
+        await desk.outbox.send(message.chat.id, claim_refusal(error))
 
 
 async def on_item_button(
@@ -600,27 +478,24 @@ async def cmd_mine(
     await outbox.send(message.chat.id, "\n".join(lines), markup=builder.as_markup())
 
 
-def build_router() -> Router:
+def private_router() -> Router:
     router = Router(name="lostfound")
-    private = F.chat.type == "private"
     router.message.register(
-        cmd_start_link,
-        private,
-        CommandStart(deep_link=True, magic=F.args.startswith(CLAIM_PREFIX)),
+        cmd_start_link, CommandStart(deep_link=True, magic=F.args.startswith(CLAIM_PREFIX))
     )
-    router.message.register(cmd_lost, private, Command("lost"))
-    router.message.register(cmd_found, private, Command("found"))
-    router.message.register(cmd_mine, private, Command("mine"))
-    router.message.register(cmd_group, ~private, Command("lost", "found"))
-    router.callback_query.register(on_draft_button, LostDraftCb.filter())
+    router.message.register(cmd_lost, Command("lost"))
+    router.message.register(cmd_found, Command("found"))
+    router.message.register(cmd_mine, Command("mine"))
     router.callback_query.register(on_item_button, LostCb.filter())
     text = F.text & ~F.text.startswith("/")
-    router.message.register(on_draft_text, private, LostFound.draft, text)
-    router.message.register(on_draft_photo, private, LostFound.draft, F.photo)
-    router.message.register(on_draft_document, private, LostFound.draft, F.document)
-    router.message.register(on_draft_other, private, LostFound.draft, ~F.text)
-    router.message.register(on_claim_text, private, LostFound.claim, text)
-    router.message.register(on_not_text, private, LostFound.claim, ~F.text)
-    router.message.register(on_relay_text, private, LostFound.relay, text)
-    router.message.register(on_not_text, private, LostFound.relay, ~F.text)
+    router.message.register(on_claim_text, LostFound.claim, text)
+    router.message.register(on_not_text, LostFound.claim, ~F.text)
+    router.message.register(on_relay_text, LostFound.relay, text)
+    router.message.register(on_not_text, LostFound.relay, ~F.text)
+    return router
+
+
+def group_router() -> Router:
+    router = Router(name="lostfound-groups")
+    router.message.register(cmd_group, Command("lost", "found"))
     return router

@@ -161,16 +161,15 @@ async def on_not_text(message: Message, outbox: Outbox) -> None:
     await outbox.send(message.chat.id, _("Please write it as a text message, or /cancel."))
 
 
-def build_router() -> Router:
+def private_router() -> Router:
     router = Router(name="my_complaints")
-    private = F.chat.type == "private"
-    router.message.register(cmd_my, private, Command("my"))
+    router.message.register(cmd_my, Command("my"))
     router.callback_query.register(
         on_resident_action, TicketCb.filter(F.action.in_(RESIDENT_ACTIONS))
     )
     text = F.text & ~F.text.startswith("/")
-    router.message.register(on_reason, private, Resident.reason, text)
-    router.message.register(on_answer, private, Resident.answer, text)
-    router.message.register(on_not_text, private, Resident.reason, ~F.text)
-    router.message.register(on_not_text, private, Resident.answer, ~F.text)
+    router.message.register(on_reason, Resident.reason, text)
+    router.message.register(on_answer, Resident.answer, text)
+    router.message.register(on_not_text, Resident.reason, ~F.text)
+    router.message.register(on_not_text, Resident.answer, ~F.text)
     return router

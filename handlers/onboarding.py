@@ -204,9 +204,8 @@ async def on_compound_not_text(message: Message, outbox: Outbox) -> None:
     )
 
 
-def build_router() -> Router:
+def private_router() -> Router:
     router = Router(name="onboarding")
-    router.message.filter(F.chat.type == "private")
     router.message.register(cmd_start, CommandStart())
     router.callback_query.register(on_language, LanguageCb.filter())
     router.callback_query.register(on_pick, PickCb.filter())

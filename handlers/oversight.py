@@ -3,7 +3,7 @@ card), /stats [period] (the three rates, a ranking, drill-down) and /export [per
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
@@ -268,11 +268,10 @@ async def on_button(
     await desk.outbox.answer_callback(actor.id, callback.id)
 
 
-def build_router() -> Router:
+def private_router() -> Router:
     router = Router(name="oversight")
-    private = F.chat.type == "private"
-    router.message.register(cmd_queue, private, Command("queue"))
-    router.message.register(cmd_stats, private, Command("stats"))
-    router.message.register(cmd_export, private, Command("export"))
+    router.message.register(cmd_queue, Command("queue"))
+    router.message.register(cmd_stats, Command("stats"))
+    router.message.register(cmd_export, Command("export"))
     router.callback_query.register(on_button, OversightCb.filter())
     return router

@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, replace
-from enum import StrEnum
-from typing import Any
+from dataclasses import replace
 
 from aiogram import F, Router, html
 from aiogram.filters import Command
@@ -15,17 +13,13 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
     CallbackQuery,
     InlineKeyboardMarkup,
-    KeyboardButton,
     Message,
-    ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
 )
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.delivery.outbox import Outbox
 from bot.domain.errors import DomainError, NotAllowed, NotFound, Refused
-from bot.domain.inputs import Id
 from bot.domain.party import (
     MAX_FIELD,
     MAX_NAME,
@@ -38,8 +32,10 @@ from bot.domain.people import Actor
 from bot.services import exports, party
 from bot.services.desk import Desk
 from bot.services.party import PartyAction, PartyCb
+from handlers import wizard
 from handlers.common import close_card, private_state, refuse_button
 from handlers.onboarding import ask_compound
+from handlers.wizard import Choice, Done, Next, Outcome, Step, Turn
 from storage.files import FileRepo
 
 TYPES = tuple(MemberType)
@@ -54,21 +50,11 @@ BRANCH_ACTIONS = (
 
 
 class Party(StatesGroup):
-    register = State()
     reason = State()  # a branch officer writes why a registration is rejected
 
 
-class FormAction(StrEnum):
-    UPDATE = "u"  # from /party: fill the form again
-    USE_NAME = "n"
-    TYPE = "t"  # arg: index into TYPES
-    SUBMIT = "s"
-    CANCEL = "x"
-
-
-class FormCb(CallbackData, prefix="pr"):
-    action: FormAction
-    arg: Id = 0
+class AgainCb(CallbackData, prefix="pr"):
+    """From /party: fill the registration form again (a move, a new phone number)."""
 
 
 def buttons(*rows: tuple[str, CallbackData], columns: int = 2) -> InlineKeyboardMarkup:
@@ -77,10 +63,6 @@ def buttons(*rows: tuple[str, CallbackData], columns: int = 2) -> InlineKeyboard
         builder.button(text=text, callback_data=data)
     builder.adjust(columns)
     return builder.as_markup()
-
-
-def cancel_button(data: CallbackData | None = None) -> tuple[str, CallbackData]:
-    return _("✖ Cancel"), data or FormCb(action=FormAction.CANCEL)
 
 
 async def refused(desk: Desk, chat_id: int, error: DomainError, locale: str) -> None:
@@ -95,115 +77,115 @@ def why(desk: Desk, error: DomainError, locale: str) -> str:
     return _("I cannot find that any more.")
 
 
-# --- 报到: the registration form ------------------------------------------------------------------
+# --- 报到: the registration form, a flow of the conversation engine ---------------------------------
+
+USE_NAME, SEND = 0, 1
+
+Form = Turn[Registration]
 
 
-class Step(StrEnum):
-    NAME = "name"
-    BUILDING = "building"
-    WORKPLACE = "workplace"
-    TYPE = "type"
-    PHONE = "phone"
-    CONFIRM = "confirm"
+def _words(text: str) -> str:
+    return " ".join(text.split())
 
 
-def _step(form: Registration) -> Step:
-    if not form.name:
-        return Step.NAME
-    if not form.building:
-        return Step.BUILDING
-    if not form.workplace:
-        return Step.WORKPLACE
-    if form.type is None:
-        return Step.TYPE
-    if form.phone is None and not form.phone_asked:
-        return Step.PHONE
-    return Step.CONFIRM
+def _own_name(form: Form) -> str:
+    return form.actor.user.first_name[:MAX_NAME] or "—"
 
 
-def _load_form(data: dict[str, Any]) -> Registration | None:
-    raw = data.get("form")
-    if not isinstance(raw, dict):
-        return None
-    return Registration(
-        name=str(raw.get("name", "")),
-        building=str(raw.get("building", "")),
-        workplace=str(raw.get("workplace", "")),
-        type=MemberType(raw["type"]) if raw.get("type") else None,
-        phone=raw.get("phone"),
-        phone_asked=bool(raw.get("phone_asked")),
-    )
+def _summary(form: Form) -> str:
+    draft, locale = form.draft, form.locale
+    lines = [
+        _("<b>Your registration</b>"),
+        _("Name: {name}").format(name=html.quote(draft.name)),
+        _("Building: {building}").format(building=html.quote(draft.building)),
+        _("Workplace party organisation: {org}").format(org=html.quote(draft.workplace)),
+        _("Type: {type}").format(
+            type=party.member_type_name(draft.type, locale) if draft.type else "—"
+        ),
+        _("Phone: {phone}").format(
+            phone=html.quote(draft.phone) if draft.phone else _("not given")
+        ),
+        "",
+        _("Send it to your compound's party branch?"),
+    ]
+    return "\n".join(lines)
 
 
-async def _save_form(state: FSMContext, form: Registration) -> None:
-    await state.set_state(Party.register)
-    await state.set_data({"form": asdict(form)})
-
-
-async def _ask_form(
-    chat_id: int, form: Registration, actor: Actor, outbox: Outbox, lead: str = ""
-) -> None:
-    step = _step(form)
-    markup: InlineKeyboardMarkup | ReplyKeyboardMarkup
-    if step is Step.NAME:
-        text = _("Party member registration (报到). What is your full name?")
-        markup = buttons(
-            (
-                _("Use “{name}”").format(name=actor.user.first_name[:MAX_NAME]),
-                FormCb(action=FormAction.USE_NAME),
-            ),
-            cancel_button(),
-        )
-    elif step is Step.BUILDING:
-        text = _("Which building and flat do you live in? (for example: 3号楼2单元501)")
-        markup = buttons(cancel_button())
-    elif step is Step.WORKPLACE:
+async def _send(form: Form, _arg: int) -> Outcome[Registration]:
+    desk, actor = form.desk, form.actor
+    try:
+        member, new = await party.register(desk, actor, form.draft)
+    except NotFound:
+        await desk.outbox.send(actor.id, _("First, please tell me where you live. /profile"))
+        return Done()
+    if new:
         text = _(
-            "Which party organisation does your membership belong to (your workplace's, or "
-            "your retirement office's)? (for example: 市第一人民医院党委)"
-        )
-        markup = buttons(cancel_button())
-    elif step is Step.TYPE:
-        text = _("Which describes you?")
-        markup = buttons(
-            *(
-                (party.member_type_name(kind, actor.locale), FormCb(action=FormAction.TYPE, arg=n))
-                for n, kind in enumerate(TYPES)
-            ),
-            cancel_button(),
-            columns=1,
-        )
-    elif step is Step.PHONE:
-        text = _(
-            "The branch may need to reach you. Share your phone number with the button below "
-            "(only the branch sees it), or tap “Skip”."
-        )
-        markup = ReplyKeyboardMarkup(
-            keyboard=[
-                [KeyboardButton(text=_("📱 Share my phone number"), request_contact=True)],
-                [KeyboardButton(text=_("Skip"))],
-            ],
-            resize_keyboard=True,
-            one_time_keyboard=True,
-        )
+            "Sent to your compound's party branch. I will tell you when they have looked at "
+            "it. (No. {id})"
+        ).format(id=member.id)
     else:
-        lines = [
-            _("<b>Your registration</b>"),
-            _("Name: {name}").format(name=html.quote(form.name)),
-            _("Building: {building}").format(building=html.quote(form.building)),
-            _("Workplace party organisation: {org}").format(org=html.quote(form.workplace)),
-            _("Type: {type}").format(
-                type=party.member_type_name(form.type, actor.locale) if form.type else "—"
+        text = _("Your details are updated.")
+    await desk.outbox.send(actor.id, text)
+    return Done()
+
+
+REGISTRATION = wizard.Flow(
+    name="party",
+    draft=Registration,
+    closed=lambda: _("This form is no longer open. Send /party to start again."),
+    steps=(
+        Step(
+            key="name",
+            ask=lambda form: _("Party member registration (报到). What is your full name?"),
+            choices=lambda form: [Choice(_("Use “{name}”").format(name=_own_name(form)), USE_NAME)],
+            pick=lambda form, _arg: Next(replace(form.draft, name=_own_name(form))),
+            text=lambda form, text: Next(replace(form.draft, name=_words(text))),
+            limit=MAX_NAME,
+        ),
+        Step(
+            key="building",
+            ask=lambda form: _(
+                "Which building and flat do you live in? (for example: 3号楼2单元501)"
             ),
-            _("Phone: {phone}").format(
-                phone=html.quote(form.phone) if form.phone else _("not given")
+            text=lambda form, text: Next(replace(form.draft, building=_words(text))),
+            limit=MAX_FIELD,
+        ),
+        Step(
+            key="workplace",
+            ask=lambda form: _(
+                "Which party organisation does your membership belong to (your workplace's, or "
+                "your retirement office's)? (for example: 市第一人民医院党委)"
             ),
-            "",
-            _("Send it to your compound's party branch?"),
-        ]
-        text = "\n".join(lines)
-        markup = buttons((_("✅ Send"), FormCb(action=FormAction.SUBMIT)), cancel_button())
-    await outbox.send(chat_id, (lead + "\n\n" if lead else "") + text, markup=markup)
+            text=lambda form, text: Next(replace(form.draft, workplace=_words(text))),
+            limit=MAX_FIELD,
+        ),
+        Step(
+            key="type",
+            ask=lambda form: _("Which describes you?"),
+            choices=lambda form: [
+                Choice(party.member_type_name(kind, form.locale), n) for n, kind in enumerate(TYPES)
+            ],
+            pick=lambda form, arg: Next(replace(form.draft, type=TYPES[arg])),
+            columns=1,
+        ),
+        Step(
+            key="phone",
+            ask=lambda form: _(
+                "The branch may need to reach you. Share your phone number with the button below "
+                "(only the branch sees it), or tap “Skip”."
+            ),
+            keyboard=wizard.Ask.CONTACT,
+            contact=lambda form, phone: Next(replace(form.draft, phone=phone), _("Thank you.")),
+            skip=lambda form: Next(replace(form.draft, phone=None), _("No phone number, fine.")),
+        ),
+        Step(
+            key="confirm",
+            ask=_summary,
+            choices=lambda form: [Choice(_("✅ Send"), SEND)],
+            pick=_send,
+        ),
+    ),
+)
 
 
 async def cmd_party(
@@ -222,9 +204,7 @@ async def cmd_party(
         lead = ""
         if member is not None and member.current:
             lead = _("You moved: this registers you with your new compound's branch.")
-        form = Registration()
-        await _save_form(state, form)
-        await _ask_form(message.chat.id, form, actor, desk.outbox, lead)
+        await wizard.start(REGISTRATION, desk, actor, state, Registration(), lead=lead)
         return
     compound = await party.compound_of(desk, member.compound_id)
     lines = [
@@ -237,133 +217,18 @@ async def cmd_party(
     await desk.outbox.send(
         message.chat.id,
         "\n".join(lines),
-        markup=buttons((_("✏ Update my details"), FormCb(action=FormAction.UPDATE))),
+        markup=buttons((_("✏ Update my details"), AgainCb())),
     )
 
 
-async def on_form_text(
-    message: Message,
-    actor: Actor,
-    desk: Desk,
-    state: FSMContext,
-) -> None:
-    form = _load_form(await state.get_data())
-    if form is None:
-        await state.clear()
+async def on_again(callback: CallbackQuery, actor: Actor, desk: Desk, state: FSMContext) -> None:
+    member = await desk.party.current(actor.id)
+    if member is None or not member.current:
+        await refuse_button(desk.outbox, callback)
         return
-    text = " ".join((message.text or "").split())
-    step = _step(form)
-    if not text:
-        await desk.outbox.send(message.chat.id, _("Please write it in a few words."))
-        return
-    if step is Step.NAME:
-        form = replace(form, name=text[:MAX_NAME])
-    elif step is Step.BUILDING:
-        form = replace(form, building=text[:MAX_FIELD])
-    elif step is Step.WORKPLACE:
-        form = replace(form, workplace=text[:MAX_FIELD])
-    elif step is Step.PHONE:  # "Skip" from the keyboard, or anything typed
-        if text != _("Skip"):
-            await desk.outbox.send(
-                message.chat.id,
-                _("Please use the button to share your number, or tap “Skip”."),
-            )
-            return
-        form = replace(form, phone_asked=True)
-        await desk.outbox.send(
-            message.chat.id, _("No phone number, fine."), markup=ReplyKeyboardRemove()
-        )
-    else:
-        await _ask_form(
-            message.chat.id, form, actor, desk.outbox, _("Please use the buttons below.")
-        )
-        return
-    await _save_form(state, form)
-    await _ask_form(message.chat.id, form, actor, desk.outbox)
-
-
-async def on_form_contact(
-    message: Message, actor: Actor, outbox: Outbox, state: FSMContext
-) -> None:
-    form = _load_form(await state.get_data())
-    contact = message.contact
-    if form is None or contact is None:
-        return
-    if contact.user_id != actor.id:
-        await outbox.send(
-            message.chat.id, _("Please share your own number with the button below, or tap “Skip”.")
-        )
-        return
-    form = replace(form, phone=contact.phone_number[:32], phone_asked=True)
-    await _save_form(state, form)
-    await outbox.send(message.chat.id, _("Thank you."), markup=ReplyKeyboardRemove())
-    await _ask_form(message.chat.id, form, actor, outbox)
-
-
-async def on_form_other(message: Message, outbox: Outbox) -> None:
-    await outbox.send(message.chat.id, _("Please answer with text or the buttons, or /cancel."))
-
-
-async def on_form_button(
-    callback: CallbackQuery,
-    callback_data: FormCb,
-    actor: Actor,
-    desk: Desk,
-    state: FSMContext,
-) -> None:
-    state = private_state(state, actor.id)
-    action, arg = callback_data.action, callback_data.arg
-    current = await state.get_state()
-    if action is FormAction.UPDATE:
-        member = await desk.party.current(actor.id)
-        if member is None or not member.current:
-            await refuse_button(desk.outbox, callback)
-            return
-        await desk.outbox.answer_callback(actor.id, callback.id)
-        again = Registration()
-        await _save_form(state, again)
-        await _ask_form(actor.id, again, actor, desk.outbox)
-        return
-    loaded = _load_form(await state.get_data()) if current == Party.register.state else None
-    if loaded is None:
-        await refuse_button(
-            desk.outbox, callback, _("This form is no longer open. Send /party to start again.")
-        )
-        return
-    form = loaded
     await desk.outbox.answer_callback(actor.id, callback.id)
-    step = _step(form)
-    if action is FormAction.CANCEL:
-        await state.clear()
-        await desk.outbox.send(
-            actor.id, _("Cancelled. Nothing was saved."), markup=ReplyKeyboardRemove()
-        )
-        return
-    if action is FormAction.USE_NAME and step is Step.NAME:
-        form = replace(form, name=actor.user.first_name[:MAX_NAME] or "—")
-    elif action is FormAction.TYPE and step is Step.TYPE and 0 <= arg < len(TYPES):
-        form = replace(form, type=TYPES[arg])
-    elif action is FormAction.SUBMIT and step is Step.CONFIRM:
-        await state.clear()
-        try:
-            member, new = await party.register(desk, actor, form)
-        except NotFound:
-            await desk.outbox.send(actor.id, _("First, please tell me where you live. /profile"))
-            return
-        if new:
-            text = _(
-                "Sent to your compound's party branch. I will tell you when they have looked at "
-                "it. (No. {id})"
-            ).format(id=member.id)
-        else:
-            text = _("Your details are updated.")
-        await desk.outbox.send(actor.id, text)
-        return
-    else:
-        await _ask_form(actor.id, form, actor, desk.outbox)
-        return
-    await _save_form(state, form)
-    await _ask_form(actor.id, form, actor, desk.outbox)
+    state = private_state(state, actor.id)
+    await wizard.start(REGISTRATION, desk, actor, state, Registration())
 
 
 # --- the branch decides ---------------------------------------------------------------------------
@@ -590,18 +455,13 @@ async def _send_xlsx(desk: Desk, actor: Actor, unit_id: int, roster: bool) -> No
     await desk.outbox.send_document(actor.id, file_id, caption)
 
 
-def build_router() -> Router:
+def private_router() -> Router:
     router = Router(name="party")
-    private = F.chat.type == "private"
-    router.message.register(cmd_party, private, Command("party"))
-    router.message.register(cmd_myrecord, private, Command("myrecord"))
-    router.message.register(cmd_roster, private, Command("roster"))
-    router.callback_query.register(on_form_button, FormCb.filter())
+    router.message.register(cmd_party, Command("party"))
+    router.message.register(cmd_myrecord, Command("myrecord"))
+    router.message.register(cmd_roster, Command("roster"))
+    router.callback_query.register(on_again, AgainCb.filter())
     router.callback_query.register(on_party_button, PartyCb.filter(F.action.in_(BRANCH_ACTIONS)))
-    text = F.text & ~F.text.startswith("/")
-    router.message.register(on_form_text, private, Party.register, text)
-    router.message.register(on_form_contact, private, Party.register, F.contact)
-    router.message.register(on_form_other, private, Party.register, ~F.text)
-    router.message.register(on_reason_text, private, Party.reason, text)
-    router.message.register(on_not_text, private, Party.reason, ~F.text)
+    router.message.register(on_reason_text, Party.reason, F.text & ~F.text.startswith("/"))
+    router.message.register(on_not_text, Party.reason, ~F.text)
     return router

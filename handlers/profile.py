@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router, html
+from aiogram import Router, html
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -96,9 +96,8 @@ async def cmd_help(message: Message, actor: Actor, outbox: Outbox) -> None:
     await outbox.send(message.chat.id, help_text(actor))
 
 
-def build_router() -> Router:
+def private_router() -> Router:
     router = Router(name="profile")
-    router.message.filter(F.chat.type == "private")
     router.message.register(cmd_profile, Command("profile"))
     router.message.register(cmd_language, Command("language"))
     router.message.register(cmd_whoami, Command("whoami"))

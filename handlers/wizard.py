@@ -19,8 +19,9 @@ and restarts (the step and the draft live in the durable FSM storage, never in m
 from __future__ import annotations
 
 import inspect
+import secrets
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Generic, TypeAlias, TypeVar, cast
 
@@ -46,6 +47,7 @@ from bot.services.desk import Desk
 from handlers.common import not_a_place, private_state, refuse_button
 
 VERSION = 1  # of the saved state and of the buttons: raise it when either changes shape
+REVISIONS = 1_000_000  # a form's questions are counted modulo this (it keeps the buttons short)
 STATE_PREFIX = "wizard:"
 
 D = TypeVar("D")
@@ -125,6 +127,7 @@ class Step(Generic[D]):
     text: Callable[[Turn[D], str], Maybe[Outcome[D]]] | None = None
     limit: int = 0  # longer text is cut to this, with a word about it (0: no limit)
     photo: Callable[[Turn[D], Photo], Maybe[Outcome[D]]] | None = None
+    photo_mb: Callable[[Turn[D]], float] | None = None  # a larger photo (or file) is refused
     location: Callable[[Turn[D], float, float], Maybe[Outcome[D]]] | None = None
     contact: Callable[[Turn[D], str], Maybe[Outcome[D]]] | None = None  # their own number
     skip: Callable[[Turn[D]], Maybe[Outcome[D]]] | None = None  # offers a Skip button
@@ -165,9 +168,10 @@ class Op(StrEnum):
 
 
 class WizardCb(CallbackData, prefix="wz"):
-    v: int
+    v: int  # VERSION
     flow: str
     step: str
+    rev: Id  # which question of the form: only the latest one's buttons act
     op: Op
     arg: Id = 0
 
@@ -186,6 +190,7 @@ class _Open(Generic[D]):
     flow: Flow[D]
     index: int
     draft: D
+    rev: int = 0  # counts the questions asked; saved with the form, carried by its buttons
 
     @property
     def step(self) -> Step[D]:
@@ -214,9 +219,10 @@ class Wizard:
             draft = flow.codec.validate_python(data.get("draft"))
         except ValidationError:
             return None  # saved by a build whose draft had another shape
-        if index is None:
+        rev = data.get("rev")
+        if index is None or not isinstance(rev, int):
             return None
-        return _Open(flow, index, draft)
+        return _Open(flow, index, draft, rev)
 
     # --- answers
 
@@ -262,7 +268,8 @@ class Wizard:
         elif message.photo and step.photo is not None:
             biggest = message.photo[-1]
             photo = Photo(biggest.file_id, biggest.file_size, (message.caption or "").strip())
-            outcome = await _got(step.photo(turn, photo))
+            too_large = _too_large(step, turn, photo.size)
+            outcome = Say(too_large) if too_large else await _got(step.photo(turn, photo))
         elif message.location is not None and step.location is not None:
             lat, lon = message.location.latitude, message.location.longitude
             if not valid_location(lat, lon):
@@ -277,7 +284,8 @@ class Wizard:
             else:
                 outcome = await _got(step.contact(turn, message.contact.phone_number[:32]))
         elif message.document is not None and step.photo is not None:
-            outcome = Say(_("Please send the picture as a photo, not as a file."))
+            too_large = _too_large(step, turn, message.document.file_size)
+            outcome = Say(too_large or _("Please send the picture as a photo, not as a file."))
         else:
             outcome = Say(_what_it_takes(step))
         await _apply(form, outcome, desk, actor, state, lead)
@@ -291,23 +299,27 @@ class Wizard:
         state: FSMContext,
     ) -> None:
         state = private_state(state, actor.id)  # forms live in the private chat
-        flow = self.flows.get(callback_data.flow)
-        form = await self._load(state) if callback_data.v == VERSION else None
-        if flow is None or form is None or form.flow is not flow:
-            await refuse_button(desk.outbox, callback, flow.closed() if flow else None)
+        flow = self.flows.get(callback_data.flow) if callback_data.v == VERSION else None
+        if flow is None:  # from an older build, or forged
+            await refuse_button(desk.outbox, callback)
+            return
+        form = await self._load(state)
+        if form is None or form.flow is not flow:
+            await refuse_button(desk.outbox, callback, flow.closed())
             return
         await desk.outbox.answer_callback(actor.id, callback.id)
         if callback_data.op is Op.CANCEL:
             await _cancel(form, desk, actor, state)
             return
         step, turn = form.step, Turn(desk, actor, form.draft)
-        if callback_data.step != step.key:  # a button of an earlier question: ask where we are
+        if callback_data.step != step.key or callback_data.rev != form.rev:
+            # A button of an earlier question (or of an earlier form): ask where we are.
             await _ask_again(form, desk, actor, state)
             return
         if callback_data.op is Op.BACK:
             back = _backward(form.flow, form.draft, form.index)
             if back is not None:
-                await _go(_Open(flow, back, form.draft), desk, actor, state, "", step)
+                await _go(_Open(flow, back, form.draft, form.rev), desk, actor, state, "", step)
                 return
         elif callback_data.op is Op.SKIP and step.skip is not None:
             await _apply(form, await _got(step.skip(turn)), desk, actor, state)
@@ -349,7 +361,10 @@ async def start(
     """Open `flow` with `draft` (replacing whatever conversation was open) and ask."""
     index = flow.index(at) if at else _forward(flow, draft, -1)
     assert index is not None, f"{flow.name}: no step {at}"
-    await _go(_Open(flow, index, draft), desk, actor, state, lead, None)
+    # A new form's questions count on from a random place, so that a button of an earlier form
+    # never passes for one of this form's.
+    rev = secrets.randbelow(REVISIONS)
+    await _go(_Open(flow, index, draft, rev), desk, actor, state, lead, None)
 
 
 async def _save(state: FSMContext, form: _Open[Any]) -> None:
@@ -358,6 +373,7 @@ async def _save(state: FSMContext, form: _Open[Any]) -> None:
         {
             "v": VERSION,
             "step": form.step.key,
+            "rev": form.rev,
             "draft": form.flow.codec.dump_python(form.draft, mode="json"),
         }
     )
@@ -370,7 +386,13 @@ async def _go(
     state: FSMContext,
     lead: str,
     came_from: Step[Any] | None,
+    *,
+    moved: bool = True,
 ) -> None:
+    """Save the form and ask its step. `moved`: the step or the draft changed, so the buttons of
+    the questions before are no longer this form's."""
+    if moved:
+        form = replace(form, rev=(form.rev + 1) % REVISIONS)
     await _save(state, form)
     step = form.step
     if came_from is not None and came_from.keyboard and not step.keyboard:
@@ -390,7 +412,7 @@ async def _go(
 async def _ask_again(
     form: _Open[Any], desk: Desk, actor: Actor, state: FSMContext, lead: str = ""
 ) -> None:
-    await _go(form, desk, actor, state, lead, None)
+    await _go(form, desk, actor, state, lead, None, moved=False)
 
 
 async def _apply(
@@ -409,7 +431,7 @@ async def _apply(
     elif isinstance(outcome, Say):
         await desk.outbox.send(actor.id, joined(outcome.text))
     elif isinstance(outcome, Stay):
-        again = _Open(form.flow, form.index, outcome.draft)
+        again = _Open(form.flow, form.index, outcome.draft, form.rev)
         await _go(again, desk, actor, state, joined(outcome.lead), None)
     else:
         index = (
@@ -419,7 +441,7 @@ async def _apply(
         )
         if index is None:  # a last step said Next: stay there
             index = form.index
-        after = _Open(form.flow, index, outcome.draft)
+        after = _Open(form.flow, index, outcome.draft, form.rev)
         await _go(after, desk, actor, state, joined(outcome.lead), form.step)
 
 
@@ -442,7 +464,9 @@ def _backward(flow: Flow[D], draft: D, index: int) -> int | None:
 
 
 def _data(form: _Open[Any], op: Op, arg: int = 0) -> WizardCb:
-    return WizardCb(v=VERSION, flow=form.flow.name, step=form.step.key, op=op, arg=arg)
+    return WizardCb(
+        v=VERSION, flow=form.flow.name, step=form.step.key, rev=form.rev, op=op, arg=arg
+    )
 
 
 async def _buttons(form: _Open[Any], turn: Turn[Any]) -> InlineKeyboardMarkup:
@@ -473,6 +497,16 @@ def _reply_keyboard(step: Step[Any]) -> ReplyKeyboardMarkup:
         rows.append([KeyboardButton(text=step.skip_label())])
     rows.append([KeyboardButton(text=_("✖ Cancel"))])
     return ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True, one_time_keyboard=True)
+
+
+def _too_large(step: Step[Any], turn: Turn[Any], size: int | None) -> str:
+    """Why a photo or a file is refused for its size (empty: it is not)."""
+    limit = step.photo_mb(turn) if step.photo_mb else None
+    if limit is None or size is None or size <= limit * 1024 * 1024:
+        return ""
+    return _("That photo is too large (over {limit} MB). Please send a smaller one.").format(
+        limit=f"{limit:g}"
+    )
 
 
 def _what_it_takes(step: Step[Any]) -> str:

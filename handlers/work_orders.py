@@ -171,11 +171,10 @@ async def cmd_cancel(message: Message, outbox: Outbox, state: FSMContext) -> Non
     )
 
 
-def build_router() -> Router:
+def private_router() -> Router:
     router = Router(name="work_orders")
-    private = F.chat.type == "private"
-    router.message.register(cmd_cancel, private, Command("cancel"))
+    router.message.register(cmd_cancel, Command("cancel"))
     router.callback_query.register(on_ticket_action, TicketCb.filter(F.action.in_(STAFF_ACTIONS)))
-    router.message.register(on_work_text, private, WorkOrder.text, F.text, ~F.text.startswith("/"))
-    router.message.register(on_work_not_text, private, WorkOrder.text, ~F.text)
+    router.message.register(on_work_text, WorkOrder.text, F.text, ~F.text.startswith("/"))
+    router.message.register(on_work_not_text, WorkOrder.text, ~F.text)
     return router

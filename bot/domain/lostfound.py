@@ -130,7 +130,6 @@ class Draft:
     place: str = ""
     day: date | None = None
     photo: str | None = None
-    photo_asked: bool = False  # the photo question was answered (sent or skipped)
     held_at: str = ""
     announce: bool | None = None
 

@@ -79,7 +79,6 @@ class Registration:
     workplace: str = ""
     type: MemberType | None = None
     phone: str | None = None
-    phone_asked: bool = False
 
 
 class ActivityKind(StrEnum):

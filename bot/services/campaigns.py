@@ -72,7 +72,6 @@ class Plan:
     title: str = ""
     text: str = ""
     photo: str | None = None
-    photo_asked: bool = False
     ends_at: datetime | None = None
     schedule: str = ""
 

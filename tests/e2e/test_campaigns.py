@@ -146,8 +146,8 @@ async def test_a_district_campaign_reminds_each_group_once_per_slot_and_counts_r
     zuoan = await sandbox.find(-7301, TITLE)
     start = zuoan["reply_markup"]["inline_keyboard"][0][0]["url"].split("start=")[1]
     await sandbox.say(AUNT_LI, f"/start {start}")
-    await sandbox.expect(AUNT_LI.id, f"为整治活动“{TITLE}”报告问题")
-    draft = await sandbox.expect(AUNT_LI.id, "请点选最符合的类别")
+    draft = await sandbox.expect(AUNT_LI.id, f"为整治活动“{TITLE}”报告问题")
+    assert "请点选最符合的类别" in draft["text"]  # the report's card, in the same message
     await sandbox.tap(AUNT_LI, draft, "乱堆乱放 / 私搭乱建")
     await sandbox.expect(AUNT_LI.id, "请发一条消息描述问题")
     await sandbox.say(AUNT_LI, "3号楼楼道里堆满了纸箱和旧家具")

@@ -126,7 +126,7 @@ async def test_the_guard_finds_a_black_huawei_and_its_owner_gets_it_back(
     await sandbox.tap(GUARD, prompt, "手机/电子")
     await sandbox.expect(GUARD.id, "请简单描述")
     await sandbox.say(GUARD, "   ")  # blank: asked again
-    await sandbox.expect(GUARD.id, "请用几句话描述")
+    await sandbox.expect(GUARD.id, "请用几个字写一下")
     await sandbox.send(
         GUARD, photo=True, caption="在小区花坛边捡到华为手机一部，黑色，透明壳，里面有张公交卡"
     )
@@ -228,7 +228,7 @@ async def test_in_english_a_wrong_claim_is_declined_and_wrong_inputs_answered(
     )
     await sandbox.expect(TOM.id, "Please send the picture as a photo, not as a file.")
     await sandbox.send(TOM, sticker=True)
-    await sandbox.expect(TOM.id, "I can take text and photos")
+    await sandbox.expect(TOM.id, "Please send a photo, or tap Skip.")
     photo = await sandbox.send(TOM, photo=True)
     assert photo["message"]["photo"]
     held = await sandbox.expect(TOM.id, "Where is it kept now?")

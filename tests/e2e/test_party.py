@@ -432,8 +432,10 @@ async def test_wrong_people_wrong_input_a_community_plan_and_a_move(
         "pm:a:9999": (SECRETARY, "找不到该记录了"),
         f"pm:xl:{other.id}": (SECRETARY, "只有本小区党支部"),
         "pm:zz:1": (SECRETARY, "这个按钮已失效"),
-        "pr:s:0": (SECRETARY, "该表单已关闭"),
-        "pn:y:0": (SECRETARY, "该活动草稿已关闭"),
+        "wz:1:party:confirm:1:p:1": (SECRETARY, "该表单已关闭"),
+        "wz:1:activity:confirm:1:p:1": (SECRETARY, "该活动草稿已关闭"),
+        "wz:0:activity:confirm:1:p:1": (SECRETARY, "这个按钮已失效"),  # an older build's
+        "wz:1:nosuchflow:confirm:1:p:1": (SECRETARY, "这个按钮已失效"),
     }
     for data, (person, said) in forged.items():
         answer = await sandbox.answer(await sandbox.tap_data(person, card, data))
