@@ -30,6 +30,7 @@ from bot.i18n import build_i18n
 from bot.services import oversight
 from bot.services.desk import open_desk
 from bot.services.matcher import Matcher
+from bot.ui.oversight import stats_text
 from storage.db import Database
 from storage.tables import complaints
 
@@ -66,7 +67,7 @@ async def figures(db: Database, district: District) -> dict[str, float]:
         async def run() -> object:
             async with open_desk(db, Clock(), config, Matcher(), "bot", read_only=True) as desk:
                 found = await oversight.stats(desk, admin, unit_id, period)
-                return oversight.stats_text(found, "zh")
+                return stats_text(found, "zh")
 
         return run
 

@@ -36,7 +36,7 @@ from bot.delivery.session import PinnedSession
 from bot.delivery.webhook import serve_monitoring, serve_webhook
 from bot.i18n import ActorLocaleMiddleware, build_i18n, resolve_locale
 from bot.jobs import build_scheduler
-from bot.middlewares import ActorMiddleware, DeskMiddleware
+from bot.middlewares import ActorMiddleware, DeskMiddleware, RefusalMiddleware
 from bot.monitoring import Monitor
 from bot.orgfile import read_org_file
 from bot.services.matcher import Matcher
@@ -93,6 +93,8 @@ def build_dispatcher(config: Config, db: Database, clock: Clock, i18n: I18n) -> 
         )
     )
     dp.update.outer_middleware(DeskMiddleware())  # every handler may take `desk`
+    # Inside the update's transaction: a refusal is rolled back to here and answered once.
+    dp.update.outer_middleware(RefusalMiddleware())
     ActorLocaleMiddleware(i18n).setup(dp)
     dp.include_router(build_root_router())
     matcher = Matcher(subdistrict=config.lostfound.scope == "subdistrict")

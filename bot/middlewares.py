@@ -1,24 +1,33 @@
-"""Per-update middlewares, for every update: who is acting, with their roles and language, and the
+"""Per-update middlewares, for every update: who is acting, with their roles and language, the
 desk (bot.services.desk) — the update's transaction and outbox, the time, the config, the
-lost-and-found index and the bot's username — that every handler may take as `desk`."""
+lost-and-found index and the bot's username — that every handler may take as `desk`, and the one
+place where a refusal (a DomainError) is undone and answered."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
+from aiogram.fsm.context import FSMContext
 from aiogram.types import TelegramObject, Update
 from aiogram.types import User as TgUser
+from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
+from bot.domain.errors import DomainError
 from bot.domain.people import Actor
 from bot.i18n import resolve_locale
 from bot.services.desk import Desk
+from handlers.refusals import answer_refusal
+from storage.fsm import held_undone_on_error
 from storage.users import StaffRepo, UserRepo
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+log = logging.getLogger(__name__)
 
 
 class ActorMiddleware(BaseMiddleware):
@@ -77,3 +86,31 @@ class DeskMiddleware(BaseMiddleware):
             bot_username=data["bot_username"],
         )
         return await handler(event, data)
+
+
+class RefusalMiddleware(BaseMiddleware):
+    """Runs the handler inside a SAVEPOINT of the update's transaction. When it refuses (raises a
+    DomainError), everything it wrote — database rows, outbox rows, conversation state — is
+    undone, and the refusal is answered once, in the user's language (handlers.refusals): a
+    button with an alert, a message with a text in its chat. The outer transaction goes on, so
+    the inbox still marks the update done. (Two statements more per update: SAVEPOINT, RELEASE.)
+    """
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        session: AsyncSession = data["session"]
+        try:
+            with held_undone_on_error():
+                async with session.begin_nested():
+                    return await handler(event, data)
+        except DomainError as error:
+            log.info("refused: %r", error)
+            if error.ends_conversation:
+                state = data.get("state")
+                if isinstance(state, FSMContext):
+                    await state.clear()
+            i18n: I18n = data["i18n"]
+            actor = data.get("actor")
+            locale = actor.locale if isinstance(actor, Actor) else i18n.default_locale
+            with i18n.context(), i18n.use_locale(locale):
+                await answer_refusal(event, error, data["desk"])
+            return None

@@ -23,7 +23,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.delivery.outbox import Outbox
-from bot.domain.errors import DomainError, NotFound, Refused
+from bot.domain.errors import NotFound, Refused
 from bot.domain.inputs import parse_id, parse_number, valid_location
 from bot.domain.party import (
     MAX_CAPACITY,
@@ -43,10 +43,12 @@ from bot.domain.party import (
 from bot.domain.people import Actor
 from bot.services import party
 from bot.services.desk import Desk
-from bot.services.party import ACTIVITY_PREFIX, PartyAction, PartyCb
+from bot.ui import party as ui
+from bot.ui.party import ACTIVITY_PREFIX, PartyAction, PartyCb
 from handlers import wizard
-from handlers.common import not_a_place, refuse_button
-from handlers.party import buttons, refused, why
+from handlers.common import not_a_place
+from handlers.party import buttons
+from handlers.refusals import refusal_text
 from handlers.wizard import Choice, Done, Next, Outcome, Say, Step, Turn
 
 MEMBER_ACTIONS = (
@@ -91,7 +93,7 @@ async def cmd_activities(
         for found, attendance in mine:
             signed = attendance is not None and attendance.status is AttendanceStatus.SIGNED
             mark = "✅ " if signed else ""
-            lines.append(f"• {mark}{party.activity_line(desk, found, actor.locale)}")
+            lines.append(f"• {mark}{ui.activity_line(found, desk.config.bot.zone, actor.locale)}")
             for text, data in _activity_keyboard(
                 found.id,
                 signed,
@@ -112,7 +114,7 @@ async def cmd_activities(
         if others:
             lines += ["", _("<b>Activities you organise</b>")]
             for found in others:
-                lines.append("• " + party.activity_line(desk, found, actor.locale))
+                lines.append("• " + ui.activity_line(found, desk.config.bot.zone, actor.locale))
                 builder.button(
                     text=_("📋 Code and list") + f" · {found.title[:16]}",
                     callback_data=PartyCb(action=PartyAction.SHOW, id=found.id),
@@ -132,14 +134,14 @@ async def cmd_start_activity(
     raw = (command.args or "").removeprefix(ACTIVITY_PREFIX)
     try:
         found = await party.activity(desk, parse_id(raw) or 0)
-    except NotFound:
+    except NotFound:  # a link, not a button: says where to look instead
         await desk.outbox.send(message.chat.id, _("This link is not valid. Send /activities."))
         return
     attendance = await desk.party.attendance(found.id, actor.id)
     signed = attendance is not None and attendance.status is AttendanceStatus.SIGNED
     await desk.outbox.send(
         message.chat.id,
-        party.activity_line(desk, found, actor.locale),
+        ui.activity_line(found, desk.config.bot.zone, actor.locale),
         markup=buttons(*_activity_keyboard(found.id, signed, desk.now >= found.starts_at, False)),
     )
 
@@ -147,7 +149,7 @@ async def cmd_start_activity(
 async def _show_activity(desk: Desk, actor: Actor, activity_id: int) -> None:
     found, signed, names = await party.managed_activity(desk, actor, activity_id)
     lines = [
-        party.activity_line(desk, found, actor.locale),
+        ui.activity_line(found, desk.config.bot.zone, actor.locale),
         _(
             "Check-in code: <b>{code}</b> (show it on site; it works from 30 minutes before the "
             "start until the end)"
@@ -160,7 +162,7 @@ async def _show_activity(desk: Desk, actor: Actor, activity_id: int) -> None:
         if attendance.checked_out_at is not None:
             status = _("left {time}, {hours} h").format(
                 time=desk.local(attendance.checked_out_at, "%H:%M"),
-                hours=party.hours_text(attendance.minutes),
+                hours=ui.hours_text(attendance.minutes),
             )
         elif attendance.checked_in_at is not None:
             status = _("here since {time}").format(
@@ -238,7 +240,7 @@ async def _summary(form: Form) -> str:
             _("Compound: {compound}").format(
                 compound=html.quote(compound.display_name(form.locale)) if compound else "—"
             ),
-            _("Kind: {kind}").format(kind=party.activity_kind_name(draft.kind, form.locale)),
+            _("Kind: {kind}").format(kind=ui.activity_kind_name(draft.kind, form.locale)),
             _("Title: {title}").format(title=html.quote(draft.title)),
             _("Time: {start} – {end}").format(
                 start=desk.local(draft.starts_at), end=desk.local(draft.ends_at, "%H:%M")
@@ -254,17 +256,15 @@ async def _summary(form: Form) -> str:
 
 async def _create(form: Form, _arg: int) -> Outcome[ActivityDraft]:
     desk, actor = form.desk, form.actor
-    try:
-        found = await party.create_activity(desk, actor, form.draft)
-    except DomainError as error:
-        await refused(desk, actor.id, error, actor.locale)
-        return Done()
+    found = await party.create_activity(desk, actor, form.draft)
     await desk.outbox.send(
         actor.id,
         _(
             "✅ Created: {activity}\nCheck-in code: <b>{code}</b> — show it on site. Members "
             "sign up with /activities."
-        ).format(activity=party.activity_line(desk, found, actor.locale), code=found.code),
+        ).format(
+            activity=ui.activity_line(found, desk.config.bot.zone, actor.locale), code=found.code
+        ),
     )
     return Done()
 
@@ -284,8 +284,7 @@ PLAN = wizard.Flow(
             key="kind",
             ask=lambda form: _("What kind of activity?"),
             choices=lambda form: [
-                Choice(party.activity_kind_name(kind, form.locale), n)
-                for n, kind in enumerate(KINDS)
+                Choice(ui.activity_kind_name(kind, form.locale), n) for n, kind in enumerate(KINDS)
             ],
             pick=lambda form, arg: Next(replace(form.draft, kind=KINDS[arg])),
         ),
@@ -369,7 +368,7 @@ def _location_keyboard() -> ReplyKeyboardMarkup:
 
 def _checked_out(title: str, minutes: int) -> str:
     return _("👋 Checked out of {title}. Recorded: {hours} h. Thank you!").format(
-        title=html.quote(title), hours=party.hours_text(minutes)
+        title=html.quote(title), hours=ui.hours_text(minutes)
     )
 
 
@@ -402,8 +401,8 @@ async def _checked_in(desk: Desk, actor: Actor, result: party.CheckIn) -> None:
     await desk.outbox.send(actor.id, text, markup=ReplyKeyboardRemove())
     await desk.outbox.send(
         actor.id,
-        party.activity_line(desk, result.activity, actor.locale),
-        markup=party.check_out_keyboard(result.activity, actor.locale),
+        ui.activity_line(result.activity, desk.config.bot.zone, actor.locale),
+        markup=ui.check_out_keyboard(result.activity, actor.locale),
     )
 
 
@@ -419,13 +418,7 @@ async def on_location(
     if not valid_location(location.latitude, location.longitude):
         await desk.outbox.send(message.chat.id, not_a_place())
         return
-    try:
-        result = await party.check_in_by_location(
-            desk, actor, location.latitude, location.longitude
-        )
-    except DomainError as error:
-        await refused(desk, message.chat.id, error, actor.locale)
-        return
+    result = await party.check_in_by_location(desk, actor, location.latitude, location.longitude)
     await state.clear()
     await _checked_in(desk, actor, result)
 
@@ -442,14 +435,16 @@ async def on_code(
         return
     tries = int((await state.get_data()).get("tries", 0))
     if tries >= MAX_CODE_TRIES:
-        await refused(desk, message.chat.id, Refused(Refusal.TOO_MANY_TRIES), actor.locale)
-        return
+        raise Refused(Refusal.TOO_MANY_TRIES)
     try:
         result = await party.check_in_by_code(desk, actor, text)
     except Refused as error:
-        if error.reason == Refusal.WRONG_CODE:
-            await state.update_data(tries=tries + 1)
-        await refused(desk, message.chat.id, error, actor.locale)
+        # A wrong code is counted, so the count must outlive the refusal (not be rolled back):
+        # answered here, with the one renderer's words.
+        if error.reason is not Refusal.WRONG_CODE:
+            raise
+        await state.update_data(tries=tries + 1)
+        await desk.outbox.send(message.chat.id, refusal_text(error, desk))
         return
     await state.clear()
     await _checked_in(desk, actor, result)
@@ -469,11 +464,7 @@ async def cmd_checkout(
     actor: Actor,
     desk: Desk,
 ) -> None:
-    try:
-        found, minutes = await party.check_out(desk, actor, None, Method.BUTTON)
-    except DomainError as error:
-        await refused(desk, message.chat.id, error, actor.locale)
-        return
+    found, minutes = await party.check_out(desk, actor, None, Method.BUTTON)
     await desk.outbox.send(message.chat.id, _checked_out(found.title, minutes))
 
 
@@ -482,28 +473,24 @@ async def on_activity_button(
 ) -> None:
     action, target = callback_data.action, callback_data.id
     done = ""
-    try:
-        if action is PartyAction.SIGN_UP:
-            found, new = await party.sign_up(desk, actor, target)
-            done = (
-                _("✅ Signed up: {title}. I will remind you a day and an hour before.")
-                if new
-                else _("You are already signed up for {title}.")
-            ).format(title=html.quote(found.title))
-            await desk.outbox.send(actor.id, done)
-        elif action is PartyAction.CANCEL:
-            found = await party.cancel(desk, actor, target)
-            done = _("Cancelled your place at {title}.").format(title=html.quote(found.title))
-            await desk.outbox.send(actor.id, done)
-        elif action is PartyAction.CHECK_OUT:
-            found, minutes = await party.check_out(desk, actor, target, Method.BUTTON)
-            done = _checked_out(found.title, minutes)
-            await desk.outbox.send(actor.id, done, markup=ReplyKeyboardRemove())
-        else:
-            await _show_activity(desk, actor, target)
-    except DomainError as error:
-        await refuse_button(desk.outbox, callback, why(desk, error, actor.locale))
-        return
+    if action is PartyAction.SIGN_UP:
+        found, new = await party.sign_up(desk, actor, target)
+        done = (
+            _("✅ Signed up: {title}. I will remind you a day and an hour before.")
+            if new
+            else _("You are already signed up for {title}.")
+        ).format(title=html.quote(found.title))
+        await desk.outbox.send(actor.id, done)
+    elif action is PartyAction.CANCEL:
+        found = await party.cancel(desk, actor, target)
+        done = _("Cancelled your place at {title}.").format(title=html.quote(found.title))
+        await desk.outbox.send(actor.id, done)
+    elif action is PartyAction.CHECK_OUT:
+        found, minutes = await party.check_out(desk, actor, target, Method.BUTTON)
+        done = _checked_out(found.title, minutes)
+        await desk.outbox.send(actor.id, done, markup=ReplyKeyboardRemove())
+    else:
+        await _show_activity(desk, actor, target)
     await desk.outbox.answer_callback(actor.id, callback.id, done or None)
 
 

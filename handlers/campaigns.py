@@ -17,18 +17,19 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.domain.campaigns import (
     MAX_TEXT,
     MAX_TITLE,
+    CampaignAction,
     CampaignStatus,
+    Plan,
     ScheduleError,
     checked,
     parse_until,
 )
-from bot.domain.errors import DomainError, NotAllowed, Refused
 from bot.domain.people import Actor
 from bot.services import campaigns
-from bot.services.campaigns import CampaignAction, CampaignCb, Plan
 from bot.services.desk import Desk
+from bot.ui import campaigns as ui
+from bot.ui.campaigns import CampaignCb
 from handlers import wizard
-from handlers.common import refuse_button
 from handlers.wizard import Choice, Done, Next, Outcome, Say, Step, Turn
 from storage.campaigns import SubscriptionRepo
 
@@ -68,7 +69,7 @@ def _schedule_text(form: Form, text: str) -> Outcome[Plan]:
     assert form.draft.ends_at is not None
     schedule = checked(text, form.desk.config.bot.zone, form.desk.now, form.draft.ends_at)
     if isinstance(schedule, ScheduleError):
-        return Say(campaigns.schedule_error_text(schedule, form.locale))
+        return Say(ui.schedule_error_text(schedule, form.locale))
     return Next(replace(form.draft, schedule=" ".join(text.split())))
 
 
@@ -96,11 +97,7 @@ async def _summary(form: Form) -> str:
 
 async def _start_campaign(form: Form, _arg: int) -> Outcome[Plan]:
     desk, actor = form.desk, form.actor
-    try:
-        campaign, runs = await campaigns.create(desk, actor, form.draft)
-    except DomainError as error:
-        await desk.outbox.send(actor.id, _why(error, actor.locale))
-        return Done()
+    campaign, runs = await campaigns.create(desk, actor, form.draft)
     await desk.outbox.send(
         actor.id,
         _(
@@ -184,16 +181,6 @@ async def cmd_campaign(message: Message, actor: Actor, desk: Desk, state: FSMCon
     await wizard.start(PLAN, desk, actor, state, plan, at="title" if plan.scope_id else None)
 
 
-def _why(error: DomainError, locale: str) -> str:
-    if isinstance(error, Refused) and error.reason in set(ScheduleError):
-        return campaigns.schedule_error_text(ScheduleError(error.reason), locale)
-    if isinstance(error, Refused):
-        return _("That campaign cannot do that now (it may have ended already).")
-    if isinstance(error, NotAllowed):
-        return _("Campaigns are started by community staff or above, for their own area.")
-    return _("I cannot find that campaign any more.")
-
-
 # --- managing -----------------------------------------------------------------------------------
 
 
@@ -211,7 +198,7 @@ async def cmd_campaigns(message: Message, actor: Actor, desk: Desk) -> None:
         lines.append(
             _("• {title} — {status}, until {day}; {schedule}").format(
                 title=html.quote(campaign.title),
-                status=campaigns.status_name(campaign.status, actor.locale),
+                status=ui.status_name(campaign.status, actor.locale),
                 day=desk.local(campaign.ends_at, "%Y-%m-%d"),
                 schedule=html.quote(campaign.schedule),
             )
@@ -245,13 +232,9 @@ async def cmd_campaigns(message: Message, actor: Actor, desk: Desk) -> None:
 async def on_campaign_button(
     callback: CallbackQuery, callback_data: CampaignCb, actor: Actor, desk: Desk
 ) -> None:
-    try:
-        campaign = await campaigns.change(desk, actor, callback_data.id, callback_data.action)
-    except DomainError as error:
-        await refuse_button(desk.outbox, callback, _why(error, actor.locale))
-        return
+    campaign = await campaigns.change(desk, actor, callback_data.id, callback_data.action)
     done = _("{title}: {status}").format(
-        title=campaign.title, status=campaigns.status_name(campaign.status, actor.locale)
+        title=campaign.title, status=ui.status_name(campaign.status, actor.locale)
     )
     await desk.outbox.answer_callback(actor.id, callback.id, done)
 

@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.delivery.outbox import Outbox
-from bot.domain.errors import NotAllowed, NotFound
 from bot.domain.people import Actor, ChatPurpose
 from bot.services import groups
 from handlers.callbacks import BindCb
@@ -79,22 +78,15 @@ async def on_bind(
         await refuse_button(outbox, callback)
         return
     chat = await ChatRepo(session).get(message.chat.id)
-    try:
-        unit = await groups.bind(
-            session,
-            actor,
-            chat,
-            message.chat.id,
-            callback_data.purpose,
-            callback_data.unit_id,
-            clock.now(),
-        )
-    except NotAllowed:
-        await refuse_button(outbox, callback, _("Only staff of that unit can bind this group."))
-        return
-    except NotFound:
-        await refuse_button(outbox, callback)
-        return
+    unit = await groups.bind(
+        session,
+        actor,
+        chat,
+        message.chat.id,
+        callback_data.purpose,
+        callback_data.unit_id,
+        clock.now(),
+    )
     name = html.quote(unit.display_name(actor.locale))
     text = (
         _(

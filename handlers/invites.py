@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.config import Config
 from bot.delivery.outbox import Outbox
-from bot.domain.errors import NotAllowed, NotFound
 from bot.domain.org import StaffRole, Unit
 from bot.domain.people import Actor, InviteOutcome
 from bot.services import invites
+from bot.ui import invites as ui
 from handlers.callbacks import InviteAction, InviteCb
 from handlers.common import refuse_button
 
@@ -27,7 +27,7 @@ def _browse_keyboard(
     if unit is not None and allowed:
         for role in StaffRole:
             builder.button(
-                text=_("Invite a {role} here").format(role=invites.role_name(role)),
+                text=_("Invite a {role} here").format(role=ui.role_name(role)),
                 callback_data=InviteCb(action=InviteAction.MAKE, unit_id=unit.id, role=role),
             )
     for child in children:
@@ -67,52 +67,41 @@ async def on_invite(
     if message is None:
         await refuse_button(outbox, callback)
         return
-    try:
-        if callback_data.action is InviteAction.BROWSE or callback_data.role is None:
-            unit, children, allowed = await invites.browse(session, actor, callback_data.unit_id)
-            await outbox.edit(
-                message.chat.id,
-                message.message_id,
-                _("<b>{unit}</b>: invite staff here, or open a unit below.").format(
-                    unit=html.quote(unit.display_name(actor.locale))
-                ),
-                markup=_browse_keyboard(unit, children, allowed, actor.locale),
-            )
-        else:
-            now = clock.now()
-            invite, unit = await invites.make_invite(
-                session,
-                actor,
-                callback_data.unit_id,
-                callback_data.role,
-                now,
-                config.bot.invite_ttl,
-            )
-            link = f"https://t.me/{bot_username}?start={invites.INVITE_PREFIX}{invite.code}"
-            expires = invite.expires_at.astimezone(config.bot.zone).strftime("%Y-%m-%d %H:%M")
-            await outbox.edit(
-                message.chat.id,
-                message.message_id,
-                _(
-                    "Invitation for a {role} of <b>{unit}</b>. Send this link to that person; it "
-                    "works once, until {expires}:\n{link}"
-                ).format(
-                    role=invites.role_name(invite.role),
-                    unit=html.quote(unit.display_name(actor.locale)),
-                    expires=expires,
-                    link=html.quote(link),
-                ),
-            )
-    except (NotFound, NotAllowed):
-        await refuse_button(
-            outbox,
-            callback,
+    if callback_data.action is InviteAction.BROWSE or callback_data.role is None:
+        unit, children, allowed = await invites.browse(session, actor, callback_data.unit_id)
+        await outbox.edit(
+            message.chat.id,
+            message.message_id,
+            _("<b>{unit}</b>: invite staff here, or open a unit below.").format(
+                unit=html.quote(unit.display_name(actor.locale))
+            ),
+            markup=_browse_keyboard(unit, children, allowed, actor.locale),
+        )
+    else:
+        now = clock.now()
+        invite, unit = await invites.make_invite(
+            session,
+            actor,
+            callback_data.unit_id,
+            callback_data.role,
+            now,
+            config.bot.invite_ttl,
+        )
+        link = f"https://t.me/{bot_username}?start={ui.INVITE_PREFIX}{invite.code}"
+        expires = invite.expires_at.astimezone(config.bot.zone).strftime("%Y-%m-%d %H:%M")
+        await outbox.edit(
+            message.chat.id,
+            message.message_id,
             _(
-                "You cannot invite staff to that unit. Only an administrator or staff "
-                "of a unit above it can."
+                "Invitation for a {role} of <b>{unit}</b>. Send this link to that person; it "
+                "works once, until {expires}:\n{link}"
+            ).format(
+                role=ui.role_name(invite.role),
+                unit=html.quote(unit.display_name(actor.locale)),
+                expires=expires,
+                link=html.quote(link),
             ),
         )
-        return
     await outbox.answer_callback(actor.id, callback.id)
 
 
@@ -125,7 +114,7 @@ async def cmd_start_invite(
     clock: Clock,
     config: Config,
 ) -> None:
-    code = (command.args or "").removeprefix(invites.INVITE_PREFIX)
+    code = (command.args or "").removeprefix(ui.INVITE_PREFIX)
     result = await invites.join(
         session, outbox, actor, code, clock.now(), config.bot.default_language
     )
@@ -133,7 +122,7 @@ async def cmd_start_invite(
         text = _(
             "Welcome! You are now {role} of <b>{unit}</b>. Alerts for your unit will come here."
         ).format(
-            role=invites.role_name(result.role),
+            role=ui.role_name(result.role),
             unit=html.quote(result.unit.display_name(actor.locale)),
         )
     elif result.outcome is InviteOutcome.USED:

@@ -16,7 +16,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.config import Config
 from bot.delivery.outbox import Outbox
-from bot.domain.errors import DomainError, NotFound
+from bot.domain.errors import DomainError, Reason, Refused
 from bot.domain.inputs import parse_id
 from bot.domain.lostfound import (
     HELD_CHOICES,
@@ -25,7 +25,6 @@ from bot.domain.lostfound import (
     MAX_TEXT,
     REMIND_BEFORE,
     Category,
-    ClaimRefusal,
     DayError,
     Draft,
     Kind,
@@ -34,9 +33,10 @@ from bot.domain.lostfound import (
 from bot.domain.people import Actor
 from bot.services import lostfound
 from bot.services.desk import Desk
-from bot.services.lostfound import CLAIM_PREFIX, LostAction, LostCb
+from bot.ui import lostfound as ui
+from bot.ui.lostfound import CLAIM_PREFIX, LostAction, LostCb
 from handlers import wizard
-from handlers.common import close_card, private_state, refuse_button
+from handlers.common import close_card, private_state
 from handlers.onboarding import ask_compound
 from handlers.wizard import Choice, Done, Next, Outcome, Photo, Say, Stay, Step, Turn
 
@@ -68,7 +68,7 @@ def _ask_category(form: Form) -> str:
 
 
 def _categories(form: Form) -> list[Choice]:
-    return [Choice(lostfound.category_name(c, form.locale), n) for n, c in enumerate(CATEGORIES)]
+    return [Choice(ui.category_name(c, form.locale), n) for n, c in enumerate(CATEGORIES)]
 
 
 def _pick_category(form: Form, arg: int) -> Outcome[Draft]:
@@ -132,13 +132,13 @@ def _day_text(form: Form, text: str) -> Outcome[Draft]:
 
 
 def _held(form: Form) -> list[Choice]:
-    return [Choice(lostfound.held_name(h, form.locale), n) for n, h in enumerate(HELD_CHOICES)]
+    return [Choice(ui.held_name(h, form.locale), n) for n, h in enumerate(HELD_CHOICES)]
 
 
 def _summary(form: Form) -> str:
     draft, locale = form.draft, form.locale
     title = _("🔍 I lost") if draft.kind is Kind.LOST else _("🙌 I found")
-    category = lostfound.category_name(draft.category, locale) if draft.category else "—"
+    category = ui.category_name(draft.category, locale) if draft.category else "—"
     lines = [
         f"<b>{title}</b>",
         _("Kind: {category}").format(category=category),
@@ -148,7 +148,7 @@ def _summary(form: Form) -> str:
         _("Photo: {photo}").format(photo=_("yes") if draft.photo else _("no")),
     ]
     if draft.kind is Kind.FOUND:
-        lines.append(_("Kept at: {held}").format(held=lostfound.held_name(draft.held_at, locale)))
+        lines.append(_("Kept at: {held}").format(held=ui.held_name(draft.held_at, locale)))
         lines.append(
             _("Notice in the residents group: {answer}").format(
                 answer=_("yes") if draft.announce else _("no")
@@ -158,12 +158,7 @@ def _summary(form: Form) -> str:
 
 
 async def _submit(form: Form, _arg: int) -> Outcome[Draft]:
-    try:
-        await lostfound.file_report(form.desk, form.actor, form.draft)
-    except NotFound:
-        await form.desk.outbox.send(
-            form.actor.id, _("That compound no longer exists. Please start again.")
-        )
+    await lostfound.file_report(form.desk, form.actor, form.draft)
     return Done()
 
 
@@ -279,26 +274,6 @@ async def cmd_group(message: Message, command: CommandObject, desk: Desk) -> Non
 # --- claims -----------------------------------------------------------------------------------
 
 
-def claim_refusal(error: DomainError) -> str:
-    reason = str(error)
-    if isinstance(error, NotFound):
-        return _("I cannot find that item any more.")
-    if reason == ClaimRefusal.CLOSED:
-        return _("That item is no longer open: it was returned, closed or has expired.")
-    if reason == ClaimRefusal.OWN:
-        return _("That is your own report.")
-    if reason == ClaimRefusal.PENDING:
-        return _(
-            "Someone has already claimed this item and the finder is checking. If it is not "
-            "theirs, the item stays open and you can claim it then."
-        )
-    if reason == ClaimRefusal.DECLINED_BEFORE:
-        return _("The finder already said your earlier claim on this item did not fit.")
-    if reason == ClaimRefusal.NOT_FOUND_ITEM:
-        return _("Only found items can be claimed.")
-    return _("Only the people concerned can do this.")
-
-
 async def _ask_detail(
     desk: Desk, actor: Actor, state: FSMContext, found_id: int, lost_id: int
 ) -> None:
@@ -311,7 +286,7 @@ async def _ask_detail(
         _(
             "Claiming {item}.\nTell me one detail only the owner would know: what is inside, "
             "a mark, a name, a sticker. The finder sees it and decides. (/cancel to stop)"
-        ).format(item=lostfound.headline(found, actor.locale)),
+        ).format(item=ui.headline(found, actor.locale)),
     )
 
 
@@ -332,10 +307,7 @@ async def cmd_start_link(
     if found_id is None:
         await desk.outbox.send(message.chat.id, _("This link is not valid. Send /lost or /found."))
         return
-    try:
-        await _ask_detail(desk, actor, state, found_id, 0)
-    except DomainError as error:
-        await desk.outbox.send(message.chat.id, claim_refusal(error))
+    await _ask_detail(desk, actor, state, found_id, 0)
 
 
 async def on_item_button(
@@ -350,36 +322,30 @@ async def on_item_button(
     state = private_state(state, actor.id)
     action, target = callback_data.action, callback_data.id
     done = ""
-    try:
-        if action is LostAction.CLAIM:
-            await _ask_detail(desk, actor, state, target, callback_data.arg)
-        elif action in (LostAction.APPROVE, LostAction.DECLINE):
-            decision = await lostfound.decide(desk, actor, target, action is LostAction.APPROVE)
-            done = (
-                _("✅ Confirmed: the owner gets the pickup details.")
-                if decision.approved
-                else _("✖ Declined: I told them politely. The item stays open.")
-            )
-            await close_card(callback, outbox, done)
-        elif action is LostAction.CLOSE:
-            item = await lostfound.close(desk, actor, target)
-            done = _("{ref} is closed.").format(ref=lostfound.reference(item))
-            await outbox.send(actor.id, done)
-        elif action is LostAction.EXTEND:
-            until = await lostfound.extend(desk, actor, target)
-            day = until.astimezone(config.bot.zone).date().isoformat()
-            done = _("Kept open until {day}.").format(day=day)
-            await outbox.send(actor.id, done)
-        else:  # LostAction.MESSAGE
-            await lostfound.relay_target(desk, actor, target)
-            await state.set_state(LostFound.relay)
-            await state.set_data({"claim": target})
-            await outbox.send(
-                actor.id, _("Write your message; I will pass it on. (/cancel to stop)")
-            )
-    except DomainError as error:
-        await refuse_button(outbox, callback, claim_refusal(error))
-        return
+    if action is LostAction.CLAIM:
+        await _ask_detail(desk, actor, state, target, callback_data.arg)
+    elif action in (LostAction.APPROVE, LostAction.DECLINE):
+        decision = await lostfound.decide(desk, actor, target, action is LostAction.APPROVE)
+        done = (
+            _("✅ Confirmed: the owner gets the pickup details.")
+            if decision.approved
+            else _("✖ Declined: I told them politely. The item stays open.")
+        )
+        await close_card(callback, outbox, done)
+    elif action is LostAction.CLOSE:
+        item = await lostfound.close(desk, actor, target)
+        done = _("{ref} is closed.").format(ref=ui.reference(item))
+        await outbox.send(actor.id, done)
+    elif action is LostAction.EXTEND:
+        until = await lostfound.extend(desk, actor, target)
+        day = until.astimezone(config.bot.zone).date().isoformat()
+        done = _("Kept open until {day}.").format(day=day)
+        await outbox.send(actor.id, done)
+    else:  # LostAction.MESSAGE
+        await lostfound.relay_target(desk, actor, target)
+        await state.set_state(LostFound.relay)
+        await state.set_data({"claim": target})
+        await outbox.send(actor.id, _("Write your message; I will pass it on. (/cancel to stop)"))
     await outbox.answer_callback(actor.id, callback.id, done or None)
 
 
@@ -400,8 +366,8 @@ async def on_claim_text(
     try:
         await lostfound.submit_claim(desk, actor, found_id, lost_id or None, detail[:MAX_DETAIL])
     except DomainError as error:
-        await outbox.send(message.chat.id, claim_refusal(error))
-        return
+        error.ends_conversation = True  # the claim cannot be made: the conversation ends
+        raise
     await outbox.send(
         message.chat.id, _("Sent to the finder. I will tell you as soon as they answer.")
     )
@@ -425,9 +391,8 @@ async def on_relay_text(
     await state.clear()
     try:
         await lostfound.relay(desk, actor, int(data.get("claim", 0)), text)
-    except DomainError:
-        await outbox.send(message.chat.id, _("I cannot pass messages about that item any more."))
-        return
+    except DomainError as error:  # whatever the reason, it says so; the conversation ends
+        raise Refused(Reason.NO_RELAY, str(error), ends_conversation=True) from error
     await outbox.send(message.chat.id, _("Passed on."))
 
 
@@ -458,13 +423,13 @@ async def cmd_mine(
         status = (
             _("open until {day}").format(day=until)
             if item.is_open
-            else lostfound.status_name(item.status, actor.locale)
+            else ui.status_name(item.status, actor.locale)
         )
-        kind = lostfound.kind_name(item.kind, actor.locale)
-        headline = lostfound.headline(item, actor.locale)
+        kind = ui.kind_name(item.kind, actor.locale)
+        headline = ui.headline(item, actor.locale)
         lines.append(f"• {kind} {headline} — {html.quote(item.text[:40])} ({status})")
         if item.is_open:
-            ref = lostfound.reference(item)
+            ref = ui.reference(item)
             builder.button(
                 text=_("✔ Close {ref}").format(ref=ref),
                 callback_data=LostCb(action=LostAction.CLOSE, id=item.id),

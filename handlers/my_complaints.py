@@ -13,22 +13,15 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.delivery.outbox import Outbox
 from bot.domain.complaints import Rating, Status
-from bot.domain.errors import DomainError, NotAllowed
+from bot.domain.errors import DomainError, NotAllowed, Reason
 from bot.domain.people import Actor
-from bot.services import cards, complaints
-from bot.services.cards import TicketAction, TicketCb
+from bot.services import complaints
 from bot.services.desk import Desk
 from bot.services.dispatch import check_state
-from handlers.common import refuse_button
-from handlers.work_orders import refusal
+from bot.ui import complaints as ui
+from bot.ui.complaints import TicketAction, TicketCb
 
 RESIDENT_ACTIONS = {TicketAction.VIEW, TicketAction.RATE, TicketAction.ANSWER}
-
-
-def resident_refusal(error: DomainError) -> str:
-    if isinstance(error, NotAllowed):
-        return _("You can only open your own reports and those you follow.")
-    return refusal(error)
 
 
 class Resident(StatesGroup):
@@ -52,10 +45,10 @@ async def cmd_my(
     lines = [_("Your reports (newest first). Tap one to see its history:")]
     builder = InlineKeyboardBuilder()
     for complaint in mine:
-        status = cards.status_name(complaint.status, actor.locale)
+        status = ui.status_name(complaint.status, actor.locale)
         mark = "" if complaint.reporter_id == actor.id else " " + _("(following)")
         lines.append(
-            f"• <b>{complaint.number}</b> · {cards.category_name(complaint.category, actor.locale)}"
+            f"• <b>{complaint.number}</b> · {ui.category_name(complaint.category, actor.locale)}"
             f" — {status}{mark}"
         )
         builder.button(
@@ -76,38 +69,34 @@ async def on_resident_action(
 ) -> None:
     action, cid = callback_data.action, callback_data.id
     done = None
-    try:
-        if action is TicketAction.VIEW:
-            await outbox.send(actor.id, await complaints.view(desk, actor, cid))
-        elif action is TicketAction.RATE:
-            if not 0 <= callback_data.arg < len(cards.RATINGS):
-                raise NotAllowed(str(callback_data.arg))
-            rating = cards.RATINGS[callback_data.arg]
-            complaint = await desk.complaints.get(cid)
-            if complaint is None or complaint.reporter_id != actor.id:
-                raise NotAllowed(str(cid))
-            check_state(complaint, callback_data.v, Status.COMPLETED)
-            if rating is Rating.UNSATISFIED:
-                await state.set_state(Resident.reason)
-                await state.set_data({"id": cid, "v": callback_data.v})
-                await outbox.send(
-                    actor.id,
-                    _("Sorry to hear that. What is still wrong? Write it in one message."),
-                )
-            else:
-                await complaints.rate(desk, actor, cid, callback_data.v, rating)
-                done = _("Thank you for your rating!")
-                await outbox.send(actor.id, done)
-        elif action is TicketAction.ANSWER:
-            complaint = await desk.complaints.get(cid)
-            if complaint is None or complaint.reporter_id != actor.id:
-                raise NotAllowed(str(cid))
-            await state.set_state(Resident.answer)
-            await state.set_data({"id": cid, "asker": callback_data.arg})
-            await outbox.send(actor.id, _("Write your answer in one message."))
-    except DomainError as error:
-        await refuse_button(outbox, callback, resident_refusal(error))
-        return
+    if action is TicketAction.VIEW:
+        await outbox.send(actor.id, await complaints.view(desk, actor, cid))
+    elif action is TicketAction.RATE:
+        if not 0 <= callback_data.arg < len(ui.RATINGS):
+            raise NotAllowed(Reason.NOT_YOUR_REPORT, str(callback_data.arg))
+        rating = ui.RATINGS[callback_data.arg]
+        complaint = await desk.complaints.get(cid)
+        if complaint is None or complaint.reporter_id != actor.id:
+            raise NotAllowed(Reason.NOT_YOUR_REPORT, str(cid))
+        check_state(complaint, callback_data.v, Status.COMPLETED)
+        if rating is Rating.UNSATISFIED:
+            await state.set_state(Resident.reason)
+            await state.set_data({"id": cid, "v": callback_data.v})
+            await outbox.send(
+                actor.id,
+                _("Sorry to hear that. What is still wrong? Write it in one message."),
+            )
+        else:
+            await complaints.rate(desk, actor, cid, callback_data.v, rating)
+            done = _("Thank you for your rating!")
+            await outbox.send(actor.id, done)
+    elif action is TicketAction.ANSWER:
+        complaint = await desk.complaints.get(cid)
+        if complaint is None or complaint.reporter_id != actor.id:
+            raise NotAllowed(Reason.NOT_YOUR_REPORT, str(cid))
+        await state.set_state(Resident.answer)
+        await state.set_data({"id": cid, "asker": callback_data.arg})
+        await outbox.send(actor.id, _("Write your answer in one message."))
     await outbox.answer_callback(actor.id, callback.id, done)
 
 
@@ -130,8 +119,8 @@ async def on_reason(
             message.text or "",
         )
     except DomainError as error:
-        await outbox.send(message.chat.id, resident_refusal(error))
-        return
+        error.ends_conversation = True  # the rating's text was for a ticket that moved on: it ends
+        raise
     await outbox.send(
         message.chat.id,
         _("Thank you. {number} goes back to be handled again.").format(number=moved.number),
@@ -152,8 +141,8 @@ async def on_answer(
             desk, actor, int(data.get("id", 0)), int(data.get("asker", 0)), message.text or ""
         )
     except DomainError as error:
-        await outbox.send(message.chat.id, resident_refusal(error))
-        return
+        error.ends_conversation = True  # an answer that cannot be passed on: the conversation ends
+        raise
     await outbox.send(message.chat.id, _("Your answer was passed on."))
 
 

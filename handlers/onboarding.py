@@ -86,11 +86,7 @@ async def on_language(
     outbox: Outbox,
     state: FSMContext,
 ) -> None:
-    try:
-        await onboarding.set_language(session, actor.id, callback_data.code)
-    except NotFound:
-        await refuse_button(outbox, callback)
-        return
+    await onboarding.set_language(session, actor.id, callback_data.code)
     first_time = actor.user.language is None
     actor = replace(actor, locale=callback_data.code)
     await outbox.answer_callback(actor.id, callback.id)
@@ -119,15 +115,11 @@ async def on_pick(
         await refuse_button(outbox, callback)
         return
     chat_id, message_id = message.chat.id, message.message_id
-    try:
-        if callback_data.unit_id == 0:
-            text, markup = await _where_prompt(session, actor)
-            await outbox.edit(chat_id, message_id, text, markup=markup)
-        else:
-            await _pick_unit(callback_data.unit_id, chat_id, message_id, actor, desk, state)
-    except NotFound:
-        await refuse_button(outbox, callback)
-        return
+    if callback_data.unit_id == 0:
+        text, markup = await _where_prompt(session, actor)
+        await outbox.edit(chat_id, message_id, text, markup=markup)
+    else:
+        await _pick_unit(callback_data.unit_id, chat_id, message_id, actor, desk, state)
     await outbox.answer_callback(actor.id, callback.id)
 
 

@@ -9,13 +9,14 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.domain.errors import DomainError, NotAllowed, NotFound, Refused
+from bot.domain.errors import NotFound, Reason
+from bot.domain.oversight import Queue, Stats
 from bot.domain.people import Actor
 from bot.domain.periods import Period, PeriodError, named, parse_period
 from bot.services import dispatch, oversight
 from bot.services.desk import Desk
-from bot.services.oversight import OversightAction, OversightCb, Queue, Stats
-from handlers.common import refuse_button
+from bot.ui import oversight as ui
+from bot.ui.oversight import OversightAction, OversightCb
 
 PRESETS = ("week", "last_week", "month", "last_month", "year")
 
@@ -35,19 +36,6 @@ def not_staff_text() -> str:
     return _(
         "/queue, /stats and /export are for the staff of a unit. To report a problem, use /report."
     )
-
-
-def refusal(error: DomainError) -> str:
-    if isinstance(error, Refused) and error.reason == "too_many":
-        return _(
-            "That period has more than {most} tickets: too many for one file. Please choose a "
-            "shorter period."
-        ).format(most=error.facts.get("most"))
-    if isinstance(error, NotAllowed):
-        return _("That is outside your unit: you can only see your own unit and those below it.")
-    if isinstance(error, NotFound):
-        return _("This button is no longer valid. Please start again from the menu.")
-    return _("That cannot be done.")
 
 
 def period_problem(error: PeriodError) -> str:
@@ -81,7 +69,7 @@ def queue_keyboard(q: Queue, desk: Desk, locale: str) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for t in q.tickets:
         builder.button(
-            text=f"{oversight.lamp(t, desk)} {t.number}",
+            text=f"{ui.lamp(t, desk.now)} {t.number}",
             callback_data=OversightCb(action=OversightAction.CARD, id=t.id),
         )
     builder.adjust(2)
@@ -107,14 +95,10 @@ def queue_keyboard(q: Queue, desk: Desk, locale: str) -> InlineKeyboardMarkup:
 
 
 async def cmd_queue(message: Message, actor: Actor, desk: Desk) -> None:
-    try:
-        q = await oversight.queue(desk, actor, None, 0)
-    except NotAllowed:
-        await desk.outbox.send(message.chat.id, not_staff_text())
-        return
+    q = await oversight.queue(desk, actor, None, 0)
     await desk.outbox.send(
         message.chat.id,
-        oversight.queue_text(q, desk, actor.locale),
+        ui.queue_text(q, desk.now, desk.config.bot.zone, actor.locale),
         markup=queue_keyboard(q, desk, actor.locale),
     )
 
@@ -139,14 +123,8 @@ async def _send_stats(
     period: Period,
     edit: int | None,
 ) -> None:
-    try:
-        s = await oversight.stats(desk, actor, unit_id, period)
-    except NotAllowed:
-        if unit_id is None:
-            await desk.outbox.send(chat_id, not_staff_text())
-            return
-        raise
-    text = oversight.stats_text(s, actor.locale)
+    s = await oversight.stats(desk, actor, unit_id, period)
+    text = ui.stats_text(s, actor.locale)
     markup = stats_buttons(s, desk, actor.locale)
     if edit is not None:
         await desk.outbox.edit(chat_id, edit, text, markup=markup)
@@ -224,10 +202,7 @@ async def cmd_export(message: Message, command: CommandObject, actor: Actor, des
 
 
 async def _export(chat_id: int, actor: Actor, desk: Desk, unit_id: int, period: Period) -> None:
-    try:
-        await oversight.export(desk, actor, unit_id, period)
-    except DomainError as error:
-        await desk.outbox.send(chat_id, refusal(error))
+    await oversight.export(desk, actor, unit_id, period)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -240,31 +215,27 @@ async def on_button(
     message = callback.message
     chat_id = actor.id
     edit = message.message_id if isinstance(message, Message) else None
-    try:
-        match callback_data.action:
-            case OversightAction.QUEUE:
-                q = await oversight.queue(desk, actor, callback_data.unit or None, callback_data.id)
-                text = oversight.queue_text(q, desk, actor.locale)
-                markup = queue_keyboard(q, desk, actor.locale)
-                if edit is not None:
-                    await desk.outbox.edit(chat_id, edit, text, markup=markup)
-                else:
-                    await desk.outbox.send(chat_id, text, markup=markup)
-            case OversightAction.CARD:
-                await dispatch.show_card(desk, actor, callback_data.id)
-            case OversightAction.STATS | OversightAction.EXPORT:
-                period = parse_period(
-                    callback_data.period, desk.now.astimezone(desk.config.bot.zone).date()
-                )
-                if isinstance(period, PeriodError):
-                    raise NotFound(callback_data.period)
-                if callback_data.action is OversightAction.STATS:
-                    await _send_stats(chat_id, actor, desk, callback_data.unit, period, edit)
-                else:
-                    await oversight.export(desk, actor, callback_data.unit, period)
-    except DomainError as error:
-        await refuse_button(desk.outbox, callback, refusal(error))
-        return
+    match callback_data.action:
+        case OversightAction.QUEUE:
+            q = await oversight.queue(desk, actor, callback_data.unit or None, callback_data.id)
+            text = ui.queue_text(q, desk.now, desk.config.bot.zone, actor.locale)
+            markup = queue_keyboard(q, desk, actor.locale)
+            if edit is not None:
+                await desk.outbox.edit(chat_id, edit, text, markup=markup)
+            else:
+                await desk.outbox.send(chat_id, text, markup=markup)
+        case OversightAction.CARD:
+            await dispatch.show_card(desk, actor, callback_data.id)
+        case OversightAction.STATS | OversightAction.EXPORT:
+            period = parse_period(
+                callback_data.period, desk.now.astimezone(desk.config.bot.zone).date()
+            )
+            if isinstance(period, PeriodError):
+                raise NotFound(Reason.GONE, callback_data.period)
+            if callback_data.action is OversightAction.STATS:
+                await _send_stats(chat_id, actor, desk, callback_data.unit, period, edit)
+            else:
+                await oversight.export(desk, actor, callback_data.unit, period)
     await desk.outbox.answer_callback(actor.id, callback.id)
 
 

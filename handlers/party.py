@@ -19,7 +19,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.delivery.outbox import Outbox
-from bot.domain.errors import DomainError, NotAllowed, NotFound, Refused
+from bot.domain.errors import DomainError
 from bot.domain.party import (
     MAX_FIELD,
     MAX_NAME,
@@ -31,7 +31,8 @@ from bot.domain.party import (
 from bot.domain.people import Actor
 from bot.services import exports, party
 from bot.services.desk import Desk
-from bot.services.party import PartyAction, PartyCb
+from bot.ui import party as ui
+from bot.ui.party import PartyAction, PartyCb
 from handlers import wizard
 from handlers.common import close_card, private_state, refuse_button
 from handlers.onboarding import ask_compound
@@ -65,18 +66,6 @@ def buttons(*rows: tuple[str, CallbackData], columns: int = 2) -> InlineKeyboard
     return builder.as_markup()
 
 
-async def refused(desk: Desk, chat_id: int, error: DomainError, locale: str) -> None:
-    await desk.outbox.send(chat_id, why(desk, error, locale))
-
-
-def why(desk: Desk, error: DomainError, locale: str) -> str:
-    if isinstance(error, Refused):
-        return party.refusal_text(desk, error, locale)
-    if isinstance(error, NotAllowed):
-        return _("Only the compound's party branch (or the community above it) can do this.")
-    return _("I cannot find that any more.")
-
-
 # --- 报到: the registration form, a flow of the conversation engine ---------------------------------
 
 USE_NAME, SEND = 0, 1
@@ -100,7 +89,7 @@ def _summary(form: Form) -> str:
         _("Building: {building}").format(building=html.quote(draft.building)),
         _("Workplace party organisation: {org}").format(org=html.quote(draft.workplace)),
         _("Type: {type}").format(
-            type=party.member_type_name(draft.type, locale) if draft.type else "—"
+            type=ui.member_type_name(draft.type, locale) if draft.type else "—"
         ),
         _("Phone: {phone}").format(
             phone=html.quote(draft.phone) if draft.phone else _("not given")
@@ -113,11 +102,7 @@ def _summary(form: Form) -> str:
 
 async def _send(form: Form, _arg: int) -> Outcome[Registration]:
     desk, actor = form.desk, form.actor
-    try:
-        member, new = await party.register(desk, actor, form.draft)
-    except NotFound:
-        await desk.outbox.send(actor.id, _("First, please tell me where you live. /profile"))
-        return Done()
+    member, new = await party.register(desk, actor, form.draft)
     if new:
         text = _(
             "Sent to your compound's party branch. I will tell you when they have looked at "
@@ -163,7 +148,7 @@ REGISTRATION = wizard.Flow(
             key="type",
             ask=lambda form: _("Which describes you?"),
             choices=lambda form: [
-                Choice(party.member_type_name(kind, form.locale), n) for n, kind in enumerate(TYPES)
+                Choice(ui.member_type_name(kind, form.locale), n) for n, kind in enumerate(TYPES)
             ],
             pick=lambda form, arg: Next(replace(form.draft, type=TYPES[arg])),
             columns=1,
@@ -209,9 +194,9 @@ async def cmd_party(
     compound = await party.compound_of(desk, member.compound_id)
     lines = [
         _("<b>Your party member registration (报到)</b>"),
-        *party.details(member, compound, actor.locale),
+        *ui.details(member, compound, actor.locale),
         _("Status: {status}").format(
-            status=party.registration_status_name(member.status, actor.locale)
+            status=ui.registration_status_name(member.status, actor.locale)
         ),
     ]
     await desk.outbox.send(
@@ -243,22 +228,18 @@ async def on_party_button(
 ) -> None:
     action, target = callback_data.action, callback_data.id
     done = ""
-    try:
-        if action is PartyAction.APPROVE:
-            await party.decide(desk, actor, target, approve=True)
-            card_locale = await _card_locale(desk, callback, actor)
-            await close_card(callback, desk.outbox, _approved_by(actor, card_locale))
-            done = _approved_by(actor)
-        elif action is PartyAction.REJECT:
-            await _ask_reason(desk, actor, target, callback, state)
-        elif action is PartyAction.ROSTER:
-            await _show_roster(desk, actor, target)
-        else:
-            await _send_xlsx(desk, actor, target, action is PartyAction.ROSTER_XLSX)
-            done = _("Preparing the file…")
-    except DomainError as error:
-        await refuse_button(desk.outbox, callback, why(desk, error, actor.locale))
-        return
+    if action is PartyAction.APPROVE:
+        await party.decide(desk, actor, target, approve=True)
+        card_locale = await _card_locale(desk, callback, actor)
+        await close_card(callback, desk.outbox, _approved_by(actor, card_locale))
+        done = _approved_by(actor)
+    elif action is PartyAction.REJECT:
+        await _ask_reason(desk, actor, target, callback, state)
+    elif action is PartyAction.ROSTER:
+        await _show_roster(desk, actor, target)
+    else:
+        await _send_xlsx(desk, actor, target, action is PartyAction.ROSTER_XLSX)
+        done = _("Preparing the file…")
     await desk.outbox.answer_callback(actor.id, callback.id, done or None)
 
 
@@ -310,8 +291,10 @@ async def on_reason_text(
             desk, actor, int(data.get("member", 0)), approve=False, reason=reason
         )
     except DomainError as error:
-        await refused(desk, message.chat.id, error, actor.locale)
-        return
+        error.ends_conversation = (
+            True  # the reason was for a registration decided meanwhile: it ends
+        )
+        raise
     chat_id, message_id = (int(n) for n in (data.get("card") or [0, 0])[:2])
     if chat_id and message_id:
         name = html.quote(actor.user.first_name)
@@ -325,7 +308,7 @@ async def on_reason_text(
             result = _(
                 "✖ Not approved by {name}; the applicant was told why.", locale=locale
             ).format(name=name)
-        text = party.card_text(member, compound, locale, chat_id)
+        text = ui.card_text(member, compound, locale, chat_id)
         await desk.outbox.edit(chat_id, message_id, text + "\n\n" + result)
     await desk.outbox.send(message.chat.id, _("Done: they were told the reason."))
 
@@ -349,13 +332,13 @@ async def cmd_myrecord(
     lines = [
         _("<b>Your service record, {year}</b>").format(year=year),
         _("Activities taken part in: {count}; hours: {hours}").format(
-            count=len(taken), hours=party.hours_text(total)
+            count=len(taken), hours=ui.hours_text(total)
         ),
     ]
     for row in rows:
         a = row.attendance
         if a.checked_out_at is not None:
-            part = _("{hours} h").format(hours=party.hours_text(a.minutes))
+            part = _("{hours} h").format(hours=ui.hours_text(a.minutes))
         elif a.checked_in_at is not None:
             part = _("checked in")
         elif a.status is AttendanceStatus.CANCELLED:
@@ -418,7 +401,7 @@ async def _show_roster(desk: Desk, actor: Actor, unit_id: int) -> None:
                 building=html.quote(member.building),
                 waiting=waiting,
                 count=count,
-                hours=party.hours_text(minutes),
+                hours=ui.hours_text(minutes),
             )
         )
     if len(approved) + len(pending) > 60:

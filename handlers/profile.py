@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.delivery.outbox import Outbox
 from bot.domain.people import Actor
 from bot.services import onboarding
-from bot.services.invites import role_name
+from bot.ui.invites import role_name
 from handlers.callbacks import ProfileAction, ProfileCb
 from handlers.common import LANGUAGE_PROMPT, chain_text, help_text, language_keyboard
 from handlers.onboarding import ask_compound

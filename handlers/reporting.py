@@ -16,15 +16,15 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.domain.complaints import MAX_TEXT, Category, Draft
-from bot.domain.errors import NotAllowed, NotFound, Stale
 from bot.domain.inputs import parse_id
 from bot.domain.people import Actor, ChatPurpose
-from bot.services import cards, complaints, onboarding
-from bot.services.campaigns import REPORT_PREFIX as CAMPAIGN_PREFIX
+from bot.services import complaints, onboarding
 from bot.services.desk import Desk
+from bot.ui import complaints as ui
+from bot.ui.campaigns import REPORT_PREFIX as CAMPAIGN_PREFIX
 from handlers import wizard
 from handlers.onboarding import ask_compound
-from handlers.wizard import Choice, Done, Next, Outcome, Photo, Say, Stay, Step, Turn
+from handlers.wizard import Choice, Done, Next, Outcome, Photo, Stay, Step, Turn
 
 REPORT_PREFIX = "rp_"
 CATEGORIES = tuple(Category)
@@ -40,7 +40,7 @@ Form = Turn[Draft]
 async def _card(form: Form, draft: Draft | None = None) -> str:
     compound = await form.desk.units.get(form.draft.compound_id)
     where = compound.display_name(form.locale) if compound else "—"
-    return cards.draft_text(draft or form.draft, where, form.locale)
+    return ui.draft_text(draft or form.draft, where, form.locale)
 
 
 def _anonymous(draft: Draft) -> Choice:
@@ -57,10 +57,7 @@ def _text(form: Form, text: str) -> Outcome[Draft]:
 
 
 def _photo(form: Form, photo: Photo) -> Outcome[Draft]:
-    try:
-        draft = complaints.add_photo(form.draft, photo.file_id)
-    except NotAllowed:
-        return Say(_("Three photos are the most I can take; this one is left out."))
+    draft = complaints.add_photo(form.draft, photo.file_id)
     if photo.caption and not draft.text:
         draft = replace(draft, text=photo.caption[:MAX_TEXT])
     return Stay(draft, _("Photo {count}/3 added.").format(count=len(draft.photos)))
@@ -74,7 +71,7 @@ def _location(form: Form, lat: float, lon: float) -> Outcome[Draft]:
 
 
 def _categories(form: Form) -> list[Choice]:
-    named = [Choice(cards.category_name(c, form.locale), n) for n, c in enumerate(CATEGORIES)]
+    named = [Choice(ui.category_name(c, form.locale), n) for n, c in enumerate(CATEGORIES)]
     return [*named, _anonymous(form.draft)]
 
 
@@ -116,10 +113,7 @@ async def _similar(form: Form) -> list[Choice]:
 async def _pick_similar(form: Form, arg: int) -> Outcome[Draft]:
     if arg == SUBMIT_MINE:
         return await _submit(form)
-    try:
-        followed = await complaints.follow(form.desk, form.actor, arg, form.draft.compound_id)
-    except (NotFound, Stale):
-        return Say(_("That ticket is no longer open. You can submit yours."))
+    followed = await complaints.follow(form.desk, form.actor, arg, form.draft.compound_id)
     await form.desk.outbox.send(
         form.actor.id,
         _("You now follow {number}; you will hear of every step. Nothing new was filed.").format(
@@ -131,11 +125,7 @@ async def _pick_similar(form: Form, arg: int) -> Outcome[Draft]:
 
 async def _submit(form: Form) -> Outcome[Draft]:
     desk, actor = form.desk, form.actor
-    try:
-        complaint = await complaints.open_complaint(desk, actor, form.draft)
-    except NotFound:
-        await desk.outbox.send(actor.id, _("That compound no longer exists. Please /report again."))
-        return Done()
+    complaint = await complaints.open_complaint(desk, actor, form.draft)
     unit = await desk.units.get(complaint.unit_id)
     await desk.outbox.send(
         actor.id,

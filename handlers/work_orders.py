@@ -12,12 +12,13 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.delivery.outbox import Outbox
 from bot.domain.complaints import Complaint, ReturnReason, Status
-from bot.domain.errors import DomainError, NotAllowed, NotFound, Stale
+from bot.domain.errors import DomainError, NotFound, Reason
 from bot.domain.people import Actor
-from bot.services import cards, dispatch
-from bot.services.cards import TicketAction, TicketCb
+from bot.services import dispatch
 from bot.services.desk import Desk
-from handlers.common import private_state, refuse_button
+from bot.ui import complaints as ui
+from bot.ui.complaints import TicketAction, TicketCb
+from handlers.common import private_state
 
 STAFF_ACTIONS = {
     TicketAction.SIGN,
@@ -36,17 +37,6 @@ OPEN_HANDLING = (Status.DISPATCHED, Status.SIGNED)
 
 class WorkOrder(StatesGroup):
     text = State()  # a progress note, a completion reply, a question or a return reason
-
-
-def refusal(error: DomainError) -> str:
-    if isinstance(error, Stale):
-        return _("This ticket has moved on since this button was shown; nothing was changed.")
-    if isinstance(error, NotAllowed):
-        return _(
-            "Only staff of the unit handling this ticket, or of a unit above it, can do this. "
-            "Nothing was changed."
-        )
-    return _("This button is no longer valid. Please start again from the menu.")
 
 
 def _prompt(action: str, complaint: Complaint) -> str:
@@ -69,50 +59,44 @@ async def on_ticket_action(
 ) -> None:
     action, cid, version = callback_data.action, callback_data.id, callback_data.v
     done = ""
-    try:
-        if action is TicketAction.SIGN:
-            moved = await dispatch.sign_for(desk, actor, cid, version)
-            done = _("Signed for {number}.").format(number=moved.number)
-        elif action is TicketAction.RETURN:
+    if action is TicketAction.SIGN:
+        moved = await dispatch.sign_for(desk, actor, cid, version)
+        done = _("Signed for {number}.").format(number=moved.number)
+    elif action is TicketAction.RETURN:
+        complaint, _units = await dispatch.actionable(desk, actor, cid, version, *OPEN_HANDLING)
+        await outbox.send(
+            actor.id,
+            _("Why return {number}?").format(number=complaint.number),
+            markup=ui.reasons_keyboard(complaint, actor.locale),
+        )
+    elif action is TicketAction.REASON:
+        if not 0 <= callback_data.arg < len(ui.REASONS):
+            raise NotFound(Reason.GONE, str(callback_data.arg))
+        reason = ui.REASONS[callback_data.arg]
+        if reason is ReturnReason.OTHER:
             complaint, _units = await dispatch.actionable(desk, actor, cid, version, *OPEN_HANDLING)
-            await outbox.send(
-                actor.id,
-                _("Why return {number}?").format(number=complaint.number),
-                markup=cards.reasons_keyboard(complaint, actor.locale),
-            )
-        elif action is TicketAction.REASON:
-            if not 0 <= callback_data.arg < len(cards.REASONS):
-                raise NotFound(str(callback_data.arg))
-            reason = cards.REASONS[callback_data.arg]
-            if reason is ReturnReason.OTHER:
-                complaint, _units = await dispatch.actionable(
-                    desk, actor, cid, version, *OPEN_HANDLING
-                )
-                await _ask_text(actor, outbox, state, "return", complaint)
-            else:
-                moved = await dispatch.return_ticket(desk, actor, cid, version, reason, "")
-                done = _("{number} returned.").format(number=moved.number)
-        elif action in (TicketAction.PROGRESS, TicketAction.COMPLETE):
-            complaint, _units = await dispatch.actionable(desk, actor, cid, version, Status.SIGNED)
-            what = "progress" if action is TicketAction.PROGRESS else "complete"
-            await _ask_text(actor, outbox, state, what, complaint)
-        elif action is TicketAction.ASK:
-            complaint, _units = await dispatch.actionable(
-                desk, actor, cid, version, Status.DISPATCHED, Status.SIGNED, Status.RETURNED
-            )
-            await _ask_text(actor, outbox, state, "ask", complaint)
-        elif action is TicketAction.REDISPATCH:
-            moved = await dispatch.redispatch(desk, actor, cid, version, callback_data.arg)
-            done = _("{number} re-assigned.").format(number=moved.number)
-        elif action is TicketAction.SEND_BACK:
-            moved = await dispatch.send_back(desk, actor, cid, version)
-            done = _("{number} sent back.").format(number=moved.number)
-        elif action is TicketAction.REFER:
-            moved = await dispatch.refer_up(desk, actor, cid, version)
-            done = _("{number} referred upwards.").format(number=moved.number)
-    except DomainError as error:
-        await refuse_button(outbox, callback, refusal(error))
-        return
+            await _ask_text(actor, outbox, state, "return", complaint)
+        else:
+            moved = await dispatch.return_ticket(desk, actor, cid, version, reason, "")
+            done = _("{number} returned.").format(number=moved.number)
+    elif action in (TicketAction.PROGRESS, TicketAction.COMPLETE):
+        complaint, _units = await dispatch.actionable(desk, actor, cid, version, Status.SIGNED)
+        what = "progress" if action is TicketAction.PROGRESS else "complete"
+        await _ask_text(actor, outbox, state, what, complaint)
+    elif action is TicketAction.ASK:
+        complaint, _units = await dispatch.actionable(
+            desk, actor, cid, version, Status.DISPATCHED, Status.SIGNED, Status.RETURNED
+        )
+        await _ask_text(actor, outbox, state, "ask", complaint)
+    elif action is TicketAction.REDISPATCH:
+        moved = await dispatch.redispatch(desk, actor, cid, version, callback_data.arg)
+        done = _("{number} re-assigned.").format(number=moved.number)
+    elif action is TicketAction.SEND_BACK:
+        moved = await dispatch.send_back(desk, actor, cid, version)
+        done = _("{number} sent back.").format(number=moved.number)
+    elif action is TicketAction.REFER:
+        moved = await dispatch.refer_up(desk, actor, cid, version)
+        done = _("{number} referred upwards.").format(number=moved.number)
     await outbox.answer_callback(actor.id, callback.id, done or None)
 
 
@@ -154,8 +138,8 @@ async def on_work_text(
         else:
             return
     except DomainError as error:
-        await outbox.send(message.chat.id, refusal(error))
-        return
+        error.ends_conversation = True  # a text for a ticket that moved on: the conversation ends
+        raise
     await outbox.send(message.chat.id, done.format(number=moved.number))
 
 

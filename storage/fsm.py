@@ -58,6 +58,20 @@ def bind_session(session: AsyncSession, held: Held | None = None) -> Iterator[No
         _current_session.reset(token)
 
 
+@contextmanager
+def held_undone_on_error() -> Iterator[None]:
+    """Conversation writes held for after the commit (AfterCommit) that the block made are
+    dropped when it raises, as a savepoint's rollback drops the SQL storage's."""
+    held = _held.get()
+    before = copy.deepcopy(held.writes) if held is not None else None
+    try:
+        yield
+    except BaseException:
+        if held is not None and before is not None:
+            held.writes = before
+        raise
+
+
 def storage_key(key: StorageKey) -> str:
     parts = [str(key.bot_id), str(key.chat_id), str(key.user_id)]
     if key.thread_id is not None:

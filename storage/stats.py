@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.complaints import OPEN, Category, Status
 from bot.domain.org import UnitKind
+from bot.domain.oversight import BOARD_KEYS
 from bot.domain.periods import Period
 from bot.domain.rates import COUNTERS, EMPTY, HANDOVERS, Scorecard, Tally
 from storage.db import upsert
@@ -26,9 +27,6 @@ from storage.tables import (
     unit_months,
     units,
 )
-
-DONE = "done"
-
 
 WING_KINDS = (UnitKind.OWNERS_COMMITTEE, UnitKind.PROPERTY_COMPANY, UnitKind.PARTY_BRANCH)
 
@@ -210,8 +208,7 @@ class StatsRepo:
             )
             .group_by(complaints.c.category, lamp)
         )
-        keys = ("red", "blue", "green", DONE)
-        return {(Category(c), keys[int(k)]): int(n) for c, k, n in rows}
+        return {(Category(c), BOARD_KEYS[int(k)]): int(n) for c, k, n in rows}
 
     async def staffed_units(self, kinds: Sequence[UnitKind] | None = None) -> list[int]:
         """Units that have at least one staff member (optionally of some kinds)."""

@@ -77,6 +77,27 @@ class Campaign:
     summary_at: datetime | None = None
 
 
+class CampaignAction(StrEnum):
+    """What staff do with a running campaign (its buttons carry these)."""
+
+    PAUSE = "p"
+    RESUME = "r"
+    END = "e"
+    SUMMARY = "s"
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A campaign being written (kept in the FSM)."""
+
+    scope_id: int = 0
+    title: str = ""
+    text: str = ""
+    photo: str | None = None
+    ends_at: datetime | None = None
+    schedule: str = ""
+
+
 class ScheduleError(StrEnum):
     UNREADABLE = "unreadable"
     NO_RUNS = "no_runs"  # readable, but never fires inside the period

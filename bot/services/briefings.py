@@ -11,35 +11,28 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from aiogram import html
-from aiogram.types import InlineKeyboardMarkup
-from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
-
-from bot.charts import WeeklyChart, render_weekly
+from bot.charts import render_weekly
 from bot.clock import Clock
 from bot.config import Config
 from bot.delivery.outbox import Priority, stored
-from bot.domain.complaints import Category, Complaint, Light, Status
+from bot.domain.complaints import Complaint, Light, Status
 from bot.domain.org import Unit, UnitKind
+from bot.domain.oversight import Digest, WeekData
 from bot.domain.periods import Period, week_of
-from bot.domain.rates import EMPTY, Scorecard
-from bot.services import cards
+from bot.domain.rates import EMPTY
 from bot.services.desk import Desk, open_desk
 from bot.services.matcher import Matcher
-from bot.services.oversight import OversightAction, OversightCb, by_child, lamp, percent
+from bot.services.oversight import by_child
+from bot.ui.briefings import chart_caption, chart_of, digest_keyboard, digest_text
 from storage.db import Database
-from storage.stats import DONE, StatsRepo
+from storage.stats import StatsRepo
 
 log = logging.getLogger(__name__)
 
 DIGEST, CHART = "digest", "chart"
 SKIPPED = -1  # a briefing's `sent` when it was found too late
-LISTED = 5  # tickets listed per section of the digest
-BUTTONS = 8
 CHART_KINDS = (UnitKind.DISTRICT, UnitKind.SUBDISTRICT, UnitKind.COMMUNITY)
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 NEW_SINCE = timedelta(hours=24)
@@ -51,18 +44,6 @@ def _at(day: date, clock_time: time, config: Config) -> datetime:
 
 # ---------------------------------------------------------------------------------------------
 # The morning digest
-
-
-@dataclass(frozen=True, slots=True)
-class Digest:
-    overdue: list[Complaint]
-    returned: list[Complaint]  # returned to this unit by one below: its decision is awaited
-    due_today: list[Complaint]
-    new: list[Complaint]  # handed over since yesterday's digest, not yet signed for
-
-    @property
-    def empty(self) -> bool:
-        return not (self.overdue or self.returned or self.due_today or self.new)
 
 
 def sort_digest(tickets: Sequence[Complaint], now: datetime, day_end: datetime) -> Digest:
@@ -154,67 +135,11 @@ async def digest(desk: Desk, unit_id: int, today: date) -> int:
         locale = await desk.locale_of(member)
         await desk.outbox.send(
             member,
-            digest_text(desk, unit, found, below, units, locale),
+            digest_text(unit, found, below, units, desk.now, desk.config.bot.zone, locale),
             markup=digest_keyboard(found, locale),
             priority=Priority.ALERT,
         )
     return len(members)
-
-
-def digest_text(
-    desk: Desk, unit: Unit, found: Digest, below: int, units: dict[int, Unit], locale: str
-) -> str:
-    lines = [
-        _("☀️ <b>Good morning · {unit}</b>", locale=locale).format(
-            unit=html.quote(unit.display_name(locale))
-        )
-    ]
-    sections = (
-        (_("🔴 Overdue", locale=locale), found.overdue),
-        (_("↩️ Returned to you: please re-assign", locale=locale), found.returned),
-        (_("⏰ Due today", locale=locale), found.due_today),
-        (_("🆕 New since yesterday", locale=locale), found.new),
-    )
-    for heading, tickets in sections:
-        if not tickets:
-            continue
-        lines += ["", f"<b>{heading}</b> ({len(tickets)})"]
-        for t in tickets[:LISTED]:
-            due = desk.local(t.due_at, "%m-%d %H:%M") if t.due_at else "—"
-            lines.append(
-                f"{lamp(t, desk)} {t.number} · {cards.category_name(t.category, locale)} · "
-                f"{cards.unit_name(units, t.compound_id, locale)} · "
-                + _("due {due}", locale=locale).format(due=due)
-            )
-        if len(tickets) > LISTED:
-            lines.append(_("… and {count} more", locale=locale).format(count=len(tickets) - LISTED))
-    if below > 0:
-        lines += [
-            "",
-            _("🔴 Overdue in the units below you: {count}", locale=locale).format(count=below),
-        ]
-    lines += ["", _("All open tickets: /queue · figures: /stats", locale=locale)]
-    return "\n".join(lines)
-
-
-def digest_keyboard(found: Digest, locale: str) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    listed = [
-        *found.overdue[:LISTED],
-        *found.returned[:LISTED],
-        *found.due_today[:LISTED],
-        *found.new[:LISTED],
-    ]
-    for t in listed[:BUTTONS]:
-        builder.button(
-            text=t.number, callback_data=OversightCb(action=OversightAction.CARD, id=t.id)
-        )
-    builder.button(
-        text=_("📋 All open tickets", locale=locale),
-        callback_data=OversightCb(action=OversightAction.QUEUE),
-    )
-    builder.adjust(2)
-    return builder.as_markup()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -274,15 +199,6 @@ async def _chart_for(
     return len(members)
 
 
-@dataclass(frozen=True, slots=True)
-class WeekData:
-    unit: Unit
-    week: Period
-    board: dict[tuple[Category, str], int]
-    children: list[tuple[Unit, Scorecard]]
-    total: Scorecard
-
-
 async def week_data(desk: Desk, unit: Unit, week: Period) -> WeekData:
     start, end = week.bounds(desk.config.bot.zone)
     board = await desk.stats.board(unit.path, unit.kind, unit.id, start, end, desk.now)
@@ -290,59 +206,3 @@ async def week_data(desk: Desk, unit: Unit, week: Period) -> WeekData:
     sums = by_child(unit, per_unit, await desk.units.many(sorted(per_unit)))
     children = [(c, sums.get(c.id, EMPTY)) for c in await desk.units.children(unit.id)]
     return WeekData(unit, week, board, children, sum(per_unit.values(), EMPTY))
-
-
-def chart_of(data: WeekData, locale: str) -> WeeklyChart:
-    categories = [c for c in Category if any(data.board.get((c, k), 0) for k in KEYS)]
-    labels = {
-        "red": _("Overdue", locale=locale),
-        "blue": _("Nearly due", locale=locale),
-        "green": _("On time", locale=locale),
-        DONE: _("Done", locale=locale),
-    }
-    return WeeklyChart(
-        title=_("{unit} · week of {start} to {end}", locale=locale).format(
-            unit=data.unit.display_name(locale),
-            start=f"{data.week.start:%m-%d}",
-            end=f"{data.week.last:%m-%d}",
-        ),
-        categories=tuple(cards.category_name(c, locale) for c in categories),
-        stacks=tuple(
-            (labels[k], k, tuple(data.board.get((c, k), 0) for c in categories)) for k in KEYS
-        ),
-        units=tuple(child.display_name(locale) for child, _card in data.children),
-        rates=tuple(
-            (card.response.value, card.resolution.value, card.satisfaction.value)
-            for _child, card in data.children
-        ),
-        rate_labels=(
-            _("Response rate", locale=locale),
-            _("Resolution rate", locale=locale),
-            _("Satisfaction rate", locale=locale),
-        ),
-        panel_titles=(
-            _("Tickets reported, by category and light", locale=locale),
-            _("The three rates of each unit", locale=locale),
-        ),
-        empty_text=_("No data this week", locale=locale),
-    )
-
-
-KEYS = ("red", "blue", "green", DONE)
-
-
-def chart_caption(data: WeekData, locale: str) -> str:
-    reported = sum(data.board.values())
-    return _(
-        "📈 <b>{unit}</b>, last week ({start} to {end}): {count} tickets reported; response "
-        "{response} · resolution {resolution} · satisfaction {satisfaction}. Details: /stats",
-        locale=locale,
-    ).format(
-        unit=html.quote(data.unit.display_name(locale)),
-        start=f"{data.week.start:%m-%d}",
-        end=f"{data.week.last:%m-%d}",
-        count=reported,
-        response=percent(data.total.response),
-        resolution=percent(data.total.resolution),
-        satisfaction=percent(data.total.satisfaction),
-    )

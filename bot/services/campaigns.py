@@ -7,15 +7,8 @@ from __future__ import annotations
 
 import logging
 import tomllib
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from enum import StrEnum
 
-from aiogram import html
-from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardMarkup
-from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
@@ -26,9 +19,11 @@ from bot.domain.campaigns import (
     MAX_TITLE,
     RUNNING_KINDS,
     Campaign,
+    CampaignAction,
     CampaignFileError,
     CampaignStatus,
     Late,
+    Plan,
     ScheduleError,
     SlotStatus,
     checked,
@@ -36,66 +31,19 @@ from bot.domain.campaigns import (
     may_run,
     parse_schedule,
 )
-from bot.domain.errors import NotAllowed, NotFound, Refused
-from bot.domain.inputs import Id
+from bot.domain.errors import NotAllowed, NotFound, Reason, Refused
 from bot.domain.org import Unit
 from bot.domain.people import Actor
 from bot.services.desk import Desk, open_desk
 from bot.services.matcher import Matcher
-from storage.campaigns import CampaignRepo, CompoundFigures, NewCampaign, Target
+from bot.ui import campaigns as ui
+from storage.campaigns import CampaignRepo, NewCampaign, Target
 from storage.db import Database
 from storage.units import UnitRepo
 
 log = logging.getLogger(__name__)
 
-REPORT_PREFIX = "cp_"  # a reminder's report button: /start cp_<campaign>_<compound>
 CAPTION_LIMIT = 1024
-
-
-class CampaignAction(StrEnum):
-    PAUSE = "p"
-    RESUME = "r"
-    END = "e"
-    SUMMARY = "s"
-
-
-class CampaignCb(CallbackData, prefix="cm"):
-    action: CampaignAction
-    id: Id
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    """A campaign being written (kept in the FSM)."""
-
-    scope_id: int = 0
-    title: str = ""
-    text: str = ""
-    photo: str | None = None
-    ends_at: datetime | None = None
-    schedule: str = ""
-
-
-def status_name(status: CampaignStatus, locale: str | None = None) -> str:
-    names = {
-        CampaignStatus.ACTIVE: _("running", locale=locale),
-        CampaignStatus.PAUSED: _("paused", locale=locale),
-        CampaignStatus.ENDED: _("ended", locale=locale),
-    }
-    return names[status]
-
-
-def schedule_error_text(error: ScheduleError, locale: str | None = None) -> str:
-    if error is ScheduleError.NO_RUNS:
-        return _(
-            "That schedule never runs before the campaign ends. For example: 每周六 09:00.",
-            locale=locale,
-        )
-    return _(
-        "I could not read that schedule. Write it like 每周六 09:00, 每天 08:00, every Saturday "
-        "09:00, fixed dates (2026-12-05 09:00; 2026-12-19 09:00) or cron (0 9 * * 6).",
-        locale=locale,
-    )
 
 
 # --- who runs what ----------------------------------------------------------------------------
@@ -114,10 +62,10 @@ async def running_scopes(desk: Desk, actor: Actor) -> list[Unit]:
 async def _scope(desk: Desk, actor: Actor, scope_id: int) -> Unit:
     scope = await desk.units.get(scope_id)
     if scope is None:
-        raise NotFound(f"unit {scope_id}")
+        raise NotFound(Reason.GONE_CAMPAIGN, f"unit {scope_id}")
     staff = list((await desk.units.many(actor.staff_unit_ids)).values())
     if not may_run(is_admin=actor.is_admin, staff_units=staff, scope=scope):
-        raise NotAllowed("not community level for this scope")
+        raise NotAllowed(Reason.NOT_CAMPAIGN_STAFF, str(scope_id))
     return scope
 
 
@@ -154,7 +102,7 @@ async def change(desk: Desk, actor: Actor, campaign_id: int, action: CampaignAct
     """Pause, resume or end (NotAllowed outside the actor's scope; Refused when it cannot)."""
     campaign = await desk.campaigns.get(campaign_id)
     if campaign is None:
-        raise NotFound(f"campaign {campaign_id}")
+        raise NotFound(Reason.GONE_CAMPAIGN, f"campaign {campaign_id}")
     await _scope(desk, actor, campaign.scope_id)
     active, paused = CampaignStatus.ACTIVE, CampaignStatus.PAUSED
     if action is CampaignAction.PAUSE:
@@ -175,7 +123,7 @@ async def change(desk: Desk, actor: Actor, campaign_id: int, action: CampaignAct
         await send_summary(desk, campaign, actor.id)
         done = True
     if not done:
-        raise Refused("campaign_state")
+        raise Refused(Reason.CAMPAIGN_STATE)
     updated = await desk.campaigns.get(campaign.id)
     assert updated is not None
     return updated
@@ -217,7 +165,7 @@ async def import_file(
             if isinstance(schedule, ScheduleError):
                 raise CampaignFileError(
                     f"{where}: schedule: {entry['schedule']!r}: "
-                    + schedule_error_text(schedule, "en")
+                    + ui.schedule_error_text(schedule, "en")
                 )
             runs = schedule.runs(desk.now, ends_at, 1)
             made.append(
@@ -246,56 +194,7 @@ async def summary_text(desk: Desk, campaign: Campaign, locale: str) -> str:
     scope = await desk.units.get(campaign.scope_id)
     figures = await desk.campaigns.figures(campaign, scope.path if scope else "/")
     names = await desk.units.many(sorted(figures))
-    lines = [
-        _("📊 <b>{title}</b> ({start} – {end})", locale=locale).format(
-            title=html.quote(campaign.title),
-            start=desk.local(campaign.starts_at, "%Y-%m-%d"),
-            end=desk.local(campaign.ends_at, "%Y-%m-%d"),
-        ),
-        _("Scope: {unit}", locale=locale).format(
-            unit=html.quote(scope.display_name(locale)) if scope else "—"
-        ),
-    ]
-    total = CompoundFigures(0)
-    for compound_id in sorted(figures, key=lambda cid: names[cid].name if cid in names else ""):
-        f = figures[compound_id]
-        name = names[compound_id].display_name(locale) if compound_id in names else "—"
-        lines.append(
-            _(
-                "• {compound}: {reminders} reminders delivered; {reports} reports, {resolved} "
-                "resolved; {activities} party activities, {hours} h",
-                locale=locale,
-            ).format(
-                compound=html.quote(name),
-                reminders=f.reminders,
-                reports=f.reports,
-                resolved=f.resolved,
-                activities=f.activities,
-                hours=f"{f.minutes / 60:.1f}",
-            )
-        )
-        total = CompoundFigures(
-            0,
-            total.reminders + f.reminders,
-            total.reports + f.reports,
-            total.resolved + f.resolved,
-            total.activities + f.activities,
-            total.minutes + f.minutes,
-        )
-    lines.append(
-        _(
-            "In all: {reminders} reminders delivered; {reports} reports, {resolved} resolved; "
-            "{activities} party activities, {hours} h",
-            locale=locale,
-        ).format(
-            reminders=total.reminders,
-            reports=total.reports,
-            resolved=total.resolved,
-            activities=total.activities,
-            hours=f"{total.minutes / 60:.1f}",
-        )
-    )
-    return "\n".join(lines)
+    return ui.summary_text(campaign, scope, figures, names, desk.config.bot.zone, locale)
 
 
 async def send_summary(desk: Desk, campaign: Campaign, chat_id: int) -> None:
@@ -308,22 +207,11 @@ async def send_summary(desk: Desk, campaign: Campaign, chat_id: int) -> None:
 # --- the sweep ----------------------------------------------------------------------------------
 
 
-def report_keyboard(
-    campaign: Campaign, compound_id: int | None, bot_username: str, locale: str
-) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=_("📝 Report a problem", locale=locale),
-        url=f"https://t.me/{bot_username}?start={REPORT_PREFIX}{campaign.id}_{compound_id or 0}",
-    )
-    return builder.as_markup()
-
-
 async def _remind(desk: Desk, campaign: Campaign, target: Target) -> int:
     """One reminder to one chat; returns its outbox row."""
     locale = await desk.locale_of(target.chat_id)
-    text = f"📢 <b>{html.quote(campaign.title)}</b>\n{html.quote(campaign.text)}"
-    markup = report_keyboard(campaign, target.compound_id, desk.bot_username, locale)
+    text = ui.reminder_text(campaign)
+    markup = ui.report_keyboard(campaign, target.compound_id, desk.bot_username, locale)
     if campaign.photo:
         return await desk.outbox.send_photo(
             target.chat_id,

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from aiogram import html
-from aiogram.utils.i18n import gettext as _
-
 from bot.domain.complaints import (
     MAX_PHOTOS,
     Action,
@@ -20,10 +17,9 @@ from bot.domain.complaints import (
     supervisor_of,
     ticket_number,
 )
-from bot.domain.errors import NotAllowed, NotFound, Stale
+from bot.domain.errors import NotAllowed, NotFound, Reason, Stale
 from bot.domain.org import Unit, UnitKind
 from bot.domain.people import Actor
-from bot.services import cards
 from bot.services.desk import Desk
 from bot.services.dispatch import (
     MAX_NOTE,
@@ -31,25 +27,24 @@ from bot.services.dispatch import (
     check_state,
     deliver_cards,
     hand_over,
-    name,
     refresh_cards,
     tell_residents,
     tell_unit,
-    title,
     window,
 )
+from bot.ui import complaints as ui
 
 
 async def compound_of_draft(desk: Desk, draft: Draft) -> Unit:
     compound = await desk.units.get(draft.compound_id)
     if compound is None or compound.kind is not UnitKind.COMPOUND:
-        raise NotFound(f"compound {draft.compound_id}")
+        raise NotFound(Reason.NO_COMPOUND, f"compound {draft.compound_id}")
     return compound
 
 
 def add_photo(draft: Draft, file_id: str) -> Draft:
     if len(draft.photos) >= MAX_PHOTOS:
-        raise NotAllowed("at most 3 photos")
+        raise NotAllowed(Reason.TOO_MANY_PHOTOS)
     return replace(draft, photos=(*draft.photos, file_id))
 
 
@@ -69,7 +64,7 @@ async def similar_open(desk: Desk, draft: Draft, limit: int = 3) -> list[Complai
 async def open_complaint(desk: Desk, actor: Actor, draft: Draft) -> Complaint:
     """A new ticket: numbered, routed by the table and dispatched to the responsible unit."""
     if draft.category is None or not draft.text.strip():
-        raise NotAllowed("incomplete")
+        raise NotAllowed(Reason.INCOMPLETE)
     compound = await compound_of_draft(desk, draft)
     units = await desk.units.around(compound)
     rules = desk.config.complaints
@@ -92,11 +87,11 @@ async def open_complaint(desk: Desk, actor: Actor, draft: Draft) -> Complaint:
         version=1,
         unsatisfied=0,
         created_at=desk.now,
-        **fields,
+        **fields.columns(),
     )
     await desk.complaints.add_event(complaint_id, desk.now, Action.CREATED, actor_id=actor.id)
     await desk.complaints.add_event(
-        complaint_id, desk.now, Action.DISPATCHED, to_unit=to.id, due_at=fields["due_at"]
+        complaint_id, desk.now, Action.DISPATCHED, to_unit=to.id, due_at=fields.due_at
     )
     complaint = await desk.reload(complaint_id)
     await deliver_cards(
@@ -104,9 +99,7 @@ async def open_complaint(desk: Desk, actor: Actor, draft: Draft) -> Complaint:
         complaint,
         units,
         to,
-        lambda locale: _("🆕 New complaint for {unit}", locale=locale).format(
-            unit=name(units, to.id, locale)
-        ),
+        lambda locale: ui.handed_over(Action.DISPATCHED, units, to.id, locale),
     )
     return complaint
 
@@ -115,9 +108,9 @@ async def follow(desk: Desk, actor: Actor, complaint_id: int, compound_id: int) 
     """ "Same problem": the resident follows an open ticket of their compound instead of a new one."""
     complaint = await desk.complaints.get(complaint_id)
     if complaint is None or complaint.compound_id != compound_id:
-        raise NotFound(str(complaint_id))
+        raise NotFound(Reason.TICKET_CLOSED, str(complaint_id))
     if not complaint.is_open:
-        raise Stale(complaint.number)
+        raise Stale(Reason.TICKET_CLOSED, complaint.number)
     if complaint.reporter_id != actor.id and await desk.complaints.follow(
         complaint.id, actor.id, desk.now
     ):
@@ -141,25 +134,10 @@ async def view(desk: Desk, actor: Actor, complaint_id: int) -> str:
     """A ticket and its history, for its reporter, its followers and staff who may act on it."""
     complaint = await desk.complaints.get(complaint_id)
     if complaint is None or not await may_view(desk, actor, complaint):
-        raise NotAllowed(str(complaint_id))
+        raise NotAllowed(Reason.NOT_YOUR_REPORT, str(complaint_id))
     units = await desk.units_of(complaint)
-    locale, zone = actor.locale, desk.config.bot.zone
-    lines = [
-        title(complaint, locale),
-        _("Compound: {compound}", locale=locale).format(
-            compound=name(units, complaint.compound_id, locale)
-        ),
-        _("Problem: {text}", locale=locale).format(text=html.quote(complaint.text)),
-        _("Status: {status} ({unit})", locale=locale).format(
-            status=cards.status_name(complaint.status, locale),
-            unit=name(units, complaint.unit_id, locale),
-        ),
-    ]
-    if complaint.reply:
-        lines.append(_("Reply: {reply}", locale=locale).format(reply=html.quote(complaint.reply)))
-    lines += ["", _("History:", locale=locale)]
-    lines += cards.history_lines(await desk.complaints.events(complaint.id), units, locale, zone)
-    return "\n".join(lines)
+    events = await desk.complaints.events(complaint.id)
+    return ui.ticket_view(complaint, units, events, actor.locale, desk.config.bot.zone)
 
 
 async def rate(
@@ -170,7 +148,7 @@ async def rate(
     complaint, units = await desk.load(complaint_id)
     check_state(complaint, version, Status.COMPLETED)
     if complaint.reporter_id != actor.id:
-        raise NotAllowed(complaint.number)
+        raise NotAllowed(Reason.NOT_YOUR_REPORT, complaint.number)
     holder = units[complaint.unit_id]
     parent = supervisor_of(holder, units)
     if rating is not Rating.UNSATISFIED or complaint.unsatisfied >= 2:
@@ -190,10 +168,14 @@ async def rate(
     if complaint.unsatisfied == 0 or parent is None:
         fields = window(complaint.category, desk, Status.SIGNED)
         ok = await desk.complaints.move(
-            complaint, unsatisfied=complaint.unsatisfied + 1, rating=None, reply=None, **fields
+            complaint,
+            unsatisfied=complaint.unsatisfied + 1,
+            rating=None,
+            reply=None,
+            **fields.columns(),
         )
         if not ok:
-            raise Stale(complaint.number)
+            raise Stale(Reason.TICKET_MOVED, complaint.number)
         await rated()
         await desk.complaints.add_event(
             complaint.id,
@@ -201,57 +183,35 @@ async def rate(
             Action.REOPENED,
             actor_id=actor.id,
             to_unit=holder.id,
-            due_at=fields["due_at"],
+            due_at=fields.due_at,
             note=reason,
         )
         moved = await desk.reload(complaint.id)
         await refresh_cards(desk, moved, units)
         await deliver_cards(
-            desk,
-            moved,
-            units,
-            holder,
-            lambda locale: _(
-                "🔁 Reopened: the resident is not satisfied. Reason: {reason}", locale=locale
-            ).format(reason=html.quote(reason) or "—"),
+            desk, moved, units, holder, lambda locale: ui.reopened_headline(reason, locale)
         )
         if parent is not None:
             await tell_unit(
                 desk,
                 parent,
                 units,
-                lambda locale: _(
-                    "For your information: {title} at {unit} was reopened; the resident is not "
-                    "satisfied. Reason: {reason}",
-                    locale=locale,
-                ).format(
-                    title=title(moved, locale),
-                    unit=name(units, holder.id, locale),
-                    reason=html.quote(reason) or "—",
-                ),
+                lambda locale: ui.reopened_for_supervisor(moved, units, holder.id, reason, locale),
             )
         await tell_residents(
-            desk,
-            moved,
-            lambda locale: _("{title} is reopened at {unit}.", locale=locale).format(
-                title=title(moved, locale), unit=name(units, holder.id, locale)
-            ),
+            desk, moved, lambda locale: ui.reopened_notice(moved, units, holder.id, locale)
         )
         return moved
     # The second 不满意: the supervising unit takes it over.
     if not await desk.complaints.move(complaint, unsatisfied=complaint.unsatisfied + 1, reply=None):
-        raise Stale(complaint.number)
+        raise Stale(Reason.TICKET_MOVED, complaint.number)
     await rated()
     complaint = await desk.reload(complaint.id)
     moved = await hand_over(
         desk, complaint, units, parent, Action.REDISPATCHED, actor_id=actor.id, note=reason
     )
     await tell_residents(
-        desk,
-        moved,
-        lambda locale: _(
-            "{title}: not satisfied a second time, so {parent} takes it over.", locale=locale
-        ).format(title=title(moved, locale), parent=name(units, parent.id, locale)),
+        desk, moved, lambda locale: ui.taken_over_notice(moved, units, parent.id, locale)
     )
     return moved
 
@@ -276,7 +236,7 @@ async def close(
         updated_at=desk.now,
     )
     if not ok:
-        raise Stale(complaint.number)
+        raise Stale(Reason.TICKET_MOVED, complaint.number)
     if rating is not None:
         await desk.complaints.add_event(
             complaint.id,
@@ -297,13 +257,7 @@ async def close(
     moved = await desk.reload(complaint.id)
     await refresh_cards(desk, moved, units)
     if rating is None:
-        await tell_residents(
-            desk,
-            moved,
-            lambda locale: _("{title} is closed without a rating.", locale=locale).format(
-                title=title(moved, locale)
-            ),
-        )
+        await tell_residents(desk, moved, lambda locale: ui.closed_unrated_notice(moved, locale))
     return moved
 
 
@@ -313,14 +267,14 @@ async def answer(
     """The reporter's answer to a staff question, relayed without saying who they are."""
     complaint = await desk.complaints.get(complaint_id)
     if complaint is None or complaint.reporter_id != actor.id:
-        raise NotAllowed(str(complaint_id))
+        raise NotAllowed(Reason.NOT_YOUR_REPORT, str(complaint_id))
     asked = [
         e
         for e in await desk.complaints.events(complaint.id)
         if e.action is Action.ASKED and e.actor_id == asker_id
     ]
     if not asked:
-        raise NotAllowed(str(asker_id))
+        raise NotAllowed(Reason.NOT_YOUR_REPORT, str(asker_id))
     await desk.complaints.add_event(
         complaint.id,
         desk.now,
@@ -330,10 +284,5 @@ async def answer(
         note=text[:MAX_NOTE],
     )
     locale = await desk.locale_of(asker_id)
-    await desk.outbox.send(
-        asker_id,
-        _("{title}: the resident answers: {text}", locale=locale).format(
-            title=title(complaint, locale), text=html.quote(text[:MAX_NOTE])
-        ),
-    )
+    await desk.outbox.send(asker_id, ui.answer(complaint, text[:MAX_NOTE], locale))
     return complaint

@@ -13,14 +13,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from aiogram import html
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.config import Config
 from bot.delivery.outbox import Outbox
 from bot.domain.complaints import Complaint
-from bot.domain.errors import NotFound
+from bot.domain.errors import NotFound, Reason
 from bot.domain.org import Unit
 from bot.services import onboarding
 from bot.services.matcher import Matcher
@@ -93,14 +92,14 @@ class Desk:
         """A ticket's compound with the units around it (above it and its wings)."""
         compound = await self.units.get(complaint.compound_id)
         if compound is None:
-            raise NotFound(f"compound {complaint.compound_id}")
+            raise NotFound(Reason.GONE, f"compound {complaint.compound_id}")
         return await self.units.around(compound)
 
     async def reload(self, complaint_id: int) -> Complaint:
         """The ticket as it is now (after a change; its units stay the same)."""
         complaint = await self.complaints.get(complaint_id)
         if complaint is None:
-            raise NotFound(f"complaint {complaint_id}")
+            raise NotFound(Reason.GONE, f"complaint {complaint_id}")
         return complaint
 
     async def load(self, complaint_id: int) -> tuple[Complaint, dict[int, Unit]]:
@@ -114,9 +113,9 @@ class Desk:
         return await onboarding.locale_of(self.session, chat_id, self.config.bot.default_language)
 
     async def person(self, user_id: int) -> tuple[str, str]:
-        """A person's first name (escaped) and language, in one read."""
+        """A person's first name (as they wrote it: quote it for HTML) and language, in one read."""
         user = await self.users.get(user_id)
-        name = html.quote(user.first_name) if user else "—"
+        name = user.first_name if user else "—"
         return name, onboarding.user_locale(user, self.config.bot.default_language)
 
     def local(self, at: datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:

@@ -7,16 +7,14 @@ a notice to the reporter and followers.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from aiogram import html
-from aiogram.types import InlineKeyboardMarkup
-from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.delivery.outbox import Priority
+from bot.delivery.outbox import Markup, Priority
 from bot.domain.complaints import (
     Action,
     Category,
@@ -29,11 +27,11 @@ from bot.domain.complaints import (
     supervisor_of,
     supervisors,
 )
-from bot.domain.errors import NotAllowed, Stale
+from bot.domain.errors import NotAllowed, Reason, Stale
 from bot.domain.org import Unit
 from bot.domain.people import Actor, ChatPurpose
-from bot.services import cards
 from bot.services.desk import Desk
+from bot.ui import complaints as ui
 from storage.chats import ChatRepo
 from storage.complaints import Card
 from storage.users import StaffRepo
@@ -99,13 +97,13 @@ def responsible(complaint: Complaint, units: Mapping[int, Unit], unit_ids: Seque
 def check_actor(actor: Actor, complaint: Complaint, units: Mapping[int, Unit]) -> None:
     """Only staff of the ticket's current unit or a unit above it (or an admin) act on it."""
     if not actor.is_admin and not responsible(complaint, units, actor.staff_unit_ids):
-        raise NotAllowed(complaint.number)
+        raise NotAllowed(Reason.NOT_HANDLING_UNIT, complaint.number)
 
 
 def check_state(complaint: Complaint, version: int, *allowed: Status) -> None:
     """A button drawn before the ticket last moved, or for another state, changes nothing."""
     if complaint.version != version or complaint.status not in allowed:
-        raise Stale(complaint.number)
+        raise Stale(Reason.TICKET_MOVED, complaint.number)
 
 
 async def actionable(
@@ -132,14 +130,11 @@ async def render_card(
     complaint: Complaint,
     units: Mapping[int, Unit],
     reporter: str,
-) -> tuple[str, InlineKeyboardMarkup | None]:
+) -> ui.CardView:
     # A group card never names the reporter: its members are not all staff of the unit.
     who = reporter if chat_id > 0 else None
-    text = cards.card_text(complaint, units, who, locale, desk.config.bot.zone, desk.now)
-    markup = None
-    if await may_act(desk, chat_id, complaint, units):
-        markup = cards.staff_keyboard(complaint, units, locale)
-    return text, markup
+    buttons = await may_act(desk, chat_id, complaint, units)
+    return ui.card(complaint, units, who, locale, desk.config.bot.zone, desk.now, buttons=buttons)
 
 
 async def refresh_cards(desk: Desk, complaint: Complaint, units: Mapping[int, Unit]) -> None:
@@ -147,10 +142,11 @@ async def refresh_cards(desk: Desk, complaint: Complaint, units: Mapping[int, Un
     reporter = await reporter_name(desk, complaint)
     for card in await desk.complaints.cards(complaint.id):
         locale = await desk.locale_of(card.chat_id)
-        text, markup = await render_card(desk, card.chat_id, locale, complaint, units, reporter)
+        view = await render_card(desk, card.chat_id, locale, complaint, units, reporter)
+        text = view.text
         if card.headline:  # why the chat got the card stays on top of it
             text = card.headline + "\n\n" + text
-        await desk.outbox.edit_sent(card.chat_id, card.outbox_id, text, markup=markup)
+        await desk.outbox.edit_sent(card.chat_id, card.outbox_id, text, markup=view.markup)
 
 
 async def deliver_cards(
@@ -183,7 +179,8 @@ async def _card_to(
     existing: Mapping[int, Card],
     reporter: str,
 ) -> None:
-    text, markup = await render_card(desk, chat_id, locale, complaint, units, reporter)
+    view = await render_card(desk, chat_id, locale, complaint, units, reporter)
+    text = view.text
     old = existing.get(chat_id)
     if old is not None:  # the older card stays as a record, without buttons
         previous = old.headline + "\n\n" + text if old.headline else text
@@ -193,7 +190,7 @@ async def _card_to(
             caption = f"{complaint.number} · {index}/{len(complaint.photos)}"
             await desk.outbox.send_photo(chat_id, photo, caption, priority=Priority.ALERT)
     body = lead + "\n\n" + text if lead else text
-    outbox_id = await desk.outbox.send(chat_id, body, markup=markup, priority=Priority.ALERT)
+    outbox_id = await desk.outbox.send(chat_id, body, markup=view.markup, priority=Priority.ALERT)
     await desk.complaints.set_card(complaint.id, chat_id, outbox_id, lead)
 
 
@@ -201,7 +198,8 @@ async def show_card(desk: Desk, actor: Actor, complaint_id: int) -> Complaint:
     """A ticket's card, anew, in the actor's chat (from /queue or the digest), with the buttons
     they may use; from then on it is the card of theirs kept up to date."""
     complaint, units = await desk.load(complaint_id)
-    check_actor(actor, complaint, units)
+    if not actor.is_admin and not responsible(complaint, units, actor.staff_unit_ids):
+        raise NotAllowed(Reason.OUTSIDE_SCOPE, complaint.number)  # seeing it, not acting on it
     existing = {card.chat_id: card for card in await desk.complaints.cards(complaint.id)}
     reporter = await reporter_name(desk, complaint)
     await _card_to(desk, complaint, units, actor.id, actor.locale, "", existing, reporter)
@@ -222,7 +220,7 @@ async def tell_residents(
     complaint: Complaint,
     message: Callable[[str], str],
     *,
-    reporter_markup: Callable[[str], InlineKeyboardMarkup] | None = None,
+    reporter_markup: Callable[[str], Markup] | None = None,
 ) -> None:
     """The reporter and everyone following the ticket hear of a step, each in their language."""
     people = [complaint.reporter_id, *await desk.complaints.followers(complaint.id)]
@@ -236,33 +234,42 @@ async def tell_residents(
         await desk.outbox.send(user_id, message(locale), markup=markup, priority=Priority.ALERT)
 
 
-def title(complaint: Complaint, locale: str) -> str:
-    return f"<b>{complaint.number}</b> · {cards.category_name(complaint.category, locale)}"
-
-
-def name(units: Mapping[int, Unit], unit_id: int | None, locale: str) -> str:
-    return cards.unit_name(units, unit_id, locale)
-
-
 # ---------------------------------------------------------------------------------------------
 # Hand-overs
 
 
-def window(category: Category, desk: Desk, status: Status) -> dict[str, Any]:
-    """The clock fields of a fresh window: sign-for for a hand-over, completion once signed."""
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The clock of a fresh window: sign-for for a hand-over, completion once signed."""
+
+    status: Status
+    window_start: datetime
+    due_at: datetime
+    blue_at: datetime
+    stage: Stage
+    next_check_at: datetime
+    updated_at: datetime
+
+    def columns(self) -> dict[str, object]:
+        """The ticket's columns that the window sets, to store."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+
+def window(category: Category, desk: Desk, status: Status) -> Window:
+    """A fresh window's clock: sign-for for a hand-over, completion once signed."""
     rule = desk.config.complaints.rules[category]
     length = rule.complete if status is Status.SIGNED else rule.sign_for
     due = desk.now + length
     blue = stage_time(desk.now, due, Stage.WARNED)
-    return {
-        "status": status,
-        "window_start": desk.now,
-        "due_at": due,
-        "blue_at": blue,
-        "stage": Stage.NONE,
-        "next_check_at": blue,
-        "updated_at": desk.now,
-    }
+    return Window(
+        status=status,
+        window_start=desk.now,
+        due_at=due,
+        blue_at=blue,
+        stage=Stage.NONE,
+        next_check_at=blue,
+        updated_at=desk.now,
+    )
 
 
 async def hand_over(
@@ -278,8 +285,10 @@ async def hand_over(
 ) -> Complaint:
     """Give a ticket to a unit that must sign for it, with a new card for that unit's people."""
     fields = window(complaint.category, desk, Status.DISPATCHED)
-    if not await desk.complaints.move(complaint, unit_id=to.id, returned_by=returned_by, **fields):
-        raise Stale(complaint.number)
+    if not await desk.complaints.move(
+        complaint, unit_id=to.id, returned_by=returned_by, **fields.columns()
+    ):
+        raise Stale(Reason.TICKET_MOVED, complaint.number)
     await desk.complaints.add_event(
         complaint.id,
         desk.now,
@@ -287,24 +296,14 @@ async def hand_over(
         actor_id=actor_id,
         from_unit=complaint.unit_id if action is not Action.DISPATCHED else None,
         to_unit=to.id,
-        due_at=fields["due_at"],
+        due_at=fields.due_at,
         note=note,
     )
     moved = await desk.reload(complaint.id)
     await refresh_cards(desk, moved, units)
-
-    def headline(locale: str) -> str:
-        if action is Action.DISPATCHED:
-            return _("🆕 New complaint for {unit}", locale=locale).format(
-                unit=name(units, to.id, locale)
-            )
-        if action is Action.SENT_BACK:
-            return _("⤴️ Sent back to {unit}: please handle it", locale=locale).format(
-                unit=name(units, to.id, locale)
-            )
-        return _("➡️ Assigned to {unit}", locale=locale).format(unit=name(units, to.id, locale))
-
-    await deliver_cards(desk, moved, units, to, headline)
+    await deliver_cards(
+        desk, moved, units, to, lambda locale: ui.handed_over(action, units, to.id, locale)
+    )
     return moved
 
 
@@ -318,13 +317,13 @@ async def return_ticket(
     holder = units[complaint.unit_id]
     parent = supervisor_of(holder, units)
     if parent is None:
-        raise NotAllowed("the district has the final word")
+        raise NotAllowed(Reason.DISTRICT_FINAL, complaint.number)
     fields = window(complaint.category, desk, Status.RETURNED)
     if not await desk.complaints.move(
-        complaint, unit_id=parent.id, returned_by=holder.id, **fields
+        complaint, unit_id=parent.id, returned_by=holder.id, **fields.columns()
     ):
-        raise Stale(complaint.number)
-    why = cards.reason_name(reason, desk.config.bot.default_language)
+        raise Stale(Reason.TICKET_MOVED, complaint.number)
+    why = ui.reason_name(reason, desk.config.bot.default_language)
     full_note = f"{why}: {note}" if note else why
     await desk.complaints.add_event(
         complaint.id,
@@ -333,7 +332,7 @@ async def return_ticket(
         actor_id=actor.id,
         from_unit=holder.id,
         to_unit=parent.id,
-        due_at=fields["due_at"],
+        due_at=fields.due_at,
         note=full_note[:MAX_NOTE],
     )
     moved = await desk.reload(complaint.id)
@@ -343,21 +342,12 @@ async def return_ticket(
         moved,
         units,
         parent,
-        lambda locale: _(
-            "↩️ Returned by {unit} ({reason}). Please assign it to the right unit.", locale=locale
-        ).format(unit=name(units, holder.id, locale), reason=html.quote(full_note)),
+        lambda locale: ui.returned_headline(units, holder.id, full_note, locale),
     )
     await tell_residents(
         desk,
         moved,
-        lambda locale: _(
-            "{title}: {unit} says it is not theirs; {parent} is assigning it to the right unit.",
-            locale=locale,
-        ).format(
-            title=title(moved, locale),
-            unit=name(units, holder.id, locale),
-            parent=name(units, parent.id, locale),
-        ),
+        lambda locale: ui.returned_notice(moved, units, holder.id, parent.id, locale),
     )
     return moved
 
@@ -371,7 +361,7 @@ async def redispatch(
     compound = units[complaint.compound_id]
     targets = {u.id: u for u in redispatch_targets(holder, compound, units, complaint.returned_by)}
     if target_id not in targets:
-        raise NotAllowed(str(target_id))
+        raise NotAllowed(Reason.NOT_HANDLING_UNIT, str(target_id))
     moved = await hand_over(
         desk, complaint, units, targets[target_id], Action.REDISPATCHED, actor_id=actor.id
     )
@@ -384,7 +374,7 @@ async def send_back(desk: Desk, actor: Actor, complaint_id: int, version: int) -
     complaint, units = await actionable(desk, actor, complaint_id, version, Status.RETURNED)
     back = units.get(complaint.returned_by or 0)
     if back is None:
-        raise Stale(complaint.number)
+        raise Stale(Reason.TICKET_MOVED, complaint.number)
     moved = await hand_over(desk, complaint, units, back, Action.SENT_BACK, actor_id=actor.id)
     await _tell_assigned(desk, moved, units)
     return moved
@@ -396,10 +386,10 @@ async def refer_up(desk: Desk, actor: Actor, complaint_id: int, version: int) ->
     holder = units[complaint.unit_id]
     parent = supervisor_of(holder, units)
     if parent is None:
-        raise NotAllowed("the district has the final word")
+        raise NotAllowed(Reason.DISTRICT_FINAL, complaint.number)
     fields = window(complaint.category, desk, Status.RETURNED)
-    if not await desk.complaints.move(complaint, unit_id=parent.id, **fields):
-        raise Stale(complaint.number)
+    if not await desk.complaints.move(complaint, unit_id=parent.id, **fields.columns()):
+        raise Stale(Reason.TICKET_MOVED, complaint.number)
     await desk.complaints.add_event(
         complaint.id,
         desk.now,
@@ -415,20 +405,14 @@ async def refer_up(desk: Desk, actor: Actor, complaint_id: int, version: int) ->
         moved,
         units,
         parent,
-        lambda locale: _("⬆️ Referred by {unit} for your decision.", locale=locale).format(
-            unit=name(units, holder.id, locale)
-        ),
+        lambda locale: ui.referred_headline(units, holder.id, locale),
     )
     return moved
 
 
 async def _tell_assigned(desk: Desk, complaint: Complaint, units: Mapping[int, Unit]) -> None:
     await tell_residents(
-        desk,
-        complaint,
-        lambda locale: _("{title} is now with {unit}.", locale=locale).format(
-            title=title(complaint, locale), unit=name(units, complaint.unit_id, locale)
-        ),
+        desk, complaint, lambda locale: ui.assigned_notice(complaint, units, locale)
     )
 
 
@@ -440,25 +424,18 @@ async def sign_for(desk: Desk, actor: Actor, complaint_id: int, version: int) ->
     """签收: the unit takes the ticket on; the completion clock starts."""
     complaint, units = await actionable(desk, actor, complaint_id, version, Status.DISPATCHED)
     fields = window(complaint.category, desk, Status.SIGNED)
-    if not await desk.complaints.move(complaint, **fields):
-        raise Stale(complaint.number)
+    if not await desk.complaints.move(complaint, **fields.columns()):
+        raise Stale(Reason.TICKET_MOVED, complaint.number)
     await desk.complaints.add_event(
         complaint.id, desk.now, Action.SIGNED, actor_id=actor.id, from_unit=complaint.unit_id
     )
     moved = await desk.reload(complaint.id)
     await refresh_cards(desk, moved, units)
-    due = fields["due_at"]
-    assert isinstance(due, datetime)
+    zone = desk.config.bot.zone
     await tell_residents(
         desk,
         moved,
-        lambda locale: _(
-            "{title}: {unit} has signed for it and will handle it by {due}.", locale=locale
-        ).format(
-            title=title(moved, locale),
-            unit=name(units, moved.unit_id, locale),
-            due=cards.local(due, desk.config.bot.zone),
-        ),
+        lambda locale: ui.signed_notice(moved, units, fields.due_at, zone, locale),
     )
     return moved
 
@@ -479,11 +456,7 @@ async def add_progress(
     await tell_residents(
         desk,
         complaint,
-        lambda locale: _("{title}: news from {unit}: {note}", locale=locale).format(
-            title=title(complaint, locale),
-            unit=name(units, complaint.unit_id, locale),
-            note=html.quote(note[:MAX_NOTE]),
-        ),
+        lambda locale: ui.progress_notice(complaint, units, note[:MAX_NOTE], locale),
     )
     return complaint
 
@@ -505,7 +478,7 @@ async def complete(
         updated_at=desk.now,
     )
     if not ok:
-        raise Stale(complaint.number)
+        raise Stale(Reason.TICKET_MOVED, complaint.number)
     await desk.complaints.add_event(
         complaint.id,
         desk.now,
@@ -519,15 +492,8 @@ async def complete(
     await tell_residents(
         desk,
         moved,
-        lambda locale: _(
-            "{title}: {unit} has completed it.\nTheir reply: {reply}\n\nHow satisfied are you?",
-            locale=locale,
-        ).format(
-            title=title(moved, locale),
-            unit=name(units, moved.unit_id, locale),
-            reply=html.quote(reply[:MAX_NOTE]),
-        ),
-        reporter_markup=lambda locale: cards.rating_keyboard(moved, locale),
+        lambda locale: ui.completed_notice(moved, units, reply[:MAX_NOTE], locale),
+        reporter_markup=lambda locale: ui.rating_keyboard(moved, locale),
     )
     return moved
 
@@ -550,12 +516,8 @@ async def ask_resident(
     locale = await desk.locale_of(complaint.reporter_id)
     await desk.outbox.send(
         complaint.reporter_id,
-        _("{title}: {unit} asks: {question}", locale=locale).format(
-            title=title(complaint, locale),
-            unit=name(units, complaint.unit_id, locale),
-            question=html.quote(question[:MAX_NOTE]),
-        ),
-        markup=cards.answer_keyboard(complaint, actor.id, locale),
+        ui.question(complaint, units, question[:MAX_NOTE], locale),
+        markup=ui.answer_keyboard(complaint, actor.id, locale),
         priority=Priority.ALERT,
     )
     return complaint

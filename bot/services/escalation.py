@@ -10,8 +10,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from aiogram.utils.i18n import gettext as _
-
 from bot.clock import Clock
 from bot.config import Config
 from bot.domain.complaints import (
@@ -26,11 +24,11 @@ from bot.domain.complaints import (
 )
 from bot.domain.errors import Stale
 from bot.domain.org import Unit
-from bot.services import cards
 from bot.services.complaints import close
 from bot.services.desk import Desk, open_desk
-from bot.services.dispatch import deliver_cards, name, refresh_cards, tell_unit, title
+from bot.services.dispatch import deliver_cards, refresh_cards, tell_unit
 from bot.services.matcher import Matcher
+from bot.ui import complaints as ui
 from storage.complaints import ComplaintRepo
 from storage.db import Database
 
@@ -101,26 +99,11 @@ async def step(desk: Desk, complaint: Complaint) -> bool:
     return True
 
 
-def _verb(complaint: Complaint, locale: str) -> str:
-    if complaint.status is Status.SIGNED:
-        return _("complete", locale=locale)
-    if complaint.status is Status.RETURNED:
-        return _("re-assign", locale=locale)
-    return _("sign for", locale=locale)
-
-
 async def _warn(desk: Desk, complaint: Complaint, units: Mapping[int, Unit], holder: Unit) -> None:
     assert complaint.due_at is not None
-    due = cards.local(complaint.due_at, desk.config.bot.zone)
+    zone = desk.config.bot.zone
     await desk.complaints.add_event(complaint.id, desk.now, Action.WARNED, from_unit=holder.id)
-    await tell_unit(
-        desk,
-        holder,
-        units,
-        lambda locale: _(
-            "🔵 {title}: time is nearly up. Please {verb} it by {due}.", locale=locale
-        ).format(title=title(complaint, locale), verb=_verb(complaint, locale), due=due),
-    )
+    await tell_unit(desk, holder, units, lambda locale: ui.nearly_due(complaint, zone, locale))
 
 
 async def _chase(
@@ -128,7 +111,7 @@ async def _chase(
 ) -> None:
     """督办: the supervising unit gets the card (it may act on it), and the late unit is told."""
     assert complaint.due_at is not None
-    due = cards.local(complaint.due_at, desk.config.bot.zone)
+    zone = desk.config.bot.zone
     await desk.complaints.add_event(
         complaint.id, desk.now, Action.CHASED, from_unit=holder.id, to_unit=target.id
     )
@@ -137,19 +120,11 @@ async def _chase(
         complaint,
         units,
         target,
-        lambda locale: _(
-            "🔴 Overdue, for your supervision: {unit} did not {verb} it by {due}.", locale=locale
-        ).format(unit=name(units, holder.id, locale), verb=_verb(complaint, locale), due=due),
+        lambda locale: ui.overdue_headline(complaint, units, holder.id, zone, locale),
     )
     await tell_unit(
         desk,
         holder,
         units,
-        lambda locale: _(
-            "🔴 {title} is overdue (due {due}); {supervisor} has been told.", locale=locale
-        ).format(
-            title=title(complaint, locale),
-            due=due,
-            supervisor=name(units, target.id, locale),
-        ),
+        lambda locale: ui.overdue_notice(complaint, units, target.id, zone, locale),
     )

@@ -16,13 +16,10 @@ from bot.domain.lostfound import Item
 from bot.domain.org import Unit
 from bot.domain.party import Activity, AttendanceStatus, Method
 from bot.domain.rates import Event
-from bot.services import cards, lostfound
-from bot.services.party import (
-    Roster,
-    activity_kind_name,
-    member_type_name,
-    registration_status_name,
-)
+from bot.services.party import Roster
+from bot.ui import lostfound
+from bot.ui.complaints import category_name
+from bot.ui.party import activity_kind_name, member_type_name, registration_status_name
 from storage.party import LedgerRow
 
 if TYPE_CHECKING:
@@ -244,7 +241,7 @@ def _ticket_rows(ledgers: Ledgers, zone: ZoneInfo) -> list[tuple[object, ...]]:
             t.number,
             _time(t.created_at, zone),
             _unit(ledgers.units, t.compound_id),
-            cards.category_name(t.category, ZH),
+            category_name(t.category, ZH),
             t.text,
             "匿名" if t.anonymous else ledgers.names.get(t.reporter_id, ""),
             TICKET_STATUS[t.status],

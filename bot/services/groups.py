@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.errors import NotAllowed, NotFound
+from bot.domain.errors import NotAllowed, NotFound, Reason
 from bot.domain.org import Unit, UnitKind, may_bind_alerts, may_bind_residents, sort_units
 from bot.domain.people import Actor, ChatPurpose, GroupChat
 from storage.chats import ChatRepo
@@ -61,7 +61,7 @@ async def bind(
     repo = UnitRepo(session)
     unit = await repo.get(unit_id)
     if unit is None:
-        raise NotFound(str(unit_id))
+        raise NotFound(Reason.GONE, str(unit_id))
     own = list((await repo.many(actor.staff_unit_ids)).values())
     if purpose is ChatPurpose.RESIDENTS:
         allowed = may_bind_residents(is_admin=actor.is_admin, staff_units=own, compound=unit)
@@ -70,7 +70,7 @@ async def bind(
             is_admin=actor.is_admin, staff_unit_ids=actor.staff_unit_ids, unit=unit
         )
     if not allowed:
-        raise NotAllowed(str(unit_id))
+        raise NotAllowed(Reason.NOT_UNIT_STAFF, str(unit_id))
     chats = ChatRepo(session)
     if chat is None:
         await chats.joined(chat_id, "group", "", now)

@@ -6,19 +6,16 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from aiogram import html
-from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.outbox import Outbox, Priority
-from bot.domain.errors import NotAllowed, NotFound
+from bot.domain.errors import NotAllowed, NotFound, Reason
 from bot.domain.org import StaffRole, Unit, is_within, may_invite, sort_units
 from bot.domain.people import Actor, Invite, InviteOutcome, invite_outcome
 from bot.i18n import resolve_locale
+from bot.ui import invites as ui
 from storage.units import UnitRepo
 from storage.users import StaffRepo, UserRepo
-
-INVITE_PREFIX = "inv_"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,9 +39,9 @@ async def browse(
     """A unit the actor may look into, its children, and whether the actor may invite to it."""
     unit = await UnitRepo(session).get(unit_id)
     if unit is None:
-        raise NotFound(str(unit_id))
+        raise NotFound(Reason.NOT_INVITER, str(unit_id))
     if not actor.is_admin and not any(is_within(unit, uid) for uid in actor.staff_unit_ids):
-        raise NotAllowed(str(unit_id))
+        raise NotAllowed(Reason.NOT_INVITER, str(unit_id))
     children = await UnitRepo(session).children(unit.id)
     allowed = may_invite(is_admin=actor.is_admin, staff_unit_ids=actor.staff_unit_ids, target=unit)
     return unit, children, allowed
@@ -60,9 +57,9 @@ async def make_invite(
 ) -> tuple[Invite, Unit]:
     unit = await UnitRepo(session).get(unit_id)
     if unit is None:
-        raise NotFound(str(unit_id))
+        raise NotFound(Reason.NOT_INVITER, str(unit_id))
     if not may_invite(is_admin=actor.is_admin, staff_unit_ids=actor.staff_unit_ids, target=unit):
-        raise NotAllowed(str(unit_id))
+        raise NotAllowed(Reason.NOT_INVITER, str(unit_id))
     code = secrets.token_urlsafe(12)
     await StaffRepo(session).create_invite(code, unit.id, role, actor.id, now, now + ttl)
     invite = Invite(code, unit.id, role, actor.id, now + ttl, None)
@@ -92,20 +89,9 @@ async def join(
     inviter = await UserRepo(session).get(invite.created_by)
     if inviter is not None and inviter.id != actor.id:
         locale = resolve_locale(inviter.language, inviter.tg_language, default_locale)
-        text = _("{name} accepted your invitation and is now {role} of {unit}.", locale=locale)
         await outbox.send(
             inviter.id,
-            text.format(
-                name=html.quote(actor.user.first_name),
-                role=role_name(invite.role, locale),
-                unit=html.quote(unit.display_name(locale)),
-            ),
+            ui.joined_text(actor.user.first_name, invite.role, unit, locale),
             priority=Priority.ALERT,
         )
     return Joined(InviteOutcome.JOINED, unit, invite.role)
-
-
-def role_name(role: StaffRole, locale: str | None = None) -> str:
-    if role is StaffRole.SECRETARY:
-        return _("secretary", locale=locale)
-    return _("officer", locale=locale)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import LANGUAGES
-from bot.domain.errors import NotFound
+from bot.domain.errors import NotFound, Reason
 from bot.domain.org import Unit, UnitKind, matches_query, sort_units
 from bot.domain.people import User
 from bot.i18n import resolve_locale
@@ -18,7 +18,7 @@ MAX_MATCHES = 8
 
 async def set_language(session: AsyncSession, user_id: int, language: str) -> None:
     if language not in LANGUAGES:
-        raise NotFound(language)
+        raise NotFound(Reason.GONE, language)
     await UserRepo(session).set_language(user_id, language)
 
 
@@ -36,7 +36,7 @@ async def browse(session: AsyncSession, unit_id: int) -> tuple[Unit, list[Unit]]
     repo = UnitRepo(session)
     unit = await repo.get(unit_id)
     if unit is None or unit.kind not in BROWSABLE:
-        raise NotFound(str(unit_id))
+        raise NotFound(Reason.GONE, str(unit_id))
     return unit, await repo.children(unit.id)
 
 
@@ -45,7 +45,7 @@ async def choose_compound(session: AsyncSession, user_id: int, unit_id: int) -> 
     repo = UnitRepo(session)
     compound = await repo.get(unit_id)
     if compound is None or compound.kind is not UnitKind.COMPOUND:
-        raise NotFound(str(unit_id))
+        raise NotFound(Reason.GONE, str(unit_id))
     await UserRepo(session).set_compound(user_id, compound.id)
     return await lineage(session, compound)
 

@@ -9,47 +9,23 @@ sub-district or district for everything below it; an administrator for the whole
 from __future__ import annotations
 
 import asyncio
-import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from enum import StrEnum
+from datetime import datetime
 
-from aiogram import html
-from aiogram.filters.callback_data import CallbackData
-from aiogram.utils.i18n import gettext as _
-
-from bot.domain.complaints import OPEN, Category, Complaint, Light, Status, light
-from bot.domain.errors import NotAllowed, NotFound, Refused
-from bot.domain.inputs import Id
+from bot.domain.errors import NotAllowed, NotFound, Reason, Refused
 from bot.domain.org import Unit, UnitKind, is_within
+from bot.domain.oversight import Place, Queue, Stats
 from bot.domain.party import RegStatus
 from bot.domain.people import Actor
 from bot.domain.periods import Period
-from bot.domain.rates import EMPTY, Rate, Scorecard, ranking
-from bot.services import cards, exports
+from bot.domain.rates import EMPTY, Scorecard, ranking
+from bot.services import exports
 from bot.services.desk import Desk
 from bot.services.party import Roster
+from bot.ui.oversight import export_caption
 
 PAGE = 8  # tickets per page of /queue: each is a button, and a phone shows about this many
-CHILDREN_SHOWN = 30
 EXPORT_MOST = 50_000  # tickets in one workbook; more: a shorter period, please
-
-
-class OversightAction(StrEnum):
-    QUEUE = "q"  # unit: the scope (0: the first), id: the page
-    CARD = "c"  # id: the ticket
-    STATS = "s"  # unit, period
-    EXPORT = "x"  # unit, period
-
-
-class OversightCb(CallbackData, prefix="ov"):
-    """A button of /queue, /stats, /export or the digest. Every press re-checks the actor's scope."""
-
-    action: OversightAction
-    unit: Id = 0
-    id: Id = 0
-    period: str = ""  # a Period's code, 20261101-20261121
 
 
 # ---------------------------------------------------------------------------------------------
@@ -81,30 +57,19 @@ async def scope(desk: Desk, actor: Actor, unit_id: int | None) -> Unit:
 
 async def _pick(desk: Desk, mine: Sequence[Unit], unit_id: int | None) -> Unit:
     if not mine:
-        raise NotAllowed("oversight is for unit staff")
+        raise NotAllowed(Reason.NOT_STAFF)
     if unit_id is None:
         return mine[0]
     unit = await desk.units.get(unit_id)
     if unit is None:
-        raise NotFound(f"unit {unit_id}")
+        raise NotFound(Reason.GONE, f"unit {unit_id}")
     if not any(is_within(unit, s.id) for s in mine):
-        raise NotAllowed(f"unit {unit_id} is outside the actor's scope")
+        raise NotAllowed(Reason.OUTSIDE_SCOPE, f"unit {unit_id}")
     return unit
 
 
 # ---------------------------------------------------------------------------------------------
 # The queue
-
-
-@dataclass(frozen=True, slots=True)
-class Queue:
-    scope: Unit
-    scopes: Sequence[Unit]  # all of the actor's, to switch between
-    lights: dict[Light, int]
-    tickets: list[Complaint]
-    units: dict[int, Unit]
-    page: int
-    pages: int
 
 
 async def queue(desk: Desk, actor: Actor, unit_id: int | None, page: int) -> Queue:
@@ -121,65 +86,8 @@ async def queue(desk: Desk, actor: Actor, unit_id: int | None, page: int) -> Que
     return Queue(unit, mine, lights, tickets, units, page, pages)
 
 
-def lamp(complaint: Complaint, desk: Desk) -> str:
-    if complaint.due_at is None or complaint.status not in OPEN:
-        return "⚪"
-    return cards.LIGHTS[light(complaint.window_start, complaint.due_at, desk.now)]
-
-
-def queue_text(q: Queue, desk: Desk, locale: str) -> str:
-    red, blue, green = q.lights[Light.RED], q.lights[Light.BLUE], q.lights[Light.GREEN]
-    lines = [
-        _("<b>Open tickets · {unit}</b>", locale=locale).format(
-            unit=html.quote(q.scope.display_name(locale))
-        ),
-        _("🔴 overdue {red} · 🔵 nearly due {blue} · 🟢 on time {green}", locale=locale).format(
-            red=red, blue=blue, green=green
-        ),
-    ]
-    if not q.tickets:
-        lines.append(_("Nothing open. 👍", locale=locale))
-        return "\n".join(lines)
-    lines.append("")
-    for t in q.tickets:
-        due = desk.local(t.due_at, "%m-%d %H:%M") if t.due_at else "—"
-        lines.append(
-            f"{lamp(t, desk)} <b>{t.number}</b> · {cards.category_name(t.category, locale)} · "
-            f"{cards.unit_name(q.units, t.compound_id, locale)}\n    "
-            + _("{unit} · {status} · due {due}", locale=locale).format(
-                unit=cards.unit_name(q.units, t.unit_id, locale),
-                status=cards.status_name(t.status, locale),
-                due=due,
-            )
-        )
-    if q.pages > 1:
-        lines.append(
-            _("Page {page} of {pages}", locale=locale).format(page=q.page + 1, pages=q.pages)
-        )
-    lines.append(_("Tap a ticket to open its card.", locale=locale))
-    return "\n".join(lines)
-
-
 # ---------------------------------------------------------------------------------------------
 # /stats
-
-
-@dataclass(frozen=True, slots=True)
-class Place:
-    rank: int
-    of: int
-    among: Unit  # the parent whose units were ranked
-
-
-@dataclass(frozen=True, slots=True)
-class Stats:
-    scope: Unit
-    period: Period
-    card: Scorecard
-    counts: dict[tuple[Category, Status], int]
-    children: list[tuple[Unit, Scorecard]]  # best first
-    place: Place | None  # where the scope stands among its siblings (their figures stay hidden)
-    parent_visible: bool  # whether the actor may look one level up
 
 
 def by_child(
@@ -225,126 +133,6 @@ async def stats(desk: Desk, actor: Actor, unit_id: int | None, period: Period) -
     return Stats(unit, period, total, counts, ranked, place, parent_visible)
 
 
-def percent(rate: Rate) -> str:
-    """A rate in whole percent, halves rounded up as people do (5/8 is 63 %, not 62 %)."""
-    value = rate.value
-    return "—" if value is None else f"{math.floor(value * 100 + 0.5)}%"
-
-
-def rate_text(rate: Rate) -> str:
-    return f"{percent(rate)} ({rate.hits}/{rate.total})" if rate.total else "—"
-
-
-def duration_text(span: timedelta | None, locale: str) -> str:
-    if span is None:
-        return "—"
-    minutes = int(span.total_seconds() // 60)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(rest, 60)
-    if days:
-        return _("{d} d {h} h", locale=locale).format(d=days, h=hours)
-    if hours:
-        return _("{h} h {m} min", locale=locale).format(h=hours, m=minutes)
-    return _("{m} min", locale=locale).format(m=minutes)
-
-
-def period_text(period: Period) -> str:
-    if period.days == 1:
-        return f"{period.start:%Y-%m-%d}"
-    return f"{period.start:%Y-%m-%d} — {period.last:%Y-%m-%d}"
-
-
-def stats_text(s: Stats, locale: str) -> str:
-    total = sum(s.counts.values())
-    lines = [
-        _("📊 <b>{unit}</b> · {period}", locale=locale).format(
-            unit=html.quote(s.scope.display_name(locale)), period=period_text(s.period)
-        ),
-        _("Tickets reported: {count}", locale=locale).format(count=total),
-    ]
-    if total:
-        by_status: dict[Status, int] = {}
-        by_category: dict[Category, int] = {}
-        for (category, status), n in s.counts.items():
-            by_status[status] = by_status.get(status, 0) + n
-            by_category[category] = by_category.get(category, 0) + n
-        lines.append(
-            _("Now: {states}", locale=locale).format(
-                states=" · ".join(
-                    f"{cards.status_name(st, locale)} {by_status[st]}"
-                    for st in Status
-                    if by_status.get(st)
-                )
-            )
-        )
-        lines.append(
-            _("By category: {categories}", locale=locale).format(
-                categories=" · ".join(
-                    f"{cards.category_name(c, locale)} {n}"
-                    for c, n in sorted(by_category.items(), key=lambda kv: (-kv[1], kv[0]))
-                )
-            )
-        )
-    card = s.card
-    lines += [
-        "",
-        _("Response rate (signed in time): {rate}", locale=locale).format(
-            rate=rate_text(card.response)
-        ),
-        _("Resolution rate (not rejected): {rate}", locale=locale).format(
-            rate=rate_text(card.resolution)
-        ),
-        _("Satisfaction rate: {rate}", locale=locale).format(rate=rate_text(card.satisfaction)),
-        _("Average time to sign for: {sign}; to complete: {complete}", locale=locale).format(
-            sign=duration_text(card.time_to_sign, locale),
-            complete=duration_text(card.time_to_complete, locale),
-        ),
-        _("Returned as not theirs (misroutes): {count}", locale=locale).format(count=card.returned),
-    ]
-    if s.children:
-        lines += ["", _("<b>Units below, best first</b>", locale=locale)]
-        for index, (child, c) in enumerate(s.children[:CHILDREN_SHOWN], start=1):
-            lines.append(
-                _(
-                    "{n}. {unit}: response {response} · resolution {resolution} · "
-                    "satisfaction {satisfaction} ({handed} handed over)",
-                    locale=locale,
-                ).format(
-                    n=index,
-                    unit=html.quote(child.display_name(locale)),
-                    response=percent(c.response),
-                    resolution=percent(c.resolution),
-                    satisfaction=percent(c.satisfaction),
-                    handed=c.handed,
-                )
-            )
-        if len(s.children) > CHILDREN_SHOWN:
-            lines.append(
-                _("… and {count} more", locale=locale).format(
-                    count=len(s.children) - CHILDREN_SHOWN
-                )
-            )
-    if s.place is not None:
-        lines += [
-            "",
-            _("Ranked {rank} of {of} units under {parent}.", locale=locale).format(
-                rank=s.place.rank,
-                of=s.place.of,
-                parent=html.quote(s.place.among.display_name(locale)),
-            ),
-        ]
-    lines += [
-        "",
-        _(
-            "Response = hand-overs signed for in time ÷ hand-overs; resolution = closed and not "
-            "rejected ÷ closed; satisfaction = (satisfied + basically satisfied) ÷ rated. "
-            "Ranking: the mean of the three.",
-            locale=locale,
-        ),
-    ]
-    return "\n".join(lines)
-
-
 # ---------------------------------------------------------------------------------------------
 # /export
 
@@ -358,7 +146,7 @@ async def export(desk: Desk, actor: Actor, unit_id: int | None, period: Period) 
         unit.path, unit.kind, unit.id, start, end, EXPORT_MOST + 1
     )
     if len(tickets) > EXPORT_MOST:
-        raise Refused("too_many", most=EXPORT_MOST)
+        raise Refused(Reason.TOO_MANY_ROWS, most=EXPORT_MOST)
     trails = await desk.complaints.trails([t.id for t in tickets])
     items = await desk.lostfound.reported_in(unit.path, start, end)
     party = desk.party
@@ -397,17 +185,14 @@ async def export(desk: Desk, actor: Actor, unit_id: int | None, period: Period) 
     data = await asyncio.to_thread(exports.ledgers_xlsx, ledgers, zone)
     name = f"台账-{unit.name}-{period.code}.xlsx"
     file_id = await desk.files.add(name, data, desk.now)
-    caption = _(
-        "Ledgers of {unit}, {period}: {tickets} tickets, {items} lost-and-found reports, "
-        "{members} party members, {activities} activities.",
-        locale=actor.locale,
-    ).format(
-        unit=html.quote(unit.display_name(actor.locale)),
-        period=period_text(period),
-        tickets=len(tickets),
-        items=len(items),
-        members=len(members),
-        activities=len(activities),
+    caption = export_caption(
+        unit,
+        period,
+        len(tickets),
+        len(items),
+        len(members),
+        len(activities),
+        actor.locale,
     )
     await desk.outbox.send_document(actor.id, file_id, caption)
     return unit

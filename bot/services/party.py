@@ -8,19 +8,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
-
-from aiogram import html
-from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardMarkup
-from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.clock import Clock
 from bot.config import Config
 from bot.delivery.outbox import Priority
-from bot.domain.errors import NotAllowed, NotFound, Refused
-from bot.domain.inputs import Id
+from bot.domain.errors import NotAllowed, NotFound, Reason, Refused
 from bot.domain.org import Unit, UnitKind
 from bot.domain.party import (
     FURTHEST,
@@ -28,11 +20,9 @@ from bot.domain.party import (
     REMIND_DAY,
     Activity,
     ActivityDraft,
-    ActivityKind,
     Attendance,
     AttendanceStatus,
     Member,
-    MemberType,
     Method,
     Refusal,
     Registration,
@@ -51,135 +41,11 @@ from bot.domain.people import Actor, ChatPurpose
 from bot.services.desk import Desk, open_desk
 from bot.services.dispatch import unit_chats, unit_people
 from bot.services.matcher import Matcher
+from bot.ui import party as ui
 from storage.db import Database
 from storage.party import LedgerRow, NewActivity, NewMember, PartyRepo
 
 log = logging.getLogger(__name__)
-
-ACTIVITY_PREFIX = "pa_"  # a group notice's deep link: /start pa_<activity id>
-
-
-class PartyAction(StrEnum):
-    APPROVE = "a"  # id: a registration
-    REJECT = "r"  # id: a registration
-    SIGN_UP = "s"  # id: an activity
-    CANCEL = "c"  # id: an activity
-    CHECK_OUT = "o"  # id: an activity
-    SHOW = "v"  # id: an activity (its organisers: the code and who signed up)
-    ROSTER = "l"  # id: the unit whose roster to show
-    ROSTER_XLSX = "xr"  # id: the unit
-    LEDGER_XLSX = "xl"  # id: the unit
-
-
-class PartyCb(CallbackData, prefix="pm"):
-    action: PartyAction
-    id: Id
-
-
-# --- words ------------------------------------------------------------------------------------
-
-
-def member_type_name(kind: MemberType, locale: str | None = None) -> str:
-    names = {
-        MemberType.WORKING: _("in work (在职)", locale=locale),
-        MemberType.RETIRED: _("retired (离退休)", locale=locale),
-        MemberType.MOBILE: _("mobile (流动)", locale=locale),
-    }
-    return names[kind]
-
-
-def activity_kind_name(kind: ActivityKind, locale: str | None = None) -> str:
-    names = {
-        ActivityKind.CLEANUP: _("Environment clean-up", locale=locale),
-        ActivityKind.PATROL: _("Safety patrol", locale=locale),
-        ActivityKind.CLINIC: _("Free clinic", locale=locale),
-        ActivityKind.VOLUNTEER: _("Volunteer service", locale=locale),
-        ActivityKind.OTHER: _("Other", locale=locale),
-    }
-    return names[kind]
-
-
-def registration_status_name(status: RegStatus, locale: str | None = None) -> str:
-    names = {
-        RegStatus.PENDING: _("waiting for the branch", locale=locale),
-        RegStatus.APPROVED: _("approved", locale=locale),
-        RegStatus.REJECTED: _("not approved", locale=locale),
-        RegStatus.MOVED: _("moved to another compound", locale=locale),
-    }
-    return names[status]
-
-
-def hours_text(minutes: int) -> str:
-    return f"{minutes / 60:.1f}"
-
-
-def activity_line(desk: Desk, activity: Activity, locale: str) -> str:
-    """ "<b>周六大扫除</b> · 环境整治 · 11-28 09:00–11:00 · 东门广场 · 3/10" """
-    when = (
-        f"{desk.local(activity.starts_at, '%m-%d %H:%M')}–{desk.local(activity.ends_at, '%H:%M')}"
-    )
-    return " · ".join(
-        (
-            f"<b>{html.quote(activity.title)}</b>",
-            activity_kind_name(activity.kind, locale),
-            when,
-            html.quote(activity.place),
-            f"{activity.signed}/{activity.capacity}",
-        )
-    )
-
-
-def refusal_text(desk: Desk, error: Refused, locale: str | None = None) -> str:
-    """Why not, in words; with the distance or the time when there is one."""
-    facts = error.facts
-    texts = {
-        Refusal.NOT_MEMBER: _(
-            "Only registered party members can do this. Send /party to register (报到) with "
-            "your compound's branch.",
-            locale=locale,
-        ),
-        Refusal.PENDING: _(
-            "Your registration is still waiting for the branch's approval.", locale=locale
-        ),
-        Refusal.OTHER_COMPOUND: _(
-            "This activity belongs to another compound; you are registered at your own.",
-            locale=locale,
-        ),
-        Refusal.CANCELLED: _("This activity was cancelled.", locale=locale),
-        Refusal.FULL: _("Sorry, this activity is full.", locale=locale),
-        Refusal.STARTED: _("This activity has already started.", locale=locale),
-        Refusal.ENDED: _("This activity has already ended.", locale=locale),
-        Refusal.OUTSIDE: _(
-            "You seem to be {distance} m from the compound; check-in works within {radius} m. "
-            "Please check in on site, or type the code the organiser shows.",
-            locale=locale,
-        ),
-        Refusal.NO_FENCE: _(
-            "This compound has no location set, so please type the code the organiser shows.",
-            locale=locale,
-        ),
-        Refusal.WRONG_CODE: _(
-            "That code does not match an activity open for check-in now.", locale=locale
-        ),
-        Refusal.TOO_MANY_TRIES: _(
-            "Too many wrong codes. Please ask the organiser, or check in by location.",
-            locale=locale,
-        ),
-        Refusal.NOT_PRESENT: _("You are not checked in at an activity now.", locale=locale),
-        Refusal.NO_ACTIVITY: _(
-            "There is no activity open for check-in at your compound now. /activities lists "
-            "what is coming.",
-            locale=locale,
-        ),
-        Refusal.DECIDED: _("This registration was already decided.", locale=locale),
-    }
-    if error.reason == Refusal.TOO_EARLY:
-        opens = facts.get("opens")
-        text = _("Check-in opens at {time} (30 minutes before the start).", locale=locale)
-        return text.format(time=desk.local(opens) if isinstance(opens, datetime) else "—")
-    said = texts.get(Refusal(error.reason)) if error.reason in set(Refusal) else None
-    return (said or _("That cannot be done now.", locale=locale)).format(**facts)
-
 
 # --- registration (报到) ------------------------------------------------------------------------
 
@@ -187,7 +53,7 @@ def refusal_text(desk: Desk, error: Refused, locale: str | None = None) -> str:
 async def compound_of(desk: Desk, compound_id: int) -> Unit:
     compound = await desk.units.get(compound_id)
     if compound is None or compound.kind is not UnitKind.COMPOUND:
-        raise NotFound(f"compound {compound_id}")
+        raise NotFound(Reason.GONE_PARTY, f"compound {compound_id}")
     return compound
 
 
@@ -214,70 +80,7 @@ async def check_manager(desk: Desk, actor: Actor, compound: Unit) -> None:
     if not may_manage(
         is_admin=actor.is_admin, staff_units=await staff_units(desk, actor), compound=compound
     ):
-        raise NotAllowed("not this compound's branch")
-
-
-def details(member: Member, compound: Unit, locale: str) -> list[str]:
-    phone = html.quote(member.phone) if member.phone else _("not given", locale=locale)
-    return [
-        _("Name: {name}", locale=locale).format(name=html.quote(member.name)),
-        _("Compound: {compound}", locale=locale).format(
-            compound=html.quote(compound.display_name(locale))
-        ),
-        _("Building: {building}", locale=locale).format(building=html.quote(member.building)),
-        _("Workplace party organisation: {org}", locale=locale).format(
-            org=html.quote(member.workplace)
-        ),
-        _("Type: {type}", locale=locale).format(type=member_type_name(member.type, locale)),
-        _("Phone: {phone}", locale=locale).format(phone=phone),
-    ]
-
-
-def decision_keyboard(member: Member, locale: str) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=_("✅ Approve", locale=locale),
-        callback_data=PartyCb(action=PartyAction.APPROVE, id=member.id),
-    )
-    builder.button(
-        text=_("✖ Reject…", locale=locale),
-        callback_data=PartyCb(action=PartyAction.REJECT, id=member.id),
-    )
-    return builder.as_markup()
-
-
-def registration_text(member: Member, compound: Unit, locale: str) -> str:
-    """The card for the private chat of a person who decides: every detail."""
-    lines = [
-        _("🎖 Party member registration (报到) #{id}", locale=locale).format(id=member.id),
-        *details(member, compound, locale),
-    ]
-    return "\n".join(lines)
-
-
-def group_registration_text(member: Member, compound: Unit, locale: str) -> str:
-    """The card for an alert group, whose members are not all the people who decide: the number,
-    the compound and the type, never the name, building, workplace or phone."""
-    return "\n".join(
-        (
-            _("🎖 Party member registration (报到) #{id}", locale=locale).format(id=member.id),
-            _("Waiting for the decision of the party branch of {compound}.", locale=locale).format(
-                compound=html.quote(compound.display_name(locale))
-            ),
-            _("Type: {type}", locale=locale).format(type=member_type_name(member.type, locale)),
-            _(
-                "The member's details were sent privately to the staff who decide on it.",
-                locale=locale,
-            ),
-        )
-    )
-
-
-def card_text(member: Member, compound: Unit, locale: str, chat_id: int) -> str:
-    """A registration's card as the chat may read it: personal data in private chats only."""
-    if chat_id > 0:
-        return registration_text(member, compound, locale)
-    return group_registration_text(member, compound, locale)
+        raise NotAllowed(Reason.NOT_BRANCH, str(compound.id))
 
 
 async def register(desk: Desk, actor: Actor, form: Registration) -> tuple[Member, bool]:
@@ -286,7 +89,7 @@ async def register(desk: Desk, actor: Actor, form: Registration) -> tuple[Member
     """
     assert form.type is not None
     if actor.user.compound_id is None:
-        raise NotFound("no home compound")
+        raise NotFound(Reason.NO_HOME)
     compound, units = await compound_units(desk, actor.user.compound_id)
     new = NewMember(
         user_id=actor.id,
@@ -322,8 +125,8 @@ async def _ask_branch(desk: Desk, member: Member, compound: Unit, units: dict[in
         locale = await desk.locale_of(chat_id)
         await desk.outbox.send(
             chat_id,
-            card_text(member, compound, locale, chat_id),
-            markup=decision_keyboard(member, locale),
+            ui.card_text(member, compound, locale, chat_id),
+            markup=ui.decision_keyboard(member, locale),
             priority=Priority.ALERT,
         )
 
@@ -355,7 +158,7 @@ async def decidable(desk: Desk, actor: Actor, member_id: int) -> tuple[Member, U
     Refused when it was decided already)."""
     member = await desk.party.member(member_id)
     if member is None:
-        raise NotFound(f"registration {member_id}")
+        raise NotFound(Reason.GONE_PARTY, f"registration {member_id}")
     compound = await compound_of(desk, member.compound_id)
     await check_manager(desk, actor, compound)
     if member.status is not RegStatus.PENDING:
@@ -372,19 +175,7 @@ async def decide(
     if not await desk.party.decide(member.id, status, actor.id, reason, desk.now):
         raise Refused(Refusal.DECIDED)
     locale = await desk.locale_of(member.user_id)
-    place = html.quote(compound.display_name(locale))
-    if approve:
-        text = _(
-            "✅ Your registration (报到) with the party branch of {compound} is approved. "
-            "/activities shows what you can join.",
-            locale=locale,
-        ).format(compound=place)
-    else:
-        text = _(
-            "Your registration (报到) with {compound} was not approved.\nReason: {reason}\n"
-            "You can correct it and register again with /party.",
-            locale=locale,
-        ).format(compound=place, reason=html.quote(reason) or "—")
+    text = ui.decided_text(compound, approve, reason, locale)
     await desk.outbox.send(member.user_id, text, priority=Priority.ALERT)
     return member, compound
 
@@ -406,7 +197,7 @@ async def create_activity(desk: Desk, actor: Actor, draft: ActivityDraft) -> Act
     assert draft.kind and draft.starts_at and draft.ends_at and draft.capacity
     compound = await desk.units.get(draft.compound_id)
     if compound is None or compound.kind is not UnitKind.COMPOUND:
-        raise NotFound(f"compound {draft.compound_id}")
+        raise NotFound(Reason.GONE_PARTY, f"compound {draft.compound_id}")
     await check_manager(desk, actor, compound)
     activity = await desk.party.create_activity(
         NewActivity(
@@ -430,27 +221,21 @@ async def create_activity(desk: Desk, actor: Actor, draft: ActivityDraft) -> Act
 async def _announce(desk: Desk, activity: Activity) -> None:
     groups = await desk.chats.bound_to(activity.compound_id, ChatPurpose.RESIDENTS)
     locale = desk.config.bot.default_language
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=_("🙋 Sign up", locale=locale),
-        url=f"https://t.me/{desk.bot_username}?start={ACTIVITY_PREFIX}{activity.id}",
-    )
-    text = _(
-        "📣 Party members' activity: {activity}\nRegistered party members can sign up with the "
-        "button.",
-        locale=locale,
-    ).format(activity=activity_line(desk, activity, locale))
+    text = ui.notice_text(activity, desk.config.bot.zone, locale)
     for group in groups:
         if group.active:
             await desk.outbox.send(
-                group.id, text, markup=builder.as_markup(), priority=Priority.BROADCAST
+                group.id,
+                text,
+                markup=ui.notice_keyboard(activity, desk.bot_username, locale),
+                priority=Priority.BROADCAST,
             )
 
 
 async def activity(desk: Desk, activity_id: int) -> Activity:
     found = await desk.party.activity(activity_id)
     if found is None:
-        raise NotFound(f"activity {activity_id}")
+        raise NotFound(Reason.GONE_PARTY, f"activity {activity_id}")
     return found
 
 
@@ -461,7 +246,7 @@ async def managed_activity(
     found = await activity(desk, activity_id)
     compound = await desk.units.get(found.compound_id)
     if compound is None:
-        raise NotFound(f"compound {found.compound_id}")
+        raise NotFound(Reason.GONE_PARTY, f"compound {found.compound_id}")
     await check_manager(desk, actor, compound)
     signed = await desk.party.signed_up(found.id)
     return found, signed, await desk.party.names([a.user_id for a in signed])
@@ -533,7 +318,7 @@ async def _open_now(desk: Desk, actor: Actor) -> tuple[Member, list[Activity]]:
     open_now = [a for a in coming if window_refusal(a, desk.now) is None]
     if not open_now:
         if coming:
-            raise Refused(Refusal.TOO_EARLY, opens=coming[0].opens_at())
+            raise Refused(Refusal.TOO_EARLY, time=coming[0].opens_at())
         raise Refused(Refusal.NO_ACTIVITY)
     mine = await desk.party.of_user(actor.id, [member.compound_id])
     open_now.sort(key=lambda a: (a.id not in mine, a.starts_at))
@@ -591,15 +376,6 @@ async def check_out(
     return found, minutes
 
 
-def check_out_keyboard(found: Activity, locale: str) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=_("👋 Check out", locale=locale),
-        callback_data=PartyCb(action=PartyAction.CHECK_OUT, id=found.id),
-    )
-    return builder.as_markup()
-
-
 # --- records ----------------------------------------------------------------------------------
 
 
@@ -627,7 +403,7 @@ async def scope(desk: Desk, actor: Actor, unit_id: int) -> Unit:
     for unit in await managed_scopes(desk, actor):
         if unit.id == unit_id:
             return unit
-    raise NotAllowed("not a unit of yours")
+    raise NotAllowed(Reason.NOT_BRANCH, str(unit_id))
 
 
 @dataclass(frozen=True, slots=True)
@@ -691,18 +467,9 @@ async def sweep(
 async def _remind(desk: Desk, found: Activity, which: Reminder) -> None:
     for attendance in await desk.party.signed_up(found.id):
         locale = await desk.locale_of(attendance.user_id)
-        text = (
-            _("⏰ Tomorrow: {activity}", locale=locale)
-            if which is Reminder.DAY
-            else _(
-                "⏰ In an hour: {activity}\nCheck in on site with /checkin (share your location, "
-                "or type the organiser's code).",
-                locale=locale,
-            )
-        )
         await desk.outbox.send(
             attendance.user_id,
-            text.format(activity=activity_line(desk, found, locale)),
+            ui.reminder_text(found, which, desk.config.bot.zone, locale),
             priority=Priority.ALERT,
         )
 
@@ -720,10 +487,7 @@ async def _settle(desk: Desk, found: Activity) -> int:
             locale = await desk.locale_of(attendance.user_id)
             await desk.outbox.send(
                 attendance.user_id,
-                _(
-                    "{title} has ended; I checked you out. Recorded: {hours} h. Thank you!",
-                    locale=locale,
-                ).format(title=html.quote(found.title), hours=hours_text(minutes)),
+                ui.settled_text(found, minutes, locale),
                 priority=Priority.ALERT,
             )
             told += 1

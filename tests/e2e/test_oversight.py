@@ -41,7 +41,7 @@ from openpyxl import Workbook, load_workbook
 
 from bot.domain.lostfound import Category as ItemCategory
 from bot.domain.lostfound import Kind
-from bot.services.oversight import OversightAction, OversightCb
+from bot.ui.oversight import OversightAction, OversightCb
 from storage.db import Database
 from storage.lostfound import LostFoundRepo, NewItem
 from storage.units import UnitRepo

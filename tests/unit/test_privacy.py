@@ -13,7 +13,7 @@ from bot.domain.lostfound import HELD_GATE, HELD_WITH_FINDER
 from bot.domain.org import Unit, UnitKind
 from bot.domain.party import Member, MemberType, RegStatus
 from bot.i18n import build_i18n
-from bot.services import lostfound, party
+from bot.ui import lostfound, party
 
 COMPOUND = Unit(7, "xihu-zuoan", UnitKind.COMPOUND, "西湖左岸小区", "Xihu Zuoan", 3, "/1/3/7/")
 MEMBER = Member(

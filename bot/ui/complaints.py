@@ -1,8 +1,10 @@
-"""How a complaint reads: category names, status lines, staff cards and residents' views."""
+"""How a complaint reads: category names, status lines, staff cards, residents' views, the
+notices of each step and the clock's warnings, and the buttons on a ticket."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -253,6 +255,248 @@ def _event_text(event: Event, units: Mapping[int, Unit], locale: str) -> str | N
             return _("overdue: {unit} was chased", locale=locale).format(unit=to)
         case _:
             return None
+
+
+def title(complaint: Complaint, locale: str) -> str:
+    return f"<b>{complaint.number}</b> · {category_name(complaint.category, locale)}"
+
+
+@dataclass(frozen=True, slots=True)
+class CardView:
+    """A staff card as one chat reads it: the text, and the buttons if that chat may act."""
+
+    text: str
+    markup: InlineKeyboardMarkup | None
+
+
+def card(
+    complaint: Complaint,
+    units: Mapping[int, Unit],
+    reporter_name: str | None,
+    locale: str,
+    zone: ZoneInfo,
+    now: datetime,
+    *,
+    buttons: bool,
+) -> CardView:
+    text = card_text(complaint, units, reporter_name, locale, zone, now)
+    return CardView(text, staff_keyboard(complaint, units, locale) if buttons else None)
+
+
+def ticket_view(
+    complaint: Complaint,
+    units: Mapping[int, Unit],
+    events: Sequence[Event],
+    locale: str,
+    zone: ZoneInfo,
+) -> str:
+    """A ticket and its history, for its reporter, its followers and staff who may act on it."""
+    lines = [
+        title(complaint, locale),
+        _("Compound: {compound}", locale=locale).format(
+            compound=unit_name(units, complaint.compound_id, locale)
+        ),
+        _("Problem: {text}", locale=locale).format(text=html.quote(complaint.text)),
+        _("Status: {status} ({unit})", locale=locale).format(
+            status=status_name(complaint.status, locale),
+            unit=unit_name(units, complaint.unit_id, locale),
+        ),
+    ]
+    if complaint.reply:
+        lines.append(_("Reply: {reply}", locale=locale).format(reply=html.quote(complaint.reply)))
+    lines += ["", _("History:", locale=locale)]
+    lines += history_lines(events, units, locale, zone)
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# What staff are told with a new card, and what residents hear of each step
+
+
+def handed_over(action: Action, units: Mapping[int, Unit], to_id: int, locale: str) -> str:
+    """The headline of a card for the unit a ticket was just given to."""
+    unit = unit_name(units, to_id, locale)
+    if action is Action.DISPATCHED:
+        return _("🆕 New complaint for {unit}", locale=locale).format(unit=unit)
+    if action is Action.SENT_BACK:
+        return _("⤴️ Sent back to {unit}: please handle it", locale=locale).format(unit=unit)
+    return _("➡️ Assigned to {unit}", locale=locale).format(unit=unit)
+
+
+def returned_headline(units: Mapping[int, Unit], holder_id: int, note: str, locale: str) -> str:
+    return _(
+        "↩️ Returned by {unit} ({reason}). Please assign it to the right unit.", locale=locale
+    ).format(unit=unit_name(units, holder_id, locale), reason=html.quote(note))
+
+
+def returned_notice(
+    complaint: Complaint, units: Mapping[int, Unit], holder_id: int, parent_id: int, locale: str
+) -> str:
+    return _(
+        "{title}: {unit} says it is not theirs; {parent} is assigning it to the right unit.",
+        locale=locale,
+    ).format(
+        title=title(complaint, locale),
+        unit=unit_name(units, holder_id, locale),
+        parent=unit_name(units, parent_id, locale),
+    )
+
+
+def referred_headline(units: Mapping[int, Unit], holder_id: int, locale: str) -> str:
+    return _("⬆️ Referred by {unit} for your decision.", locale=locale).format(
+        unit=unit_name(units, holder_id, locale)
+    )
+
+
+def assigned_notice(complaint: Complaint, units: Mapping[int, Unit], locale: str) -> str:
+    return _("{title} is now with {unit}.", locale=locale).format(
+        title=title(complaint, locale), unit=unit_name(units, complaint.unit_id, locale)
+    )
+
+
+def signed_notice(
+    complaint: Complaint, units: Mapping[int, Unit], due: datetime, zone: ZoneInfo, locale: str
+) -> str:
+    return _(
+        "{title}: {unit} has signed for it and will handle it by {due}.", locale=locale
+    ).format(
+        title=title(complaint, locale),
+        unit=unit_name(units, complaint.unit_id, locale),
+        due=local(due, zone),
+    )
+
+
+def progress_notice(complaint: Complaint, units: Mapping[int, Unit], note: str, locale: str) -> str:
+    return _("{title}: news from {unit}: {note}", locale=locale).format(
+        title=title(complaint, locale),
+        unit=unit_name(units, complaint.unit_id, locale),
+        note=html.quote(note),
+    )
+
+
+def completed_notice(
+    complaint: Complaint, units: Mapping[int, Unit], reply: str, locale: str
+) -> str:
+    return _(
+        "{title}: {unit} has completed it.\nTheir reply: {reply}\n\nHow satisfied are you?",
+        locale=locale,
+    ).format(
+        title=title(complaint, locale),
+        unit=unit_name(units, complaint.unit_id, locale),
+        reply=html.quote(reply),
+    )
+
+
+def question(complaint: Complaint, units: Mapping[int, Unit], text: str, locale: str) -> str:
+    """A staff member's question, as the reporter reads it (the unit, never the person)."""
+    return _("{title}: {unit} asks: {question}", locale=locale).format(
+        title=title(complaint, locale),
+        unit=unit_name(units, complaint.unit_id, locale),
+        question=html.quote(text),
+    )
+
+
+def answer(complaint: Complaint, text: str, locale: str) -> str:
+    """The reporter's answer, as the staff member who asked reads it (never who they are)."""
+    return _("{title}: the resident answers: {text}", locale=locale).format(
+        title=title(complaint, locale), text=html.quote(text)
+    )
+
+
+def reopened_headline(reason: str, locale: str) -> str:
+    return _("🔁 Reopened: the resident is not satisfied. Reason: {reason}", locale=locale).format(
+        reason=html.quote(reason) or "—"
+    )
+
+
+def reopened_for_supervisor(
+    complaint: Complaint, units: Mapping[int, Unit], holder_id: int, reason: str, locale: str
+) -> str:
+    return _(
+        "For your information: {title} at {unit} was reopened; the resident is not "
+        "satisfied. Reason: {reason}",
+        locale=locale,
+    ).format(
+        title=title(complaint, locale),
+        unit=unit_name(units, holder_id, locale),
+        reason=html.quote(reason) or "—",
+    )
+
+
+def reopened_notice(
+    complaint: Complaint, units: Mapping[int, Unit], holder_id: int, locale: str
+) -> str:
+    return _("{title} is reopened at {unit}.", locale=locale).format(
+        title=title(complaint, locale), unit=unit_name(units, holder_id, locale)
+    )
+
+
+def taken_over_notice(
+    complaint: Complaint, units: Mapping[int, Unit], parent_id: int, locale: str
+) -> str:
+    return _(
+        "{title}: not satisfied a second time, so {parent} takes it over.", locale=locale
+    ).format(title=title(complaint, locale), parent=unit_name(units, parent_id, locale))
+
+
+def closed_unrated_notice(complaint: Complaint, locale: str) -> str:
+    return _("{title} is closed without a rating.", locale=locale).format(
+        title=title(complaint, locale)
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The clock (督办)
+
+
+def _verb(complaint: Complaint, locale: str) -> str:
+    if complaint.status is Status.SIGNED:
+        return _("complete", locale=locale)
+    if complaint.status is Status.RETURNED:
+        return _("re-assign", locale=locale)
+    return _("sign for", locale=locale)
+
+
+def nearly_due(complaint: Complaint, zone: ZoneInfo, locale: str) -> str:
+    """The blue warning to the unit holding a ticket."""
+    assert complaint.due_at is not None
+    return _("🔵 {title}: time is nearly up. Please {verb} it by {due}.", locale=locale).format(
+        title=title(complaint, locale),
+        verb=_verb(complaint, locale),
+        due=local(complaint.due_at, zone),
+    )
+
+
+def overdue_headline(
+    complaint: Complaint, units: Mapping[int, Unit], holder_id: int, zone: ZoneInfo, locale: str
+) -> str:
+    """The headline of the card a supervising unit gets for a ticket overdue below it."""
+    assert complaint.due_at is not None
+    return _(
+        "🔴 Overdue, for your supervision: {unit} did not {verb} it by {due}.", locale=locale
+    ).format(
+        unit=unit_name(units, holder_id, locale),
+        verb=_verb(complaint, locale),
+        due=local(complaint.due_at, zone),
+    )
+
+
+def overdue_notice(
+    complaint: Complaint, units: Mapping[int, Unit], supervisor_id: int, zone: ZoneInfo, locale: str
+) -> str:
+    """What the late unit is told when its supervisor is."""
+    assert complaint.due_at is not None
+    return _(
+        "🔴 {title} is overdue (due {due}); {supervisor} has been told.", locale=locale
+    ).format(
+        title=title(complaint, locale),
+        due=local(complaint.due_at, zone),
+        supervisor=unit_name(units, supervisor_id, locale),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Buttons
 
 
 def staff_keyboard(

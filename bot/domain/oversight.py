@@ -1,0 +1,65 @@
+"""What oversight shows (DESIGN §4.5): a unit's queue, its figures for a period, the morning
+digest and the weekly chart's data. bot.services fills them; bot.ui renders them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.domain.complaints import Category, Complaint, Light, Status
+from bot.domain.org import Unit
+from bot.domain.periods import Period
+from bot.domain.rates import Scorecard
+
+DONE = "done"
+BOARD_KEYS = ("red", "blue", "green", DONE)  # the weekly board: open tickets by light, and done
+
+
+@dataclass(frozen=True, slots=True)
+class Queue:
+    scope: Unit
+    scopes: Sequence[Unit]  # all of the actor's, to switch between
+    lights: dict[Light, int]
+    tickets: list[Complaint]
+    units: dict[int, Unit]
+    page: int
+    pages: int
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    rank: int
+    of: int
+    among: Unit  # the parent whose units were ranked
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    scope: Unit
+    period: Period
+    card: Scorecard
+    counts: dict[tuple[Category, Status], int]
+    children: list[tuple[Unit, Scorecard]]  # best first
+    place: Place | None  # where the scope stands among its siblings (their figures stay hidden)
+    parent_visible: bool  # whether the actor may look one level up
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    overdue: list[Complaint]
+    returned: list[Complaint]  # returned to this unit by one below: its decision is awaited
+    due_today: list[Complaint]
+    new: list[Complaint]  # handed over since yesterday's digest, not yet signed for
+
+    @property
+    def empty(self) -> bool:
+        return not (self.overdue or self.returned or self.due_today or self.new)
+
+
+@dataclass(frozen=True, slots=True)
+class WeekData:
+    unit: Unit
+    week: Period
+    board: dict[tuple[Category, str], int]
+    children: list[tuple[Unit, Scorecard]]
+    total: Scorecard

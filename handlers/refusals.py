@@ -1,0 +1,185 @@
+"""The one renderer of refusals: a DomainError's reason (and facts) as words in the user's
+language, and the one answer `bot.middlewares.RefusalMiddleware` gives with them — an alert for
+a button, a text in the chat of a message. Handlers do not catch refusals to answer them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from enum import StrEnum
+
+from aiogram.types import TelegramObject, Update
+from aiogram.utils.i18n import gettext as _
+
+from bot.domain.campaigns import ScheduleError
+from bot.domain.errors import DomainError, Reason
+from bot.domain.lostfound import ClaimRefusal
+from bot.domain.party import Refusal
+from bot.services.desk import Desk
+from handlers.common import refuse_button
+
+log = logging.getLogger(__name__)
+
+Texts = Callable[[], dict[StrEnum, str]]
+
+
+def _reasons() -> dict[StrEnum, str]:
+    gone = _("This button is no longer valid. Please start again from the menu.")
+    return {
+        Reason.GONE: gone,
+        Reason.GONE_ITEM: _("I cannot find that item any more."),
+        Reason.GONE_CAMPAIGN: _("I cannot find that campaign any more."),
+        Reason.GONE_PARTY: _("I cannot find that any more."),
+        Reason.NO_HOME: _("First, please tell me where you live. /profile"),
+        Reason.NO_COMPOUND: _("That compound no longer exists. Please start again."),
+        Reason.TICKET_MOVED: _(
+            "This ticket has moved on since this button was shown; nothing was changed."
+        ),
+        Reason.TICKET_CLOSED: _("That ticket is no longer open. You can submit yours."),
+        Reason.NOT_HANDLING_UNIT: _(
+            "Only staff of the unit handling this ticket, or of a unit above it, can do this. "
+            "Nothing was changed."
+        ),
+        Reason.DISTRICT_FINAL: _(
+            "There is no unit above this one to pass the ticket to. Nothing was changed."
+        ),
+        Reason.NOT_YOUR_REPORT: _("You can only open your own reports and those you follow."),
+        Reason.TOO_MANY_PHOTOS: _("Three photos are the most I can take; this one is left out."),
+        Reason.INCOMPLETE: gone,  # the form offers no submit before it is complete
+        Reason.NOT_BRANCH: _(
+            "Only the compound's party branch (or the community above it) can do this."
+        ),
+        Reason.NOT_CLAIM_PARTY: _("Only the people concerned can do this."),
+        Reason.NO_RELAY: _("I cannot pass messages about that item any more."),
+        Reason.NOT_CAMPAIGN_STAFF: _(
+            "Campaigns are started by community staff or above, for their own area."
+        ),
+        Reason.CAMPAIGN_STATE: _("That campaign cannot do that now (it may have ended already)."),
+        Reason.NOT_STAFF: _(
+            "/queue, /stats and /export are for the staff of a unit. To report a problem, use "
+            "/report."
+        ),
+        Reason.OUTSIDE_SCOPE: _(
+            "That is outside your unit: you can only see your own unit and those below it."
+        ),
+        Reason.TOO_MANY_ROWS: _(
+            "That period has more than {most} tickets: too many for one file. Please choose a "
+            "shorter period."
+        ),
+        Reason.NOT_UNIT_STAFF: _("Only staff of that unit can bind this group."),
+        Reason.NOT_INVITER: _(
+            "You cannot invite staff to that unit. Only an administrator or staff of a unit "
+            "above it can."
+        ),
+    }
+
+
+def _claims() -> dict[StrEnum, str]:
+    return {
+        ClaimRefusal.CLOSED: _(
+            "That item is no longer open: it was returned, closed or has expired."
+        ),
+        ClaimRefusal.OWN: _("That is your own report."),
+        ClaimRefusal.PENDING: _(
+            "Someone has already claimed this item and the finder is checking. If it is not "
+            "theirs, the item stays open and you can claim it then."
+        ),
+        ClaimRefusal.DECLINED_BEFORE: _(
+            "The finder already said your earlier claim on this item did not fit."
+        ),
+        ClaimRefusal.NOT_FOUND_ITEM: _("Only found items can be claimed."),
+    }
+
+
+def _party() -> dict[StrEnum, str]:
+    return {
+        Refusal.NOT_MEMBER: _(
+            "Only registered party members can do this. Send /party to register (报到) with "
+            "your compound's branch."
+        ),
+        Refusal.PENDING: _("Your registration is still waiting for the branch's approval."),
+        Refusal.OTHER_COMPOUND: _(
+            "This activity belongs to another compound; you are registered at your own."
+        ),
+        Refusal.CANCELLED: _("This activity was cancelled."),
+        Refusal.FULL: _("Sorry, this activity is full."),
+        Refusal.STARTED: _("This activity has already started."),
+        Refusal.TOO_EARLY: _("Check-in opens at {time} (30 minutes before the start)."),
+        Refusal.ENDED: _("This activity has already ended."),
+        Refusal.OUTSIDE: _(
+            "You seem to be {distance} m from the compound; check-in works within {radius} m. "
+            "Please check in on site, or type the code the organiser shows."
+        ),
+        Refusal.NO_FENCE: _(
+            "This compound has no location set, so please type the code the organiser shows."
+        ),
+        Refusal.WRONG_CODE: _("That code does not match an activity open for check-in now."),
+        Refusal.TOO_MANY_TRIES: _(
+            "Too many wrong codes. Please ask the organiser, or check in by location."
+        ),
+        Refusal.NOT_PRESENT: _("You are not checked in at an activity now."),
+        Refusal.NO_ACTIVITY: _(
+            "There is no activity open for check-in at your compound now. /activities lists "
+            "what is coming."
+        ),
+        Refusal.DECIDED: _("This registration was already decided."),
+    }
+
+
+def _schedules() -> dict[StrEnum, str]:
+    return {
+        ScheduleError.NO_RUNS: _(
+            "That schedule never runs before the campaign ends. For example: 每周六 09:00."
+        ),
+        ScheduleError.UNREADABLE: _(
+            "I could not read that schedule. Write it like 每周六 09:00, 每天 08:00, every "
+            "Saturday 09:00, fixed dates (2026-12-05 09:00; 2026-12-19 09:00) or cron "
+            "(0 9 * * 6)."
+        ),
+    }
+
+
+# Each enum its own table: StrEnum members of two enums with the same value are equal.
+TEXTS: dict[type[StrEnum], Texts] = {
+    Reason: _reasons,
+    ClaimRefusal: _claims,
+    Refusal: _party,
+    ScheduleError: _schedules,
+}
+
+
+def refusal_text(error: DomainError, desk: Desk | None = None) -> str:
+    """Why not, in the current locale's words, with the facts (a distance, a time) filled in."""
+    texts = TEXTS.get(type(error.reason))
+    text = texts().get(error.reason) if texts is not None else None
+    if text is None:
+        return _("That cannot be done now.")
+    facts = {
+        name: desk.local(value) if isinstance(value, datetime) and desk else value
+        for name, value in error.facts.items()
+    }
+    try:
+        return text.format(**facts)
+    except (KeyError, IndexError):  # a fact the raise left out: the text without it
+        log.warning("refusal %r lacks a fact for its text", error)
+        return text.format_map(_Blank(facts))
+
+
+class _Blank(dict[str, object]):
+    def __missing__(self, key: str) -> str:
+        return "—"
+
+
+async def answer_refusal(event: TelegramObject, error: DomainError, desk: Desk) -> None:
+    """A button gets an alert; a message, a text in its chat (a form's, the private chat)."""
+    text = refusal_text(error, desk)
+    if isinstance(event, Update):
+        if event.callback_query is not None:
+            await refuse_button(desk.outbox, event.callback_query, text)
+            return
+        message = event.message or event.edited_message
+        if message is not None:
+            await desk.outbox.send(message.chat.id, text)
+            return
+    log.warning("a refusal with nowhere to say it: %r", error)
