@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -13,8 +14,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.clock import Clock
 from bot.config import Config
-from bot.services import briefings, campaigns, lostfound, party
-from bot.services.escalation import sweep
+from bot.services import briefings, campaigns, escalation, lostfound, party
 from bot.services.matcher import Matcher
 from storage.db import Database
 from storage.files import FileRepo
@@ -34,85 +34,33 @@ async def prune_inbox(db: Database, clock: Clock) -> None:
         log.info("pruned %s handled updates and %s files", removed, files)
 
 
-async def sweep_complaints(
-    db: Database,
-    clock: Clock,
-    config: Config,
-    i18n: I18n,
-    wake: Callable[[], None],
-    matcher: Matcher,
-    bot_username: str,
-) -> None:
-    with i18n.context():
-        steps = await sweep(db, clock, config, matcher, bot_username)
-    if steps:
-        log.info("complaint sweep: %s steps", steps)
-        wake()
+Sweep = Callable[[Database, Clock, Config, Matcher, str], Awaitable[int]]
 
 
-async def sweep_lostfound(
-    db: Database,
-    clock: Clock,
-    config: Config,
-    i18n: I18n,
-    wake: Callable[[], None],
-    matcher: Matcher,
-    bot_username: str,
-) -> None:
-    with i18n.context():
-        steps = await lostfound.sweep(db, clock, config, matcher, bot_username)
-    if steps:
-        log.info("lost and found sweep: %s reminders and expiries", steps)
-        wake()
+@dataclass(frozen=True)
+class Sweeping:
+    """What every sweep runs with, and whom it wakes when it wrote something to send."""
+
+    db: Database
+    clock: Clock
+    config: Config
+    i18n: I18n
+    wake: Callable[[], None]
+    matcher: Matcher
+    bot_username: str
 
 
-async def sweep_party(
-    db: Database,
-    clock: Clock,
-    config: Config,
-    i18n: I18n,
-    wake: Callable[[], None],
-    matcher: Matcher,
-    bot_username: str,
-) -> None:
-    with i18n.context():
-        steps = await party.sweep(db, clock, config, matcher, bot_username)
-    if steps:
-        log.info("party sweep: %s reminders and check-outs", steps)
-        wake()
-
-
-async def sweep_campaigns(
-    db: Database,
-    clock: Clock,
-    config: Config,
-    i18n: I18n,
-    wake: Callable[[], None],
-    matcher: Matcher,
-    bot_username: str,
-) -> None:
-    with i18n.context():
-        steps = await campaigns.sweep(db, clock, config, matcher, bot_username)
-    if steps:
-        log.info("campaign sweep: %s slots, reminders and summaries", steps)
-        wake()
-
-
-async def sweep_briefings(
-    db: Database,
-    clock: Clock,
-    config: Config,
-    i18n: I18n,
-    wake: Callable[[], None],
-    matcher: Matcher,
-    bot_username: str,
-) -> None:
-    with i18n.context():
-        digests = await briefings.digest_sweep(db, clock, config, matcher, bot_username)
-        charts = await briefings.chart_sweep(db, clock, config, matcher, bot_username)
-    if digests or charts:
-        log.info("briefings: %s digests and %s weekly charts written", digests, charts)
-        wake()
+async def run_sweeps(name: str, sweeps: Sequence[Sweep], with_: Sweeping) -> None:
+    """One job: its sweeps in turn (each opens its own transactions), texts in the default
+    language unless a sweep picks the reader's."""
+    with with_.i18n.context():
+        steps = [
+            await one(with_.db, with_.clock, with_.config, with_.matcher, with_.bot_username)
+            for one in sweeps
+        ]
+    if any(steps):
+        log.info("%s: %s", name, " + ".join(map(str, steps)))
+        with_.wake()
 
 
 def led(job: Callable[..., Awaitable[None]], leads: Callable[[], bool]) -> Callable[..., Any]:
@@ -141,43 +89,27 @@ def build_scheduler(
     scheduler = AsyncIOScheduler(
         job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
     )
-    sweeping = [db, clock, config, i18n, wake, matcher, bot_username]  # every sweep's arguments
     scheduler.add_job(
         led(prune_inbox, leads), "interval", hours=1, args=[db, clock], id="prune_inbox"
     )
-    scheduler.add_job(
-        led(sweep_complaints, leads),
-        "interval",
-        seconds=config.complaints.sweep_seconds,
-        args=sweeping,
-        id="sweep_complaints",
-    )
-    scheduler.add_job(
-        led(sweep_lostfound, leads),
-        "interval",
-        seconds=config.lostfound.sweep_seconds,
-        args=sweeping,
-        id="sweep_lostfound",
-    )
-    scheduler.add_job(
-        led(sweep_party, leads),
-        "interval",
-        seconds=config.party.sweep_seconds,
-        args=sweeping,
-        id="sweep_party",
-    )
-    scheduler.add_job(
-        led(sweep_campaigns, leads),
-        "interval",
-        seconds=config.campaigns.sweep_seconds,
-        args=sweeping,
-        id="sweep_campaigns",
-    )
-    scheduler.add_job(
-        led(sweep_briefings, leads),
-        "interval",
-        seconds=config.oversight.sweep_seconds,
-        args=sweeping,
-        id="sweep_briefings",
-    )
+    sweeping = Sweeping(db, clock, config, i18n, wake, matcher, bot_username)
+    jobs: list[tuple[str, float, list[Sweep]]] = [
+        ("complaints", config.complaints.sweep_seconds, [escalation.sweep]),
+        ("lostfound", config.lostfound.sweep_seconds, [lostfound.sweep]),
+        ("party", config.party.sweep_seconds, [party.sweep]),
+        ("campaigns", config.campaigns.sweep_seconds, [campaigns.sweep]),
+        (
+            "briefings",
+            config.oversight.sweep_seconds,
+            [briefings.digest_sweep, briefings.chart_sweep],
+        ),
+    ]
+    for name, seconds, sweeps in jobs:
+        scheduler.add_job(
+            led(run_sweeps, leads),
+            "interval",
+            seconds=seconds,
+            args=[name, sweeps, sweeping],
+            id=f"sweep_{name}",
+        )
     return scheduler

@@ -37,7 +37,7 @@ from bot.ui import lostfound as ui
 from bot.ui.lostfound import CLAIM_PREFIX, LostAction, LostCb
 from handlers import wizard
 from handlers.common import close_card, private_state
-from handlers.onboarding import ask_compound
+from handlers.onboarding import home_of
 from handlers.wizard import Choice, Done, Next, Outcome, Photo, Say, Stay, Step, Turn
 
 
@@ -241,22 +241,18 @@ REPORT = wizard.Flow(
 )
 
 
-async def _begin(kind: Kind, chat_id: int, actor: Actor, desk: Desk, state: FSMContext) -> None:
-    if actor.user.compound_id is None:
-        await desk.outbox.send(chat_id, _("First, please tell me where you live."))
-        await ask_compound(chat_id, actor, desk.session, desk.outbox, state)
-        return
-    await wizard.start(
-        REPORT, desk, actor, state, Draft(kind=kind, compound_id=actor.user.compound_id)
-    )
+async def _begin(kind: Kind, actor: Actor, desk: Desk, state: FSMContext) -> None:
+    home = await home_of(actor, desk, state)
+    if home is not None:
+        await wizard.start(REPORT, desk, actor, state, Draft(kind=kind, compound_id=home))
 
 
 async def cmd_lost(message: Message, actor: Actor, desk: Desk, state: FSMContext) -> None:
-    await _begin(Kind.LOST, message.chat.id, actor, desk, state)
+    await _begin(Kind.LOST, actor, desk, state)
 
 
 async def cmd_found(message: Message, actor: Actor, desk: Desk, state: FSMContext) -> None:
-    await _begin(Kind.FOUND, message.chat.id, actor, desk, state)
+    await _begin(Kind.FOUND, actor, desk, state)
 
 
 async def cmd_group(message: Message, command: CommandObject, desk: Desk) -> None:
@@ -301,7 +297,7 @@ async def cmd_start_link(
     args = command.args or ""
     if args in (START_LOST, START_FOUND):
         kind = Kind.LOST if args == START_LOST else Kind.FOUND
-        await _begin(kind, message.chat.id, actor, desk, state)
+        await _begin(kind, actor, desk, state)
         return
     found_id = parse_id(args.removeprefix(CLAIM_PREFIX))
     if found_id is None:

@@ -68,6 +68,16 @@ async def ask_compound(
     await outbox.send(chat_id, text, markup=markup)
 
 
+async def home_of(actor: Actor, desk: Desk, state: FSMContext) -> int | None:
+    """The person's home compound; without one, say so and ask where they live (the form they
+    wanted waits until they have chosen)."""
+    if actor.user.compound_id is not None:
+        return actor.user.compound_id
+    await desk.outbox.send(actor.id, _("First, please tell me where you live."))
+    await ask_compound(actor.id, actor, desk.session, desk.outbox, state)
+    return None
+
+
 async def _where_prompt(session: AsyncSession, actor: Actor) -> tuple[str, InlineKeyboardMarkup]:
     """The first question of the compound choice, with the sub-districts as buttons."""
     choices = await onboarding.top_choices(session)

@@ -35,7 +35,7 @@ from bot.ui import party as ui
 from bot.ui.party import PartyAction, PartyCb
 from handlers import wizard
 from handlers.common import close_card, private_state, refuse_button
-from handlers.onboarding import ask_compound
+from handlers.onboarding import home_of
 from handlers.wizard import Choice, Done, Next, Outcome, Step, Turn
 from storage.files import FileRepo
 
@@ -180,9 +180,7 @@ async def cmd_party(
     state: FSMContext,
 ) -> None:
     """Show the registration, or start one."""
-    if actor.user.compound_id is None:
-        await desk.outbox.send(message.chat.id, _("First, please tell me where you live."))
-        await ask_compound(message.chat.id, actor, desk.session, desk.outbox, state)
+    if await home_of(actor, desk, state) is None:
         return
     member = await desk.party.current(actor.id)
     if member is None or not member.current or member.compound_id != actor.user.compound_id:

@@ -23,7 +23,7 @@ from bot.services.desk import Desk
 from bot.ui import complaints as ui
 from bot.ui.campaigns import REPORT_PREFIX as CAMPAIGN_PREFIX
 from handlers import wizard
-from handlers.onboarding import ask_compound
+from handlers.onboarding import home_of
 from handlers.wizard import Choice, Done, Next, Outcome, Photo, Stay, Step, Turn
 
 REPORT_PREFIX = "rp_"
@@ -191,11 +191,9 @@ async def _start(desk: Desk, actor: Actor, state: FSMContext, draft: Draft, lead
 
 
 async def cmd_report(message: Message, actor: Actor, desk: Desk, state: FSMContext) -> None:
-    if actor.user.compound_id is None:
-        await desk.outbox.send(message.chat.id, _("First, please tell me where you live."))
-        await ask_compound(message.chat.id, actor, desk.session, desk.outbox, state)
-        return
-    await _start(desk, actor, state, Draft(compound_id=actor.user.compound_id))
+    home = await home_of(actor, desk, state)
+    if home is not None:
+        await _start(desk, actor, state, Draft(compound_id=home))
 
 
 async def cmd_start_report(

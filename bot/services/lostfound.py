@@ -48,9 +48,7 @@ async def file_report(desk: Desk, actor: Actor, draft: Draft) -> Item:
     if compound is None or compound.kind is not UnitKind.COMPOUND:
         raise NotFound(Reason.NO_COMPOUND, f"compound {draft.compound_id}")
     above = await units.many(compound.ancestor_ids)
-    await desk.matcher.refresh(
-        desk.lostfound, desk.now
-    )  # before the insert: committed reports only
+    await desk.matcher.refresh(desk.lostfound, desk.now)  # before the insert: committed ones only
     community = next((u for u in above.values() if u.kind is UnitKind.COMMUNITY), compound)
     subdistrict = next((u for u in above.values() if u.kind is UnitKind.SUBDISTRICT), community)
     item = await desk.lostfound.create(
