@@ -47,6 +47,15 @@ from bot.services.desk import Desk
 from handlers.common import not_a_place, private_state, refuse_button
 
 VERSION = 1  # of the saved state and of the buttons: raise it when either changes shape
+# The forms' states before this engine: a person in the middle of one at the upgrade is told the
+# form was closed (and the keyboard removed), instead of every message falling through.
+LEGACY_STATES = (
+    "Report:draft",
+    "LostFound:draft",
+    "Party:register",
+    "Activities:plan",
+    "Campaigns:plan",
+)
 REVISIONS = 1_000_000  # a form's questions are counted modulo this (it keeps the buttons short)
 STATE_PREFIX = "wizard:"
 
@@ -245,7 +254,7 @@ class Wizard:
             text = message.text.strip()
             if step.keyboard and step.skip and text == step.skip_label():
                 outcome = await _got(step.skip(turn))
-            elif text == _("✖ Cancel") and step.keyboard:
+            elif text == _("✖ Cancel"):  # a reply keyboard's Cancel, whichever step is asked
                 await _cancel(form, desk, actor, state)
                 return
             elif step.text is None:
@@ -253,6 +262,8 @@ class Wizard:
                     outcome = Say(_("Please use the button to share your number, or tap “Skip”."))
                 elif step.keyboard is Ask.LOCATION:
                     outcome = Say(_("Please use the button to share your location."))
+                elif step.photo is not None:
+                    outcome = Say(_what_it_takes(step))
                 else:
                     await _ask_again(form, desk, actor, state, _("Please use the buttons below."))
                     return
@@ -308,13 +319,14 @@ class Wizard:
             await refuse_button(desk.outbox, callback, flow.closed())
             return
         await desk.outbox.answer_callback(actor.id, callback.id)
-        if callback_data.op is Op.CANCEL:
-            await _cancel(form, desk, actor, state)
-            return
         step, turn = form.step, Turn(desk, actor, form.draft)
         if callback_data.step != step.key or callback_data.rev != form.rev:
-            # A button of an earlier question (or of an earlier form): ask where we are.
+            # A button of an earlier question (or of an earlier form, even its Cancel): ask
+            # where we are.
             await _ask_again(form, desk, actor, state)
+            return
+        if callback_data.op is Op.CANCEL:
+            await _cancel(form, desk, actor, state)
             return
         if callback_data.op is Op.BACK:
             back = _backward(form.flow, form.draft, form.index)
@@ -334,7 +346,7 @@ class Wizard:
 
     def router(self) -> Router:
         router = Router(name="wizard")
-        states = [flow.state for flow in self.flows.values()]
+        states = [flow.state for flow in self.flows.values()] + list(LEGACY_STATES)
         router.message.register(
             self.on_message,
             F.chat.type == "private",
@@ -439,6 +451,7 @@ async def _apply(
             if outcome.to
             else _forward(form.flow, outcome.draft, form.index)
         )
+        assert not outcome.to or index is not None, f"{form.flow.name}: no step {outcome.to}"
         if index is None:  # a last step said Next: stay there
             index = form.index
         after = _Open(form.flow, index, outcome.draft, form.rev)

@@ -38,7 +38,7 @@ from bot.ui import complaints as ui
 async def compound_of_draft(desk: Desk, draft: Draft) -> Unit:
     compound = await desk.units.get(draft.compound_id)
     if compound is None or compound.kind is not UnitKind.COMPOUND:
-        raise NotFound(Reason.NO_COMPOUND, f"compound {draft.compound_id}")
+        raise NotFound(Reason.NO_COMPOUND, f"compound {draft.compound_id}", ends_conversation=True)
     return compound
 
 

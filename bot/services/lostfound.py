@@ -46,7 +46,7 @@ async def file_report(desk: Desk, actor: Actor, draft: Draft) -> Item:
     units = desk.units
     compound = await units.get(draft.compound_id)
     if compound is None or compound.kind is not UnitKind.COMPOUND:
-        raise NotFound(Reason.NO_COMPOUND, f"compound {draft.compound_id}")
+        raise NotFound(Reason.NO_COMPOUND, f"compound {draft.compound_id}", ends_conversation=True)
     above = await units.many(compound.ancestor_ids)
     await desk.matcher.refresh(desk.lostfound, desk.now)  # before the insert: committed ones only
     community = next((u for u in above.values() if u.kind is UnitKind.COMMUNITY), compound)

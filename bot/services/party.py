@@ -89,7 +89,7 @@ async def register(desk: Desk, actor: Actor, form: Registration) -> tuple[Member
     """
     assert form.type is not None
     if actor.user.compound_id is None:
-        raise NotFound(Reason.NO_HOME)
+        raise NotFound(Reason.NO_HOME, ends_conversation=True)
     compound, units = await compound_units(desk, actor.user.compound_id)
     new = NewMember(
         user_id=actor.id,

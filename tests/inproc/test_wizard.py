@@ -83,3 +83,25 @@ async def test_every_forms_buttons_are_the_engines_and_fit_telegram(h: Harness) 
         assert parsed.v == VERSION and parsed.flow in FLOWS.flows
         assert len(data.encode()) <= 64
     assert set(FLOWS.flows) == {"report", "lostfound", "party", "activity", "campaign"}
+
+
+async def test_a_form_of_the_code_before_the_engine_is_closed_politely(h: Harness) -> None:
+    chat = await h.resident(AUNT_LI)
+    await h.dp.fsm.storage.set_state(chat._key(), "Party:register")  # as the old 报到 left it
+
+    answer = await chat.send("3号楼2单元501")
+
+    assert "表单已关闭" in answer.text and answer.last.removes_keyboard
+    assert await chat.state() is None and await h.saved() == {}
+
+
+async def test_an_earlier_forms_cancel_does_not_cancel_the_new_one(h: Harness) -> None:
+    chat = await h.resident(AUNT_LI)
+    first = await chat.command("/lost")
+    await chat.press("✖ 取消")
+    await chat.command("/found")
+
+    again = await chat.press("✖ 取消", on=first.last)
+
+    assert "您捡到了什么" in again.text  # the new form's question, asked again
+    assert await chat.state() is not None
