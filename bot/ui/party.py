@@ -15,7 +15,6 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.domain.errors import Refused
 from bot.domain.inputs import Id
 from bot.domain.org import Unit
 from bot.domain.party import (
@@ -23,7 +22,6 @@ from bot.domain.party import (
     ActivityKind,
     Member,
     MemberType,
-    Refusal,
     RegStatus,
     Reminder,
 )
@@ -101,61 +99,6 @@ def activity_line(activity: Activity, zone: ZoneInfo, locale: str) -> str:
             f"{activity.signed}/{activity.capacity}",
         )
     )
-
-
-def refusal_text(error: Refused, zone: ZoneInfo, locale: str | None = None) -> str:
-    """Why not, in words; with the distance or the time when there is one."""
-    facts = error.facts
-    texts = {
-        Refusal.NOT_MEMBER: _(
-            "Only registered party members can do this. Send /party to register (报到) with "
-            "your compound's branch.",
-            locale=locale,
-        ),
-        Refusal.PENDING: _(
-            "Your registration is still waiting for the branch's approval.", locale=locale
-        ),
-        Refusal.OTHER_COMPOUND: _(
-            "This activity belongs to another compound; you are registered at your own.",
-            locale=locale,
-        ),
-        Refusal.CANCELLED: _("This activity was cancelled.", locale=locale),
-        Refusal.FULL: _("Sorry, this activity is full.", locale=locale),
-        Refusal.STARTED: _("This activity has already started.", locale=locale),
-        Refusal.ENDED: _("This activity has already ended.", locale=locale),
-        Refusal.OUTSIDE: _(
-            "You seem to be {distance} m from the compound; check-in works within {radius} m. "
-            "Please check in on site, or type the code the organiser shows.",
-            locale=locale,
-        ),
-        Refusal.NO_FENCE: _(
-            "This compound has no location set, so please type the code the organiser shows.",
-            locale=locale,
-        ),
-        Refusal.WRONG_CODE: _(
-            "That code does not match an activity open for check-in now.", locale=locale
-        ),
-        Refusal.TOO_MANY_TRIES: _(
-            "Too many wrong codes. Please ask the organiser, or check in by location.",
-            locale=locale,
-        ),
-        Refusal.NOT_PRESENT: _("You are not checked in at an activity now.", locale=locale),
-        Refusal.NO_ACTIVITY: _(
-            "There is no activity open for check-in at your compound now. /activities lists "
-            "what is coming.",
-            locale=locale,
-        ),
-        Refusal.DECIDED: _("This registration was already decided.", locale=locale),
-    }
-    if error.reason == Refusal.TOO_EARLY:
-        opens = facts.get("opens")
-        text = _("Check-in opens at {time} (30 minutes before the start).", locale=locale)
-        return text.format(time=_local(opens, zone) if isinstance(opens, datetime) else "—")
-    said = texts.get(Refusal(error.reason)) if error.reason in set(Refusal) else None
-    return (said or _("That cannot be done now.", locale=locale)).format(**facts)
-
-
-# --- registration (报到) ------------------------------------------------------------------------
 
 
 def details(member: Member, compound: Unit, locale: str) -> list[str]:
