@@ -15,6 +15,7 @@ from handlers import (
     groups,
     invites,
     lostfound,
+    menu,
     my_complaints,
     onboarding,
     oversight,
@@ -31,10 +32,28 @@ FLOWS = wizard.Wizard(
 )
 
 
+# What a person asked for before they had said where they live, resumed once they have.
+onboarding.RESUME.update(
+    {
+        onboarding.Intent.REPORT: reporting.report,
+        onboarding.Intent.LOST: lambda actor, desk, state, _text: lostfound.report_lost(
+            actor, desk, state
+        ),
+        onboarding.Intent.FOUND: lambda actor, desk, state, _text: lostfound.report_found(
+            actor, desk, state
+        ),
+        onboarding.Intent.PARTY: lambda actor, desk, state, _text: party.registration(
+            actor, desk, state
+        ),
+    }
+)
+
+
 def build_root_router() -> Router:
     private = Router(name="private")
     private.message.filter(F.chat.type == "private")
     private.include_routers(
+        menu.private_router(),  # its buttons work like commands, in any state
         invites.private_router(),  # before onboarding: it takes /start inv_…
         reporting.private_router(),  # before onboarding: it takes /start rp_…
         lostfound.private_router(),  # before onboarding: it takes /start lf_…

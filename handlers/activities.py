@@ -17,7 +17,6 @@ from aiogram.types import (
     KeyboardButton,
     Message,
     ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
 )
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -43,10 +42,11 @@ from bot.domain.party import (
 from bot.domain.people import Actor
 from bot.services import party
 from bot.services.desk import Desk
+from bot.ui import menu
 from bot.ui import party as ui
 from bot.ui.party import ACTIVITY_PREFIX, PartyAction, PartyCb
 from handlers import wizard
-from handlers.common import not_a_place
+from handlers.common import command, not_a_place
 from handlers.party import buttons
 from handlers.refusals import refusal_text
 from handlers.wizard import Choice, Done, Next, Outcome, Say, Step, Turn
@@ -79,11 +79,7 @@ def _activity_keyboard(
     return rows
 
 
-async def cmd_activities(
-    message: Message,
-    actor: Actor,
-    desk: Desk,
-) -> None:
+async def activities(actor: Actor, desk: Desk, state: FSMContext) -> None:
     member, mine = await party.member_activities(desk, actor)
     managed = await party.managed_compounds(desk, actor)
     lines: list[str] = []
@@ -105,7 +101,7 @@ async def cmd_activities(
         lines.append(_("No activities are planned at your compound yet."))
     elif not managed:
         lines.append(
-            _("Activities are for registered party members. Send /party to register (报到).")
+            _("Activities are for registered party members. Tap “🚩 Party members” to register (报到).")
         )
     if managed:
         coming = await desk.party.upcoming([c.id for c in managed[:50]], desk.now)
@@ -121,7 +117,7 @@ async def cmd_activities(
                 )
         lines += ["", _("/newactivity — plan a new activity")]
     builder.adjust(1)
-    await desk.outbox.send(message.chat.id, "\n".join(lines), markup=builder.as_markup())
+    await desk.outbox.send(actor.id, "\n".join(lines), markup=builder.as_markup())
 
 
 async def cmd_start_activity(
@@ -372,11 +368,11 @@ def _checked_out(title: str, minutes: int) -> str:
     )
 
 
-async def cmd_checkin(message: Message, outbox: Outbox, state: FSMContext) -> None:
+async def check_in(actor: Actor, desk: Desk, state: FSMContext) -> None:
     await state.set_state(Activities.checkin)
     await state.set_data({"tries": 0})
-    await outbox.send(
-        message.chat.id,
+    await desk.outbox.send(
+        actor.id,
         _(
             "On site? Share your location with the button below, or type the 4-digit code the "
             "organiser shows. (/cancel to stop)"
@@ -398,7 +394,7 @@ async def _checked_in(desk: Desk, actor: Actor, result: party.CheckIn) -> None:
     else:
         text = _("✅ Checked in at {title} with the code.").format(title=title)
     text += "\n" + _("When you leave, tap “Check out”; if you forget, I check you out at the end.")
-    await desk.outbox.send(actor.id, text, markup=ReplyKeyboardRemove())
+    await desk.outbox.send(actor.id, text, markup=menu.keyboard(actor))
     await desk.outbox.send(
         actor.id,
         ui.activity_line(result.activity, desk.config.bot.zone, actor.locale),
@@ -459,13 +455,9 @@ async def on_checkin_other(message: Message, outbox: Outbox) -> None:
     )
 
 
-async def cmd_checkout(
-    message: Message,
-    actor: Actor,
-    desk: Desk,
-) -> None:
+async def check_out(actor: Actor, desk: Desk, state: FSMContext) -> None:
     found, minutes = await party.check_out(desk, actor, None, Method.BUTTON)
-    await desk.outbox.send(message.chat.id, _checked_out(found.title, minutes))
+    await desk.outbox.send(actor.id, _checked_out(found.title, minutes))
 
 
 async def on_activity_button(
@@ -488,7 +480,7 @@ async def on_activity_button(
     elif action is PartyAction.CHECK_OUT:
         found, minutes = await party.check_out(desk, actor, target, Method.BUTTON)
         done = _checked_out(found.title, minutes)
-        await desk.outbox.send(actor.id, done, markup=ReplyKeyboardRemove())
+        await desk.outbox.send(actor.id, done, markup=menu.keyboard(actor))
     else:
         await _show_activity(desk, actor, target)
     await desk.outbox.answer_callback(actor.id, callback.id, done or None)
@@ -499,10 +491,10 @@ def private_router() -> Router:
     router.message.register(
         cmd_start_activity, CommandStart(deep_link=True, magic=F.args.startswith(ACTIVITY_PREFIX))
     )
-    router.message.register(cmd_activities, Command("activities"))
+    router.message.register(command(activities), Command("activities"))
     router.message.register(cmd_new_activity, Command("newactivity"))
-    router.message.register(cmd_checkin, Command("checkin"))
-    router.message.register(cmd_checkout, Command("checkout"))
+    router.message.register(command(check_in), Command("checkin"))
+    router.message.register(command(check_out), Command("checkout"))
     router.callback_query.register(on_activity_button, PartyCb.filter(F.action.in_(MEMBER_ACTIONS)))
     router.message.register(on_location, Activities.checkin, F.location)
     router.message.register(on_code, Activities.checkin, F.text & ~F.text.startswith("/"))

@@ -30,6 +30,8 @@ from bot.services.desk import Desk
 from bot.ui import campaigns as ui
 from bot.ui.campaigns import CampaignCb
 from handlers import wizard
+from handlers.common import command
+from handlers.onboarding import home_of
 from handlers.wizard import Choice, Done, Next, Outcome, Say, Step, Turn
 from storage.campaigns import SubscriptionRepo
 
@@ -239,27 +241,29 @@ async def on_campaign_button(
     await desk.outbox.answer_callback(actor.id, callback.id, done)
 
 
-async def cmd_subscribe(message: Message, actor: Actor, desk: Desk) -> None:
-    if actor.user.compound_id is None:
-        await desk.outbox.send(message.chat.id, _("First, please tell me where you live. /profile"))
+async def subscribe(actor: Actor, desk: Desk, state: FSMContext) -> None:
+    if await home_of(actor, desk, state) is None:
         return
     await SubscriptionRepo(desk.session).subscribe(actor.id, desk.now)
     await desk.outbox.send(
-        message.chat.id,
-        _("You will get campaign reminders for your compound here too. /unsubscribe stops them."),
+        actor.id,
+        _(
+            "You will get campaign reminders for your compound here too. Help → “Stop campaign "
+            "reminders” (or /unsubscribe) stops them."
+        ),
     )
 
 
-async def cmd_unsubscribe(message: Message, actor: Actor, desk: Desk) -> None:
+async def unsubscribe(actor: Actor, desk: Desk, state: FSMContext) -> None:
     await SubscriptionRepo(desk.session).unsubscribe(actor.id)
-    await desk.outbox.send(message.chat.id, _("No more campaign reminders here."))
+    await desk.outbox.send(actor.id, _("No more campaign reminders here."))
 
 
 def private_router() -> Router:
     router = Router(name="campaigns")
     router.message.register(cmd_campaign, Command("campaign"))
     router.message.register(cmd_campaigns, Command("campaigns"))
-    router.message.register(cmd_subscribe, Command("subscribe"))
-    router.message.register(cmd_unsubscribe, Command("unsubscribe"))
+    router.message.register(command(subscribe), Command("subscribe"))
+    router.message.register(command(unsubscribe), Command("unsubscribe"))
     router.callback_query.register(on_campaign_button, CampaignCb.filter())
     return router

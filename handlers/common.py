@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
+from typing import TypeAlias
 
 from aiogram import html
 from aiogram.filters.callback_data import CallbackData
@@ -15,6 +16,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.delivery.outbox import Outbox
 from bot.domain.org import Unit
 from bot.domain.people import Actor
+from bot.services.desk import Desk
 from handlers.callbacks import LanguageCb
 
 LANGUAGE_PROMPT = "请选择语言 · Please choose your language"  # shown before a language is known
@@ -50,34 +52,16 @@ def chain_text(chain: Sequence[Unit], locale: str) -> str:
     return " · ".join(html.quote(unit.display_name(locale)) for unit in chain)
 
 
-def help_text(actor: Actor | None) -> str:
-    lines = [
-        _("<b>Last Meter (最后一米)</b> — your compound's service desk."),
-        "",
-        _("/report — report a problem (or simply write it to me)"),
-        _("/my — your reports and their progress"),
-        _("/lost — you lost something; /found — you found something"),
-        _("/mine — your lost and found reports"),
-        _("/party — party member registration (报到); /activities — activities to join"),
-        _("/checkin — check in on site; /checkout — leave; /myrecord — your service record"),
-        _("/subscribe — campaign reminders here too; /unsubscribe — stop them"),
-        _("/profile — your home compound and language"),
-        _("/language — change the language"),
-        _("/whoami — who you are to the bot"),
-        _("/help — this list"),
-    ]
-    if actor is not None and (actor.is_staff or actor.is_admin):
-        lines += ["", _("For staff:"), _("/invite — invite staff to a unit below yours")]
-        lines.append(_("Tickets for your unit arrive here as cards with buttons."))
-        lines.append(_("/queue — open tickets, overdue first; /stats [period] — rates and ranking"))
-        lines.append(_("/export [period] — ledgers (tickets, lost and found, members) as XLSX"))
-        lines.append(_("/bind — (in a group) bind it to a compound or to your unit"))
-        lines.append(
-            _("/newactivity — plan a party members' activity; /roster — members, hours, XLSX")
-        )
-    if actor is not None and actor.is_admin:
-        lines += ["", _("For administrators:"), _("/deadletters — what could not be delivered")]
-    return "\n".join(lines)
+Opener: TypeAlias = Callable[[Actor, Desk, FSMContext], Awaitable[None]]
+
+
+def command(opener: Opener) -> Callable[[Message, Actor, Desk, FSMContext], Awaitable[None]]:
+    """A private chat's command that opens what a menu button opens (handlers/menu.py)."""
+
+    async def on_command(message: Message, actor: Actor, desk: Desk, state: FSMContext) -> None:
+        await opener(actor, desk, state)
+
+    return on_command
 
 
 def private_state(state: FSMContext, user_id: int) -> FSMContext:

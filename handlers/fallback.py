@@ -8,17 +8,20 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.delivery.outbox import Outbox
 from bot.domain.people import Actor
-from handlers.common import help_text, refuse_button
+from bot.ui import menu
+from handlers.common import refuse_button
 
 
 async def on_unknown_command(message: Message, actor: Actor | None, outbox: Outbox) -> None:
-    await outbox.send(message.chat.id, _("I don't know that command.") + "\n\n" + help_text(actor))
+    await outbox.send(
+        message.chat.id, _("I don't know that command.") + "\n\n" + menu.help_text(actor)
+    )
 
 
 async def on_text(message: Message, actor: Actor | None, outbox: Outbox) -> None:
     await outbox.send(
         message.chat.id,
-        _("I'm not sure what you mean. Here is what I can do:") + "\n\n" + help_text(actor),
+        _("I'm not sure what you mean. Here is what I can do:") + "\n\n" + menu.help_text(actor),
     )
 
 

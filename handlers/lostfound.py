@@ -36,8 +36,8 @@ from bot.services.desk import Desk
 from bot.ui import lostfound as ui
 from bot.ui.lostfound import CLAIM_PREFIX, LostAction, LostCb
 from handlers import wizard
-from handlers.common import close_card, private_state
-from handlers.onboarding import home_of
+from handlers.common import close_card, command, private_state
+from handlers.onboarding import Intent, home_of
 from handlers.wizard import Choice, Done, Next, Outcome, Photo, Say, Stay, Step, Turn
 
 
@@ -242,16 +242,17 @@ REPORT = wizard.Flow(
 
 
 async def _begin(kind: Kind, actor: Actor, desk: Desk, state: FSMContext) -> None:
-    home = await home_of(actor, desk, state)
+    intent = Intent.LOST if kind is Kind.LOST else Intent.FOUND
+    home = await home_of(actor, desk, state, intent)
     if home is not None:
         await wizard.start(REPORT, desk, actor, state, Draft(kind=kind, compound_id=home))
 
 
-async def cmd_lost(message: Message, actor: Actor, desk: Desk, state: FSMContext) -> None:
+async def report_lost(actor: Actor, desk: Desk, state: FSMContext) -> None:
     await _begin(Kind.LOST, actor, desk, state)
 
 
-async def cmd_found(message: Message, actor: Actor, desk: Desk, state: FSMContext) -> None:
+async def report_found(actor: Actor, desk: Desk, state: FSMContext) -> None:
     await _begin(Kind.FOUND, actor, desk, state)
 
 
@@ -395,19 +396,13 @@ async def on_relay_text(
 # --- /mine ------------------------------------------------------------------------------------
 
 
-async def cmd_mine(
-    message: Message,
-    actor: Actor,
-    desk: Desk,
-    outbox: Outbox,
-    config: Config,
-) -> None:
+async def my_items(actor: Actor, desk: Desk, state: FSMContext) -> None:
     items = await desk.lostfound.of_reporter(actor.id)
     if not items:
-        await outbox.send(
-            message.chat.id,
+        await desk.outbox.send(
+            actor.id,
             _(
-                "You have no lost or found reports. /lost if you lost something, /found if you "
+                "You have no lost or found reports. Tap “🔍 Lost and found” if you lost or "
                 "found something."
             ),
         )
@@ -415,7 +410,7 @@ async def cmd_mine(
     lines = [_("<b>Your lost and found reports</b>")]
     builder = InlineKeyboardBuilder()
     for item in items:
-        until = item.expires_at.astimezone(config.bot.zone).date().isoformat()
+        until = item.expires_at.astimezone(desk.config.bot.zone).date().isoformat()
         status = (
             _("open until {day}").format(day=until)
             if item.is_open
@@ -436,7 +431,7 @@ async def cmd_mine(
                     callback_data=LostCb(action=LostAction.EXTEND, id=item.id),
                 )
     builder.adjust(2)
-    await outbox.send(message.chat.id, "\n".join(lines), markup=builder.as_markup())
+    await desk.outbox.send(actor.id, "\n".join(lines), markup=builder.as_markup())
 
 
 def private_router() -> Router:
@@ -444,9 +439,9 @@ def private_router() -> Router:
     router.message.register(
         cmd_start_link, CommandStart(deep_link=True, magic=F.args.startswith(CLAIM_PREFIX))
     )
-    router.message.register(cmd_lost, Command("lost"))
-    router.message.register(cmd_found, Command("found"))
-    router.message.register(cmd_mine, Command("mine"))
+    router.message.register(command(report_lost), Command("lost"))
+    router.message.register(command(report_found), Command("found"))
+    router.message.register(command(my_items), Command("mine"))
     router.callback_query.register(on_item_button, LostCb.filter())
     text = F.text & ~F.text.startswith("/")
     router.message.register(on_claim_text, LostFound.claim, text)

@@ -20,6 +20,7 @@ from bot.services.desk import Desk
 from bot.services.dispatch import check_state
 from bot.ui import complaints as ui
 from bot.ui.complaints import TicketAction, TicketCb
+from handlers.common import command
 
 RESIDENT_ACTIONS = {TicketAction.VIEW, TicketAction.RATE, TicketAction.ANSWER}
 
@@ -29,17 +30,12 @@ class Resident(StatesGroup):
     answer = State()  # the answer to a staff question
 
 
-async def cmd_my(
-    message: Message,
-    actor: Actor,
-    desk: Desk,
-    outbox: Outbox,
-) -> None:
+async def my_reports(actor: Actor, desk: Desk, state: FSMContext) -> None:
     mine = await desk.complaints.of_resident(actor.id)
     if not mine:
-        await outbox.send(
-            message.chat.id,
-            _("You have no reports yet. Send /report, or simply write what the problem is."),
+        await desk.outbox.send(
+            actor.id,
+            _("You have no reports yet. Tap “📝 Tell us a problem”, or simply write what it is."),
         )
         return
     lines = [_("Your reports (newest first). Tap one to see its history:")]
@@ -56,7 +52,7 @@ async def cmd_my(
             callback_data=TicketCb(action=TicketAction.VIEW, id=complaint.id, v=complaint.version),
         )
     builder.adjust(2)
-    await outbox.send(message.chat.id, "\n".join(lines), markup=builder.as_markup())
+    await desk.outbox.send(actor.id, "\n".join(lines), markup=builder.as_markup())
 
 
 async def on_resident_action(
@@ -73,15 +69,16 @@ async def on_resident_action(
         await outbox.send(actor.id, await complaints.view(desk, actor, cid))
     elif action is TicketAction.RATE:
         if not 0 <= callback_data.arg < len(ui.RATINGS):
-            raise NotAllowed(Reason.NOT_YOUR_REPORT, str(callback_data.arg))
+            raise NotAllowed(Reason.NOT_YOURS_TO_RATE, str(callback_data.arg))
         rating = ui.RATINGS[callback_data.arg]
         complaint = await desk.complaints.get(cid)
         if complaint is None or complaint.reporter_id != actor.id:
-            raise NotAllowed(Reason.NOT_YOUR_REPORT, str(cid))
+            raise NotAllowed(Reason.NOT_YOURS_TO_RATE, str(cid))
         check_state(complaint, callback_data.v, Status.COMPLETED)
         if rating is Rating.UNSATISFIED:
             await state.set_state(Resident.reason)
-            await state.set_data({"id": cid, "v": callback_data.v})
+            card = callback.message.message_id if isinstance(callback.message, Message) else 0
+            await state.set_data({"id": cid, "v": callback_data.v, "card": card})
             await outbox.send(
                 actor.id,
                 _("Sorry to hear that. What is still wrong? Write it in one message."),
@@ -90,10 +87,12 @@ async def on_resident_action(
             await complaints.rate(desk, actor, cid, callback_data.v, rating)
             done = _("Thank you for your rating!")
             await outbox.send(actor.id, done)
+            if isinstance(callback.message, Message):  # rated: its buttons go
+                await outbox.edit_markup(actor.id, callback.message.message_id)
     elif action is TicketAction.ANSWER:
         complaint = await desk.complaints.get(cid)
         if complaint is None or complaint.reporter_id != actor.id:
-            raise NotAllowed(Reason.NOT_YOUR_REPORT, str(cid))
+            raise NotAllowed(Reason.NOT_YOURS_TO_ANSWER, str(cid))
         await state.set_state(Resident.answer)
         await state.set_data({"id": cid, "asker": callback_data.arg})
         await outbox.send(actor.id, _("Write your answer in one message."))
@@ -125,6 +124,9 @@ async def on_reason(
         message.chat.id,
         _("Thank you. {number} goes back to be handled again.").format(number=moved.number),
     )
+    card = data.get("card")
+    if isinstance(card, int) and card > 0:  # the rating buttons it was asked with go
+        await outbox.edit_markup(actor.id, card)
 
 
 async def on_answer(
@@ -152,7 +154,7 @@ async def on_not_text(message: Message, outbox: Outbox) -> None:
 
 def private_router() -> Router:
     router = Router(name="my_complaints")
-    router.message.register(cmd_my, Command("my"))
+    router.message.register(command(my_reports), Command("my"))
     router.callback_query.register(
         on_resident_action, TicketCb.filter(F.action.in_(RESIDENT_ACTIONS))
     )

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from enum import StrEnum
+from typing import TypeAlias
 
 from aiogram import F, Router, html
 from aiogram.filters import CommandStart
@@ -19,11 +22,11 @@ from bot.domain.org import UnitKind
 from bot.domain.people import Actor
 from bot.services import onboarding, party
 from bot.services.desk import Desk
+from bot.ui import menu
 from handlers.callbacks import LanguageCb, PickCb
 from handlers.common import (
     LANGUAGE_PROMPT,
     chain_text,
-    help_text,
     language_keyboard,
     refuse_button,
     unit_keyboard,
@@ -34,6 +37,21 @@ MAX_QUERY = 40
 
 class Onboarding(StatesGroup):
     compound = State()
+
+
+class Intent(StrEnum):
+    """What a person asked for before they had said where they live: it is resumed afterwards."""
+
+    REPORT = "report"
+    LOST = "lost"
+    FOUND = "found"
+    PARTY = "party"
+
+
+# How each intent is resumed (with the text the person wrote first, for a report). The features
+# stand above onboarding, so handlers/__init__.py fills this in.
+Resume: TypeAlias = Callable[[Actor, Desk, FSMContext, str], Awaitable[None]]
+RESUME: dict[Intent, Resume] = {}
 
 
 async def cmd_start(
@@ -57,24 +75,35 @@ async def continue_onboarding(
     greeting = _("Welcome back! Your home compound: {chain}.").format(
         chain=chain_text(chain, actor.locale)
     )
-    await outbox.send(chat_id, greeting + "\n\n" + help_text(actor))
+    await outbox.send(
+        chat_id, greeting + "\n\n" + menu.help_text(actor), markup=menu.keyboard(actor)
+    )
 
 
 async def ask_compound(
-    chat_id: int, actor: Actor, session: AsyncSession, outbox: Outbox, state: FSMContext
+    chat_id: int,
+    actor: Actor,
+    session: AsyncSession,
+    outbox: Outbox,
+    state: FSMContext,
+    then: Intent | None = None,
+    text: str = "",
 ) -> None:
     await state.set_state(Onboarding.compound)
-    text, markup = await _where_prompt(session, actor)
-    await outbox.send(chat_id, text, markup=markup)
+    await state.set_data({"then": then.value, "text": text} if then else {})
+    prompt, markup = await _where_prompt(session, actor)
+    await outbox.send(chat_id, prompt, markup=markup)
 
 
-async def home_of(actor: Actor, desk: Desk, state: FSMContext) -> int | None:
-    """The person's home compound; without one, say so and ask where they live (the form they
-    wanted waits until they have chosen)."""
+async def home_of(
+    actor: Actor, desk: Desk, state: FSMContext, then: Intent | None = None, text: str = ""
+) -> int | None:
+    """The person's home compound; without one, say so and ask where they live: what they
+    wanted (`then`, with the `text` they wrote) is resumed once they have chosen."""
     if actor.user.compound_id is not None:
         return actor.user.compound_id
     await desk.outbox.send(actor.id, _("First, please tell me where you live."))
-    await ask_compound(actor.id, actor, desk.session, desk.outbox, state)
+    await ask_compound(actor.id, actor, desk.session, desk.outbox, state, then, text)
     return None
 
 
@@ -107,8 +136,8 @@ async def on_language(
             )
         if first_time or actor.user.compound_id is None:
             await continue_onboarding(actor.id, actor, session, outbox, state)
-        else:
-            await outbox.send(actor.id, help_text(actor))
+        else:  # the menu's labels in the new language
+            await outbox.send(actor.id, menu.help_text(actor), markup=menu.keyboard(actor))
 
 
 async def on_pick(
@@ -146,6 +175,7 @@ async def _pick_unit(
         unit, children = await onboarding.browse(session, unit_id)
     except NotFound:
         chain = await onboarding.choose_compound(session, actor.id, unit_id)
+        wanted = await state.get_data()
         await state.clear()
         await outbox.edit(
             chat_id,
@@ -159,10 +189,16 @@ async def _pick_unit(
                 chat_id,
                 _(
                     "Your party member registration moves with you: I sent it to the new "
-                    "compound's branch for approval. Please add your building with /party."
+                    "compound's branch for approval. Please add your building: “🚩 Party members”."
                 ),
             )
-        await outbox.send(chat_id, help_text(actor))
+        actor = replace(actor, user=replace(actor.user, compound_id=unit_id))
+        then = wanted.get("then")
+        if then in set(Intent) and Intent(then) in RESUME:
+            await outbox.send(chat_id, _("Thank you. Let's carry on."), markup=menu.keyboard(actor))
+            await RESUME[Intent(then)](actor, desk, state, str(wanted.get("text") or ""))
+        else:
+            await outbox.send(chat_id, menu.help_text(actor), markup=menu.keyboard(actor))
         return
     prompt = (
         _("{unit}: choose your community.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -17,6 +18,7 @@ from bot.services import dispatch, oversight
 from bot.services.desk import Desk
 from bot.ui import oversight as ui
 from bot.ui.oversight import OversightAction, OversightCb
+from handlers.common import command as opens
 
 PRESETS = ("week", "last_week", "month", "last_month", "year")
 
@@ -94,10 +96,10 @@ def queue_keyboard(q: Queue, desk: Desk, locale: str) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-async def cmd_queue(message: Message, actor: Actor, desk: Desk) -> None:
+async def to_do(actor: Actor, desk: Desk, state: FSMContext) -> None:
     q = await oversight.queue(desk, actor, None, 0)
     await desk.outbox.send(
-        message.chat.id,
+        actor.id,
         ui.queue_text(q, desk.now, desk.config.bot.zone, actor.locale),
         markup=queue_keyboard(q, desk, actor.locale),
     )
@@ -113,6 +115,13 @@ async def cmd_stats(message: Message, command: CommandObject, actor: Actor, desk
         await desk.outbox.send(message.chat.id, period_problem(period))
         return
     await _send_stats(message.chat.id, actor, desk, None, period, None)
+
+
+async def statistics(actor: Actor, desk: Desk, state: FSMContext) -> None:
+    """The menu's button: this month, for the person's own unit."""
+    period = _period(desk, None)
+    assert not isinstance(period, PeriodError)
+    await _send_stats(actor.id, actor, desk, None, period, None)
 
 
 async def _send_stats(
@@ -241,7 +250,7 @@ async def on_button(
 
 def private_router() -> Router:
     router = Router(name="oversight")
-    router.message.register(cmd_queue, Command("queue"))
+    router.message.register(opens(to_do), Command("queue"))
     router.message.register(cmd_stats, Command("stats"))
     router.message.register(cmd_export, Command("export"))
     router.callback_query.register(on_button, OversightCb.filter())

@@ -34,8 +34,8 @@ from bot.services.desk import Desk
 from bot.ui import party as ui
 from bot.ui.party import PartyAction, PartyCb
 from handlers import wizard
-from handlers.common import close_card, private_state, refuse_button
-from handlers.onboarding import home_of
+from handlers.common import close_card, command, private_state, refuse_button
+from handlers.onboarding import Intent, home_of
 from handlers.wizard import Choice, Done, Next, Outcome, Step, Turn
 from storage.files import FileRepo
 
@@ -173,14 +173,9 @@ REGISTRATION = wizard.Flow(
 )
 
 
-async def cmd_party(
-    message: Message,
-    actor: Actor,
-    desk: Desk,
-    state: FSMContext,
-) -> None:
+async def registration(actor: Actor, desk: Desk, state: FSMContext) -> None:
     """Show the registration, or start one."""
-    if await home_of(actor, desk, state) is None:
+    if await home_of(actor, desk, state, Intent.PARTY) is None:
         return
     member = await desk.party.current(actor.id)
     if member is None or not member.current or member.compound_id != actor.user.compound_id:
@@ -198,7 +193,7 @@ async def cmd_party(
         ),
     ]
     await desk.outbox.send(
-        message.chat.id,
+        actor.id,
         "\n".join(lines),
         markup=buttons((_("✏ Update my details"), AgainCb())),
     )
@@ -318,11 +313,7 @@ async def on_not_text(message: Message, outbox: Outbox) -> None:
 # --- records ------------------------------------------------------------------------------------------
 
 
-async def cmd_myrecord(
-    message: Message,
-    actor: Actor,
-    desk: Desk,
-) -> None:
+async def my_record(actor: Actor, desk: Desk, state: FSMContext) -> None:
     rows = await party.my_record(desk, actor)
     year = desk.year_start().year
     taken = [r for r in rows if r.attendance.checked_in_at is not None]
@@ -346,8 +337,8 @@ async def cmd_myrecord(
         when = desk.local(row.activity.starts_at, "%m-%d")
         lines.append(f"• {when} {html.quote(row.activity.title)} — {part}")
     if not rows:
-        lines.append(_("Nothing yet this year. /activities shows what is coming."))
-    await desk.outbox.send(message.chat.id, "\n".join(lines))
+        lines.append(_("Nothing yet this year. “📅 Activities” shows what is coming."))
+    await desk.outbox.send(actor.id, "\n".join(lines))
 
 
 async def cmd_roster(
@@ -438,8 +429,8 @@ async def _send_xlsx(desk: Desk, actor: Actor, unit_id: int, roster: bool) -> No
 
 def private_router() -> Router:
     router = Router(name="party")
-    router.message.register(cmd_party, Command("party"))
-    router.message.register(cmd_myrecord, Command("myrecord"))
+    router.message.register(command(registration), Command("party"))
+    router.message.register(command(my_record), Command("myrecord"))
     router.message.register(cmd_roster, Command("roster"))
     router.callback_query.register(on_again, AgainCb.filter())
     router.callback_query.register(on_party_button, PartyCb.filter(F.action.in_(BRANCH_ACTIONS)))

@@ -13,10 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.delivery.outbox import Outbox
 from bot.domain.people import Actor
 from bot.services import onboarding
+from bot.services.desk import Desk
+from bot.ui import menu
 from bot.ui.invites import role_name
 from handlers.callbacks import ProfileAction, ProfileCb
-from handlers.common import LANGUAGE_PROMPT, chain_text, help_text, language_keyboard
+from handlers.common import LANGUAGE_PROMPT, chain_text, command, language_keyboard
 from handlers.onboarding import ask_compound
+from storage.campaigns import SubscriptionRepo
 from storage.units import UnitRepo
 
 
@@ -27,9 +30,8 @@ async def _home(session: AsyncSession, actor: Actor) -> str:
     return chain_text(await onboarding.lineage(session, compound), actor.locale)
 
 
-async def cmd_profile(
-    message: Message, actor: Actor, session: AsyncSession, outbox: Outbox
-) -> None:
+async def profile(actor: Actor, desk: Desk, state: FSMContext) -> None:
+    session = desk.session
     text = "\n".join(
         [
             _("<b>Your profile</b>"),
@@ -46,7 +48,7 @@ async def cmd_profile(
     builder.button(
         text=_("Change language"), callback_data=ProfileCb(action=ProfileAction.LANGUAGE)
     )
-    await outbox.send(message.chat.id, text, markup=builder.as_markup())
+    await desk.outbox.send(actor.id, text, markup=builder.as_markup())
 
 
 async def on_profile_action(
@@ -92,15 +94,17 @@ async def cmd_whoami(message: Message, actor: Actor, session: AsyncSession, outb
     await outbox.send(message.chat.id, "\n".join(lines))
 
 
-async def cmd_help(message: Message, actor: Actor, outbox: Outbox) -> None:
-    await outbox.send(message.chat.id, help_text(actor))
+async def show_help(actor: Actor, desk: Desk, state: FSMContext) -> None:
+    """The menu's buttons explained, with the settings as buttons under it."""
+    subscribed = await SubscriptionRepo(desk.session).subscribed(actor.id)
+    await desk.outbox.send(actor.id, menu.help_text(actor), markup=menu.help_card(subscribed))
 
 
 def private_router() -> Router:
     router = Router(name="profile")
-    router.message.register(cmd_profile, Command("profile"))
+    router.message.register(command(profile), Command("profile"))
     router.message.register(cmd_language, Command("language"))
     router.message.register(cmd_whoami, Command("whoami"))
-    router.message.register(cmd_help, Command("help"))
+    router.message.register(command(show_help), Command("help"))
     router.callback_query.register(on_profile_action, ProfileCb.filter())
     return router

@@ -31,7 +31,7 @@ def _reasons() -> dict[StrEnum, str]:
         Reason.GONE_ITEM: _("I cannot find that item any more."),
         Reason.GONE_CAMPAIGN: _("I cannot find that campaign any more."),
         Reason.GONE_PARTY: _("I cannot find that any more."),
-        Reason.NO_HOME: _("First, please tell me where you live. /profile"),
+        Reason.NO_HOME: _("First, please tell me where you live: Help → “🏠 My compound”."),
         Reason.NO_COMPOUND: _("That compound no longer exists. Please start again."),
         Reason.TICKET_MOVED: _(
             "This ticket has moved on since this button was shown; nothing was changed."
@@ -45,6 +45,10 @@ def _reasons() -> dict[StrEnum, str]:
             "There is no unit above this one to pass the ticket to. Nothing was changed."
         ),
         Reason.NOT_YOUR_REPORT: _("You can only open your own reports and those you follow."),
+        Reason.NOT_YOURS_TO_RATE: _("You can only rate the reports you made yourself."),
+        Reason.NOT_YOURS_TO_ANSWER: _(
+            "Only the person who made this report can answer this question."
+        ),
         Reason.TOO_MANY_PHOTOS: _("Three photos are the most I can take; this one is left out."),
         Reason.INCOMPLETE: gone,  # the form offers no submit before it is complete
         Reason.NOT_BRANCH: _(
@@ -57,8 +61,8 @@ def _reasons() -> dict[StrEnum, str]:
         ),
         Reason.CAMPAIGN_STATE: _("That campaign cannot do that now (it may have ended already)."),
         Reason.NOT_STAFF: _(
-            "/queue, /stats and /export are for the staff of a unit. To report a problem, use "
-            "/report."
+            "“To do”, “Statistics” and /export are for the staff of a unit. To report a "
+            "problem, tap “📝 Tell us a problem”."
         ),
         Reason.OUTSIDE_SCOPE: _(
             "That is outside your unit: you can only see your own unit and those below it."
@@ -95,7 +99,7 @@ def _claims() -> dict[StrEnum, str]:
 def _party() -> dict[StrEnum, str]:
     return {
         Refusal.NOT_MEMBER: _(
-            "Only registered party members can do this. Send /party to register (报到) with "
+            "Only registered party members can do this. Tap “🚩 Party members” to register (报到) with "
             "your compound's branch."
         ),
         Refusal.PENDING: _("Your registration is still waiting for the branch's approval."),

@@ -23,7 +23,8 @@ from bot.services.desk import Desk
 from bot.ui import complaints as ui
 from bot.ui.campaigns import REPORT_PREFIX as CAMPAIGN_PREFIX
 from handlers import wizard
-from handlers.onboarding import home_of
+from handlers.common import command
+from handlers.onboarding import Intent, home_of
 from handlers.wizard import Choice, Done, Next, Outcome, Photo, Stay, Step, Turn
 
 REPORT_PREFIX = "rp_"
@@ -131,7 +132,7 @@ async def _submit(form: Form) -> Outcome[Draft]:
         actor.id,
         _(
             "Thank you. Your report is filed as <b>{number}</b> and sent to {unit}. You will hear "
-            "of every step; /my shows your reports."
+            "of every step; “📋 My reports” shows your reports."
         ).format(
             number=complaint.number,
             unit=html.quote(unit.display_name(actor.locale)) if unit else "—",
@@ -190,10 +191,13 @@ async def _start(desk: Desk, actor: Actor, state: FSMContext, draft: Draft, lead
     await wizard.start(REPORT, desk, actor, state, draft, lead=lead)
 
 
-async def cmd_report(message: Message, actor: Actor, desk: Desk, state: FSMContext) -> None:
-    home = await home_of(actor, desk, state)
-    if home is not None:
-        await _start(desk, actor, state, Draft(compound_id=home))
+async def report(actor: Actor, desk: Desk, state: FSMContext, text: str = "") -> None:
+    """A new report (with the text a resident wrote first, if any), once the home is known."""
+    home = await home_of(actor, desk, state, Intent.REPORT, text)
+    if home is None:
+        return
+    lead = _("Shall I report this as a problem? Tap a category, or Cancel.") if text else ""
+    await _start(desk, actor, state, Draft(compound_id=home, text=text[:MAX_TEXT]), lead)
 
 
 async def cmd_start_report(
@@ -248,11 +252,9 @@ async def cmd_group_report(message: Message, desk: Desk) -> None:
 
 
 async def on_free_text(message: Message, actor: Actor, desk: Desk, state: FSMContext) -> None:
-    """Text may come first: a resident who simply writes a problem starts a report with it."""
-    assert actor.user.compound_id is not None
-    draft = Draft(compound_id=actor.user.compound_id, text=(message.text or "")[:MAX_TEXT])
-    lead = _("Shall I report this as a problem? Tap a category, or Cancel.")
-    await _start(desk, actor, state, draft, lead)
+    """Text may come first: a resident who simply writes a problem starts a report with it
+    (one without a home yet is asked where they live first, and the text waits)."""
+    await report(actor, desk, state, (message.text or "").strip())
 
 
 async def on_free_photo(message: Message, actor: Actor, desk: Desk, state: FSMContext) -> None:
@@ -278,9 +280,9 @@ def private_router() -> Router:
         cmd_start_campaign_report,
         CommandStart(deep_link=True, magic=F.args.startswith(CAMPAIGN_PREFIX)),
     )
-    router.message.register(cmd_report, Command("report"))
+    router.message.register(command(report), Command("report"))
     text = F.text & ~F.text.startswith("/")
-    router.message.register(on_free_text, StateFilter(None), text, _has_home)
+    router.message.register(on_free_text, StateFilter(None), text)
     router.message.register(on_free_photo, StateFilter(None), F.photo, _has_home)
     return router
 

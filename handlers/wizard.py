@@ -35,7 +35,6 @@ from aiogram.types import (
     KeyboardButton,
     Message,
     ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
 )
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -44,6 +43,7 @@ from pydantic import TypeAdapter, ValidationError
 from bot.domain.inputs import Id, valid_location
 from bot.domain.people import Actor
 from bot.services.desk import Desk
+from bot.ui import menu
 from handlers.common import not_a_place, private_state, refuse_button
 
 VERSION = 1  # of the saved state and of the buttons: raise it when either changes shape
@@ -244,7 +244,7 @@ class Wizard:
             await desk.outbox.send(
                 actor.id,
                 _("That form was closed (the bot was updated). Please start again from the menu."),
-                markup=ReplyKeyboardRemove(),
+                markup=menu.keyboard(actor),
             )
             return
         step, turn = form.step, Turn(desk, actor, form.draft)
@@ -327,6 +327,7 @@ class Wizard:
             return
         if callback_data.op is Op.CANCEL:
             await _cancel(form, desk, actor, state)
+            await _spent(desk, callback)
             return
         if callback_data.op is Op.BACK:
             back = _backward(form.flow, form.draft, form.index)
@@ -341,6 +342,8 @@ class Wizard:
             if any(choice.arg == callback_data.arg for choice in offered):
                 picked: Outcome[Any] = await _got(step.pick(turn, callback_data.arg))
                 await _apply(form, picked, desk, actor, state)
+                if isinstance(picked, Done):
+                    await _spent(desk, callback)
                 return
         await _ask_again(form, desk, actor, state)  # a button this step does not offer now
 
@@ -409,7 +412,7 @@ async def _go(
     step = form.step
     if came_from is not None and came_from.keyboard and not step.keyboard:
         # The phone or location keyboard stays up until a message takes it away.
-        await desk.outbox.send(actor.id, lead or _("Thank you."), markup=ReplyKeyboardRemove())
+        await desk.outbox.send(actor.id, lead or _("Thank you."), markup=menu.keyboard(actor))
         lead = ""
     turn = Turn(desk, actor, form.draft)
     text = await _got(step.ask(turn))
@@ -460,10 +463,16 @@ async def _apply(
 
 async def _cancel(form: _Open[Any], desk: Desk, actor: Actor, state: FSMContext) -> None:
     await state.clear()
-    await desk.outbox.send(actor.id, form.flow.cancelled(), markup=ReplyKeyboardRemove())
+    await desk.outbox.send(actor.id, form.flow.cancelled(), markup=menu.keyboard(actor))
 
 
 # --- moving between steps, and the keyboards ----------------------------------------------------------
+
+
+async def _spent(desk: Desk, callback: CallbackQuery) -> None:
+    """The form is over: its last question's buttons go (they would only be refused now)."""
+    if isinstance(callback.message, Message):
+        await desk.outbox.edit_markup(callback.message.chat.id, callback.message.message_id)
 
 
 def _forward(flow: Flow[D], draft: D, index: int) -> int | None:

@@ -7,7 +7,7 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.delivery.outbox import Outbox
@@ -17,6 +17,7 @@ from bot.domain.people import Actor
 from bot.services import dispatch
 from bot.services.desk import Desk
 from bot.ui import complaints as ui
+from bot.ui import menu
 from bot.ui.complaints import TicketAction, TicketCb
 from handlers.common import private_state
 
@@ -147,11 +148,11 @@ async def on_work_not_text(message: Message, outbox: Outbox) -> None:
     await outbox.send(message.chat.id, _("Please write it as a text message, or /cancel."))
 
 
-async def cmd_cancel(message: Message, outbox: Outbox, state: FSMContext) -> None:
+async def cmd_cancel(message: Message, actor: Actor, outbox: Outbox, state: FSMContext) -> None:
     await state.clear()
-    # The keyboard may still offer to share a location or a phone number: take it away.
+    # The keyboard may still offer to share a location or a phone number: the menu comes back.
     await outbox.send(
-        message.chat.id, _("Cancelled. Nothing was changed."), markup=ReplyKeyboardRemove()
+        message.chat.id, _("Cancelled. Nothing was changed."), markup=menu.keyboard(actor)
     )
 
 

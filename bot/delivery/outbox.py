@@ -15,6 +15,7 @@ from storage.outbox import OutboxRepo
 # Bot API methods the sender knows how to deliver.
 SEND_MESSAGE = "sendMessage"
 EDIT_MESSAGE_TEXT = "editMessageText"
+EDIT_MESSAGE_MARKUP = "editMessageReplyMarkup"
 ANSWER_CALLBACK = "answerCallbackQuery"
 SEND_PHOTO = "sendPhoto"
 SEND_DOCUMENT = "sendDocument"
@@ -95,6 +96,20 @@ class Outbox:
         if markup is not None:
             params["reply_markup"] = markup.model_dump(mode="json", exclude_none=True)
         return await self._add(chat_id, EDIT_MESSAGE_TEXT, params, priority)
+
+    async def edit_markup(
+        self,
+        chat_id: int,
+        message_id: int,
+        markup: InlineKeyboardMarkup | None = None,
+        *,
+        priority: Priority = Priority.REPLY,
+    ) -> int:
+        """Change only a message's buttons (none: they go, because they no longer apply)."""
+        params: dict[str, Any] = {"chat_id": chat_id, "message_id": message_id}
+        if markup is not None:
+            params["reply_markup"] = markup.model_dump(mode="json", exclude_none=True)
+        return await self._add(chat_id, EDIT_MESSAGE_MARKUP, params, priority)
 
     async def edit_sent(
         self,

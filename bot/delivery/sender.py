@@ -33,6 +33,7 @@ from aiogram.exceptions import (
 )
 from aiogram.methods import (
     AnswerCallbackQuery,
+    EditMessageReplyMarkup,
     EditMessageText,
     SendDocument,
     SendMessage,
@@ -55,6 +56,7 @@ log = logging.getLogger(__name__)
 METHODS: dict[str, type[TelegramMethod[Any]]] = {
     "sendMessage": SendMessage,
     "editMessageText": EditMessageText,
+    "editMessageReplyMarkup": EditMessageReplyMarkup,
     "answerCallbackQuery": AnswerCallbackQuery,
     "sendPhoto": SendPhoto,
     "sendDocument": SendDocument,

@@ -24,6 +24,8 @@ class Reason(StrEnum):
     NOT_HANDLING_UNIT = "not_handling_unit"  # not staff of the ticket's unit or one above it
     DISTRICT_FINAL = "district_final"  # no unit above to return or refer a ticket to
     NOT_YOUR_REPORT = "not_your_report"  # a resident's button on someone else's ticket
+    NOT_YOURS_TO_RATE = "not_yours_to_rate"  # only the reporter rates (回访)
+    NOT_YOURS_TO_ANSWER = "not_yours_to_answer"  # only the reporter answers staff's questions
     TOO_MANY_PHOTOS = "too_many_photos"
     INCOMPLETE = "incomplete"  # a report without a category or a text
     NOT_BRANCH = "not_branch"  # not the compound's party branch (or the community above)

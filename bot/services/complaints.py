@@ -148,7 +148,7 @@ async def rate(
     complaint, units = await desk.load(complaint_id)
     check_state(complaint, version, Status.COMPLETED)
     if complaint.reporter_id != actor.id:
-        raise NotAllowed(Reason.NOT_YOUR_REPORT, complaint.number)
+        raise NotAllowed(Reason.NOT_YOURS_TO_RATE, complaint.number)
     holder = units[complaint.unit_id]
     parent = supervisor_of(holder, units)
     if rating is not Rating.UNSATISFIED or complaint.unsatisfied >= 2:
@@ -267,14 +267,14 @@ async def answer(
     """The reporter's answer to a staff question, relayed without saying who they are."""
     complaint = await desk.complaints.get(complaint_id)
     if complaint is None or complaint.reporter_id != actor.id:
-        raise NotAllowed(Reason.NOT_YOUR_REPORT, str(complaint_id))
+        raise NotAllowed(Reason.NOT_YOURS_TO_ANSWER, str(complaint_id))
     asked = [
         e
         for e in await desk.complaints.events(complaint.id)
         if e.action is Action.ASKED and e.actor_id == asker_id
     ]
     if not asked:
-        raise NotAllowed(Reason.NOT_YOUR_REPORT, str(asker_id))
+        raise NotAllowed(Reason.NOT_YOURS_TO_ANSWER, str(asker_id))
     await desk.complaints.add_event(
         complaint.id,
         desk.now,

@@ -94,6 +94,19 @@ def responsible(complaint: Complaint, units: Mapping[int, Unit], unit_ids: Seque
     return any(uid in chain for uid in unit_ids)
 
 
+def acting_unit(actor: Actor, complaint: Complaint, units: Mapping[int, Unit]) -> int:
+    """The unit this actor acts for on the ticket: the nearest of the ticket's unit and those
+    above it that they belong to (after an escalation, the community that signed for it, not the
+    branch that let it run late). An administrator acts for the ticket's unit."""
+    holder = units.get(complaint.unit_id)
+    if holder is None:
+        return complaint.unit_id
+    for unit in (holder, *supervisors(holder, units)):
+        if unit.id in actor.staff_unit_ids:
+            return unit.id
+    return complaint.unit_id
+
+
 def check_actor(actor: Actor, complaint: Complaint, units: Mapping[int, Unit]) -> None:
     """Only staff of the ticket's current unit or a unit above it (or an admin) act on it."""
     if not actor.is_admin and not responsible(complaint, units, actor.staff_unit_ids):
@@ -143,10 +156,16 @@ async def refresh_cards(desk: Desk, complaint: Complaint, units: Mapping[int, Un
     for card in await desk.complaints.cards(complaint.id):
         locale = await desk.locale_of(card.chat_id)
         view = await render_card(desk, card.chat_id, locale, complaint, units, reporter)
-        text = view.text
-        if card.headline:  # why the chat got the card stays on top of it
-            text = card.headline + "\n\n" + text
+        text = _with_headline(card, complaint, view.text)
         await desk.outbox.edit_sent(card.chat_id, card.outbox_id, text, markup=view.markup)
+
+
+def _with_headline(card: Card, complaint: Complaint, text: str) -> str:
+    """Why the chat got the card ("🆕 New complaint", "⤴️ Sent back", an overdue alert) stays on
+    top of it while the ticket waits to be signed for; once it has moved on, it would mislead."""
+    if card.headline and complaint.status is Status.DISPATCHED:
+        return card.headline + "\n\n" + text
+    return text
 
 
 async def deliver_cards(
@@ -183,8 +202,7 @@ async def _card_to(
     text = view.text
     old = existing.get(chat_id)
     if old is not None:  # the older card stays as a record, without buttons
-        previous = old.headline + "\n\n" + text if old.headline else text
-        await desk.outbox.edit_sent(chat_id, old.outbox_id, previous)
+        await desk.outbox.edit_sent(chat_id, old.outbox_id, _with_headline(old, complaint, text))
     else:
         for index, photo in enumerate(complaint.photos, start=1):
             caption = f"{complaint.number} · {index}/{len(complaint.photos)}"
@@ -435,7 +453,9 @@ async def sign_for(desk: Desk, actor: Actor, complaint_id: int, version: int) ->
     await tell_residents(
         desk,
         moved,
-        lambda locale: ui.signed_notice(moved, units, fields.due_at, zone, locale),
+        lambda locale: ui.signed_notice(
+            moved, units, acting_unit(actor, complaint, units), fields.due_at, zone, locale
+        ),
     )
     return moved
 

@@ -355,13 +355,19 @@ def assigned_notice(complaint: Complaint, units: Mapping[int, Unit], locale: str
 
 
 def signed_notice(
-    complaint: Complaint, units: Mapping[int, Unit], due: datetime, zone: ZoneInfo, locale: str
+    complaint: Complaint,
+    units: Mapping[int, Unit],
+    signer: int,
+    due: datetime,
+    zone: ZoneInfo,
+    locale: str,
 ) -> str:
+    """`signer`: the unit that signed for it (the one above, after an escalation)."""
     return _(
         "{title}: {unit} has signed for it and will handle it by {due}.", locale=locale
     ).format(
         title=title(complaint, locale),
-        unit=unit_name(units, complaint.unit_id, locale),
+        unit=unit_name(units, signer, locale),
         due=local(due, zone),
     )
 

@@ -343,7 +343,8 @@ async def test_wrong_people_stale_and_forged_buttons_change_nothing(
     assert "您只能查看自己反映或关注的诉求" in (await sandbox.answer(query))["text"]
     # A resident rating a ticket that is not theirs (and not completed).
     query = await sandbox.tap_data(UNCLE_WANG, card, f"tk:t:{cid}:1:0")
-    assert (await sandbox.answer(query)).get("show_alert")
+    refused = await sandbox.answer(query)
+    assert refused.get("show_alert") and "您只能评价自己反映的诉求" in refused["text"]
     # Forged data: an unknown action, an unknown ticket, garbage.
     for data in ("tk:zz:1:1:0", f"tk:s:{cid + 999}:1:0", "tk:s:abc", "dr:q"):
         query = await sandbox.tap_data(ZHANG, card, data)

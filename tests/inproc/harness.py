@@ -69,6 +69,7 @@ from bot.config import BotConfig, Config, DatabaseConfig, OrgConfig
 from bot.delivery.inbox import read_update
 from bot.delivery.outbox import (
     ANSWER_CALLBACK,
+    EDIT_MESSAGE_MARKUP,
     EDIT_MESSAGE_TEXT,
     SEND_DOCUMENT,
     SEND_MESSAGE,
@@ -77,6 +78,7 @@ from bot.delivery.outbox import (
 from bot.delivery.sender import METHODS
 from bot.domain.org import StaffRole
 from bot.i18n import build_i18n
+from bot.jobs import Sweep
 from bot.sandbox.html_check import EntityError, plain_text
 from bot.sandbox.server import MAX_CALLBACK_DATA, MAX_CAPTION, MAX_TEXT
 from storage import tables
@@ -117,6 +119,7 @@ DOMAIN_TABLES: tuple[Table, ...] = (
     tables.campaign_sends,
     tables.subscriptions,
     tables.invites,
+    tables.group_notices,
 )
 
 
@@ -238,6 +241,13 @@ class Button:
     url: str | None = None
 
 
+MENU_HELP = ("❓ 帮助", "❓ Help")  # a label of every main menu, in each language
+
+
+def is_menu(keyboard: tuple[tuple[str, ...], ...] | None) -> bool:
+    return keyboard is not None and any(label in row for row in keyboard for label in MENU_HELP)
+
+
 @dataclass(frozen=True)
 class Sent:
     """One outbox row that carries a message (sendMessage, sendPhoto, sendDocument, an edit),
@@ -257,7 +267,7 @@ class Sent:
 
     @property
     def is_edit(self) -> bool:
-        return self.method == EDIT_MESSAGE_TEXT
+        return self.method in (EDIT_MESSAGE_TEXT, EDIT_MESSAGE_MARKUP)
 
     @property
     def labels(self) -> list[str]:
@@ -381,6 +391,8 @@ def refusals(method: str, params: Mapping[str, Any]) -> list[str]:
         text = str(params.get("text") or "")
         if len(text) > MAX_ANSWER:
             problems.append(f"answer text over {MAX_ANSWER} characters: {text[:60]!r}…")
+        return problems
+    if method == EDIT_MESSAGE_MARKUP:
         return problems
     key, limit = (
         ("text", MAX_TEXT)
@@ -536,11 +548,14 @@ class Chat:
 
     async def press(self, label: str, *, on: Shown | Sent | None = None) -> Replies:
         """Press the inline button labelled `label` on `on` (default: the last message in this
-        chat that has inline buttons). When that message has no such button but the reply
-        keyboard shown now has, the label is sent as text (what tapping such a button does)."""
+        chat that has inline buttons). A `Sent` is the message as it was sent: its buttons even
+        when an edit has taken them away since (a phone that has not redrawn it yet). When that
+        message has no such button but the reply keyboard shown now has, the label is sent as
+        text (what tapping such a button does)."""
         message = self._target(on)
         if message is not None:
-            for row in message.buttons:
+            shown = on.buttons if isinstance(on, Sent) and not on.is_edit else message.buttons
+            for row in shown:
                 for button in row:
                     if button.label == label and button.data is not None:
                         return await self._callback(button.data, message)
@@ -567,6 +582,13 @@ class Chat:
         """The bot's messages in this chat, oldest first, as they stand now."""
         return sorted(self.h.shown.get(self.id, {}).values(), key=lambda m: m.message_id)
 
+    def message(self, message_id: int) -> Shown:
+        """A bot message of this chat as it stands now (after its edits)."""
+        found = self.h.shown.get(self.id, {}).get(message_id)
+        if found is None:
+            raise AssertionError(f"message {message_id} is not in chat {self.id}")
+        return found
+
     @property
     def last_message(self) -> Shown | None:
         found = self.messages
@@ -581,6 +603,11 @@ class Chat:
     def keyboard(self) -> tuple[tuple[str, ...], ...] | None:
         """The reply keyboard shown now, if any."""
         return self.h.keyboards.get(self.id)
+
+    @property
+    def has_menu(self) -> bool:
+        """The main menu is the reply keyboard shown now (in either language)."""
+        return is_menu(self.keyboard)
 
     async def state(self) -> str | None:
         """The conversation state of this person in this chat."""
@@ -772,12 +799,34 @@ class Harness:
         self.history.append(replies)
         return replies
 
+    async def sweep(self, *sweeps: Sweep) -> Replies:
+        """Run scheduled sweeps now, as `bot.jobs.run_sweeps` does (texts in the default language
+        unless a sweep picks the reader's), then read back, check and deliver what they wrote
+        (rows no update caused). `Replies.to(chat_id)` picks a chat's messages."""
+        workflow = self.dp.workflow_data
+        with self.app.i18n.context():
+            for one in sweeps:
+                await one(
+                    self.db, self.clock, self.config, workflow["matcher"], workflow["bot_username"]
+                )
+        async with self.db.session() as s:
+            replies, problems = await self._deliver(s, None, 0)
+        if problems:
+            raise TelegramWouldRefuse("\n".join(problems))
+        self.history.append(replies)
+        return replies
+
     async def _deliver(
-        self, s: AsyncSession, update_id: int, chat_id: int
+        self, s: AsyncSession, update_id: int | None, chat_id: int
     ) -> tuple[Replies, list[str]]:
-        """What the sender would do with the update's rows, without the Bot API: check each
-        (what Telegram would refuse comes back as problems), give messages their ids, apply
-        edits, and mark the rows sent."""
+        """What the sender would do with the update's rows (`None`: the rows no update caused,
+        a sweep's), without the Bot API: check each (what Telegram would refuse comes back as
+        problems), give messages their ids, apply edits, and mark the rows sent."""
+        cause = (
+            tables.outbox.c.cause.is_(None)
+            if update_id is None
+            else tables.outbox.c.cause == update_id
+        )
         rows = (
             await s.execute(
                 select(
@@ -787,7 +836,7 @@ class Harness:
                     tables.outbox.c.payload,
                     tables.outbox.c.ref_id,
                 )
-                .where(tables.outbox.c.cause == update_id, tables.outbox.c.status == "pending")
+                .where(cause, tables.outbox.c.status == "pending")
                 .order_by(tables.outbox.c.id)
             )
         ).all()
@@ -823,7 +872,7 @@ class Harness:
         outbox = OutboxRepo(s)
         for row_id, message_id in made:
             await outbox.mark_sent(row_id, message_id, self.clock.now())
-        return Replies(update_id, chat_id, tuple(sent), tuple(answers)), problems
+        return Replies(update_id or 0, chat_id, tuple(sent), tuple(answers)), problems
 
     def _show(
         self, row_id: int, chat_id: int, method: str, params: dict[str, Any], ref_id: int | None
@@ -835,6 +884,16 @@ class Harness:
         html = str(params.get(key) or "")
         text = _plain(html, params.get("parse_mode"))
         chat = self.shown.setdefault(chat_id, {})
+        if method == EDIT_MESSAGE_MARKUP:
+            found = chat.get(int(params["message_id"]))
+            if found is None:
+                return f"message to edit not found: {params['message_id']} in chat {chat_id}"
+            if found.markup == inline:
+                return "Bad Request: message is not modified"
+            found.markup, found.buttons = inline, _buttons(inline)
+            return Sent(
+                row_id, method, chat_id, found.message_id, found.text, found.html, found.buttons
+            )
         if method == EDIT_MESSAGE_TEXT:
             if ref_id is not None:
                 ref = self._rows.get(ref_id)

@@ -3,7 +3,7 @@ and forged buttons. Whatever happens, nothing is filed until the resident submit
 
 from __future__ import annotations
 
-from tests.inproc.harness import Chat, Harness, Person, tamper
+from tests.inproc.harness import Chat, Harness, Person, is_menu, tamper
 
 AUNT_LI = Person(3001, "李阿姨", "zh-hans")
 TOM = Person(3003, "Tom", "en-US")
@@ -28,7 +28,7 @@ async def test_cancel_by_button_files_nothing(h: Harness) -> None:
     assert await h.saved() == {}
 
 
-async def test_cancel_by_command_files_nothing_and_clears_the_keyboard(h: Harness) -> None:
+async def test_cancel_by_command_files_nothing_and_brings_the_menu_back(h: Harness) -> None:
     chat = await li(h)
     await chat.command("/report")
     await chat.press("物业维修")
@@ -37,7 +37,7 @@ async def test_cancel_by_command_files_nothing_and_clears_the_keyboard(h: Harnes
     cancelled = await chat.command("/cancel")
 
     assert "已取消" in cancelled.text
-    assert cancelled.last.removes_keyboard
+    assert is_menu(cancelled.last.keyboard)
     assert await chat.state() is None
     assert await h.saved() == {}
 
