@@ -101,7 +101,9 @@ async def activities(actor: Actor, desk: Desk, state: FSMContext) -> None:
         lines.append(_("No activities are planned at your compound yet."))
     elif not managed:
         lines.append(
-            _("Activities are for registered party members. Tap “🚩 Party members” to register (报到).")
+            _(
+                "Activities are for registered party members. Tap “🚩 Party members” to register (报到)."
+            )
         )
     if managed:
         coming = await desk.party.upcoming([c.id for c in managed[:50]], desk.now)

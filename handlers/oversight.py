@@ -10,7 +10,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.domain.errors import NotFound, Reason
+from bot.domain.errors import NotAllowed, NotFound, Reason
 from bot.domain.oversight import Queue, Stats
 from bot.domain.people import Actor
 from bot.domain.periods import Period, PeriodError, named, parse_period
@@ -32,12 +32,6 @@ def preset_label(name: str) -> str:
         "year": _("This year"),
     }
     return labels[name]
-
-
-def not_staff_text() -> str:
-    return _(
-        "/queue, /stats and /export are for the staff of a unit. To report a problem, use /report."
-    )
 
 
 def period_problem(error: PeriodError) -> str:
@@ -193,8 +187,7 @@ async def cmd_export(message: Message, command: CommandObject, actor: Actor, des
         return
     scopes = await oversight.scopes(desk, actor)
     if not scopes:
-        await desk.outbox.send(message.chat.id, not_staff_text())
-        return
+        raise NotAllowed(Reason.NOT_STAFF)
     if len(scopes) > 1:
         builder = InlineKeyboardBuilder()
         for unit in scopes[:20]:

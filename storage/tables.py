@@ -453,3 +453,21 @@ subscriptions = Table(
     Column("user_id", BigInteger, ForeignKey("users.id"), primary_key=True),  # /subscribe
     Column("created_at", UTCDateTime, nullable=False),
 )
+
+group_notices = Table(
+    "group_notices",
+    metadata,
+    # A notice posted in a residents group (a found item, an activity), edited as its subject
+    # changes: the row that sent it (`outbox_id`, edits refer to it), the language it was written
+    # in, and the text it shows now (an edit is written only when the text changes).
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(16), nullable=False),  # found | activity
+    Column("subject_id", Integer, nullable=False),  # the lostfound or activities row
+    Column("chat_id", BigInteger, nullable=False),
+    Column("outbox_id", Integer, nullable=False),
+    Column("locale", String(8), nullable=False),
+    Column("shown", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=True),  # the last edit written
+    Index("ix_group_notices_kind_subject_id", "kind", "subject_id"),
+)

@@ -1,8 +1,11 @@
 """What residents call the things they lose, in Chinese (and the English they mix in).
 
 Each entry is a concept with the words that name it. A word may stand for several concepts
-("橘猫" is a cat and orange; "iPhone" is a phone and Apple). Concepts of an *exclusive* facet
-(colour, brand, species, breed, bank) contradict each other: a green umbrella is not a blue one.
+("橘猫" is a cat and orange; "iPhone" is a phone and Apple; "丰田" is a brand and a car). Concepts of
+an *exclusive* facet contradict each other: a green umbrella is not a blue one, a Toyota key is not
+a Honda key, a tomcat is not a queen. Some facets are read from the words around the lexicon's
+(`bot/domain/matching.py`): the surname on a card, the document types, a phone's model number, an
+amount of money, what a wallet holds, and what the writer says is *not* there ("没有壳", "无挂件").
 This is general knowledge about lost property, not a list of any test set's sentences.
 """
 
@@ -16,12 +19,92 @@ class Facet(StrEnum):
     BRAND = "brand"
     COLOUR = "colour"
     SPECIES = "species"
-    BREED = "breed"
+    BREED = "breed"  # a dog's breed, a cat's breed or the coat residents name it by (橘猫, 狸花)
     BANK = "bank"
+    SEX = "sex"  # of a pet, or whom a thing is made for (男款, 女士), or a card holder's
+    OPENS = "opens"  # what a key opens or starts (a car, an e-bike, a home), or the vehicle itself
+    FORM = "form"  # which kind of the thing: a long or a folding umbrella, reading or sun glasses
     DETAIL = "detail"  # a material, a pattern, an accessory
+    NONE = "none"  # words that say a thing is absent ("裸机": no case), never evidence of it
+    # read from the words around the lexicon's (bot/domain/matching.py), not listed in ENTRIES:
+    SURNAME = "surname"  # 姓王, 王某, 持卡人王, 名字叫王一诺
+    DOCUMENT = "document"  # which documents a report is about (身份证 vs 驾驶证), if not a wallet
+    MODEL = "model"  # a phone's model number (iPhone 14 vs 15, Mate 60)
+    AMOUNT = "amount"  # money, in yuan (三百多现金, 五百块)
+    COUNT = "count"  # how many keys (两把, 3把)
+    FIGURE = "figure"  # what a pendant, a print or a sticker shows: a bear, a rabbit, Elsa
+    AGE = "age"  # whom it is for: a child (孩子的, 儿童) or a grown-up (男款, 女士, 老人)
+    INSCRIPTION = "inscription"  # what is engraved, written or printed on it (刻着平安)
 
 
-EXCLUSIVE = frozenset({Facet.BRAND, Facet.COLOUR, Facet.SPECIES, Facet.BREED, Facet.BANK})
+EXCLUSIVE = frozenset(
+    {
+        Facet.BRAND,
+        Facet.COLOUR,
+        Facet.SPECIES,
+        Facet.BREED,
+        Facet.BANK,
+        Facet.SEX,
+        Facet.OPENS,
+        Facet.FORM,
+        Facet.SURNAME,
+        Facet.DOCUMENT,
+        Facet.MODEL,
+        Facet.AMOUNT,
+        Facet.COUNT,
+        Facet.INSCRIPTION,
+        Facet.FIGURE,
+        Facet.AGE,
+    }
+)
+# A contradiction of these is decisive: nobody is told. The others (a colour as one person sees it,
+# an amount or a number of keys as one remembers it, an inscription half read, a figure on a thing
+# that may carry several, whom a thing is for) weigh against.
+VETO = frozenset(
+    EXCLUSIVE
+    - {Facet.COLOUR, Facet.AMOUNT, Facet.COUNT, Facet.INSCRIPTION, Facet.FIGURE, Facet.AGE}
+)
+
+# What holds other things: what a wallet or a bag holds is compared as its contents.
+CONTAINERS = frozenset({"wallet", "bag", "suitcase", "card_holder", "envelope", "coat"})
+# Documents: two reports about different documents (an ID card, a driving licence) are about
+# different things, unless a wallet holds them.
+DOCUMENTS = frozenset(
+    {
+        "id_card",
+        "bank_card",
+        "social_card",
+        "senior_card",
+        "transit_card",
+        "student_card",
+        "licence",
+        "vehicle_licence",
+        "passport",
+        "hukou",
+        "travel_permit",
+        "work_card",
+        "library_card",
+        "certificate",
+        "disability_card",
+        "retirement_card",
+        "residence_permit",
+        "health_card",
+    }
+)
+# Never the contents of a container: what is on it or around it, not in it.
+NOT_CONTENTS = frozenset({"case", "pendant", "cover", "sticker", "document", "mask", "tissue"})
+# What "车钥匙" may start, when the report does not say which.
+VEHICLES = frozenset({"car", "ebike", "motorbike", "bicycle"})
+# What an animal may wear or carry: a report naming only these may still be about a pet.
+PET_GEAR = frozenset({"clothes", "pendant", "toy"})
+
+# Common surnames (about the first 190), for 姓王, 王某, 持卡人王 and names standing alone (王建华).
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕"
+    "丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付傅方白邹孟熊秦邱江尹薛闫阎段雷侯龙史陶黎贺顾毛郝龚邵万钱严"
+    "覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒"
+    "骆萧邬鲍景凌卓蒲霍阮柴单裴喻房管苗项简饶芦鞠虞时商权车隋冷巩巫蔺栾强谷全宫娄滕缪解应宗丛寇"
+)
 
 # (facet, concept, category it suggests or "", words)
 ENTRIES: tuple[tuple[Facet, str, str, tuple[str, ...]], ...] = (
@@ -30,21 +113,28 @@ ENTRIES: tuple[tuple[Facet, str, str, tuple[str, ...]], ...] = (
         Facet.ITEM,
         "phone",
         "phone",
-        ("手机", "电话", "电话机", "智能机", "老人机", "phone", "iphone"),
+        ("手机", "电话", "电话机", "智能机", "老人机", "老年机", "phone", "iphone"),
     ),
     (Facet.ITEM, "tablet", "phone", ("平板", "平板电脑", "ipad", "pad")),
     (Facet.ITEM, "laptop", "phone", ("笔记本电脑", "电脑", "laptop", "macbook", "thinkpad")),
     (Facet.ITEM, "earphones", "phone", ("耳机", "耳麦", "耳塞", "airpods", "耳机盒", "蓝牙耳机")),
     (Facet.ITEM, "charger", "phone", ("充电器", "充电宝", "移动电源", "数据线", "充电线")),
-    (Facet.ITEM, "case", "", ("充电盒", "手机壳", "保护壳", "壳")),
+    (Facet.ITEM, "speaker", "phone", ("音箱", "音响", "蓝牙音箱", "小音箱")),
+    (Facet.ITEM, "case", "", ("充电盒", "手机壳", "保护壳", "壳", "手机套", "保护套")),
     (Facet.ITEM, "watch", "other", ("手表", "腕表", "电子表", "表带", "手环", "watch")),
+    (Facet.ITEM, "watch", "other", ("电话手表", "儿童手表", "智能手表", "运动手表")),
     (Facet.ITEM, "camera", "phone", ("相机", "照相机", "单反", "摄像机")),
     (Facet.ITEM, "remote", "", ("遥控器", "遥控")),
     # --- keys and cards ---
-    (Facet.ITEM, "key", "keys", ("钥匙", "锁匙", "钥匙串", "车钥匙", "key", "keys")),
+    (Facet.ITEM, "key", "keys", ("钥匙", "锁匙", "钥匙串", "车钥匙", "key", "keys", "门钥匙")),
+    (Facet.ITEM, "key", "keys", ("遥控钥匙", "汽车钥匙", "家门钥匙", "防盗门钥匙", "钥匙圈")),
     (Facet.ITEM, "access_card", "keys", ("门禁卡", "门禁", "门卡", "电梯卡", "门禁扣", "感应卡")),
+    (Facet.FORM, "card", "", ("门禁卡", "门卡", "电梯卡", "感应卡", "卡片式", "卡片钥匙")),
+    (Facet.FORM, "fob", "", ("门禁扣", "门禁钥匙扣")),
     (Facet.ITEM, "lock", "keys", ("锁", "车锁", "u型锁")),
+    (Facet.ITEM, "cover", "", ("钥匙套", "钥匙包", "皮套", "套子", "伞套", "保护膜")),
     (Facet.ITEM, "id_card", "documents", ("身份证", "居民身份证", "二代证", "id卡")),
+    (Facet.ITEM, "id_card", "documents", ("身份正", "身分证", "身份证件", "省份证")),
     (Facet.ITEM, "bank_card", "wallet", ("银行卡", "储蓄卡", "信用卡", "借记卡", "工资卡")),
     (
         Facet.ITEM,
@@ -59,10 +149,21 @@ ENTRIES: tuple[tuple[Facet, str, str, tuple[str, ...]], ...] = (
         ("老年卡", "老年优待卡", "老人卡", "敬老卡", "优待卡"),
     ),
     (Facet.ITEM, "transit_card", "documents", ("公交卡", "交通卡", "地铁卡", "一卡通")),
-    (Facet.ITEM, "student_card", "documents", ("学生证", "校园卡", "饭卡")),
-    (Facet.ITEM, "licence", "documents", ("驾驶证", "驾照", "行驶证")),
-    (Facet.ITEM, "passport", "documents", ("护照", "户口本", "港澳通行证", "通行证")),
-    (Facet.ITEM, "work_card", "documents", ("工作证", "工牌", "胸牌", "证件")),
+    (Facet.ITEM, "student_card", "documents", ("学生证", "学生卡", "校园卡", "饭卡")),
+    (Facet.ITEM, "licence", "documents", ("驾驶证", "驾照", "驾驶本", "驾证", "驾使证")),
+    (Facet.ITEM, "vehicle_licence", "documents", ("行驶证", "行车证")),
+    (Facet.ITEM, "passport", "documents", ("护照",)),
+    (Facet.ITEM, "hukou", "documents", ("户口本", "户口簿", "户口薄", "户口")),
+    (Facet.ITEM, "travel_permit", "documents", ("港澳通行证", "通行证", "台胞证")),
+    (Facet.ITEM, "work_card", "documents", ("工作证", "工牌", "胸牌")),
+    (Facet.ITEM, "library_card", "documents", ("借书证", "图书证", "借阅证", "读者证")),
+    (Facet.ITEM, "certificate", "documents", ("结婚证", "房产证", "出生证", "准考证", "毕业证")),
+    (Facet.ITEM, "disability_card", "documents", ("残疾证", "残疾人证")),
+    (Facet.ITEM, "retirement_card", "documents", ("退休证",)),
+    (Facet.ITEM, "residence_permit", "documents", ("居住证", "暂住证")),
+    (Facet.ITEM, "health_card", "documents", ("健康证",)),
+    (Facet.ITEM, "document", "documents", ("证件",)),
+    (Facet.ITEM, "shopping_card", "wallet", ("购物卡", "超市卡", "会员卡", "消费卡", "加油卡")),
     (Facet.ITEM, "card_holder", "", ("卡套", "卡包", "证件套", "卡夹")),
     # --- money ---
     (
@@ -71,7 +172,11 @@ ENTRIES: tuple[tuple[Facet, str, str, tuple[str, ...]], ...] = (
         "wallet",
         ("钱包", "皮夹", "皮夹子", "钱夹", "零钱包", "长款钱包", "wallet"),
     ),
-    (Facet.ITEM, "cash", "wallet", ("现金", "人民币", "零钱", "钞票", "现钞")),
+    (Facet.ITEM, "wallet", "wallet", ("长钱包", "短款钱包", "短钱包", "卡包钱包")),
+    (Facet.FORM, "long", "", ("长款钱包", "长钱包")),
+    (Facet.FORM, "short", "", ("短款钱包", "短钱包")),
+    (Facet.ITEM, "cash", "wallet", ("现金", "人民币", "零钱", "钞票", "现钞", "钱")),
+    (Facet.ITEM, "envelope", "wallet", ("红包", "信封", "利是")),
     # --- bags and clothes ---
     (
         Facet.ITEM,
@@ -80,14 +185,16 @@ ENTRIES: tuple[tuple[Facet, str, str, tuple[str, ...]], ...] = (
         ("包", "包包", "背包", "双肩包", "书包", "挎包", "手提包", "单肩包"),
     ),
     (Facet.ITEM, "bag", "bag", ("斜挎包", "腰包", "帆布包", "购物袋", "手提袋", "袋子", "bag")),
+    (Facet.ITEM, "bag", "bag", ("帆布袋", "布袋", "环保袋", "布包", "编织袋", "塑料袋")),
     (Facet.ITEM, "suitcase", "bag", ("行李箱", "拉杆箱", "旅行箱")),
     (Facet.ITEM, "coat", "bag", ("外套", "羽绒服", "羽绒外套", "大衣", "夹克", "棉衣", "风衣")),
     (
         Facet.ITEM,
         "clothes",
         "bag",
-        ("衣服", "上衣", "衣物", "毛衣", "卫衣", "校服", "衬衫", "裤子"),
+        ("衣服", "上衣", "衣物", "毛衣", "卫衣", "衬衫", "裤子"),
     ),
+    (Facet.ITEM, "uniform", "bag", ("校服", "工作服", "制服")),
     (Facet.ITEM, "scarf", "bag", ("围巾", "丝巾", "披肩")),
     (Facet.ITEM, "hat", "bag", ("帽子", "鸭舌帽", "毛线帽", "遮阳帽")),
     (Facet.ITEM, "gloves", "bag", ("手套",)),
@@ -97,27 +204,71 @@ ENTRIES: tuple[tuple[Facet, str, str, tuple[str, ...]], ...] = (
     (Facet.ITEM, "umbrella", "other", ("伞", "雨伞", "折叠伞", "遮阳伞", "太阳伞", "长柄伞")),
     (Facet.ITEM, "glasses", "other", ("眼镜", "老花镜", "近视镜", "近视眼镜", "老花眼镜")),
     (Facet.ITEM, "glasses", "other", ("墨镜", "太阳镜", "镜框", "镜片")),
+    (Facet.FORM, "reading", "", ("老花镜", "老花眼镜", "老花")),
+    (Facet.FORM, "myopia", "", ("近视镜", "近视眼镜", "近视")),
+    (Facet.FORM, "sun", "", ("墨镜", "太阳镜")),
     (Facet.ITEM, "glasses_case", "other", ("眼镜盒", "眼镜袋")),
     (Facet.ITEM, "ring", "other", ("戒指", "指环", "婚戒")),
     (Facet.ITEM, "necklace", "other", ("项链", "吊坠")),
     (Facet.ITEM, "bracelet", "other", ("手镯", "手链", "镯子")),
     (Facet.ITEM, "earring", "other", ("耳环", "耳钉")),
     (Facet.ITEM, "scooter", "other", ("滑板车", "踏板车")),
-    (Facet.ITEM, "bicycle", "other", ("自行车", "单车", "脚踏车")),
-    (Facet.ITEM, "ebike", "other", ("电动车", "电瓶车", "电单车", "电驴")),
+    (Facet.ITEM, "bicycle", "other", ("自行车", "单车", "脚踏车", "山地车")),
+    (Facet.ITEM, "ebike", "other", ("电动车", "电瓶车", "电单车", "电驴", "电摩")),
     (Facet.ITEM, "pram", "other", ("婴儿车", "童车", "推车")),
     (Facet.ITEM, "toy", "other", ("玩具", "玩偶", "公仔", "娃娃")),
-    (Facet.ITEM, "pendant", "", ("挂件", "挂饰", "钥匙扣", "吊饰")),
+    (Facet.ITEM, "pendant", "", ("挂件", "挂饰", "钥匙扣", "吊饰", "钥匙链", "平安符")),
+    (
+        Facet.DETAIL,
+        "pendant",
+        "",
+        ("挂着", "挂了", "挂个", "挂一个", "挂有"),
+    ),  # something hangs on it
+    (Facet.ITEM, "sticker", "", ("贴纸", "贴画")),
+    (Facet.DETAIL, "film", "", ("贴膜", "钢化膜", "手机膜")),
     (Facet.ITEM, "cup", "other", ("水杯", "保温杯", "杯子", "水壶")),
     (Facet.ITEM, "book", "other", ("书", "课本", "作业本", "本子", "笔记本")),
+    (Facet.ITEM, "laptop", "phone", ("笔记本",)),  # 戴尔笔记本: a laptop as often as a notebook
     (Facet.ITEM, "medicine", "other", ("药", "药品", "药盒")),
-    (Facet.ITEM, "walking_aid", "other", ("拐杖", "手杖", "助行器", "轮椅")),
+    (Facet.ITEM, "walking_aid", "other", ("拐杖", "手杖", "助行器", "轮椅", "助步器", "拐棍")),
+    (Facet.ITEM, "walking_aid", "other", ("助行车", "学步车", "四脚拐")),
     (Facet.ITEM, "hearing_aid", "other", ("助听器",)),
     (Facet.ITEM, "mask", "", ("口罩",)),
     (Facet.ITEM, "tissue", "", ("纸巾", "餐巾纸")),
+    (Facet.ITEM, "photo", "", ("照片", "相片", "合影")),
+    # --- what a key opens or starts (brands below name their vehicle too) ---
+    (Facet.OPENS, "car", "", ("汽车", "轿车", "小汽车", "汽车钥匙", "遥控钥匙")),
+    (Facet.OPENS, "vehicle", "", ("车钥匙",)),  # some vehicle: any of the ones below
+    (Facet.OPENS, "ebike", "", ("电动车", "电瓶车", "电单车", "电驴", "电摩")),
+    (Facet.OPENS, "bicycle", "", ("自行车", "单车", "脚踏车", "山地车")),
+    (Facet.OPENS, "motorbike", "", ("摩托车", "摩托")),
+    (Facet.BRAND, "haojue", "", ("豪爵",)),
+    (Facet.BRAND, "suzuki", "", ("铃木", "suzuki")),
+    (Facet.BRAND, "yamaha", "", ("雅马哈", "yamaha")),
+    (Facet.BRAND, "zongshen", "", ("宗申",)),
+    (Facet.BRAND, "wuyang", "", ("五羊",)),
+    (Facet.BRAND, "jialing", "", ("嘉陵",)),
+    (Facet.BRAND, "sundiro", "", ("新大洲",)),
+    (Facet.BRAND, "qianjiang", "", ("钱江",)),
+    (Facet.OPENS, "motorbike", "", ("豪爵", "铃木", "suzuki", "雅马哈", "yamaha", "宗申")),
+    (Facet.OPENS, "motorbike", "", ("五羊", "嘉陵", "新大洲", "钱江", "本田", "honda")),
+    (Facet.OPENS, "car", "", ("铃木", "suzuki")),
+    (
+        Facet.OPENS,
+        "home",
+        "",
+        ("家门钥匙", "防盗门钥匙", "门钥匙", "家里钥匙", "家钥匙", "房门钥匙"),
+    ),
+    (Facet.OPENS, "home", "", ("大门钥匙", "入户门", "防盗门")),
+    (Facet.OPENS, "mailbox", "", ("信箱钥匙", "邮箱钥匙", "信报箱钥匙")),
+    (Facet.OPENS, "locker", "", ("柜子钥匙", "储物柜钥匙", "抽屉钥匙", "更衣柜钥匙")),
+    (Facet.ITEM, "key", "keys", ("信箱钥匙", "邮箱钥匙", "信报箱钥匙", "柜子钥匙", "储物柜钥匙")),
+    (Facet.ITEM, "key", "keys", ("抽屉钥匙", "更衣柜钥匙")),
+    (Facet.ITEM, "key", "keys", ("家里钥匙", "家钥匙", "房门钥匙", "大门钥匙")),
     # --- animals ---
     (Facet.SPECIES, "cat", "pet", ("猫", "猫咪", "小猫", "猫猫", "橘猫", "狸花", "三花", "布偶")),
-    (Facet.SPECIES, "cat", "pet", ("英短", "美短", "暹罗", "加菲")),
+    (Facet.SPECIES, "cat", "pet", ("英短", "美短", "暹罗", "加菲", "大橘", "奶牛猫", "蓝猫")),
+    (Facet.SPECIES, "cat", "pet", ("英国短毛", "金渐层", "银渐层", "缅因", "折耳", "狸猫")),
     (Facet.SPECIES, "dog", "pet", ("狗", "犬", "小狗", "狗狗", "泰迪", "博美", "金毛", "柯基")),
     (
         Facet.SPECIES,
@@ -126,6 +277,10 @@ ENTRIES: tuple[tuple[Facet, str, str, tuple[str, ...]], ...] = (
         ("比熊", "柴犬", "哈士奇", "拉布拉多", "萨摩耶", "雪纳瑞", "土狗"),
     ),
     (Facet.SPECIES, "dog", "pet", ("田园犬", "中华田园犬", "贵宾", "吉娃娃", "边牧", "德牧")),
+    (Facet.SPECIES, "dog", "pet", ("法斗", "巴哥", "约克夏", "西高地", "阿拉斯加", "二哈")),
+    (Facet.SPECIES, "dog", "pet", ("秋田", "松狮", "腊肠", "比格", "马尔济斯", "边境牧羊犬")),
+    (Facet.SPECIES, "dog", "pet", ("八哥犬", "巴哥犬", "马犬", "杜宾", "罗威纳", "沙皮")),
+    (Facet.SPECIES, "cat", "pet", ("金吉拉", "无毛猫", "斯芬克斯")),
     (Facet.SPECIES, "bird", "pet", ("鸟", "鹦鹉", "八哥", "画眉")),
     (Facet.SPECIES, "rabbit_pet", "pet", ("宠物兔", "兔兔")),
     (Facet.SPECIES, "turtle", "pet", ("乌龟", "龟")),
@@ -135,42 +290,227 @@ ENTRIES: tuple[tuple[Facet, str, str, tuple[str, ...]], ...] = (
     (Facet.BREED, "corgi", "", ("柯基",)),
     (Facet.BREED, "bichon", "", ("比熊",)),
     (Facet.BREED, "shiba", "", ("柴犬",)),
-    (Facet.BREED, "husky", "", ("哈士奇",)),
+    (Facet.BREED, "husky", "", ("哈士奇", "二哈")),
     (Facet.BREED, "labrador", "", ("拉布拉多",)),
     (Facet.BREED, "samoyed", "", ("萨摩耶",)),
     (Facet.BREED, "native_dog", "", ("田园犬", "中华田园犬", "土狗")),
-    (Facet.BREED, "tabby", "", ("狸花",)),
+    (Facet.BREED, "schnauzer", "", ("雪纳瑞",)),
+    (Facet.BREED, "chihuahua", "", ("吉娃娃",)),
+    (Facet.BREED, "border_collie", "", ("边牧", "边境牧羊犬")),
+    (Facet.BREED, "shepherd", "", ("德牧",)),
+    (Facet.BREED, "bulldog", "", ("法斗",)),
+    (Facet.BREED, "pug", "", ("巴哥", "八哥犬", "巴哥犬")),
+    (Facet.BREED, "malinois", "", ("马犬",)),
+    (Facet.BREED, "dobermann", "", ("杜宾",)),
+    (Facet.BREED, "rottweiler", "", ("罗威纳",)),
+    (Facet.BREED, "sharpei", "", ("沙皮",)),
+    (Facet.BREED, "chinchilla", "", ("金吉拉",)),
+    (Facet.BREED, "sphynx", "", ("无毛猫", "斯芬克斯")),
+    (Facet.BREED, "yorkshire", "", ("约克夏",)),
+    (Facet.BREED, "westie", "", ("西高地",)),
+    (Facet.BREED, "malamute", "", ("阿拉斯加",)),
+    (Facet.BREED, "akita", "", ("秋田",)),
+    (Facet.BREED, "chow", "", ("松狮",)),
+    (Facet.BREED, "dachshund", "", ("腊肠",)),
+    (Facet.BREED, "beagle", "", ("比格",)),
+    (Facet.BREED, "maltese", "", ("马尔济斯",)),
+    (Facet.BREED, "orange_cat", "", ("橘猫", "大橘")),
+    (Facet.BREED, "tabby", "", ("狸花", "狸猫")),
     (Facet.BREED, "calico", "", ("三花",)),
+    (Facet.BREED, "tuxedo", "", ("奶牛猫",)),
     (Facet.BREED, "ragdoll", "", ("布偶",)),
-    (Facet.BREED, "british", "", ("英短",)),
-    (Facet.DETAIL, "male", "", ("公猫", "公狗", "公的", "男士", "男款", "男式")),
-    (Facet.DETAIL, "female", "", ("母猫", "母狗", "母的", "女士", "女款", "女式")),
-    (Facet.DETAIL, "child", "", ("儿童", "孩子", "小孩", "宝宝", "童")),
+    (Facet.BREED, "british", "", ("英短", "英国短毛", "蓝猫", "金渐层", "银渐层")),
+    (Facet.BREED, "american", "", ("美短",)),
+    (Facet.BREED, "siamese", "", ("暹罗",)),
+    (Facet.BREED, "garfield", "", ("加菲",)),
+    (Facet.BREED, "maine", "", ("缅因",)),
+    (Facet.BREED, "fold", "", ("折耳",)),
+    (Facet.SEX, "male", "", ("公猫", "公狗", "公的", "雄性", "男士", "男款", "男式", "男")),
+    (Facet.SPECIES, "cat", "pet", ("公猫", "母猫")),
+    (Facet.SPECIES, "dog", "pet", ("公狗", "母狗")),
+    (Facet.SEX, "female", "", ("母猫", "母狗", "母的", "雌性", "女士", "女款", "女式", "女")),
+    (Facet.DETAIL, "child", "", ("儿童", "孩子", "小孩", "宝宝", "童", "小朋友", "幼儿")),
     (Facet.DETAIL, "elderly", "", ("老人", "老年")),
+    (
+        Facet.AGE,
+        "child",
+        "",
+        ("儿童", "孩子", "小孩", "宝宝", "童", "小朋友", "幼儿", "儿子", "女儿"),
+    ),
+    (Facet.SEX, "female", "", ("女儿",)),
+    (Facet.SEX, "male", "", ("儿子",)),
+    (Facet.AGE, "adult", "", ("男士", "男款", "男式", "女士", "女款", "女式", "成人", "大人")),
+    (Facet.AGE, "adult", "", ("老人", "老年")),
     (Facet.DETAIL, "bell", "", ("铃铛", "铃")),
     (Facet.DETAIL, "collar", "", ("项圈", "狗绳", "牵引绳")),
-    (Facet.DETAIL, "rabbit", "", ("兔子", "小兔", "兔")),
-    (Facet.DETAIL, "bear", "", ("小熊", "熊")),
+    (Facet.DETAIL, "neutered", "", ("绝育", "已绝育", "做了绝育", "绝过育")),
+    # figures on a pendant, a print or a sticker: a bear is not a rabbit
+    (Facet.FIGURE, "rabbit", "", ("兔子", "小兔", "兔", "兔子图案")),
+    (Facet.FIGURE, "bear", "", ("小熊", "熊", "毛绒熊", "泰迪熊")),
+    (Facet.FIGURE, "panda", "", ("熊猫",)),
+    (Facet.FIGURE, "duck", "", ("小黄鸭", "鸭子", "小鸭", "小鸭子")),
+    (Facet.FIGURE, "kitty", "", ("hello kitty", "hellokitty", "kitty猫", "kitty", "凯蒂猫")),
+    (Facet.FIGURE, "doraemon", "", ("哆啦a梦", "机器猫", "叮当猫")),
+    (Facet.FIGURE, "elsa", "", ("艾莎", "爱莎", "冰雪奇缘")),
+    (Facet.FIGURE, "ultraman", "", ("奥特曼",)),
+    (Facet.FIGURE, "peppa", "", ("小猪佩奇", "佩奇", "佩佩猪")),
+    (Facet.FIGURE, "mickey", "", ("米奇", "米老鼠")),
+    (Facet.FIGURE, "pikachu", "", ("皮卡丘",)),
+    (Facet.FIGURE, "spiderman", "", ("蜘蛛侠",)),
+    (Facet.FIGURE, "minion", "", ("小黄人",)),
+    (Facet.FIGURE, "totoro", "", ("龙猫",)),
+    (Facet.FIGURE, "dinosaur", "", ("恐龙", "小恐龙")),
+    (Facet.FIGURE, "strawberry", "", ("草莓",)),
+    (Facet.FIGURE, "paw_patrol", "", ("汪汪队", "汪汪队立大功")),
+    (Facet.FIGURE, "dolphin", "", ("海豚", "小海豚")),
+    (Facet.FIGURE, "unicorn", "", ("独角兽",)),
+    (Facet.FIGURE, "butterfly", "", ("蝴蝶",)),
+    (Facet.FIGURE, "star", "", ("星星", "五角星")),
+    (Facet.FIGURE, "spongebob", "", ("海绵宝宝",)),
+    (Facet.FIGURE, "minnie", "", ("米妮",)),
+    (Facet.FIGURE, "transformers", "", ("变形金刚",)),
+    (Facet.FIGURE, "pleasant_goat", "", ("喜羊羊", "美羊羊", "懒羊羊")),
+    (Facet.FIGURE, "boonie_bears", "", ("熊出没", "熊大", "熊二", "光头强")),
+    (Facet.FIGURE, "mermaid", "", ("美人鱼",)),
+    (Facet.FIGURE, "heart", "", ("心形", "爱心")),
+    (Facet.FIGURE, "buddha", "", ("佛像", "观音", "佛珠")),
+    (Facet.FIGURE, "knot", "", ("中国结",)),
+    (Facet.FIGURE, "amulet", "", ("平安符", "护身符")),
+    (Facet.ITEM, "pendant", "", ("中国结", "护身符")),
+    (Facet.DETAIL, "cartoon", "", ("卡通", "动漫")),
+    (Facet.DETAIL, "floral", "", ("碎花", "小花", "花朵")),
     (Facet.DETAIL, "transparent", "", ("透明",)),
     (Facet.DETAIL, "metal", "", ("金属", "铁", "不锈钢")),
     (Facet.DETAIL, "leather", "", ("皮", "真皮", "皮质")),
     (Facet.DETAIL, "string", "", ("绳", "绳子", "挂绳")),
     (Facet.DETAIL, "cracked", "", ("碎", "裂", "裂纹", "碎屏", "裂痕", "划痕")),
     (Facet.DETAIL, "engraved", "", ("刻", "刻字", "刻有")),
-    (Facet.DETAIL, "long", "", ("长款", "长柄")),
-    (Facet.DETAIL, "folding", "", ("折叠",)),
-    # --- brands ---
+    (
+        Facet.DETAIL,
+        "writing",
+        "",
+        ("刻字", "刻有", "写了", "写着", "写有", "字样", "刻着", "印着字"),
+    ),
+    (Facet.NONE, "writing", "", ("没有字", "没字", "什么字都没有", "啥字都没有", "无字", "没写字")),
+    (Facet.NONE, "writing", "", ("没刻字", "没写名字")),
+    (Facet.FORM, "long", "", ("长款", "长柄", "长柄伞")),
+    (Facet.FORM, "short", "", ("短款",)),
+    (Facet.FORM, "folding", "", ("折叠", "折叠伞", "三折", "二折")),
+    # --- what is not there ---
+    (Facet.NONE, "case", "", ("裸机",)),
+    (Facet.NONE, "pendant", "", ("光秃秃", "没挂任何东西", "什么都没挂", "啥也没挂", "没挂东西")),
+    (Facet.NONE, "contents", "", ("什么都没有", "啥都没有", "空的", "空钱包", "空空的")),
+    # --- brands: phones, computers, watches ---
     (Facet.BRAND, "huawei", "", ("华为", "huawei", "mate", "荣耀", "honor", "nova")),
-    (Facet.BRAND, "xiaomi", "", ("小米", "红米", "xiaomi", "redmi")),
+    (Facet.BRAND, "xiaomi", "", ("小米", "红米", "xiaomi", "redmi", "米家")),
     (Facet.BRAND, "apple", "", ("苹果", "apple", "iphone", "ipad", "airpods", "macbook")),
     (Facet.BRAND, "samsung", "", ("三星", "samsung", "galaxy")),
-    (Facet.BRAND, "oppo", "", ("oppo",)),
-    (Facet.BRAND, "vivo", "", ("vivo",)),
-    (Facet.BRAND, "lenovo", "", ("联想", "lenovo", "thinkpad")),
+    (Facet.BRAND, "oppo", "", ("oppo", "一加", "oneplus", "realme", "真我")),
+    (Facet.BRAND, "vivo", "", ("vivo", "iqoo")),
+    (Facet.BRAND, "meizu", "", ("魅族", "meizu")),
+    (Facet.BRAND, "lenovo", "", ("联想", "lenovo", "thinkpad", "拯救者")),
+    (Facet.BRAND, "dell", "", ("戴尔", "dell")),
+    (Facet.BRAND, "hp", "", ("惠普",)),
+    (Facet.BRAND, "asus", "", ("华硕", "asus")),
+    (Facet.BRAND, "acer", "", ("宏碁", "acer")),
+    (Facet.BRAND, "sony", "", ("索尼", "sony")),
+    (Facet.BRAND, "edifier", "", ("漫步者",)),
+    (Facet.BRAND, "imoo", "", ("小天才",)),
+    (Facet.ITEM, "watch", "other", ("小天才",)),
     (Facet.BRAND, "casio", "", ("卡西欧", "casio")),
+    (Facet.BRAND, "tissot", "", ("天梭", "tissot")),
+    (Facet.BRAND, "longines", "", ("浪琴", "longines")),
+    (Facet.BRAND, "omega", "", ("欧米茄", "omega")),
+    (Facet.BRAND, "rolex", "", ("劳力士", "rolex")),
+    (Facet.BRAND, "seiko", "", ("精工", "seiko")),
+    (Facet.BRAND, "citizen", "", ("西铁城", "citizen")),
+    (Facet.BRAND, "swatch", "", ("斯沃琪", "swatch")),
+    (Facet.BRAND, "rayban", "", ("雷朋", "rayban", "ray-ban")),
+    (Facet.BRAND, "bolon", "", ("暴龙", "bolon")),
+    # --- brands: cups, clothes, shoes ---
+    (Facet.BRAND, "zojirushi", "", ("象印",)),
+    (Facet.BRAND, "thermos", "", ("膳魔师", "thermos")),
+    (Facet.BRAND, "tiger", "", ("虎牌",)),
+    (Facet.BRAND, "locknlock", "", ("乐扣",)),
+    (Facet.BRAND, "fuguang", "", ("富光",)),
+    (Facet.BRAND, "starbucks", "", ("星巴克", "starbucks")),
+    (Facet.BRAND, "nike", "", ("耐克", "nike")),
+    (Facet.BRAND, "adidas", "", ("阿迪达斯", "阿迪", "adidas")),
+    (Facet.BRAND, "lining", "", ("李宁",)),
+    (Facet.BRAND, "anta", "", ("安踏", "anta")),
+    (Facet.BRAND, "uniqlo", "", ("优衣库", "uniqlo")),
+    (Facet.BRAND, "coach", "", ("蔻驰", "coach")),
+    (Facet.BRAND, "lv", "", ("路易威登", "lv")),
+    (Facet.BRAND, "gucci", "", ("古驰", "gucci")),
+    # --- brands: cars (each is a car, too) ---
+    (Facet.BRAND, "toyota", "", ("丰田", "toyota", "卡罗拉", "凯美瑞", "汉兰达", "雷凌")),
+    (Facet.BRAND, "honda", "", ("本田", "honda", "雅阁", "思域", "飞度", "缤智")),
+    (Facet.BRAND, "vw", "", ("大众", "vw", "volkswagen", "朗逸", "速腾", "迈腾", "帕萨特")),
+    (Facet.BRAND, "vw", "", ("宝来", "高尔夫", "途观", "捷达")),
+    (Facet.BRAND, "byd", "", ("比亚迪", "byd")),
+    (Facet.BRAND, "benz", "", ("奔驰", "benz", "梅赛德斯")),
+    (Facet.BRAND, "bmw", "", ("宝马", "bmw")),
+    (Facet.BRAND, "audi", "", ("奥迪", "audi")),
+    (Facet.BRAND, "geely", "", ("吉利", "geely", "领克", "极氪")),
+    (Facet.BRAND, "buick", "", ("别克", "buick")),
+    (Facet.BRAND, "nissan", "", ("日产", "尼桑", "nissan", "轩逸")),
+    (Facet.BRAND, "hyundai", "", ("北京现代", "现代汽车", "hyundai", "伊兰特")),
+    (Facet.BRAND, "kia", "", ("起亚", "kia")),
+    (Facet.BRAND, "ford", "", ("福特", "ford")),
+    (Facet.BRAND, "mazda", "", ("马自达", "mazda")),
+    (Facet.BRAND, "chevrolet", "", ("雪佛兰",)),
+    (Facet.BRAND, "changan", "", ("长安汽车", "长安逸动", "长安cs")),
+    (Facet.BRAND, "haval", "", ("哈弗", "长城汽车", "坦克300")),
+    (Facet.BRAND, "wuling", "", ("五菱", "宝骏")),
+    (Facet.BRAND, "chery", "", ("奇瑞",)),
+    (Facet.BRAND, "tesla", "", ("特斯拉", "tesla")),
+    (Facet.BRAND, "nio", "", ("蔚来",)),
+    (Facet.BRAND, "xpeng", "", ("小鹏",)),
+    (Facet.BRAND, "hongqi", "", ("红旗汽车",)),
+    (Facet.BRAND, "roewe", "", ("荣威", "名爵")),
+    (Facet.BRAND, "volvo", "", ("沃尔沃", "volvo")),
+    (Facet.BRAND, "landrover", "", ("路虎",)),
+    (Facet.BRAND, "lexus", "", ("雷克萨斯", "lexus")),
+    (Facet.BRAND, "skoda", "", ("斯柯达",)),
+    (Facet.BRAND, "peugeot", "", ("标致", "雪铁龙")),
+    (Facet.BRAND, "aito", "", ("问界",)),
+    (
+        Facet.OPENS,
+        "car",
+        "",
+        ("丰田", "toyota", "卡罗拉", "凯美瑞", "汉兰达", "雷凌", "本田", "honda", "雅阁", "思域"),
+    ),
+    (Facet.OPENS, "car", "", ("飞度", "缤智", "大众", "vw", "volkswagen", "朗逸", "速腾")),
+    (Facet.OPENS, "car", "", ("迈腾", "帕萨特", "宝来", "高尔夫", "途观", "捷达", "比亚迪")),
+    (Facet.OPENS, "car", "", ("byd", "奔驰", "benz", "梅赛德斯", "宝马", "bmw", "奥迪")),
+    (Facet.OPENS, "car", "", ("audi", "吉利", "geely", "领克", "极氪", "别克", "buick")),
+    (Facet.OPENS, "car", "", ("日产", "尼桑", "nissan", "轩逸", "北京现代", "现代汽车")),
+    (Facet.OPENS, "car", "", ("hyundai", "伊兰特", "起亚", "kia", "福特", "ford", "马自达")),
+    (Facet.OPENS, "car", "", ("mazda", "雪佛兰", "长安汽车", "长安逸动", "长安cs", "哈弗")),
+    (Facet.OPENS, "car", "", ("长城汽车", "坦克300", "五菱", "宝骏", "奇瑞", "特斯拉")),
+    (Facet.OPENS, "car", "", ("tesla", "蔚来", "小鹏", "红旗汽车", "荣威", "名爵", "沃尔沃")),
+    (Facet.OPENS, "car", "", ("volvo", "路虎", "雷克萨斯", "lexus", "斯柯达", "标致")),
+    (Facet.OPENS, "car", "", ("雪铁龙", "问界")),
+    # --- brands: e-bikes, bicycles, scooters (each is its vehicle, too) ---
     (Facet.BRAND, "yadea", "", ("雅迪", "yadea")),
     (Facet.BRAND, "aima", "", ("爱玛",)),
+    (Facet.BRAND, "sunra", "", ("新日",)),
+    (Facet.BRAND, "tailg", "", ("台铃",)),
+    (Facet.BRAND, "luyuan", "", ("绿源",)),
+    (Facet.BRAND, "niu", "", ("小牛电动",)),
+    (Facet.BRAND, "ninebot", "", ("九号电动", "ninebot")),
+    (Facet.BRAND, "lima", "", ("立马电动",)),
+    (Facet.BRAND, "xiaodao", "", ("小刀电动",)),
+    (Facet.OPENS, "ebike", "", ("雅迪", "yadea", "爱玛", "新日", "台铃", "绿源", "小牛电动")),
+    (Facet.OPENS, "ebike", "", ("九号电动", "ninebot", "立马电动", "小刀电动")),
     (Facet.BRAND, "giant", "", ("捷安特", "giant")),
+    (Facet.BRAND, "merida", "", ("美利达", "merida")),
+    (Facet.BRAND, "forever", "", ("永久牌", "永久")),
+    (Facet.BRAND, "phoenix", "", ("凤凰牌", "凤凰")),
+    (Facet.BRAND, "xds", "", ("喜德盛",)),
+    (Facet.BRAND, "flying_pigeon", "", ("飞鸽",)),
+    (Facet.OPENS, "bicycle", "", ("捷安特", "giant", "美利达", "merida", "永久牌", "凤凰牌")),
+    (Facet.OPENS, "bicycle", "", ("喜德盛", "飞鸽")),
     (Facet.BRAND, "micro", "", ("米高",)),
     (Facet.BANK, "ccb", "", ("建设银行", "建行")),
     (Facet.BANK, "icbc", "", ("工商银行", "工行")),
@@ -178,20 +518,35 @@ ENTRIES: tuple[tuple[Facet, str, str, tuple[str, ...]], ...] = (
     (Facet.BANK, "boc", "", ("中国银行", "中行")),
     (Facet.BANK, "cmb", "", ("招商银行", "招行")),
     (Facet.BANK, "psbc", "", ("邮政储蓄", "邮储")),
+    (Facet.BANK, "bocom", "", ("交通银行", "交行")),
+    (Facet.BANK, "rcc", "", ("农商银行", "农商行", "农村信用社", "信用社")),
+    (Facet.BANK, "citic", "", ("中信银行",)),
+    (Facet.BANK, "cib", "", ("兴业银行",)),
+    (Facet.BANK, "cmbc", "", ("民生银行",)),
+    (Facet.BANK, "spdb", "", ("浦发银行",)),
+    (Facet.BANK, "ceb", "", ("光大银行",)),
+    (Facet.BANK, "pab", "", ("平安银行",)),
     # --- colours ---
     (Facet.COLOUR, "black", "", ("黑", "黑色", "黑的", "深黑", "black")),
-    (Facet.COLOUR, "white", "", ("白", "白色", "白的", "乳白", "white")),
+    (Facet.COLOUR, "white", "", ("白", "白色", "白的", "乳白", "奶白", "white")),
     (Facet.COLOUR, "red", "", ("红", "红色", "红的", "大红", "酒红", "red")),
     (Facet.COLOUR, "blue", "", ("蓝", "蓝色", "蓝的", "深蓝", "浅蓝", "天蓝", "藏青", "blue")),
-    (Facet.COLOUR, "green", "", ("绿", "绿色", "绿的", "墨绿", "green")),
+    (Facet.COLOUR, "green", "", ("绿", "绿色", "绿的", "墨绿", "军绿", "green")),
     (Facet.COLOUR, "yellow", "", ("黄", "黄色", "黄的", "土黄", "yellow")),
     (Facet.COLOUR, "purple", "", ("紫", "紫色", "紫的", "purple")),
     (Facet.COLOUR, "grey", "", ("灰", "灰色", "灰的", "深灰", "浅灰", "grey", "gray")),
     (Facet.COLOUR, "brown", "", ("棕", "棕色", "褐", "褐色", "咖啡色", "咖色", "brown")),
-    (Facet.COLOUR, "pink", "", ("粉", "粉色", "粉红", "粉红色", "pink")),
-    (Facet.COLOUR, "orange", "", ("橙", "橙色", "橘", "橘色", "橘黄", "橘猫", "orange")),
+    (Facet.COLOUR, "brown", "", ("卡其", "卡其色", "驼色", "狸花", "狸猫")),
+    (Facet.COLOUR, "grey", "", ("狸花", "狸猫", "蓝猫")),
+    (Facet.COLOUR, "black", "", ("奶牛猫", "三花")),
+    (Facet.COLOUR, "white", "", ("奶牛猫", "三花")),
+    (Facet.COLOUR, "orange", "", ("三花",)),
+    (Facet.COLOUR, "beige", "", ("米色", "米白", "米黄", "杏色", "肉色", "肤色")),
+    (Facet.COLOUR, "white", "", ("米白",)),
+    (Facet.COLOUR, "pink", "", ("粉", "粉色", "粉红", "粉红色", "玫红", "pink")),
+    (Facet.COLOUR, "orange", "", ("橙", "橙色", "橘", "橘色", "橘黄", "橘猫", "大橘", "orange")),
     (Facet.COLOUR, "silver", "", ("银", "银色", "银白", "silver")),
-    (Facet.COLOUR, "gold", "", ("金", "金色", "金黄", "土豪金", "gold")),
+    (Facet.COLOUR, "gold", "", ("金", "金色", "金黄", "土豪金", "香槟色", "gold")),
 )
 
 # Words that are not what they seem to contain ("银行" is no silver, "蓝牙" no blue, "金属" no gold).
@@ -205,6 +560,11 @@ BLOCKERS: tuple[str, ...] = (
     "报警",
     "表示",
     "表格",
+    "苹果图案",
+    "男女通用",
+    "一包",  # 一包纸巾: a pack, no bag
+    "两包",
+    "包装",
 )
 
 # Report boilerplate that says nothing about the item (removed before comparing the rest).

@@ -215,6 +215,25 @@ def eligibility(member: Member | None, activity: Activity) -> Refusal | None:
     return None
 
 
+class Standing(StrEnum):
+    """Where an activity stands, as its notice in the residents group shows it."""
+
+    OPEN = "open"  # places left: the notice has the sign-up button
+    FULL = "full"
+    ENDED = "ended"
+    CANCELLED = "cancelled"
+
+
+def standing(activity: Activity, now: datetime) -> Standing:
+    if activity.status is ActivityStatus.CANCELLED:
+        return Standing.CANCELLED
+    if activity.settled or now >= activity.ends_at:
+        return Standing.ENDED
+    if activity.full:
+        return Standing.FULL
+    return Standing.OPEN
+
+
 def window_refusal(activity: Activity, now: datetime) -> Refusal | None:
     """Check-in is open from 30 minutes before the start until the end."""
     if now < activity.opens_at():

@@ -144,6 +144,9 @@ class SandboxState:
     files: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     commands: dict[str, list[JSON]] = field(default_factory=dict)
     blocked: set[int] = field(default_factory=set)
+    # The keyboard under each chat's input field (rows of labels), as the person's app keeps it
+    # across the bot's restarts: set by a reply keyboard, taken away by remove_keyboard.
+    keyboards: dict[int, list[list[str]]] = field(default_factory=dict)
     bot_status: dict[int, str] = field(default_factory=dict)
     webhook: JSON = field(default_factory=lambda: {"url": ""})
     webhook_timing: WebhookTiming = field(default_factory=WebhookTiming)
@@ -740,6 +743,15 @@ class BotApi:
             # A keyboard under the input field (share location, share contact) or its removal:
             # shown to the person, but Telegram's Message never carries it.
             seen["reply_markup"] = markup
+            if markup.get("remove_keyboard"):
+                self.s.keyboards.pop(int(chat["id"]), None)
+            elif isinstance(markup.get("keyboard"), list):
+                rows = markup["keyboard"]
+                self.s.keyboards[int(chat["id"])] = [
+                    [str(b.get("text", "")) if isinstance(b, dict) else str(b) for b in row]
+                    for row in rows
+                    if isinstance(row, list)
+                ]
         await self.s.record("send", int(chat["id"]), seen)
         self.s.count("sent")
         return message

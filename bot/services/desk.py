@@ -29,6 +29,7 @@ from storage.complaints import ComplaintRepo
 from storage.db import Database
 from storage.files import FileRepo
 from storage.lostfound import LostFoundRepo
+from storage.notices import NoticeRepo
 from storage.party import PartyRepo
 from storage.stats import StatsRepo
 from storage.units import UnitRepo
@@ -85,6 +86,10 @@ class Desk:
     @property
     def files(self) -> FileRepo:
         return FileRepo(self.session)
+
+    @property
+    def notices(self) -> NoticeRepo:
+        return NoticeRepo(self.session)
 
     # --- tickets --------------------------------------------------------------------------------
 

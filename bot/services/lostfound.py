@@ -29,11 +29,13 @@ from bot.domain.lostfound import (
 )
 from bot.domain.org import UnitKind
 from bot.domain.people import Actor, ChatPurpose
+from bot.services import notices
 from bot.services.desk import Desk, open_desk
 from bot.services.matcher import Matcher
 from bot.ui import lostfound as ui
 from storage.db import Database
 from storage.lostfound import LostFoundRepo, NewItem
+from storage.notices import NoticeKind
 
 log = logging.getLogger(__name__)
 
@@ -107,18 +109,28 @@ async def _tell_owners(desk: Desk, found: Item, matches: list[tuple[Item, float]
 
 
 async def announce(desk: Desk, found: Item) -> None:
-    """The compound's residents groups hear of the find: category, place, holder; no detail."""
+    """The compound's residents groups hear of the find: category, place, holder; no detail.
+    Each notice is remembered, to be edited once the find is returned, withdrawn or expires."""
     groups = await desk.chats.bound_to(found.compound_id, ChatPurpose.RESIDENTS)
     locale = desk.config.bot.default_language
-    text = ui.notice_text(found, locale)
+    view = ui.notice_view(found, desk.bot_username, locale)
     for group in groups:
         if group.active:
-            await desk.outbox.send(
-                group.id,
-                text,
-                markup=ui.notice_keyboard(found, desk.bot_username, locale),
-                priority=Priority.BROADCAST,
-            )
+            await notices.post(desk, NoticeKind.FOUND, found.id, group.id, locale, view)
+
+
+async def refresh_notices(desk: Desk, item_id: int) -> int:
+    """Edit the find's group notices to show what became of it (no claim button once it is
+    closed); nothing when they show it already. Returns the edits written."""
+    item = await desk.lostfound.get(item_id)
+    if item is None or item.kind is not Kind.FOUND:
+        return 0
+    return await notices.refresh(
+        desk,
+        NoticeKind.FOUND,
+        item.id,
+        lambda locale: ui.notice_view(item, desk.bot_username, locale),
+    )
 
 
 # --- claims -----------------------------------------------------------------------------------
@@ -189,6 +201,7 @@ async def decide(desk: Desk, actor: Actor, claim_id: int, approve: bool) -> Deci
     await desk.lostfound.close(found.id, Status.RETURNED, desk.now)
     if claim.lost_id is not None:
         await desk.lostfound.close(claim.lost_id, Status.RETURNED, desk.now)
+    await refresh_notices(desk, found.id)
     finder, finder_locale = await desk.person(found.reporter_id)
     await desk.outbox.send(
         claim.claimant_id,
@@ -248,6 +261,7 @@ async def close(desk: Desk, actor: Actor, item_id: int) -> Item:
     if not await desk.lostfound.close(item.id, Status.CLOSED, desk.now):
         raise NotAllowed(ClaimRefusal.CLOSED)
     await _cancel_pending(desk, item)
+    await refresh_notices(desk, item.id)
     return item
 
 
@@ -295,6 +309,7 @@ async def sweep(
                 if await desk.lostfound.close(current.id, Status.EXPIRED, desk.now):
                     await _cancel_pending(desk, current)
                     await _tell_expired(desk, current)
+                    await refresh_notices(desk, current.id)
                     steps += 1
             elif reminder_due(current, desk.now) and await desk.lostfound.mark_reminded(
                 current.id, desk.now

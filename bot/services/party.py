@@ -38,11 +38,14 @@ from bot.domain.party import (
     window_refusal,
 )
 from bot.domain.people import Actor, ChatPurpose
+from bot.services import notices
 from bot.services.desk import Desk, open_desk
 from bot.services.dispatch import unit_chats, unit_people
 from bot.services.matcher import Matcher
 from bot.ui import party as ui
+from bot.ui.notices import NoticeView
 from storage.db import Database
+from storage.notices import NoticeKind
 from storage.party import LedgerRow, NewActivity, NewMember, PartyRepo
 
 log = logging.getLogger(__name__)
@@ -214,22 +217,35 @@ async def create_activity(desk: Desk, actor: Actor, draft: ActivityDraft) -> Act
         desk.now,
     )
     if draft.announce:
-        await _announce(desk, activity)
+        await announce(desk, activity)
     return activity
 
 
-async def _announce(desk: Desk, activity: Activity) -> None:
+async def announce(desk: Desk, activity: Activity) -> None:
+    """The compound's residents groups hear of the activity; each notice is remembered, to show
+    the places taken as members sign up and cancel, and that it is full or has ended."""
     groups = await desk.chats.bound_to(activity.compound_id, ChatPurpose.RESIDENTS)
     locale = desk.config.bot.default_language
-    text = ui.notice_text(activity, desk.config.bot.zone, locale)
+    view = _notice(desk, activity, locale)
     for group in groups:
         if group.active:
-            await desk.outbox.send(
-                group.id,
-                text,
-                markup=ui.notice_keyboard(activity, desk.bot_username, locale),
-                priority=Priority.BROADCAST,
-            )
+            await notices.post(desk, NoticeKind.ACTIVITY, activity.id, group.id, locale, view)
+
+
+def _notice(desk: Desk, activity: Activity, locale: str) -> NoticeView:
+    return ui.notice_view(activity, desk.config.bot.zone, desk.bot_username, locale, desk.now)
+
+
+async def refresh_notices(desk: Desk, activity_id: int) -> int:
+    """Edit the activity's group notices to how it stands now (the places taken; full, ended,
+    cancelled: without the sign-up button); nothing when they show it already. Returns the edits
+    written."""
+    found = await desk.party.activity(activity_id)
+    if found is None:
+        return 0
+    return await notices.refresh(
+        desk, NoticeKind.ACTIVITY, found.id, lambda locale: _notice(desk, found, locale)
+    )
 
 
 async def activity(desk: Desk, activity_id: int) -> Activity:
@@ -283,6 +299,7 @@ async def sign_up(desk: Desk, actor: Actor, activity_id: int) -> tuple[Activity,
         return found, False
     if not await desk.party.sign_up(found.id, actor.id, desk.now):
         raise Refused(Refusal.FULL)
+    await refresh_notices(desk, found.id)
     return await activity(desk, found.id), True
 
 
@@ -292,6 +309,7 @@ async def cancel(desk: Desk, actor: Actor, activity_id: int) -> Activity:
         raise Refused(Refusal.STARTED)
     if not await desk.party.cancel(found.id, actor.id):
         raise Refused(Refusal.NOT_PRESENT)
+    await refresh_notices(desk, found.id)
     return await activity(desk, found.id)
 
 
@@ -332,8 +350,10 @@ async def _check_in(
     if current is not None and current.checked_in_at is not None:
         return CheckIn(found, current.checked_in_at, again=True, distance=distance)
     walk_in = current is None or current.status is not AttendanceStatus.SIGNED
-    if walk_in and not await desk.party.sign_up(found.id, actor.id, desk.now):
-        raise Refused(Refusal.FULL)  # a walk-in takes a place like anyone signing up
+    if walk_in:
+        if not await desk.party.sign_up(found.id, actor.id, desk.now):
+            raise Refused(Refusal.FULL)  # a walk-in takes a place like anyone signing up
+        await refresh_notices(desk, found.id)
     await desk.party.check_in(found.id, actor.id, method, distance, desk.now)
     return CheckIn(found, desk.now, again=False, distance=distance)
 
@@ -461,6 +481,7 @@ async def sweep(
         async with open_desk(db, clock, config, matcher, bot_username) as desk:
             if await desk.party.mark_settled(found.id, desk.now):
                 steps += await _settle(desk, found)
+                steps += await refresh_notices(desk, found.id)
     return steps
 
 

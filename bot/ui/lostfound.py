@@ -26,6 +26,7 @@ from bot.domain.lostfound import (
     Kind,
     Status,
 )
+from bot.ui.notices import NoticeView
 
 CLAIM_PREFIX = "lf_"  # the group notice's deep link: /start lf_<found id>
 
@@ -236,6 +237,29 @@ def notice_text(found: Item, locale: str | None) -> str:
         place=html.quote(found.place),
         held=public_held_name(found.held_at, locale),
     )
+
+
+def closed_notice_text(found: Item, locale: str | None) -> str:
+    """The notice once the find is no longer open: what it was, and what became of it; no
+    button (a claim would lead nowhere), nobody's name."""
+    outcome = {
+        Status.RETURNED: _("✅ Returned to its owner.", locale=locale),
+        Status.EXPIRED: _("⌛ Expired: nobody claimed it.", locale=locale),
+        Status.CLOSED: _("✔ Withdrawn by the finder.", locale=locale),
+    }
+    head = _("📢 Found ({ref}): {category}\nWhere: {place}", locale=locale).format(
+        ref=reference(found),
+        category=category_name(found.category, locale),
+        place=html.quote(found.place),
+    )
+    return f"{head}\n{outcome.get(found.status, '')}".rstrip()
+
+
+def notice_view(found: Item, bot_username: str, locale: str) -> NoticeView:
+    """The group notice as the find stands now: open, with the claim button; else closed."""
+    if found.is_open:
+        return NoticeView(notice_text(found, locale), notice_keyboard(found, bot_username, locale))
+    return NoticeView(closed_notice_text(found, locale))
 
 
 # --- claims -----------------------------------------------------------------------------------

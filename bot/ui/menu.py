@@ -5,6 +5,7 @@ language (a keyboard shown before a language switch still works)."""
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import lru_cache
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
@@ -75,26 +76,19 @@ def keyboard(actor: Actor) -> ReplyKeyboardMarkup:
     )
 
 
+@lru_cache(maxsize=4)
 def _labels(i18n: I18n) -> dict[str, Item]:
-    found: dict[str, Item] = {}
-    for locale in i18n.available_locales:
-        for item, label in LABELS.items():
-            found[i18n.gettext(label, locale=locale)] = item
-    return found
-
-
-_BY_LABEL: dict[int, dict[str, Item]] = {}
+    """Each main button's label, in every language, back to its item."""
+    return {
+        i18n.gettext(label, locale=locale): item
+        for locale in i18n.available_locales
+        for item, label in LABELS.items()
+    }
 
 
 def pressed(text: str | None) -> Item | None:
     """The menu button whose label this text is, in any language (None: it is not one)."""
-    if not text:
-        return None
-    i18n = get_i18n()
-    labels = _BY_LABEL.get(id(i18n))
-    if labels is None:
-        labels = _BY_LABEL.setdefault(id(i18n), _labels(i18n))
-    return labels.get(text.strip())
+    return _labels(get_i18n()).get(text.strip()) if text else None
 
 
 def card(*items: tuple[str, Item], columns: int = 2) -> InlineKeyboardMarkup:

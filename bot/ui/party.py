@@ -24,7 +24,10 @@ from bot.domain.party import (
     MemberType,
     RegStatus,
     Reminder,
+    Standing,
+    standing,
 )
+from bot.ui.notices import NoticeView
 
 ACTIVITY_PREFIX = "pa_"  # a group notice's deep link: /start pa_<activity id>
 
@@ -87,18 +90,19 @@ def hours_text(minutes: int) -> str:
     return f"{minutes / 60:.1f}"
 
 
-def activity_line(activity: Activity, zone: ZoneInfo, locale: str) -> str:
-    """ "<b>周六大扫除</b> · 环境整治 · 11-28 09:00–11:00 · 东门广场 · 3/10" """
+def activity_line(activity: Activity, zone: ZoneInfo, locale: str, *, count: bool = True) -> str:
+    """ "<b>周六大扫除</b> · 环境整治 · 11-28 09:00–11:00 · 东门广场 · 3/10" (`count`: with the
+    places taken)"""
     when = f"{_local(activity.starts_at, zone, '%m-%d %H:%M')}–{_local(activity.ends_at, zone, '%H:%M')}"
-    return " · ".join(
-        (
-            f"<b>{html.quote(activity.title)}</b>",
-            activity_kind_name(activity.kind, locale),
-            when,
-            html.quote(activity.place),
-            f"{activity.signed}/{activity.capacity}",
-        )
-    )
+    parts = [
+        f"<b>{html.quote(activity.title)}</b>",
+        activity_kind_name(activity.kind, locale),
+        when,
+        html.quote(activity.place),
+    ]
+    if count:
+        parts.append(f"{activity.signed}/{activity.capacity}")
+    return " · ".join(parts)
 
 
 def details(member: Member, compound: Unit, locale: str) -> list[str]:
@@ -170,12 +174,12 @@ def decided_text(compound: Unit, approved: bool, reason: str, locale: str) -> st
     if approved:
         return _(
             "✅ Your registration (报到) with the party branch of {compound} is approved. "
-            "/activities shows what you can join.",
+            "“🚩 Party members” → “📅 Activities” shows what you can join.",
             locale=locale,
         ).format(compound=place)
     return _(
         "Your registration (报到) with {compound} was not approved.\nReason: {reason}\n"
-        "You can correct it and register again with /party.",
+        "You can correct it and register again: “🚩 Party members”.",
         locale=locale,
     ).format(compound=place, reason=html.quote(reason) or "—")
 
@@ -183,13 +187,41 @@ def decided_text(compound: Unit, approved: bool, reason: str, locale: str) -> st
 # --- activities -------------------------------------------------------------------------------
 
 
-def notice_text(activity: Activity, zone: ZoneInfo, locale: str) -> str:
-    """The residents group's notice of a new activity."""
-    return _(
-        "📣 Party members' activity: {activity}\nRegistered party members can sign up with the "
-        "button.",
-        locale=locale,
-    ).format(activity=activity_line(activity, zone, locale))
+def notice_text(activity: Activity, zone: ZoneInfo, locale: str, now: datetime) -> str:
+    """The residents group's notice of an activity, as it stands `now`: with the places taken
+    while it is open, or that it is full, has ended or was cancelled. Nobody's name."""
+    line = activity_line(activity, zone, locale, count=False)
+    state = standing(activity, now)
+    counts = {"signed": activity.signed, "capacity": activity.capacity}
+    if state is Standing.OPEN:
+        return "\n".join(
+            (
+                _(
+                    "📣 Party members' activity: {activity}\nRegistered party members can sign "
+                    "up with the button.",
+                    locale=locale,
+                ).format(activity=line),
+                _("🙋 Signed up: {signed}/{capacity}", locale=locale).format(**counts),
+            )
+        )
+    outcome = {
+        Standing.FULL: _("🈵 Full: {signed}/{capacity} signed up.", locale=locale),
+        Standing.ENDED: _("🏁 Ended ({signed}/{capacity} signed up).", locale=locale),
+        Standing.CANCELLED: _("✖ Cancelled by the organiser.", locale=locale),
+    }
+    head = _("📣 Party members' activity: {activity}", locale=locale).format(activity=line)
+    return f"{head}\n{outcome[state].format(**counts)}"
+
+
+def notice_view(
+    activity: Activity, zone: ZoneInfo, bot_username: str, locale: str, now: datetime
+) -> NoticeView:
+    """The notice with its sign-up button while places are left; without it once full, ended
+    or cancelled."""
+    text = notice_text(activity, zone, locale, now)
+    if standing(activity, now) is Standing.OPEN:
+        return NoticeView(text, notice_keyboard(activity, bot_username, locale))
+    return NoticeView(text)
 
 
 def notice_keyboard(activity: Activity, bot_username: str, locale: str) -> InlineKeyboardMarkup:

@@ -170,7 +170,7 @@ async def test_a_district_campaign_reminds_each_group_once_per_slot_and_counts_r
 
     # The summary on demand counts the reminders and the report.
     await sandbox.say(OFFICER, "/campaigns")
-    listing = await sandbox.expect(OFFICER.id, TITLE)
+    listing = await sandbox.expect(OFFICER.id, TITLE, kind=("send",))
     await sandbox.tap(OFFICER, listing, next(b for b in buttons(listing) if "总结" in b))
     summary = await sandbox.expect(OFFICER.id, "📊")
     assert "西湖左岸小区：送达提醒 1 条；问题报告 1 件，已解决 0 件" in summary["text"], summary[

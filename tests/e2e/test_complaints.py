@@ -90,6 +90,8 @@ async def report(
     filed = await sandbox.expect(person.id, "您的诉求已登记为")
     match = re.search(r"WD-\d{8}-\d{4}", filed["text"])
     assert match, filed["text"]
+    spent = await sandbox.expect(person.id, kind=("edit",))  # the card's buttons go
+    assert spent["message_id"] == draft["message_id"] and "reply_markup" not in spent
     return match.group(0)
 
 
@@ -237,7 +239,9 @@ async def complete_and_reject(sandbox: Sandbox, card: dict[str, Any], reply: str
     await sandbox.tap(AUNT_LI, asked, "不满意")
     await sandbox.expect(AUNT_LI.id, "还有哪里不满意")
     await sandbox.say(AUNT_LI, why)
-    await sandbox.expect(AUNT_LI.id, "已退回重新办理")
+    await sandbox.expect(AUNT_LI.id, "已重新打开")
+    rated = await sandbox.expect(AUNT_LI.id, kind=("edit",))  # the rating buttons go
+    assert rated["message_id"] == asked["message_id"] and "reply_markup" not in rated
 
 
 async def test_unsatisfied_reopens_and_a_second_time_goes_to_the_branch(

@@ -49,7 +49,7 @@ async def test_a_resident_onboards_in_chinese(
     sandbox: Sandbox, bot: BotProcess, db: Database
 ) -> None:
     await onboard_by_buttons(sandbox, AUNT_LI)
-    await sandbox.expect(AUNT_LI.id, "/profile")  # the menu follows
+    await sandbox.expect(AUNT_LI.id, "不用打字")  # the menu follows
     await sandbox.say(AUNT_LI, "/whoami")
     whoami = await sandbox.expect(AUNT_LI.id, "所在小区：西湖左岸小区")
     assert "居民" in whoami["text"]

@@ -13,6 +13,7 @@ import pytest
 
 from bot.domain.lostfound import ClaimStatus, Status
 from bot.domain.people import ChatPurpose
+from bot.i18n import build_i18n
 from storage.chats import ChatRepo
 from storage.db import Database
 from storage.lostfound import LostFoundRepo
@@ -176,9 +177,9 @@ async def test_the_guard_finds_a_black_huawei_and_its_owner_gets_it_back(
     # The guard sees her detail and approves; both get the pickup details; both reports close.
     card = await sandbox.expect(GUARD.id, "有人说您捡到的物品是他的")
     assert "对方说的细节：“壳里夹着一张公交卡”" in card["text"]
-    assert set(buttons(card)) == {"✅ 对，归还给他", "✖ 不对，细节不符"}
-    await sandbox.tap(GUARD, card, "✅ 对，归还给他")
-    guard_news = await sandbox.expect(GUARD.id, "李阿姨 会到 门卫室 领取")
+    assert set(buttons(card)) == {"✅ 对，同意归还", "✖ 不对，细节不符"}
+    await sandbox.tap(GUARD, card, "✅ 对，同意归还")
+    guard_news = await sandbox.expect(GUARD.id, "李阿姨会到门卫室领取")
     assert "两条登记都已关闭" in guard_news["text"]
     closed_card = await sandbox.find(GUARD.id, "✅ 已确认", message_id=card["message_id"])
     assert not buttons(closed_card)
@@ -357,6 +358,53 @@ async def test_a_finder_who_keeps_it_at_home_is_not_given_away_by_the_group_noti
     await sandbox.say(AUNT_LI, "挂着一个小熊")
     await sandbox.expect(AUNT_LI.id, "已发给拾得人")
     card = await sandbox.expect(UNCLE_WANG.id, "有人说您捡到的物品是他的")
-    await sandbox.tap(UNCLE_WANG, card, "✅ 对，归还给他")
+    await sandbox.tap(UNCLE_WANG, card, "✅ 对，同意归还")
     news = await sandbox.expect(AUNT_LI.id, f"拾得人确认 F{ref.group(1)} 是您的")
     assert f"取件地点：{home}" in news["text"], news["text"]
+
+
+async def test_the_group_notice_is_edited_when_the_find_is_returned(
+    sandbox: Sandbox, bot: BotProcess, db: Database
+) -> None:
+    await residents_group(sandbox, db)
+    sandbox.personal(GUARD.first_name, AUNT_LI.first_name, "红色挂绳")
+    await sandbox.say(GUARD, "/found")
+    prompt = await sandbox.expect(GUARD.id, "您捡到了什么？")
+    await sandbox.tap(GUARD, prompt, "钥匙/门禁卡")
+    await sandbox.expect(GUARD.id, "请简单描述")
+    await sandbox.say(GUARD, "一串钥匙，红色挂绳，三把铜钥匙")
+    await sandbox.expect(GUARD.id, "在哪里捡到的")
+    await sandbox.say(GUARD, "2号楼电梯口")
+    when = await sandbox.expect(GUARD.id, "是哪天")
+    await sandbox.tap(GUARD, when, "今天")
+    photo = await sandbox.expect(GUARD.id, "有照片吗")
+    await sandbox.tap(GUARD, photo, "跳过照片")
+    held = await sandbox.expect(GUARD.id, "物品现在存放在哪里")
+    await sandbox.tap(GUARD, held, "门卫室")
+    notice = await sandbox.expect(GUARD.id, "要在本小区居民群发布招领启事吗")
+    await sandbox.tap(GUARD, notice, "📢 发布")
+    summary = await sandbox.expect(GUARD.id, "以上信息对吗？")
+    await sandbox.tap(GUARD, summary, "✅ 提交")
+    thanks = await sandbox.expect(GUARD.id, "谢谢您！已登记，编号")
+    ref = re.search(r"F(\d+)", thanks["text"])
+    assert ref
+    posted = await sandbox.expect(GROUP, "📢 失物招领", kind=("send",))
+    assert list(buttons(posted)) == ["🙋 这是我的"]
+
+    # The owner claims through the notice's link; the finder approves.
+    await sandbox.say(AUNT_LI, f"/start lf_{ref.group(1)}")
+    await sandbox.expect(AUNT_LI.id, "请说一个只有失主才知道的细节")
+    await sandbox.say(AUNT_LI, "红色挂绳")
+    await sandbox.expect(AUNT_LI.id, "已发给拾得人")
+    card = await sandbox.expect(GUARD.id, "有人说您捡到的物品是他的")
+    approve = build_i18n("zh").gettext("✅ Yes, give it back", locale="zh")
+    await sandbox.tap(GUARD, card, approve)
+    await sandbox.expect(AUNT_LI.id, f"拾得人确认 {ref.group(0)} 是您的")
+
+    # The notice in the group now says so, in place, and has no claim button any more.
+    returned = build_i18n("zh").gettext("✅ Returned to its owner.", locale="zh")
+    edited = await sandbox.expect(GROUP, returned, kind=("edit",))
+    assert edited["message_id"] == posted["message_id"]
+    assert ref.group(0) in edited["text"] and "2号楼电梯口" in edited["text"]
+    assert not buttons(edited)
+    assert await sandbox.quiet(GROUP, 1.5) == []  # one edit, nothing new posted

@@ -122,7 +122,7 @@ async def test_stats_give_each_unit_its_hand_computed_rates_and_nothing_of_its_s
 
     # Residents have no figures to see.
     await sandbox.say(AUNT_LI, "/stats")
-    await sandbox.expect(AUNT_LI.id, "供各单位工作人员使用")
+    await sandbox.expect(AUNT_LI.id, "只供单位工作人员使用")
 
     await sandbox.say(COMMUNITY, "/stats 下周")
     await sandbox.expect(COMMUNITY.id, "没看懂这个时间段")
@@ -233,7 +233,7 @@ async def test_the_queue_puts_red_first_and_the_digest_and_chart_come_once_each(
     assert "只能查看本单位及下级单位" in answer["text"]
     assert await sandbox.quiet(PROPERTY.id, 1.0) == []
     await sandbox.say(AUNT_LI, "/queue")
-    await sandbox.expect(AUNT_LI.id, "供各单位工作人员使用")
+    await sandbox.expect(AUNT_LI.id, "只供单位工作人员使用")
 
     # 08:00: the morning digest, once to each unit with something to say.
     move_to(bot, MONDAY + timedelta(hours=1, seconds=5))
@@ -300,7 +300,7 @@ async def test_export_writes_the_subtrees_ledgers_with_chinese_headers(
     number = {name: t.number for name, t in h.tickets.items()}
 
     await sandbox.say(UNCLE_ZHANG, "/export")
-    await sandbox.expect(UNCLE_ZHANG.id, "供各单位工作人员使用")
+    await sandbox.expect(UNCLE_ZHANG.id, "只供单位工作人员使用")
 
     await sandbox.say(COMMUNITY, "/export 上周")
     book = await document(sandbox, COMMUNITY.id)

@@ -23,6 +23,7 @@ from bot.clock import ShiftedClock
 from bot.domain.org import StaffRole
 from bot.domain.party import Member, MemberType, RegStatus, distance_m
 from bot.domain.people import ChatPurpose
+from bot.i18n import build_i18n
 from storage.chats import ChatRepo
 from storage.db import Database
 from storage.party import NewMember, PartyRepo
@@ -271,7 +272,7 @@ async def test_register_approve_sign_up_check_in_and_the_ledger(
     await sandbox.expect(AUNT_WANG.id, "请点下方按钮发送位置")
     await sandbox.send(AUNT_WANG, location=north_of_centre(120))
     done = await sandbox.expect(AUNT_WANG.id, "已在“周六楼道大扫除”签到（距小区中心 120 米）")
-    assert done["reply_markup"] == {"remove_keyboard": True}
+    assert done["reply_markup"]["keyboard"][0] == [{"text": "📝 我要反映问题"}]  # the menu is back
     checkout_card = await sandbox.expect(AUNT_WANG.id, "周六楼道大扫除")
     await sandbox.send(AUNT_WANG, location=north_of_centre(80))  # again: harmless
     await sandbox.expect(AUNT_WANG.id, "您已在“周六楼道大扫除”签到")
@@ -425,10 +426,15 @@ async def test_wrong_people_wrong_input_a_community_plan_and_a_move(
     card = await sandbox.expect(SISTER_ZHOU.id, "社区医院上门义诊")
     await sandbox.tap(SISTER_ZHOU, card, "🙋 报名")
     await sandbox.expect(SISTER_ZHOU.id, "已报名")
+    # The group's notice counts her, in place (issue 20).
+    counted = build_i18n("zh").gettext("🙋 Signed up: {signed}/{capacity}", locale="zh")
+    assert counted.format(signed=0, capacity=10) in notice["text"], notice["text"]
+    edited = await sandbox.expect(GROUP, counted.format(signed=1, capacity=10), kind=("edit",))
+    assert edited["message_id"] == notice["message_id"] and buttons(edited)
 
     # Forged and stale buttons change nothing.
     forged = {
-        "pm:s:" + str(activity_id): (AUNT_WANG, "只有已报到的党员才能操作"),
+        "pm:s:" + str(activity_id): (AUNT_WANG, "只有已报到的党员才能这样做"),
         "pm:a:9999": (SECRETARY, "找不到该记录了"),
         f"pm:xl:{other.id}": (SECRETARY, "只有本小区党支部"),
         "pm:zz:1": (SECRETARY, "这个按钮已失效"),
@@ -473,7 +479,10 @@ async def test_wrong_people_wrong_input_a_community_plan_and_a_move(
     assert "王" * 40 in summary["text"] and "王" * 41 not in summary["text"]
     await sandbox.tap(AUNT_WANG, summary, "✖ 取消")
     await sandbox.expect(AUNT_WANG.id, "已取消，没有保存任何内容")
-    answer = await sandbox.answer(await sandbox.tap(AUNT_WANG, summary, "✅ 提交"))
+    # The summary's buttons go; a phone that had not redrawn it yet presses Submit anyway.
+    answer = await sandbox.answer(
+        await sandbox.tap_data(AUNT_WANG, summary, buttons(summary)["✅ 提交"])
+    )
     assert "该表单已关闭" in answer["text"], answer
     async with db.read() as s:
         assert await PartyRepo(s).current(AUNT_WANG.id) is None

@@ -153,14 +153,22 @@ async def test_a_problem_written_before_onboarding_is_kept_and_resumed(h: Harnes
 
 async def test_report_lost_found_and_party_before_onboarding_resume_after(h: Harness) -> None:
     for n, (command, expected) in enumerate(
-        (("/report", "类别"), ("/lost", "您丢了什么"), ("/found", "您捡到了什么"), ("/party", "报到"))
+        (
+            ("/report", "类别"),
+            ("/lost", "您丢了什么"),
+            ("/found", "您捡到了什么"),
+            ("/party", "报到"),
+        )
     ):
         chat = await h.newcomer(Person(3060 + n, "新居民", "zh-CN"))
         asked = await chat.command(command)
         assert "您住在哪里" in asked.text, command
         await choose_xihu_zuoan(chat)
         assert await chat.state() is not None and (await chat.state() or "").startswith("wizard:")
-        assert any(expected in m.text for m in chat.messages[-3:]), (command, chat.messages[-1].text)
+        assert any(expected in m.text for m in chat.messages[-3:]), (
+            command,
+            chat.messages[-1].text,
+        )
 
 
 async def test_an_english_resident_gets_the_english_menu(h: Harness) -> None:
