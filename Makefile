@@ -1,7 +1,7 @@
 # Last Meter — developer commands. `make check` before every commit.
 PY ?= python
 
-.PHONY: install check lint types test test-postgres locales demo
+.PHONY: install check lint types test test-postgres locales demo demo-screenshots
 
 install:
 	$(PY) -m pip install -e ".[dev]"
@@ -41,3 +41,11 @@ locales:
 
 demo:
 	$(PY) -m bot demo
+
+# docs/demo-390.png, docs/demo-1100.png and docs/menu-390.png: the demo page on a phone and a
+# desktop, and a resident's main menu on a phone, taken by the browser tests (Debian's chromium
+# and CJK fonts; scripts/test.sh installs them).
+demo-screenshots:
+	LASTMETER_DEMO_SCREENSHOTS=docs LASTMETER_REQUIRE_BROWSER=1 $(PY) -m pytest -q -p no:cacheprovider \
+		tests/browser/test_demo_page.py::test_the_demo_on_a_phone_and_a_desktop_screenshots \
+		tests/browser/test_demo_page.py::test_the_main_menu_under_the_input_field_on_a_phone

@@ -3,6 +3,8 @@ answers to staff questions."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
@@ -77,8 +79,7 @@ async def on_resident_action(
         check_state(complaint, callback_data.v, Status.COMPLETED)
         if rating is Rating.UNSATISFIED:
             await state.set_state(Resident.reason)
-            card = callback.message.message_id if isinstance(callback.message, Message) else 0
-            await state.set_data({"id": cid, "v": callback_data.v, "card": card})
+            await state.set_data({"id": cid, "v": callback_data.v, "card": _card_of(callback)})
             await outbox.send(
                 actor.id,
                 _("Sorry to hear that. What is still wrong? Write it in one message."),
@@ -94,7 +95,7 @@ async def on_resident_action(
         if complaint is None or complaint.reporter_id != actor.id:
             raise NotAllowed(Reason.NOT_YOURS_TO_ANSWER, str(cid))
         await state.set_state(Resident.answer)
-        await state.set_data({"id": cid, "asker": callback_data.arg})
+        await state.set_data({"id": cid, "asker": callback_data.arg, "card": _card_of(callback)})
         await outbox.send(actor.id, _("Write your answer in one message."))
     await outbox.answer_callback(actor.id, callback.id, done)
 
@@ -124,9 +125,7 @@ async def on_reason(
         message.chat.id,
         _("Thank you. {number} goes back to be handled again.").format(number=moved.number),
     )
-    card = data.get("card")
-    if isinstance(card, int) and card > 0:  # the rating buttons it was asked with go
-        await outbox.edit_markup(actor.id, card)
+    await _spent(desk, actor.id, data)  # the rating buttons it was asked with go
 
 
 async def on_answer(
@@ -146,6 +145,18 @@ async def on_answer(
         error.ends_conversation = True  # an answer that cannot be passed on: the conversation ends
         raise
     await outbox.send(message.chat.id, _("Your answer was passed on."))
+    await _spent(desk, actor.id, data)  # and the question's "answer" button
+
+
+def _card_of(callback: CallbackQuery) -> int:
+    """The message a button was pressed on, to take its buttons away once the text is in."""
+    return callback.message.message_id if isinstance(callback.message, Message) else 0
+
+
+async def _spent(desk: Desk, chat_id: int, data: dict[str, Any]) -> None:
+    card = data.get("card")
+    if isinstance(card, int) and card > 0:
+        await desk.outbox.edit_markup(chat_id, card)
 
 
 async def on_not_text(message: Message, outbox: Outbox) -> None:

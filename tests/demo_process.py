@@ -82,9 +82,13 @@ class Demo:
 
 
 @asynccontextmanager
-async def running_demo(tmp: Path) -> AsyncIterator[Demo]:
-    """The demo on a free port with its data in `tmp`; stopped afterwards."""
+async def running_demo(tmp: Path, clock_offset: float | None = None) -> AsyncIterator[Demo]:
+    """The demo on a free port with its data in `tmp`; stopped afterwards. With clock_offset,
+    the bot's clock starts that many seconds ahead (as if time had been moved forward before)."""
     demo = Demo(tmp / "demo", free_port(), tmp / "demo.log")
+    if clock_offset is not None:
+        demo.data_dir.mkdir(parents=True, exist_ok=True)
+        (demo.data_dir / "clock").write_text(str(clock_offset), encoding="utf-8")
     await demo.start()
     try:
         yield demo

@@ -32,7 +32,7 @@ from bot.config import (
 )
 from bot.domain.org import StaffRole
 from bot.domain.people import ChatPurpose
-from bot.sandbox.server import SandboxState, start_sandbox
+from bot.sandbox.server import JSON, SandboxState, start_sandbox
 from storage.chats import ChatRepo
 from storage.db import Database
 from storage.inbox import InboxRepo
@@ -66,6 +66,17 @@ PERSONAS: list[dict[str, Any]] = [
     {"id": ADMIN_ID, "first_name": "Alex", "language_code": "en", "role": "区管理员 admin (English)",
      "compound": None, "staff": None},
 ]  # fmt: skip
+
+
+class DemoState(SandboxState):
+    """The sandbox's state, with each event stamped with how far the bot's clock was ahead then
+    (`clock_offset`, seconds): a message's `date` is the machine's time, as Telegram's is, and the
+    page adds this to show it in the bot's clock."""
+
+    async def record(self, kind: str, chat_id: int, message: JSON | None, **extra: Any) -> JSON:
+        if self.clock_offset is not None:
+            extra.setdefault("clock_offset", self.clock_offset())
+        return await super().record(kind, chat_id, message, **extra)
 
 
 def demo_config(data_dir: Path, port: int) -> Config:
@@ -147,17 +158,21 @@ async def run_demo(*, port: int, data_dir: Path) -> None:
     async def advance(seconds: float) -> float:
         return clock.advance(timedelta(seconds=seconds)).total_seconds()
 
-    state = SandboxState(
+    page: JSON = {
+        "personas": [{k: p[k] for k in ("id", "first_name", "language_code", "role")}
+                     for p in PERSONAS],
+        "groups": [RESIDENTS_GROUP, STAFF_GROUP],
+        # The page shows times as the bot does: in its zone, by its (shifted) clock.
+        "timezone": demo_config(data_dir, port).bot.timezone,
+    }  # fmt: skip
+    state = DemoState(
         token=TOKEN,
         bot_id=int(TOKEN.split(":")[0]),
         clock_advance=advance,
         clock_offset=lambda: clock.offset().total_seconds(),
-        demo={
-            "personas": [{k: p[k] for k in ("id", "first_name", "language_code", "role")}
-                         for p in PERSONAS],
-            "groups": [RESIDENTS_GROUP, STAFF_GROUP],
-        },
-    )  # fmt: skip
+        demo=page,
+    )
+    page["bot_username"] = state.bot_username  # t.me links to it open its chat in the page
     saved = data_dir / "sandbox.json"
     load_sandbox(state, saved)
     for persona in PERSONAS:  # the bot knows these chats, as Telegram would

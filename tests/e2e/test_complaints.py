@@ -319,6 +319,9 @@ async def test_a_duplicate_is_followed_and_an_anonymous_reporter_stays_hidden(
     await sandbox.tap(AUNT_LI, question, "💬 回复")
     await sandbox.expect(AUNT_LI.id, "请用一条消息写下您的回答")
     await sandbox.say(AUNT_LI, "2单元")
+    await sandbox.expect(AUNT_LI.id, "已转达")
+    spent = await sandbox.expect(AUNT_LI.id, kind=("edit",))  # the question's button goes
+    assert spent["message_id"] == question["message_id"] and "reply_markup" not in spent
     relayed = await sandbox.expect(ZHANG.id, "居民回答：2单元")
     assert "李阿姨" not in relayed["text"]
     async with db.session() as s:
