@@ -193,11 +193,12 @@ async def _start(desk: Desk, actor: Actor, state: FSMContext, draft: Draft, lead
 
 async def report(actor: Actor, desk: Desk, state: FSMContext, text: str = "") -> None:
     """A new report (with the text a resident wrote first, if any), once the home is known."""
+    text = text[:MAX_TEXT]
     home = await home_of(actor, desk, state, Intent.REPORT, text)
     if home is None:
         return
     lead = _("Shall I report this as a problem? Tap a category, or Cancel.") if text else ""
-    await _start(desk, actor, state, Draft(compound_id=home, text=text[:MAX_TEXT]), lead)
+    await _start(desk, actor, state, Draft(compound_id=home, text=text), lead)
 
 
 async def cmd_start_report(

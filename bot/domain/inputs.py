@@ -9,21 +9,25 @@ from typing import Annotated
 
 from pydantic import Field
 
-# Above every id the bot gives (tickets, units, items) and below 64 bits; Telegram's own ids
-# (users, chats) stay within 52 bits too.
+# Telegram's own ids (users, chats) stay within 52 bits; the database keeps them in BIGINT.
 MAX_ID = 2**53 - 1
+# The ids the bot gives (tickets, units, items, activities) are INTEGER columns: 32 bits on
+# PostgreSQL, so a forged 2147483648 must stop here, not reach the driver.
+MAX_ROW_ID = 2**31 - 1
 ASCII_NUMBER = re.compile(r"[0-9]{1,16}")  # str.isdigit() also takes "²" and "١٢"
 
-# A database id in callback data: a forged "9223372036854775808" fails to unpack (a stale button).
-Id = Annotated[int, Field(ge=0, le=MAX_ID)]
+# A database id in callback data: a forged "2147483648" fails to unpack (a stale button).
+Id = Annotated[int, Field(ge=0, le=MAX_ROW_ID)]
+# A Telegram id in callback data (the staff member who asked a question).
+TelegramId = Annotated[int, Field(ge=0, le=MAX_ID)]
 
 
 def parse_id(text: str) -> int | None:
-    """A positive id written in ASCII digits, else None."""
+    """A positive database id written in ASCII digits, else None."""
     if not ASCII_NUMBER.fullmatch(text):
         return None
     value = int(text)
-    return value if 0 < value <= MAX_ID else None
+    return value if 0 < value <= MAX_ROW_ID else None
 
 
 def parse_number(text: str, low: int, high: int) -> int | None:

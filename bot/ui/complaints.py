@@ -28,7 +28,7 @@ from bot.domain.complaints import (
     redispatch_targets,
     supervisor_of,
 )
-from bot.domain.inputs import Id
+from bot.domain.inputs import Id, TelegramId
 from bot.domain.org import Unit
 from bot.domain.rates import Event
 
@@ -56,7 +56,7 @@ class TicketCb(CallbackData, prefix="tk"):
     action: TicketAction
     id: Id
     v: Id
-    arg: Id = 0
+    arg: TelegramId = 0  # a rating's or a reason's index, a unit, or the staff member who asked
 
 
 RATINGS = (Rating.SATISFIED, Rating.BASIC, Rating.UNSATISFIED)

@@ -351,6 +351,13 @@ def tap(user_id: int, data: str, language: str = "zh-hans") -> dict[str, Any]:
 # What the probes sent (issue 18), and the answer each gets now, in the sender's language.
 PROBES = [
     (message(RESIDENT, 1, "/start rp_18446744073709551616"), "链接无效"),
+    # Beyond a 32-bit INTEGER (the row ids on PostgreSQL), within 64 bits: refused before SQL.
+    (message(RESIDENT, 1, "/start rp_2147483648"), "链接无效"),
+    (message(RESIDENT, 1, "/start lf_2147483648"), "链接无效"),
+    (message(RESIDENT, 1, "/start pa_2147483648"), "链接无效"),
+    (message(RESIDENT, 1, "/start cp_2147483648_2147483648"), "链接无效"),
+    (tap(RESIDENT, "tk:v:2147483648:1:0"), "按钮已失效"),
+    (tap(NEWCOMER, "pk:2147483648"), "按钮已失效"),
     (message(RESIDENT, 1, "/start rp_²"), "链接无效"),
     (message(RESIDENT, 1, "/start rp_3"), "链接无效"),  # 魏都区: a unit, not a compound
     (message(ENGLISH, 1, "/start rp_3", "en"), "not valid"),

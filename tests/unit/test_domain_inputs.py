@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.domain.campaigns import ScheduleError, parse_schedule, parse_until
-from bot.domain.inputs import MAX_ID, parse_id, parse_number, valid_location
+from bot.domain.inputs import MAX_ROW_ID, parse_id, parse_number, valid_location
 from bot.domain.lostfound import DayError, parse_day
 from bot.domain.party import MAX_LENGTH, WhenError, parse_end, parse_start
 from bot.domain.periods import EARLIEST, LONGEST, Period, PeriodError, parse_period
@@ -33,7 +33,7 @@ texts = st.one_of(
 @given(texts)
 def test_ids_and_numbers_are_ascii_and_in_range(text: str) -> None:
     value = parse_id(text)
-    assert value is None or (0 < value <= MAX_ID and text.isascii())
+    assert value is None or (0 < value <= MAX_ROW_ID and text.isascii())
     number = parse_number(text, 1, 500)
     assert number is None or 1 <= number <= 500
 
