@@ -16,6 +16,7 @@ from bot.domain.org import StaffRole, Unit
 from bot.domain.people import Actor, InviteOutcome
 from bot.services import invites
 from bot.ui import invites as ui
+from bot.ui import menu
 from handlers.callbacks import InviteAction, InviteCb
 from handlers.common import refuse_button
 
@@ -118,7 +119,9 @@ async def cmd_start_invite(
     result = await invites.join(
         session, outbox, actor, code, clock.now(), config.bot.default_language
     )
+    markup = None
     if result.outcome is InviteOutcome.JOINED and result.unit and result.role:
+        markup = menu.keyboard(actor, staff=True)  # now with 📥 To do · 📊 Statistics
         text = _(
             "Welcome! You are now {role} of <b>{unit}</b>. Alerts for your unit will come here."
         ).format(
@@ -131,7 +134,7 @@ async def cmd_start_invite(
         text = _("This invitation has expired. Ask whoever invited you for a new link.")
     else:
         text = _("This invitation link is not valid. Please check that you opened the whole link.")
-    await outbox.send(message.chat.id, text)
+    await outbox.send(message.chat.id, text, markup=markup)
 
 
 def private_router() -> Router:

@@ -63,10 +63,11 @@ RESIDENT_ROWS = ((Item.REPORT,), (Item.MY, Item.LOSTFOUND), (Item.PARTY, Item.HE
 STAFF_ROW = (Item.QUEUE, Item.STATS)
 
 
-def keyboard(actor: Actor) -> ReplyKeyboardMarkup:
-    """The main menu for this person: staff and administrators get their row too."""
+def keyboard(actor: Actor, *, staff: bool = False) -> ReplyKeyboardMarkup:
+    """The main menu for this person: staff and administrators get their row too (`staff`: one
+    who has just joined a unit, before their roles are read again)."""
     rows = list(RESIDENT_ROWS)
-    if actor.is_staff or actor.is_admin:
+    if staff or actor.is_staff or actor.is_admin:
         rows.insert(1, STAFF_ROW)
     return ReplyKeyboardMarkup(
         keyboard=[[KeyboardButton(text=_(LABELS[item])) for item in row] for row in rows],
