@@ -79,6 +79,18 @@ async def close_card(callback: CallbackQuery, outbox: Outbox, result: str) -> No
         )
 
 
+def pressed_on(callback: CallbackQuery) -> int:
+    """The message a button was pressed on (0: one Telegram no longer shows the bot)."""
+    return callback.message.message_id if isinstance(callback.message, Message) else 0
+
+
+async def drop_buttons(outbox: Outbox, chat_id: int, message_id: object) -> None:
+    """A message's buttons go once what they offered is done (a form submitted, a rating
+    given): they would only be refused now. `message_id` may come from saved state."""
+    if isinstance(message_id, int) and message_id > 0:
+        await outbox.edit_markup(chat_id, message_id)
+
+
 async def refuse_button(outbox: Outbox, callback: CallbackQuery, text: str | None = None) -> None:
     """A stale, forged or not-yours button: say so, change nothing."""
     await outbox.answer_callback(

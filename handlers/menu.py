@@ -11,6 +11,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.domain.inputs import Greeting, greeting
+from bot.domain.party import registered_at
 from bot.domain.people import Actor
 from bot.services.desk import Desk
 from bot.ui import menu
@@ -36,8 +37,7 @@ async def _lost_and_found(actor: Actor, desk: Desk, state: FSMContext) -> None:
 
 async def _party(actor: Actor, desk: Desk, state: FSMContext) -> None:
     """A registered member gets the members' card; anyone else starts the registration."""
-    member = await desk.party.current(actor.id)
-    if member is None or not member.current or member.compound_id != actor.user.compound_id:
+    if not registered_at(await desk.party.current(actor.id), actor.user.compound_id):
         await party.registration(actor, desk, state)
         return
     text, markup = menu.party_card()

@@ -3,8 +3,6 @@ answers to staff questions."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
@@ -22,7 +20,7 @@ from bot.services.desk import Desk
 from bot.services.dispatch import check_state
 from bot.ui import complaints as ui
 from bot.ui.complaints import TicketAction, TicketCb
-from handlers.common import command
+from handlers.common import command, drop_buttons, pressed_on
 
 RESIDENT_ACTIONS = {TicketAction.VIEW, TicketAction.RATE, TicketAction.ANSWER}
 
@@ -79,7 +77,7 @@ async def on_resident_action(
         check_state(complaint, callback_data.v, Status.COMPLETED)
         if rating is Rating.UNSATISFIED:
             await state.set_state(Resident.reason)
-            await state.set_data({"id": cid, "v": callback_data.v, "card": _card_of(callback)})
+            await state.set_data({"id": cid, "v": callback_data.v, "card": pressed_on(callback)})
             await outbox.send(
                 actor.id,
                 _("Sorry to hear that. What is still wrong? Write it in one message."),
@@ -88,14 +86,13 @@ async def on_resident_action(
             await complaints.rate(desk, actor, cid, callback_data.v, rating)
             done = _("Thank you for your rating!")
             await outbox.send(actor.id, done)
-            if isinstance(callback.message, Message):  # rated: its buttons go
-                await outbox.edit_markup(actor.id, callback.message.message_id)
+            await drop_buttons(outbox, actor.id, pressed_on(callback))  # rated: its buttons go
     elif action is TicketAction.ANSWER:
         complaint = await desk.complaints.get(cid)
         if complaint is None or complaint.reporter_id != actor.id:
             raise NotAllowed(Reason.NOT_YOURS_TO_ANSWER, str(cid))
         await state.set_state(Resident.answer)
-        await state.set_data({"id": cid, "asker": callback_data.arg, "card": _card_of(callback)})
+        await state.set_data({"id": cid, "asker": callback_data.arg, "card": pressed_on(callback)})
         await outbox.send(actor.id, _("Write your answer in one message."))
     await outbox.answer_callback(actor.id, callback.id, done)
 
@@ -125,7 +122,7 @@ async def on_reason(
         message.chat.id,
         _("Thank you. {number} goes back to be handled again.").format(number=moved.number),
     )
-    await _spent(desk, actor.id, data)  # the rating buttons it was asked with go
+    await drop_buttons(outbox, actor.id, data.get("card"))  # the rating buttons go
 
 
 async def on_answer(
@@ -145,18 +142,7 @@ async def on_answer(
         error.ends_conversation = True  # an answer that cannot be passed on: the conversation ends
         raise
     await outbox.send(message.chat.id, _("Your answer was passed on."))
-    await _spent(desk, actor.id, data)  # and the question's "answer" button
-
-
-def _card_of(callback: CallbackQuery) -> int:
-    """The message a button was pressed on, to take its buttons away once the text is in."""
-    return callback.message.message_id if isinstance(callback.message, Message) else 0
-
-
-async def _spent(desk: Desk, chat_id: int, data: dict[str, Any]) -> None:
-    card = data.get("card")
-    if isinstance(card, int) and card > 0:
-        await desk.outbox.edit_markup(chat_id, card)
+    await drop_buttons(outbox, actor.id, data.get("card"))  # and the question's button
 
 
 async def on_not_text(message: Message, outbox: Outbox) -> None:

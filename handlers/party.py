@@ -27,6 +27,7 @@ from bot.domain.party import (
     MemberType,
     Registration,
     RegStatus,
+    registered_at,
 )
 from bot.domain.people import Actor
 from bot.services import exports, party
@@ -178,7 +179,7 @@ async def registration(actor: Actor, desk: Desk, state: FSMContext) -> None:
     if await home_of(actor, desk, state, Intent.PARTY) is None:
         return
     member = await desk.party.current(actor.id)
-    if member is None or not member.current or member.compound_id != actor.user.compound_id:
+    if member is None or not registered_at(member, actor.user.compound_id):
         lead = ""
         if member is not None and member.current:
             lead = _("You moved: this registers you with your new compound's branch.")

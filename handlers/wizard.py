@@ -44,7 +44,7 @@ from bot.domain.inputs import Id, valid_location
 from bot.domain.people import Actor
 from bot.services.desk import Desk
 from bot.ui import menu
-from handlers.common import not_a_place, private_state, refuse_button
+from handlers.common import drop_buttons, not_a_place, pressed_on, private_state, refuse_button
 
 VERSION = 1  # of the saved state and of the buttons: raise it when either changes shape
 # The forms' states before this engine: a person in the middle of one at the upgrade is told the
@@ -327,7 +327,7 @@ class Wizard:
             return
         if callback_data.op is Op.CANCEL:
             await _cancel(form, desk, actor, state)
-            await _spent(desk, callback)
+            await drop_buttons(desk.outbox, actor.id, pressed_on(callback))
             return
         if callback_data.op is Op.BACK:
             back = _backward(form.flow, form.draft, form.index)
@@ -342,8 +342,8 @@ class Wizard:
             if any(choice.arg == callback_data.arg for choice in offered):
                 picked: Outcome[Any] = await _got(step.pick(turn, callback_data.arg))
                 await _apply(form, picked, desk, actor, state)
-                if isinstance(picked, Done):
-                    await _spent(desk, callback)
+                if isinstance(picked, Done):  # the form is over: its last buttons go
+                    await drop_buttons(desk.outbox, actor.id, pressed_on(callback))
                 return
         await _ask_again(form, desk, actor, state)  # a button this step does not offer now
 
@@ -467,12 +467,6 @@ async def _cancel(form: _Open[Any], desk: Desk, actor: Actor, state: FSMContext)
 
 
 # --- moving between steps, and the keyboards ----------------------------------------------------------
-
-
-async def _spent(desk: Desk, callback: CallbackQuery) -> None:
-    """The form is over: its last question's buttons go (they would only be refused now)."""
-    if isinstance(callback.message, Message):
-        await desk.outbox.edit_markup(callback.message.chat.id, callback.message.message_id)
 
 
 def _forward(flow: Flow[D], draft: D, index: int) -> int | None:

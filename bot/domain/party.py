@@ -70,6 +70,11 @@ class Member:
         return self.status in (RegStatus.PENDING, RegStatus.APPROVED)
 
 
+def registered_at(member: Member | None, compound_id: int | None) -> bool:
+    """A current registration (waiting or approved) with this compound's branch."""
+    return member is not None and member.current and member.compound_id == compound_id
+
+
 @dataclass(frozen=True, slots=True)
 class Registration:
     """What a person fills in (a draft); the compound is their home."""

@@ -236,13 +236,10 @@ def _notice(desk: Desk, activity: Activity, locale: str) -> NoticeView:
     return ui.notice_view(activity, desk.config.bot.zone, desk.bot_username, locale, desk.now)
 
 
-async def refresh_notices(desk: Desk, activity_id: int) -> int:
-    """Edit the activity's group notices to how it stands now (the places taken; full, ended,
-    cancelled: without the sign-up button); nothing when they show it already. Returns the edits
-    written."""
-    found = await desk.party.activity(activity_id)
-    if found is None:
-        return 0
+async def refresh_notices(desk: Desk, found: Activity) -> int:
+    """Edit the activity's group notices to how it stands (`found`, as read after the change:
+    the places taken; full, ended, cancelled: without the sign-up button); nothing when they
+    show it already. Returns the edits written."""
     return await notices.refresh(
         desk, NoticeKind.ACTIVITY, found.id, lambda locale: _notice(desk, found, locale)
     )
@@ -299,8 +296,9 @@ async def sign_up(desk: Desk, actor: Actor, activity_id: int) -> tuple[Activity,
         return found, False
     if not await desk.party.sign_up(found.id, actor.id, desk.now):
         raise Refused(Refusal.FULL)
-    await refresh_notices(desk, found.id)
-    return await activity(desk, found.id), True
+    found = await activity(desk, found.id)  # with the place taken
+    await refresh_notices(desk, found)
+    return found, True
 
 
 async def cancel(desk: Desk, actor: Actor, activity_id: int) -> Activity:
@@ -309,8 +307,9 @@ async def cancel(desk: Desk, actor: Actor, activity_id: int) -> Activity:
         raise Refused(Refusal.STARTED)
     if not await desk.party.cancel(found.id, actor.id):
         raise Refused(Refusal.NOT_PRESENT)
-    await refresh_notices(desk, found.id)
-    return await activity(desk, found.id)
+    found = await activity(desk, found.id)  # with the place given back
+    await refresh_notices(desk, found)
+    return found
 
 
 # --- check-in and check-out --------------------------------------------------------------------
@@ -353,7 +352,7 @@ async def _check_in(
     if walk_in:
         if not await desk.party.sign_up(found.id, actor.id, desk.now):
             raise Refused(Refusal.FULL)  # a walk-in takes a place like anyone signing up
-        await refresh_notices(desk, found.id)
+        await refresh_notices(desk, await activity(desk, found.id))
     await desk.party.check_in(found.id, actor.id, method, distance, desk.now)
     return CheckIn(found, desk.now, again=False, distance=distance)
 
@@ -481,7 +480,7 @@ async def sweep(
         async with open_desk(db, clock, config, matcher, bot_username) as desk:
             if await desk.party.mark_settled(found.id, desk.now):
                 steps += await _settle(desk, found)
-                steps += await refresh_notices(desk, found.id)
+                steps += await refresh_notices(desk, await activity(desk, found.id))
     return steps
 
 
