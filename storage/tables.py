@@ -194,6 +194,12 @@ complaints = Table(
     Column("rating", String(16), nullable=True),
     Column("reply", Text, nullable=True),
     Column("campaign_id", Integer, nullable=True, index=True),  # reported from a campaign reminder
+    # The household it came from (the reporter's confirmed flat, or the one a proxy filed for),
+    # for the household contact (党群中心户) who looks after it (migration 0010).
+    Column("flat_id", Integer, nullable=True, index=True),
+    # Filed by proxy (代办) for a resident without Telegram: who it is for, as the proxy wrote it
+    # (the reporter is the proxy, who relays the replies and the rating).
+    Column("proxy_for", String(64), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Index("ix_complaints_next_check_at", "next_check_at"),
@@ -470,4 +476,76 @@ group_notices = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=True),  # the last edit written
     Index("ix_group_notices_kind_subject_id", "kind", "subject_id"),
+)
+
+# --- households (migration 0010) --------------------------------------------------------------
+
+flats = Table(
+    "flats",
+    metadata,
+    # A flat of a compound, as imported from a flats file (bot/flatfile.py): `building`, `unit`
+    # (the stairwell, 单元; "" when the building has none) and `number` are its address, the key
+    # a re-import updates in place.
+    Column("id", Integer, primary_key=True),
+    Column("compound_id", Integer, ForeignKey("units.id"), nullable=False),
+    Column("building", String(16), nullable=False),
+    Column("unit", String(16), nullable=False, default=""),
+    Column("number", String(16), nullable=False),
+    Column("floor", Integer, nullable=True),
+    Column("area_m2", Float, nullable=True),  # 专有部分面积, for the owners' votes
+    Column("representative_id", Integer, nullable=True),  # the residents row that votes for it
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("compound_id", "building", "unit", "number"),
+)
+
+residents = Table(
+    "residents",
+    metadata,
+    # A person's claim to live in a flat, confirmed (or not) by its household contact or the
+    # branch. `user_id` is null for a resident without Telegram, recorded by a proxy (`name`).
+    Column("id", Integer, primary_key=True),
+    Column("flat_id", Integer, ForeignKey("flats.id"), nullable=False),
+    Column("user_id", BigInteger, ForeignKey("users.id"), nullable=True),
+    Column("name", String(64), nullable=False, default=""),
+    Column("tenure", String(8), nullable=False),  # owner | family | tenant
+    Column("status", String(12), nullable=False),  # pending | confirmed | rejected | withdrawn | left
+    Column("reason", Text, nullable=False, default=""),  # why rejected
+    Column("recorded_by", BigInteger, nullable=True),  # the proxy who recorded one without Telegram
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("decided_at", UTCDateTime, nullable=True),
+    Column("decided_by", BigInteger, nullable=True),
+    Index("ix_residents_flat_id_status", "flat_id", "status"),
+    Index("ix_residents_user_id_status", "user_id", "status"),
+)
+
+household_contacts = Table(
+    "household_contacts",
+    metadata,
+    # A household contact (党群中心户): a person appointed by the branch to look after the flats of
+    # one building, or of one stairwell of it (`unit`; "" for the whole building).
+    Column("id", Integer, primary_key=True),
+    Column("compound_id", Integer, ForeignKey("units.id"), nullable=False),
+    Column("user_id", BigInteger, ForeignKey("users.id"), nullable=False, index=True),
+    Column("building", String(16), nullable=False),
+    Column("unit", String(16), nullable=False, default=""),
+    Column("appointed_by", BigInteger, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime, nullable=True),
+    Index("ix_household_contacts_compound_id_building", "compound_id", "building", "unit"),
+)
+
+contact_invites = Table(
+    "contact_invites",
+    metadata,
+    # A one-time link by which the branch appoints a household contact for a building or stairwell.
+    Column("code", String(32), primary_key=True),
+    Column("compound_id", Integer, ForeignKey("units.id"), nullable=False),
+    Column("building", String(16), nullable=False),
+    Column("unit", String(16), nullable=False, default=""),
+    Column("created_by", BigInteger, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_by", BigInteger, nullable=True),
+    Column("used_at", UTCDateTime, nullable=True),
 )

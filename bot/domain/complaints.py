@@ -90,6 +90,7 @@ class Action(StrEnum):
     PROGRESS = "progress"
     COMPLETED = "completed"
     RATED = "rated"
+    PROXY_RATED = "proxy_rated"  # a proxy (代办) relayed the rating of a resident without Telegram
     REOPENED = "reopened"
     CLOSED = "closed"
     WARNED = "warned"  # blue light: 75 % of a window gone

@@ -130,6 +130,10 @@ class Scorecard:
     resolved: int = 0  # of those, not rejected (不满意) by the resident at the end
     rated: int = 0  # ratings of the unit's completions
     pleased: int = 0  # of those, 满意 or 基本满意
+    # Ratings a proxy (代办) gave for a resident without Telegram: kept apart from the residents'
+    # own, and out of 满意率 (which says how many it leaves out).
+    proxy_rated: int = 0
+    proxy_pleased: int = 0
 
     def __add__(self, other: Scorecard) -> Scorecard:
         return Scorecard(*(getattr(self, f) + getattr(other, f) for f in COUNTERS))
@@ -226,6 +230,9 @@ def tally(event: Event, opened: Event | None, zone: ZoneInfo) -> Tally | None:
             return on(event.at, event.from_unit, closed=1, resolved=resolved)
         case Action.RATED:
             return on(event.at, event.from_unit, rated=1, pleased=int(event.note in PLEASED))
+        case Action.PROXY_RATED:
+            pleased = int(event.note in PLEASED)
+            return on(event.at, event.from_unit, proxy_rated=1, proxy_pleased=pleased)
     return None
 
 

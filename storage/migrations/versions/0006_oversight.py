@@ -14,13 +14,19 @@ import sqlalchemy as sa
 from alembic import context, op
 
 from bot.domain.complaints import BLUE_AT, Action
-from bot.domain.rates import COUNTERS, EMPTY, Event, Scorecard, replay
+from bot.domain.rates import EMPTY, Event, Scorecard, replay
 
 revision: str = "0006"
 down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+
+# The scorecards' counters as this revision made them (later revisions add columns of their own).
+COUNTERS = (
+    "handed", "signed", "signed_in_time", "sign_seconds", "completed", "complete_seconds",
+    "returned", "closed", "resolved", "rated", "pleased",
+)  # fmt: skip
 
 def upgrade() -> None:
     op.create_table(
