@@ -48,12 +48,13 @@ class ActorMiddleware(BaseMiddleware):
                 self.clock.now(),
                 tg_user.language_code,
             )
-            memberships = await StaffRepo(session).memberships(tg_user.id)
+            memberships, is_contact = await StaffRepo(session).roles(tg_user.id)
             data["actor"] = Actor(
                 user=user,
                 memberships=tuple(memberships),
                 is_admin=tg_user.id in self.admins,
                 locale=resolve_locale(user.language, tg_user.language_code, self.default_language),
+                is_contact=is_contact,
             )
         elif not _may_come_from_no_person(event):
             return None  # a bot's button press or private message: nobody to answer or check

@@ -13,6 +13,7 @@ from handlers import (
     campaigns,
     fallback,
     groups,
+    households,
     invites,
     lostfound,
     menu,
@@ -28,7 +29,14 @@ from handlers import (
 
 # Every form of the private chat, on the one conversation engine (handlers/wizard.py).
 FLOWS = wizard.Wizard(
-    reporting.REPORT, lostfound.REPORT, party.REGISTRATION, activities.PLAN, campaigns.PLAN
+    reporting.REPORT,
+    lostfound.REPORT,
+    party.REGISTRATION,
+    activities.PLAN,
+    campaigns.PLAN,
+    households.CLAIM,
+    households.REASON,
+    households.APPOINT,
 )
 
 
@@ -45,6 +53,9 @@ onboarding.RESUME.update(
         onboarding.Intent.PARTY: lambda actor, desk, state, _text: party.registration(
             actor, desk, state
         ),
+        onboarding.Intent.HOME: lambda actor, desk, state, _text: households.my_home(
+            actor, desk, state
+        ),
     }
 )
 
@@ -58,6 +69,7 @@ def build_root_router() -> Router:
         reporting.private_router(),  # before onboarding: it takes /start rp_…
         lostfound.private_router(),  # before onboarding: it takes /start lf_…
         activities.private_router(),  # before onboarding: it takes /start pa_…
+        households.private_router(),  # before onboarding: it takes /start hc_…
         party.private_router(),
         campaigns.private_router(),
         work_orders.private_router(),

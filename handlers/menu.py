@@ -19,6 +19,7 @@ from bot.ui.menu import Item, MenuCb
 from handlers import (
     activities,
     campaigns,
+    households,
     lostfound,
     my_complaints,
     oversight,
@@ -52,6 +53,8 @@ OPENS: dict[Item, Opener] = {
     Item.HELP: profile.show_help,
     Item.QUEUE: oversight.to_do,
     Item.STATS: oversight.statistics,
+    Item.HOME: households.my_home,
+    Item.HOUSEHOLDS: households.households_screen,
     Item.LOST: lostfound.report_lost,
     Item.FOUND: lostfound.report_found,
     Item.MINE: lostfound.my_items,

@@ -46,6 +46,7 @@ class Intent(StrEnum):
     LOST = "lost"
     FOUND = "found"
     PARTY = "party"
+    HOME = "home"
 
 
 # How each intent is resumed (with the text the person wrote first, for a report). The features

@@ -14,6 +14,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.domain.campaigns import ScheduleError
 from bot.domain.errors import DomainError, Reason
+from bot.domain.households import HouseholdRefusal
 from bot.domain.lostfound import ClaimRefusal
 from bot.domain.party import Refusal
 from bot.services.desk import Desk
@@ -144,12 +145,49 @@ def _schedules() -> dict[StrEnum, str]:
     }
 
 
+def _households() -> dict[StrEnum, str]:
+    return {
+        HouseholdRefusal.NO_FLATS: _(
+            "The flats of your compound are not on record yet, so a flat cannot be registered "
+            "here. Please ask your compound's party branch."
+        ),
+        HouseholdRefusal.ALREADY_THERE: _("You are already registered in that flat."),
+        HouseholdRefusal.WAITING: _(
+            "Your registration for that flat is already waiting for confirmation."
+        ),
+        HouseholdRefusal.DECIDED: _("This registration was already decided."),
+        HouseholdRefusal.NOT_CONFIRMER: _(
+            "Only the flat's household contact (党群中心户) or the compound's party branch can "
+            "confirm this."
+        ),
+        HouseholdRefusal.NOT_REPRESENTATIVE: _(
+            "Only the household's representative (or its household contact) can choose another."
+        ),
+        HouseholdRefusal.NOT_RESIDENT: _("That person is not a confirmed resident of the flat."),
+        HouseholdRefusal.NOT_CONTACT: _(
+            "“🏘 Households” is for household contacts (党群中心户) and the compound's party "
+            "branch. To register your own flat, tap “🏠 My home”."
+        ),
+        HouseholdRefusal.LINK_UNKNOWN: _(
+            "This appointment link is not valid. Please ask the party branch for a new one."
+        ),
+        HouseholdRefusal.LINK_USED: _(
+            "This appointment link has been used already. Please ask the party branch for a "
+            "new one."
+        ),
+        HouseholdRefusal.LINK_EXPIRED: _(
+            "This appointment link has expired. Please ask the party branch for a new one."
+        ),
+    }
+
+
 # Each enum its own table: StrEnum members of two enums with the same value are equal.
 TEXTS: dict[type[StrEnum], Texts] = {
     Reason: _reasons,
     ClaimRefusal: _claims,
     Refusal: _party,
     ScheduleError: _schedules,
+    HouseholdRefusal: _households,
 }
 
 

@@ -61,6 +61,8 @@ def _complaint(row: Row[Any]) -> Complaint:
         reply=m["reply"],
         created_at=m["created_at"],
         campaign_id=m["campaign_id"],
+        flat_id=m["flat_id"],
+        proxy_for=m["proxy_for"],
     )
 
 
@@ -322,6 +324,21 @@ class ComplaintRepo:
             select(complaints)
             .where(or_(complaints.c.reporter_id == user_id, complaints.c.id.in_(followed)))
             .order_by(complaints.c.id.desc())
+            .limit(limit)
+        )
+        return [_complaint(row) for row in rows]
+
+    async def open_of_flats(self, flat_ids: Sequence[int], limit: int = 30) -> list[Complaint]:
+        """Open tickets from these households, oldest deadline first (for their contact)."""
+        if not flat_ids:
+            return []
+        rows = await self.session.execute(
+            select(complaints)
+            .where(
+                complaints.c.flat_id.in_(sorted(set(flat_ids))[:5000]),
+                complaints.c.status.in_([s.value for s in OPEN]),
+            )
+            .order_by(complaints.c.due_at, complaints.c.id)
             .limit(limit)
         )
         return [_complaint(row) for row in rows]

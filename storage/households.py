@@ -73,7 +73,11 @@ def by_address(found: Sequence[Flat]) -> list[Flat]:
     """Flats in the order people count them: building, stairwell, number (2 before 10)."""
     return sorted(
         found,
-        key=lambda f: (natural(f.address.building), natural(f.address.unit), natural(f.address.number)),
+        key=lambda f: (
+            natural(f.address.building),
+            natural(f.address.unit),
+            natural(f.address.number),
+        ),
     )
 
 
@@ -147,7 +151,9 @@ class HouseholdRepo:
             found.update({flat.id: flat for flat in map(_flat, rows)})
         return found
 
-    async def flats_in(self, compound_id: int, building: str, unit: str | None = None) -> list[Flat]:
+    async def flats_in(
+        self, compound_id: int, building: str, unit: str | None = None
+    ) -> list[Flat]:
         """A building's flats, or one stairwell's (`unit`)."""
         where = [flats.c.compound_id == compound_id, flats.c.building == building]
         if unit is not None:
@@ -364,7 +370,9 @@ class HouseholdRepo:
             select(household_contacts).where(
                 household_contacts.c.compound_id == flat.compound_id,
                 household_contacts.c.building == flat.address.building,
-                or_(household_contacts.c.unit == "", household_contacts.c.unit == flat.address.unit),
+                or_(
+                    household_contacts.c.unit == "", household_contacts.c.unit == flat.address.unit
+                ),
                 household_contacts.c.ended_at.is_(None),
             )
         )
@@ -416,7 +424,9 @@ class HouseholdRepo:
 
     async def invite(self, code: str) -> ContactInvite | None:
         row = (
-            await self.session.execute(select(contact_invites).where(contact_invites.c.code == code))
+            await self.session.execute(
+                select(contact_invites).where(contact_invites.c.code == code)
+            )
         ).first()
         if row is None:
             return None

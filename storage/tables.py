@@ -509,7 +509,9 @@ residents = Table(
     Column("user_id", BigInteger, ForeignKey("users.id"), nullable=True),
     Column("name", String(64), nullable=False, default=""),
     Column("tenure", String(8), nullable=False),  # owner | family | tenant
-    Column("status", String(12), nullable=False),  # pending | confirmed | rejected | withdrawn | left
+    Column(
+        "status", String(12), nullable=False
+    ),  # pending | confirmed | rejected | withdrawn | left
     Column("reason", Text, nullable=False, default=""),  # why rejected
     Column("recorded_by", BigInteger, nullable=True),  # the proxy who recorded one without Telegram
     Column("created_at", UTCDateTime, nullable=False),

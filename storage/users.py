@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, literal, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.org import StaffRole
 from bot.domain.people import Invite, Membership, User
-from storage.tables import invites, staff, users
+from storage.tables import household_contacts, invites, staff, users
 
 
 def _user(row: Row[tuple[object, ...]]) -> User:
@@ -101,6 +101,28 @@ class StaffRepo:
             .order_by(staff.c.id)
         )
         return [Membership(row.unit_id, StaffRole(row.role)) for row in rows]
+
+    async def roles(self, user_id: int) -> tuple[list[Membership], bool]:
+        """A person's staff memberships, and whether they are a household contact: one read."""
+        contact = (
+            select(literal(0).label("id"), literal(-1).label("unit_id"), literal("").label("role"))
+            .select_from(household_contacts)
+            .where(household_contacts.c.user_id == user_id, household_contacts.c.ended_at.is_(None))
+            .limit(1)
+        )
+        rows = (
+            await self.session.execute(
+                union_all(
+                    select(staff.c.id, staff.c.unit_id, staff.c.role).where(
+                        staff.c.user_id == user_id
+                    ),
+                    contact.subquery().select(),
+                )
+            )
+        ).all()
+        ordered = sorted(rows, key=lambda r: r.id)
+        memberships = [Membership(r.unit_id, StaffRole(r.role)) for r in ordered if r.unit_id != -1]
+        return memberships, len(memberships) < len(rows)
 
     async def members(self, unit_id: int) -> list[int]:
         rows = await self.session.execute(

@@ -302,6 +302,8 @@ class Complaint:
     reply: str | None
     created_at: datetime
     campaign_id: int | None = None  # reported from a campaign reminder
+    flat_id: int | None = None  # the household it came from (for its household contact)
+    proxy_for: str | None = None  # filed by proxy (代办) for this resident without Telegram
 
     @property
     def is_open(self) -> bool:

@@ -183,7 +183,8 @@ def representative(flat: Flat, residents: Sequence[Resident]) -> Resident | None
     if chosen is not None:
         return chosen
     owners = [r for r in confirmed if r.tenure is Tenure.OWNER]
-    return (owners or confirmed or [None])[0]
+    found = owners or confirmed
+    return found[0] if found else None
 
 
 def may_choose_representative(
@@ -204,3 +205,25 @@ def contacts_of(flat: Flat, contacts: Iterable[Contact]) -> list[Contact]:
 def coverage(flats: int, covered: int) -> float | None:
     """The share of a compound's flats with a confirmed resident (None: no flats known)."""
     return covered / flats if flats else None
+
+
+class HouseholdRefusal(StrEnum):
+    NO_FLATS = "no_flats"  # the compound's flats are not on record
+    ALREADY_THERE = "already_there"  # confirmed in that flat already
+    WAITING = "waiting"  # a claim for that flat waits already
+    DECIDED = "decided"  # a claim decided meanwhile
+    NOT_CONFIRMER = "not_confirmer"  # neither the flat's contact nor the branch
+    NOT_REPRESENTATIVE = "not_representative"
+    NOT_RESIDENT = "not_resident"  # not confirmed in that flat
+    NOT_CONTACT = "not_contact"  # households' screens: for contacts and the branch
+    LINK_UNKNOWN = "link_unknown"
+    LINK_USED = "link_used"
+    LINK_EXPIRED = "link_expired"
+
+
+def may_confirm(
+    actor_id: int, flat: Flat, contacts: Iterable[Contact], *, manages_compound: bool
+) -> bool:
+    """A claim is confirmed by a household contact of its flat, or by the compound's branch (or
+    the units above it that manage it)."""
+    return manages_compound or any(c.user_id == actor_id and c.covers(flat) for c in contacts)

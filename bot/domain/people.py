@@ -76,6 +76,7 @@ class Actor:
     memberships: tuple[Membership, ...]
     is_admin: bool
     locale: str
+    is_contact: bool = False  # a household contact (党群中心户) of some building or stairwell
 
     @property
     def id(self) -> int:

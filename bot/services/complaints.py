@@ -20,6 +20,7 @@ from bot.domain.complaints import (
 from bot.domain.errors import NotAllowed, NotFound, Reason, Stale
 from bot.domain.org import Unit, UnitKind
 from bot.domain.people import Actor
+from bot.services import households
 from bot.services.desk import Desk
 from bot.services.dispatch import (
     MAX_NOTE,
@@ -83,6 +84,7 @@ async def open_complaint(desk: Desk, actor: Actor, draft: Draft) -> Complaint:
         lat=draft.lat,
         lon=draft.lon,
         campaign_id=draft.campaign_id,
+        flat_id=await households.flat_of_reporter(desk, actor.id, compound.id),
         unit_id=to.id,
         version=1,
         unsatisfied=0,

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 from bot.clock import Clock
 from bot.config import Config
+from bot.delivery.outbox import Priority
 from bot.domain.complaints import (
     Action,
     Complaint,
@@ -24,11 +25,13 @@ from bot.domain.complaints import (
 )
 from bot.domain.errors import Stale
 from bot.domain.org import Unit
+from bot.services import households
 from bot.services.complaints import close
 from bot.services.desk import Desk, open_desk
 from bot.services.dispatch import deliver_cards, refresh_cards, tell_unit
 from bot.services.matcher import Matcher
 from bot.ui import complaints as ui
+from bot.ui import households as households_ui
 from storage.complaints import ComplaintRepo
 from storage.db import Database
 
@@ -128,3 +131,22 @@ async def _chase(
         units,
         lambda locale: ui.overdue_notice(complaint, units, target.id, zone, locale),
     )
+    await _tell_contacts(desk, complaint, units, holder)
+
+
+async def _tell_contacts(
+    desk: Desk, complaint: Complaint, units: Mapping[int, Unit], holder: Unit
+) -> None:
+    """The household contacts of the ticket's household get the escalation's copy: they know the
+    resident, and may be the one who filed it for them."""
+    contacts = await households.contacts_to_tell(desk, complaint)
+    if not contacts:
+        return
+    flat = await households.repo(desk).flat(complaint.flat_id or 0)
+    for user_id in contacts:
+        locale = await desk.locale_of(user_id)
+        await desk.outbox.send(
+            user_id,
+            households_ui.overdue_copy(complaint, flat, holder, desk.config.bot.zone, locale),
+            priority=Priority.ALERT,
+        )

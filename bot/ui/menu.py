@@ -26,6 +26,8 @@ class Item(StrEnum):
     HELP = "help"
     QUEUE = "queue"
     STATS = "stats"
+    HOME = "home"
+    HOUSEHOLDS = "households"
     # behind the cards the main buttons show
     LOST = "lost"
     FOUND = "found"
@@ -58,17 +60,23 @@ LABELS = {
     Item.HELP: N_("❓ Help"),
     Item.QUEUE: N_("📥 To do"),
     Item.STATS: N_("📊 Statistics"),
+    Item.HOME: N_("🏠 My home"),
+    Item.HOUSEHOLDS: N_("🏘 Households"),
 }
-RESIDENT_ROWS = ((Item.REPORT,), (Item.MY, Item.LOSTFOUND), (Item.PARTY, Item.HELP))
-STAFF_ROW = (Item.QUEUE, Item.STATS)
+RESIDENT_ROWS = ((Item.REPORT,), (Item.MY, Item.LOSTFOUND), (Item.PARTY, Item.HOME), (Item.HELP,))
+STAFF_ROW = (Item.QUEUE, Item.STATS, Item.HOUSEHOLDS)
+CONTACT_ROW = (Item.HOUSEHOLDS,)
 
 
-def keyboard(actor: Actor, *, staff: bool = False) -> ReplyKeyboardMarkup:
-    """The main menu for this person: staff and administrators get their row too (`staff`: one
-    who has just joined a unit, before their roles are read again)."""
+def keyboard(actor: Actor, *, staff: bool = False, contact: bool = False) -> ReplyKeyboardMarkup:
+    """The main menu for this person: staff and administrators get their row too, household
+    contacts theirs (`staff`, `contact`: one who has just joined, before their roles are read
+    again)."""
     rows = list(RESIDENT_ROWS)
     if staff or actor.is_staff or actor.is_admin:
         rows.insert(1, STAFF_ROW)
+    elif contact or actor.is_contact:
+        rows.insert(1, CONTACT_ROW)
     return ReplyKeyboardMarkup(
         keyboard=[[KeyboardButton(text=_(LABELS[item])) for item in row] for row in rows],
         resize_keyboard=True,
@@ -136,6 +144,7 @@ def help_text(actor: Actor | None) -> str:
         _("📋 My reports — how far your reports have got"),
         _("🔍 Lost and found — you lost something, or found something"),
         _("🚩 Party members — registration (报到) where you live, activities, checking in"),
+        _("🏠 My home — register your flat; your household and who votes for it"),
         _("❓ Help — this page again"),
     ]
     if actor is not None and (actor.is_staff or actor.is_admin):
@@ -144,11 +153,18 @@ def help_text(actor: Actor | None) -> str:
             _("<b>For staff</b>"),
             _("📥 To do — your unit's open tickets, overdue first"),
             _("📊 Statistics — rates and ranking (/stats [period] for another period)"),
+            _("🏘 Households — flats registered, household contacts, claims to confirm"),
             _("Tickets for your unit arrive here as cards with buttons."),
             _(
                 "Commands: /invite staff · /export ledgers · /bind a group (in the group) · "
                 "/newactivity · /roster · /campaign · /campaigns"
             ),
+        ]
+    elif actor is not None and actor.is_contact:
+        lines += [
+            "",
+            _("<b>For household contacts (党群中心户)</b>"),
+            _("🏘 Households — your households, their open reports, claims to confirm"),
         ]
     if actor is not None and actor.is_admin:
         lines.append(_("/deadletters — what could not be delivered"))

@@ -28,6 +28,7 @@ COUNTERS = (
     "returned", "closed", "resolved", "rated", "pleased",
 )  # fmt: skip
 
+
 def upgrade() -> None:
     op.create_table(
         "briefings",

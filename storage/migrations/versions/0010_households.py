@@ -39,9 +39,12 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_flats")),
         sa.UniqueConstraint(
-            "compound_id", "building", "unit", "number",
+            "compound_id",
+            "building",
+            "unit",
+            "number",
             name=op.f("uq_flats_compound_id_building_unit_number"),
-        ),  # fmt: skip
+        ),
     )
     op.create_table(
         "residents",
