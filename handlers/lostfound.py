@@ -141,6 +141,11 @@ def _summary(form: Form) -> str:
     category = ui.category_name(draft.category, locale) if draft.category else "—"
     lines = [
         f"<b>{title}</b>",
+        *(
+            [_("📝 By proxy (代办) for {whom}").format(whom=html.quote(draft.proxy_for))]
+            if draft.proxy_for
+            else []
+        ),
         _("Kind: {category}").format(category=category),
         _("Description: {text}").format(text=html.quote(draft.text)),
         _("Place: {place}").format(place=html.quote(draft.place)),

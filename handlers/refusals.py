@@ -129,6 +129,7 @@ def _party() -> dict[StrEnum, str]:
             "what is coming."
         ),
         Refusal.DECIDED: _("This registration was already decided."),
+        Refusal.SIGNED_ALREADY: _("They already have a place at this activity."),
     }
 
 
@@ -155,7 +156,7 @@ def _households() -> dict[StrEnum, str]:
         HouseholdRefusal.WAITING: _(
             "Your registration for that flat is already waiting for confirmation."
         ),
-        HouseholdRefusal.DECIDED: _("This registration was already decided."),
+        HouseholdRefusal.DECIDED: _("This household registration was already decided."),
         HouseholdRefusal.NOT_CONFIRMER: _(
             "Only the flat's household contact (党群中心户) or the compound's party branch can "
             "confirm this."

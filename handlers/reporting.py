@@ -18,7 +18,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.domain.complaints import MAX_TEXT, Category, Draft
 from bot.domain.inputs import parse_id
 from bot.domain.people import Actor, ChatPurpose
-from bot.services import complaints, onboarding
+from bot.services import complaints, households, onboarding
 from bot.services.desk import Desk
 from bot.ui import complaints as ui
 from bot.ui.campaigns import REPORT_PREFIX as CAMPAIGN_PREFIX
@@ -41,12 +41,26 @@ Form = Turn[Draft]
 async def _card(form: Form, draft: Draft | None = None) -> str:
     compound = await form.desk.units.get(form.draft.compound_id)
     where = compound.display_name(form.locale) if compound else "—"
-    return ui.draft_text(draft or form.draft, where, form.locale)
+    return ui.draft_text(draft or form.draft, where, form.locale, await _for_whom(form))
+
+
+async def _for_whom(form: Form) -> str:
+    """代办: "张奶奶 (3号楼2单元501)"; empty for a resident's own report."""
+    draft = form.draft
+    if draft.proxy_for is None or draft.flat_id is None:
+        return ""
+    flat = await households.flat(form.desk, draft.flat_id)
+    return f"{draft.proxy_for} ({flat.address.label(form.locale)})"
 
 
 def _anonymous(draft: Draft) -> Choice:
     label = _("🙈 Anonymous: yes") if draft.anonymous else _("🙈 Anonymous: no")
     return Choice(label, ANONYMOUS)
+
+
+def _anonymity(draft: Draft) -> list[Choice]:
+    """A proxy's report (代办) names its proxy to the unit: it is never anonymous."""
+    return [] if draft.proxy_for is not None else [_anonymous(draft)]
 
 
 def _toggle(form: Form) -> Outcome[Draft]:
@@ -73,7 +87,7 @@ def _location(form: Form, lat: float, lon: float) -> Outcome[Draft]:
 
 def _categories(form: Form) -> list[Choice]:
     named = [Choice(ui.category_name(c, form.locale), n) for n, c in enumerate(CATEGORIES)]
-    return [*named, _anonymous(form.draft)]
+    return [*named, *_anonymity(form.draft)]
 
 
 def _pick_category(form: Form, arg: int) -> Outcome[Draft]:
@@ -84,7 +98,7 @@ def _pick_category(form: Form, arg: int) -> Outcome[Draft]:
 
 def _details(form: Form) -> list[Choice]:
     submit = [Choice(_("✅ Submit"), SUBMIT)] if form.draft.ready else []
-    return [*submit, _anonymous(form.draft)]
+    return [*submit, *_anonymity(form.draft)]
 
 
 async def _pick_detail(form: Form, arg: int) -> Outcome[Draft]:
@@ -128,6 +142,20 @@ async def _submit(form: Form) -> Outcome[Draft]:
     desk, actor = form.desk, form.actor
     complaint = await complaints.open_complaint(desk, actor, form.draft)
     unit = await desk.units.get(complaint.unit_id)
+    if complaint.proxy_for is not None:
+        await desk.outbox.send(
+            actor.id,
+            _(
+                "Filed by proxy (代办) for {name} as <b>{number}</b> and sent to {unit}. You will "
+                "hear of every step: please pass the news on to them, and when it is done, ask "
+                "them how satisfied they are and give their rating here."
+            ).format(
+                name=html.quote(complaint.proxy_for),
+                number=complaint.number,
+                unit=html.quote(unit.display_name(actor.locale)) if unit else "—",
+            ),
+        )
+        return Done()
     await desk.outbox.send(
         actor.id,
         _(

@@ -8,7 +8,9 @@ A step's handlers return what happens next:
 - `Next(draft)`: the answer is taken; go on to the next step that applies (or `to=` a named one);
 - `Stay(draft)`: the answer is taken; ask the same step again (showing the draft as it is now);
 - `Say(text)`: the answer is not taken (a date that cannot be read): say why, keep everything;
-- `Done()`: the flow is over (its last step has said what happened); the conversation ends.
+- `Done()`: the flow is over (its last step has said what happened); the conversation ends;
+- `Then(flow, draft)`: the conversation goes on as another flow (代办: whom it is for, then the
+  report itself).
 
 The engine handles once, for every flow: cancel, text that is too long or empty, media where the
 step wants something else, "please use the buttons", a button of an earlier step, a forged or
@@ -90,7 +92,14 @@ class Done:
     pass
 
 
-Outcome: TypeAlias = Next[D] | Stay[D] | Say | Done
+@dataclass(frozen=True)
+class Then:
+    flow: Flow[Any]
+    draft: Any
+    lead: str = ""
+
+
+Outcome: TypeAlias = Next[D] | Stay[D] | Say | Done | Then
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,7 +351,7 @@ class Wizard:
             if any(choice.arg == callback_data.arg for choice in offered):
                 picked: Outcome[Any] = await _got(step.pick(turn, callback_data.arg))
                 await _apply(form, picked, desk, actor, state)
-                if isinstance(picked, Done):  # the form is over: its last buttons go
+                if isinstance(picked, Done | Then):  # the form is over: its last buttons go
                     await drop_buttons(desk.outbox, actor.id, pressed_on(callback))
                 return
         await _ask_again(form, desk, actor, state)  # a button this step does not offer now
@@ -443,6 +452,8 @@ async def _apply(
 
     if isinstance(outcome, Done):
         await state.clear()
+    elif isinstance(outcome, Then):
+        await start(outcome.flow, desk, actor, state, outcome.draft, lead=joined(outcome.lead))
     elif isinstance(outcome, Say):
         await desk.outbox.send(actor.id, joined(outcome.text))
     elif isinstance(outcome, Stay):

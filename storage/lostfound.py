@@ -74,6 +74,8 @@ class NewItem:
     held_at: str
     announce: bool
     expires_at: datetime
+    proxy_for: str | None = None  # 代办
+    flat_id: int | None = None
 
 
 class LostFoundRepo:
@@ -98,6 +100,8 @@ class LostFoundRepo:
                 announce=new.announce,
                 status=Status.OPEN,
                 expires_at=new.expires_at,
+                proxy_for=new.proxy_for,
+                flat_id=new.flat_id,
                 created_at=now,
             )
             .returning(lostfound.c.id)

@@ -24,7 +24,14 @@ from bot.domain.party import (
     Method,
     RegStatus,
 )
-from storage.tables import activities, attendance, party_members, units
+from storage.tables import (
+    activities,
+    attendance,
+    party_members,
+    proxy_signups,
+    residents,
+    units,
+)
 
 CURRENT = (RegStatus.PENDING.value, RegStatus.APPROVED.value)
 
@@ -365,6 +372,83 @@ class PartyRepo:
                 )
             )
         return True
+
+    async def proxy_sign_up(
+        self, activity_id: int, resident_id: int, signed_by: int, now: datetime
+    ) -> bool:
+        """代办: take a place for a resident without Telegram, if one is free and they have none
+        yet; False otherwise (nothing changed)."""
+        held = await self.session.execute(
+            select(proxy_signups.c.id).where(
+                proxy_signups.c.activity_id == activity_id,
+                proxy_signups.c.resident_id == resident_id,
+                proxy_signups.c.status == AttendanceStatus.SIGNED.value,
+            )
+        )
+        if held.first() is not None:
+            return False
+        taken = await self.session.execute(
+            update(activities)
+            .where(
+                activities.c.id == activity_id,
+                activities.c.status == ActivityStatus.OPEN.value,
+                activities.c.signed < activities.c.capacity,
+            )
+            .values(signed=activities.c.signed + 1)
+        )
+        if taken.rowcount != 1:  # type: ignore[attr-defined]
+            return False
+        again = await self.session.execute(
+            update(proxy_signups)
+            .where(
+                proxy_signups.c.activity_id == activity_id,
+                proxy_signups.c.resident_id == resident_id,
+            )
+            .values(status=AttendanceStatus.SIGNED.value, signed_by=signed_by, created_at=now)
+        )
+        if again.rowcount != 1:  # type: ignore[attr-defined]
+            await self.session.execute(
+                insert(proxy_signups).values(
+                    activity_id=activity_id,
+                    resident_id=resident_id,
+                    signed_by=signed_by,
+                    status=AttendanceStatus.SIGNED.value,
+                    created_at=now,
+                )
+            )
+        return True
+
+    async def proxy_cancel(self, activity_id: int, resident_id: int) -> bool:
+        result = await self.session.execute(
+            update(proxy_signups)
+            .where(
+                proxy_signups.c.activity_id == activity_id,
+                proxy_signups.c.resident_id == resident_id,
+                proxy_signups.c.status == AttendanceStatus.SIGNED.value,
+            )
+            .values(status=AttendanceStatus.CANCELLED.value)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return False
+        await self.session.execute(
+            update(activities)
+            .where(activities.c.id == activity_id)
+            .values(signed=activities.c.signed - 1)
+        )
+        return True
+
+    async def proxy_signed(self, activity_id: int) -> list[tuple[int, str, int]]:
+        """The places taken by proxy: (resident id, their name, the proxy's user id)."""
+        rows = await self.session.execute(
+            select(proxy_signups.c.resident_id, residents.c.name, proxy_signups.c.signed_by)
+            .join(residents, residents.c.id == proxy_signups.c.resident_id)
+            .where(
+                proxy_signups.c.activity_id == activity_id,
+                proxy_signups.c.status == AttendanceStatus.SIGNED.value,
+            )
+            .order_by(proxy_signups.c.id)
+        )
+        return [(row.resident_id, row.name, row.signed_by) for row in rows]
 
     async def cancel(self, activity_id: int, user_id: int) -> bool:
         """Give the place back (only before checking in)."""

@@ -322,6 +322,9 @@ lostfound = Table(
     Column("reminded_at", UTCDateTime, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("closed_at", UTCDateTime, nullable=True),
+    # Reported by proxy (代办) for a resident without Telegram, of this household (migration 0010).
+    Column("proxy_for", String(64), nullable=True),
+    Column("flat_id", Integer, nullable=True),
     Index("ix_lostfound_status_created_at", "status", "created_at"),
     Index("ix_lostfound_status_expires_at", "status", "expires_at"),
 )
@@ -550,4 +553,18 @@ contact_invites = Table(
     Column("expires_at", UTCDateTime, nullable=False),
     Column("used_by", BigInteger, nullable=True),
     Column("used_at", UTCDateTime, nullable=True),
+)
+
+proxy_signups = Table(
+    "proxy_signups",
+    metadata,
+    # A place at an activity taken by proxy (代办) for a resident without Telegram: it counts
+    # towards the activity's places (activities.signed) like a member's own sign-up.
+    Column("id", Integer, primary_key=True),
+    Column("activity_id", Integer, ForeignKey("activities.id"), nullable=False, index=True),
+    Column("resident_id", Integer, ForeignKey("residents.id"), nullable=False),
+    Column("signed_by", BigInteger, nullable=False),  # the proxy
+    Column("status", String(16), nullable=False),  # signed | cancelled
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("activity_id", "resident_id"),
 )

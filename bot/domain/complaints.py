@@ -101,6 +101,11 @@ class Action(StrEnum):
     ANSWERED = "answered"
 
 
+def rating_action(complaint: Complaint) -> Action:
+    """How a ticket's rating is written: one relayed by a proxy (代办) is kept apart."""
+    return Action.PROXY_RATED if complaint.proxy_for is not None else Action.RATED
+
+
 # ---------------------------------------------------------------------------------------------
 # Routing
 
@@ -322,6 +327,8 @@ class Draft:
     lon: float | None = None
     anonymous: bool = False
     campaign_id: int | None = None  # reported from a campaign reminder's button
+    proxy_for: str | None = None  # 代办: the resident without Telegram it is written for
+    flat_id: int | None = None  # and their household
 
     @property
     def ready(self) -> bool:

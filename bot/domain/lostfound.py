@@ -132,6 +132,8 @@ class Draft:
     photo: str | None = None
     held_at: str = ""
     announce: bool | None = None
+    proxy_for: str | None = None  # 代办: the resident without Telegram it is written for
+    flat_id: int | None = None  # and their household
 
 
 def match_days(kind: Kind, day: date) -> tuple[int, int]:

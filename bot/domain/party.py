@@ -188,6 +188,7 @@ class Refusal(StrEnum):
     NOT_PRESENT = "not_present"  # checking out without having checked in
     NO_ACTIVITY = "no_activity"  # nothing at the member's compound is open for check-in
     DECIDED = "decided"  # a registration already approved or rejected
+    SIGNED_ALREADY = "signed_already"  # 代办: that resident has a place already
 
 
 ORGANISING_KINDS = (UnitKind.COMPOUND, UnitKind.COMMUNITY, UnitKind.SUBDISTRICT, UnitKind.DISTRICT)

@@ -12,12 +12,14 @@ from bot.domain.complaints import (
     Rating,
     Stage,
     Status,
+    rating_action,
     route,
     similarity,
     supervisor_of,
     ticket_number,
 )
 from bot.domain.errors import NotAllowed, NotFound, Reason, Stale
+from bot.domain.households import MAX_NAME
 from bot.domain.org import Unit, UnitKind
 from bot.domain.people import Actor
 from bot.services import households
@@ -67,6 +69,11 @@ async def open_complaint(desk: Desk, actor: Actor, draft: Draft) -> Complaint:
     if draft.category is None or not draft.text.strip():
         raise NotAllowed(Reason.INCOMPLETE)
     compound = await compound_of_draft(desk, draft)
+    proxy_for = draft.proxy_for[:MAX_NAME] if draft.proxy_for else None
+    if proxy_for is not None:  # 代办: only for a household the proxy looks after
+        flat_id: int | None = (await households.check_proxy(desk, actor, draft.flat_id or 0)).id
+    else:
+        flat_id = await households.flat_of_reporter(desk, actor.id, compound.id)
     units = await desk.units.around(compound)
     rules = desk.config.complaints
     to = route(compound, draft.category, units, rules.rules, rules.overrides)
@@ -84,7 +91,8 @@ async def open_complaint(desk: Desk, actor: Actor, draft: Draft) -> Complaint:
         lat=draft.lat,
         lon=draft.lon,
         campaign_id=draft.campaign_id,
-        flat_id=await households.flat_of_reporter(desk, actor.id, compound.id),
+        flat_id=flat_id,
+        proxy_for=proxy_for,
         unit_id=to.id,
         version=1,
         unsatisfied=0,
@@ -161,7 +169,7 @@ async def rate(
         await desk.complaints.add_event(
             complaint.id,
             desk.now,
-            Action.RATED,
+            rating_action(complaint),
             actor_id=actor.id,
             from_unit=holder.id,
             note=rating,
@@ -243,7 +251,7 @@ async def close(
         await desk.complaints.add_event(
             complaint.id,
             desk.now,
-            Action.RATED,
+            rating_action(complaint),
             actor_id=rated_by,
             from_unit=complaint.unit_id,
             note=rating,

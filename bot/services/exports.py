@@ -207,13 +207,13 @@ TICKET_STATUS = {
 ACTIONS = {
     Action.CREATED: "登记", Action.DISPATCHED: "派单", Action.SIGNED: "签收",
     Action.RETURNED: "退单", Action.REDISPATCHED: "改派", Action.SENT_BACK: "退回原单位",
-    Action.PROGRESS: "进展", Action.COMPLETED: "办结", Action.RATED: "评价",
+    Action.PROGRESS: "进展", Action.COMPLETED: "办结", Action.RATED: "评价", Action.PROXY_RATED: "代办评价",
     Action.REOPENED: "重新办理", Action.CLOSED: "关闭", Action.WARNED: "即将超时提醒",
     Action.CHASED: "督办", Action.REFERRED: "上报", Action.FOLLOWED: "居民关注",
     Action.ASKED: "询问居民", Action.ANSWERED: "居民答复",
 }  # fmt: skip
 RATINGS = {"satisfied": "满意", "basic": "基本满意", "unsatisfied": "不满意", "unrated": "未评价"}
-RATED_NOTES = (Action.RATED, Action.CLOSED)
+RATED_NOTES = (Action.RATED, Action.PROXY_RATED, Action.CLOSED)
 
 
 @dataclass(frozen=True, slots=True)

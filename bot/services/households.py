@@ -16,6 +16,7 @@ from bot.delivery.outbox import Priority
 from bot.domain.complaints import Complaint
 from bot.domain.errors import NotAllowed, NotFound, Reason, Refused
 from bot.domain.households import (
+    MAX_NAME,
     Contact,
     Flat,
     HouseholdRefusal,
@@ -382,3 +383,56 @@ async def overview(desk: Desk, actor: Actor, compound_id: int) -> Overview:
     ]
     names = await desk.users.names(ids)
     return Overview(compound, flats, covered, tuple(sizes), tuple(waiting), names)
+
+
+# --- 代办: on behalf of a resident without Telegram --------------------------------------------
+
+
+async def may_proxy(desk: Desk, actor: Actor, target: Flat) -> bool:
+    """A household contact files for the households they look after; the branch (and staff
+    above it that runs the compound) for any household of its compounds."""
+    if any(c.covers(target) for c in await repo(desk).charges_of(actor.id)):
+        return True
+    compound = await party.compound_of(desk, target.compound_id)
+    return await manages(desk, actor, compound)
+
+
+async def check_proxy(desk: Desk, actor: Actor, flat_id: int) -> Flat:
+    """The household a proxy files for, if they may (HouseholdRefusal.NOT_CONTACT if not)."""
+    target = await flat(desk, flat_id)
+    if not await may_proxy(desk, actor, target):
+        raise NotAllowed(HouseholdRefusal.NOT_CONTACT, f"proxy for flat {flat_id}")
+    return target
+
+
+async def proxy_compounds(desk: Desk, actor: Actor) -> list[Unit]:
+    """The compounds whose households the actor may file for."""
+    found = {c.compound_id for c in await repo(desk).charges_of(actor.id)}
+    units = await desk.units.many(sorted(found))
+    managed = {u.id: u for u in await managed_compounds(desk, actor)}
+    return sorted({**units, **managed}.values(), key=lambda u: (u.name, u.id))
+
+
+async def without_telegram(desk: Desk, flat_id: int) -> list[Resident]:
+    """The flat's residents recorded by a proxy (no Telegram account), confirmed."""
+    return [
+        r for r in await repo(desk).residents_of([flat_id]) if r.user_id is None and r.confirmed
+    ]
+
+
+async def record_for(desk: Desk, actor: Actor, flat_id: int, name: str, tenure: Tenure) -> Resident:
+    """代办: the proxy records a resident without Telegram in a household they look after (by the
+    name they go by); recorded by its contact or the branch, the record stands confirmed."""
+    target = await check_proxy(desk, actor, flat_id)
+    name = " ".join(name.split())[:MAX_NAME]
+    for known in await without_telegram(desk, target.id):
+        if known.name == name:
+            return known
+    return await repo(desk).add_resident(
+        target.id,
+        tenure,
+        ResidentStatus.CONFIRMED,
+        desk.now,
+        name=name,
+        recorded_by=actor.id,
+    )

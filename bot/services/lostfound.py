@@ -12,6 +12,7 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.delivery.outbox import Priority
 from bot.domain.errors import NotAllowed, NotFound, Reason
+from bot.domain.households import MAX_NAME
 from bot.domain.lostfound import (
     EXPIRY,
     REMIND_BEFORE,
@@ -29,7 +30,7 @@ from bot.domain.lostfound import (
 )
 from bot.domain.org import UnitKind
 from bot.domain.people import Actor, ChatPurpose
-from bot.services import notices
+from bot.services import households, notices
 from bot.services.desk import Desk, open_desk
 from bot.services.matcher import Matcher
 from bot.ui import lostfound as ui
@@ -50,6 +51,10 @@ async def file_report(desk: Desk, actor: Actor, draft: Draft) -> Item:
     if compound is None or compound.kind is not UnitKind.COMPOUND:
         raise NotFound(Reason.NO_COMPOUND, f"compound {draft.compound_id}", ends_conversation=True)
     above = await units.many(compound.ancestor_ids)
+    proxy_for = draft.proxy_for[:MAX_NAME] if draft.proxy_for else None
+    flat_id = (
+        (await households.check_proxy(desk, actor, draft.flat_id or 0)).id if proxy_for else None
+    )
     await desk.matcher.refresh(desk.lostfound, desk.now)  # before the insert: committed ones only
     community = next((u for u in above.values() if u.kind is UnitKind.COMMUNITY), compound)
     subdistrict = next((u for u in above.values() if u.kind is UnitKind.SUBDISTRICT), community)
@@ -68,6 +73,8 @@ async def file_report(desk: Desk, actor: Actor, draft: Draft) -> Item:
             held_at=draft.held_at if draft.kind is Kind.FOUND else "",
             announce=bool(draft.announce) and draft.kind is Kind.FOUND,
             expires_at=desk.now + EXPIRY,
+            proxy_for=proxy_for,
+            flat_id=flat_id,
         ),
         desk.now,
     )

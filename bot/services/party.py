@@ -20,6 +20,7 @@ from bot.domain.party import (
     REMIND_DAY,
     Activity,
     ActivityDraft,
+    ActivityStatus,
     Attendance,
     AttendanceStatus,
     Member,
@@ -299,6 +300,26 @@ async def sign_up(desk: Desk, actor: Actor, activity_id: int) -> tuple[Activity,
     found = await activity(desk, found.id)  # with the place taken
     await refresh_notices(desk, found)
     return found, True
+
+
+async def sign_up_by_proxy(
+    desk: Desk, actor: Actor, activity_id: int, resident_id: int, flat_compound_id: int
+) -> Activity:
+    """代办: a place for a resident without Telegram (recorded by the proxy), at an activity of
+    their compound that has not started."""
+    found = await activity(desk, activity_id)
+    if found.compound_id != flat_compound_id:
+        raise Refused(Refusal.OTHER_COMPOUND)
+    if found.status is ActivityStatus.CANCELLED:
+        raise Refused(Refusal.CANCELLED)
+    if desk.now >= found.starts_at:
+        raise Refused(Refusal.STARTED)
+    if not await desk.party.proxy_sign_up(found.id, resident_id, actor.id, desk.now):
+        taken = [r for r, _name, _by in await desk.party.proxy_signed(found.id)]
+        raise Refused(Refusal.SIGNED_ALREADY if resident_id in taken else Refusal.FULL)
+    found = await activity(desk, found.id)  # with the place taken
+    await refresh_notices(desk, found)
+    return found
 
 
 async def cancel(desk: Desk, actor: Actor, activity_id: int) -> Activity:

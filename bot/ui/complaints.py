@@ -147,7 +147,13 @@ def card_text(
         extras.append(f"📍 {complaint.lat:.5f}, {complaint.lon:.5f}")
     if extras:
         lines.append(" · ".join(extras))
-    if complaint.anonymous:
+    if complaint.proxy_for is not None and reporter_name is None:
+        who = _("a household contact, for a resident without Telegram (代办)", locale=locale)
+    elif complaint.proxy_for is not None:
+        who = _("{proxy}, for {resident} (代办)", locale=locale).format(
+            proxy=html.quote(reporter_name or "—"), resident=html.quote(complaint.proxy_for)
+        )
+    elif complaint.anonymous:
         who = _("anonymous resident", locale=locale)
     elif reporter_name is None:
         who = _("a resident (the name is shown in private chats only)", locale=locale)
@@ -177,11 +183,17 @@ def card_text(
     return "\n".join(lines)
 
 
-def draft_text(draft: Draft, compound: str, locale: str | None = None) -> str:
-    """The complaint being written, with what is still missing."""
+def draft_text(draft: Draft, compound: str, locale: str | None = None, for_whom: str = "") -> str:
+    """The complaint being written, with what is still missing (`for_whom`: 代办, the resident
+    and household it is written for)."""
     category = category_name(draft.category, locale) if draft.category else "—"
     lines = [
         _("<b>Your report</b> ({compound})", locale=locale).format(compound=html.quote(compound)),
+        *(
+            [_("📝 By proxy (代办) for {whom}", locale=locale).format(whom=html.quote(for_whom))]
+            if for_whom
+            else []
+        ),
         _("Category: {category}", locale=locale).format(category=category),
         _("Problem: {text}", locale=locale).format(text=html.quote(draft.text) or "—"),
         _(
@@ -243,6 +255,10 @@ def _event_text(event: Event, units: Mapping[int, Unit], locale: str) -> str | N
             return _("completed by {unit}: {note}", locale=locale).format(unit=frm, note=note)
         case Action.RATED:
             return _("rated: {rating}", locale=locale).format(
+                rating=rating_name(event.note, locale)
+            )
+        case Action.PROXY_RATED:
+            return _("rated by proxy (代办): {rating}", locale=locale).format(
                 rating=rating_name(event.note, locale)
             )
         case Action.REOPENED:
@@ -383,6 +399,17 @@ def progress_notice(complaint: Complaint, units: Mapping[int, Unit], note: str, 
 def completed_notice(
     complaint: Complaint, units: Mapping[int, Unit], reply: str, locale: str
 ) -> str:
+    if complaint.proxy_for is not None:  # 代办: the proxy relays it, and the rating
+        return _(
+            "{title}: {unit} has completed it.\nTheir reply: {reply}\n\nPlease tell {name}, ask "
+            "how satisfied they are, and tap their answer (it is counted as a rating by proxy).",
+            locale=locale,
+        ).format(
+            title=title(complaint, locale),
+            unit=unit_name(units, complaint.unit_id, locale),
+            reply=html.quote(reply),
+            name=html.quote(complaint.proxy_for),
+        )
     return _(
         "{title}: {unit} has completed it.\nTheir reply: {reply}\n\nHow satisfied are you?",
         locale=locale,

@@ -111,6 +111,29 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("flat_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("proxy_for", sa.String(length=64), nullable=True))
         batch_op.create_index("ix_complaints_flat_id", ["flat_id"], unique=False)
+    with op.batch_alter_table("lostfound", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("proxy_for", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("flat_id", sa.Integer(), nullable=True))
+    op.create_table(
+        "proxy_signups",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("activity_id", sa.Integer(), nullable=False),
+        sa.Column("resident_id", sa.Integer(), nullable=False),
+        sa.Column("signed_by", sa.BigInteger(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["activity_id"], ["activities.id"], name=op.f("fk_proxy_signups_activity_id_activities")
+        ),
+        sa.ForeignKeyConstraint(
+            ["resident_id"], ["residents.id"], name=op.f("fk_proxy_signups_resident_id_residents")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_proxy_signups")),
+        sa.UniqueConstraint(
+            "activity_id", "resident_id", name=op.f("uq_proxy_signups_activity_id_resident_id")
+        ),
+    )
+    op.create_index("ix_proxy_signups_activity_id", "proxy_signups", ["activity_id"])
     for table in SCORECARDS:
         with op.batch_alter_table(table, schema=None) as batch_op:
             for name in PROXY_COUNTERS:
@@ -124,6 +147,11 @@ def downgrade() -> None:
         with op.batch_alter_table(table, schema=None) as batch_op:
             for name in PROXY_COUNTERS:
                 batch_op.drop_column(name)
+    op.drop_index("ix_proxy_signups_activity_id", table_name="proxy_signups")
+    op.drop_table("proxy_signups")
+    with op.batch_alter_table("lostfound", schema=None) as batch_op:
+        batch_op.drop_column("flat_id")
+        batch_op.drop_column("proxy_for")
     with op.batch_alter_table("complaints", schema=None) as batch_op:
         batch_op.drop_index("ix_complaints_flat_id")
         batch_op.drop_column("proxy_for")
