@@ -1,4 +1,4 @@
-"""Command line: run · demo · migrate · import-org · import-campaigns · copy-db."""
+"""Command line: run · demo · migrate · import-org · import-flats · import-campaigns · copy-db."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.config import ENV_VAR, Config, ConfigError, config_path, load_config
 from bot.domain.campaigns import CampaignFileError
+from bot.flatfile import FlatFileError
 from bot.orgfile import OrgFileError
 
 EXIT_CONFIG = 2
@@ -40,6 +41,12 @@ def _parser() -> argparse.ArgumentParser:
         "import-org", parents=[common], help="import the organisation tree (.toml or .csv)"
     )
     org.add_argument("file", help="the organisation file")
+    flats = commands.add_parser(
+        "import-flats",
+        parents=[common],
+        help="import the flats of compounds (.toml or .csv); run import-org first",
+    )
+    flats.add_argument("file", help="the flats file ([[compound]] entries, or a CSV)")
     campaigns = commands.add_parser(
         "import-campaigns",
         parents=[common],
@@ -108,6 +115,10 @@ def main(argv: list[str] | None = None) -> int:
             created, updated = asyncio.run(_import(config, Path(args.file)))
             print(f"imported {created + updated} units: {created} new, {updated} updated")
             return 0
+        if args.command == "import-flats":
+            created, updated = asyncio.run(_import_flats(config, Path(args.file)))
+            print(f"imported flats: {created} new, {updated} updated")
+            return 0
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
@@ -116,6 +127,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CONFIG
     except OrgFileError as exc:
         print(f"organisation file error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except FlatFileError as exc:
+        print(f"flats file error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130
@@ -203,6 +217,18 @@ async def _import(config: Config, file: Path) -> tuple[int, int]:
     try:
         await db.migrate(config.bot.zone)
         return await import_org(db, file)
+    finally:
+        await db.close()
+
+
+async def _import_flats(config: Config, file: Path) -> tuple[int, int]:
+    from bot.app import build_clock, import_flats
+    from storage.db import Database
+
+    db = Database(config.database_url)
+    try:
+        await db.migrate(config.bot.zone)
+        return await import_flats(db, file, build_clock(config))
     finally:
         await db.close()
 

@@ -34,6 +34,8 @@ from bot.delivery.outbox import Outbox
 from bot.delivery.sender import OutboxSender
 from bot.delivery.session import PinnedSession
 from bot.delivery.webhook import serve_monitoring, serve_webhook
+from bot.domain.org import UnitKind
+from bot.flatfile import FlatFileError, read_flats_file
 from bot.i18n import ActorLocaleMiddleware, build_i18n, resolve_locale
 from bot.jobs import build_scheduler
 from bot.middlewares import ActorMiddleware, DeskMiddleware, RefusalMiddleware
@@ -43,6 +45,7 @@ from bot.services.matcher import Matcher
 from handlers import build_root_router
 from storage.db import Database
 from storage.fsm import AfterCommit, SQLStorage
+from storage.households import HouseholdRepo
 from storage.leader import Leadership
 from storage.units import UnitRepo
 from storage.users import UserRepo
@@ -121,6 +124,9 @@ def commands(locale: str, i18n: I18n) -> tuple[list[BotCommand], list[BotCommand
         BotCommand(command="checkin", description=t("Check in at an activity")),
         BotCommand(command="myrecord", description=t("My service record")),
         BotCommand(command="subscribe", description=t("Campaign reminders in this chat")),
+        BotCommand(command="home", description=t("My home: the flat you live in")),
+        BotCommand(command="households", description=t("Households (household contacts, branch)")),
+        BotCommand(command="proxy", description=t("代办 for a resident without Telegram")),
         BotCommand(command="profile", description=t("Your home compound and language")),
         BotCommand(command="language", description=t("Change the language")),
         BotCommand(command="whoami", description=t("Who you are to the bot")),
@@ -151,6 +157,25 @@ async def import_org(db: Database, path: Path) -> tuple[int, int]:
     specs = read_org_file(path)
     async with db.session() as session:
         return await UnitRepo(session).import_specs(specs)
+
+
+async def import_flats(db: Database, path: Path, clock: Clock) -> tuple[int, int]:
+    """Every compound's flats, in one transaction: a compound the organisation does not have
+    stops the import with nothing written. Returns (created, updated)."""
+    entries = read_flats_file(path)
+    created = updated = 0
+    async with db.session() as session:
+        compounds = UnitRepo(session)
+        flats = HouseholdRepo(session)
+        for entry in entries:
+            compound = await compounds.by_code(entry.code)
+            if compound is None or compound.kind is not UnitKind.COMPOUND:
+                raise FlatFileError(
+                    f"{path}: {entry.where}: {entry.code!r} is not a compound of the organisation"
+                )
+            made, changed = await flats.import_flats(compound.id, entry.flats, clock.now())
+            created, updated = created + made, updated + changed
+    return created, updated
 
 
 @dataclass
@@ -285,6 +310,9 @@ async def build_application(config: Config, *, clock: Clock | None = None) -> Ap
     if config.org.file:
         created, updated = await import_org(db, config.resolve(config.org.file))
         log.info("organisation from %s: %s new, %s updated", config.org.file, created, updated)
+    if config.org.flats:
+        created, updated = await import_flats(db, config.resolve(config.org.flats), clock)
+        log.info("flats from %s: %s new, %s updated", config.org.flats, created, updated)
     i18n = build_i18n(config.bot.default_language)
     bot = build_bot(config)
     dp = build_dispatcher(config, db, clock, i18n)

@@ -155,6 +155,7 @@ class BotConfig(_Section):
 
 class OrgConfig(_Section):
     file: str = ""
+    flats: str = ""  # the flats file (.toml or .csv), imported at every start after the tree
 
 
 class OutboxConfig(_Section):

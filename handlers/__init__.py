@@ -22,6 +22,7 @@ from handlers import (
     oversight,
     party,
     profile,
+    proxy,
     reporting,
     wizard,
     work_orders,
@@ -37,6 +38,7 @@ FLOWS = wizard.Wizard(
     households.CLAIM,
     households.REASON,
     households.APPOINT,
+    proxy.PROXY,
 )
 
 

@@ -44,6 +44,7 @@ from bot.services import party
 from bot.services.desk import Desk
 from bot.ui import menu
 from bot.ui import party as ui
+from bot.ui.households import HouseholdAction, HouseholdCb
 from bot.ui.party import ACTIVITY_PREFIX, PartyAction, PartyCb
 from handlers import wizard
 from handlers.common import command, not_a_place
@@ -145,7 +146,8 @@ async def cmd_start_activity(
 
 
 async def _show_activity(desk: Desk, actor: Actor, activity_id: int) -> None:
-    found, signed, names = await party.managed_activity(desk, actor, activity_id)
+    roster = await party.managed_activity(desk, actor, activity_id)
+    found, signed, names = roster.activity, roster.signed, roster.names
     lines = [
         ui.activity_line(found, desk.config.bot.zone, actor.locale),
         _(
@@ -169,7 +171,24 @@ async def _show_activity(desk: Desk, actor: Actor, activity_id: int) -> None:
         else:
             status = _("not checked in")
         lines.append(f"{n}. {name} — {status}")
-    await desk.outbox.send(actor.id, "\n".join(lines))
+    builder = InlineKeyboardBuilder()
+    if roster.by_proxy:
+        lines += ["", _("Places taken by 代办 ({count}):").format(count=len(roster.by_proxy))]
+        for n, (resident_id, name, by) in enumerate(roster.by_proxy, start=1):
+            lines.append(
+                _("{n}. {name} — signed up by {proxy}").format(
+                    n=n, name=html.quote(name), proxy=html.quote(roster.proxies.get(by, "—"))
+                )
+            )
+            if desk.now < found.starts_at:
+                builder.button(
+                    text=_("✖ Give back {name}'s place").format(name=name[:20]),
+                    callback_data=HouseholdCb(
+                        action=HouseholdAction.UNSIGN, id=found.id, arg=resident_id
+                    ),
+                )
+    builder.adjust(1)
+    await desk.outbox.send(actor.id, "\n".join(lines), markup=builder.as_markup())
 
 
 # --- a new activity, a flow of the conversation engine ------------------------------------------------

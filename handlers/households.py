@@ -28,13 +28,19 @@ from bot.domain.households import (
     parse_address,
 )
 from bot.domain.people import Actor
-from bot.services import households
+from bot.services import households, party
 from bot.services.desk import Desk
 from bot.ui import households as ui
 from bot.ui import menu
 from bot.ui.households import HouseholdAction, HouseholdCb
-from handlers import wizard
-from handlers.common import close_card, command, pressed_on, private_state, refuse_button
+from handlers import proxy, wizard
+from handlers.common import (
+    close_card,
+    command,
+    pressed_on,
+    private_state,
+    refuse_button,
+)
 from handlers.onboarding import Intent, home_of
 from handlers.wizard import Choice, Done, Next, Outcome, Say, Step, Turn
 
@@ -413,6 +419,12 @@ async def on_button(
         await _show_overview(desk, actor, target)
     elif action is HouseholdAction.APPOINT:
         await _start_appointment(desk, actor, state, target)
+    elif action is HouseholdAction.PROXY:
+        await proxy.on_behalf(actor, desk, state, target)
+    elif action is HouseholdAction.UNSIGN:
+        given, name = await party.cancel_by_proxy(desk, actor, target, callback_data.arg)
+        note = _("Gave back {name}'s place at {title}.").format(name=name, title=given.title)
+        await desk.outbox.send(actor.id, html.quote(note))
     else:
         await refuse_button(desk.outbox, callback)
         return
@@ -548,8 +560,15 @@ async def _show_charge(desk: Desk, actor: Actor) -> None:
             "",
             _("Waiting for your confirmation: {count} (cards below)").format(count=len(waiting)),
         ]
-    await desk.outbox.send(actor.id, "\n".join(lines)[:4000])
+    await desk.outbox.send(actor.id, "\n".join(lines)[:4000], markup=_proxy_button(0))
     await _resend_cards(desk, actor, waiting)
+
+
+def _proxy_button(compound_id: int) -> InlineKeyboardMarkup:
+    return _button(
+        _("📝 代办 for a resident without Telegram"),
+        HouseholdCb(action=HouseholdAction.PROXY, id=compound_id),
+    )
 
 
 async def _resend_cards(desk: Desk, actor: Actor, waiting: list[Resident]) -> None:
@@ -594,6 +613,10 @@ async def _show_overview(desk: Desk, actor: Actor, compound_id: int) -> None:
     builder.button(
         text=_("🏘 Appoint a household contact"),
         callback_data=HouseholdCb(action=HouseholdAction.APPOINT, id=compound_id),
+    )
+    builder.button(
+        text=_("📝 代办 for a resident without Telegram"),
+        callback_data=HouseholdCb(action=HouseholdAction.PROXY, id=compound_id),
     )
     builder.adjust(1)
     await desk.outbox.send(actor.id, "\n".join(lines)[:4000], markup=builder.as_markup())
@@ -720,5 +743,6 @@ def private_router() -> Router:
     )
     router.message.register(command(my_home), Command("home"))
     router.message.register(command(households_screen), Command("households"))
+    router.message.register(command(proxy.on_behalf), Command("proxy"))
     router.callback_query.register(on_button, HouseholdCb.filter())
     return router

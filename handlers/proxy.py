@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from aiogram import html
 from aiogram.fsm.context import FSMContext
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.domain.complaints import Draft as ReportDraft
 from bot.domain.errors import NotAllowed
@@ -27,6 +28,7 @@ from bot.domain.people import Actor
 from bot.services import households, party
 from bot.services.desk import Desk
 from bot.ui import households as ui
+from bot.ui.households import HouseholdAction, HouseholdCb
 from handlers import lostfound, reporting, wizard
 from handlers.wizard import Choice, Done, Next, Outcome, Say, Step, Then, Turn
 
@@ -206,6 +208,12 @@ async def _pick_activity(form: Form, arg: int) -> Outcome[ForWhom]:
             capacity=found.capacity,
             place=html.quote(found.place),
         ),
+        markup=InlineKeyboardBuilder()
+        .button(
+            text=_("✖ Give back {name}'s place").format(name=resident.name[:20]),
+            callback_data=HouseholdCb(action=HouseholdAction.UNSIGN, id=found.id, arg=resident.id),
+        )
+        .as_markup(),
     )
     return Done()
 
@@ -269,10 +277,13 @@ PROXY = wizard.Flow(
 )
 
 
-async def on_behalf(actor: Actor, desk: Desk, state: FSMContext) -> None:
-    """Start 代办 (HouseholdRefusal.NOT_CONTACT for anyone who may not)."""
-    compounds = await households.proxy_compounds(desk, actor)
+async def on_behalf(actor: Actor, desk: Desk, state: FSMContext, compound_id: int = 0) -> None:
+    """Start 代办, for a household of `compound_id` (0: whichever the actor looks after; asked
+    when several). HouseholdRefusal.NOT_CONTACT for anyone who may not."""
+    compounds = [
+        u for u in await households.proxy_compounds(desk, actor) if compound_id in (0, u.id)
+    ]
     if not compounds:
-        raise NotAllowed(HouseholdRefusal.NOT_CONTACT)
+        raise NotAllowed(HouseholdRefusal.NOT_CONTACT, f"proxy in {compound_id}")
     first = ForWhom(compound_id=compounds[0].id if len(compounds) == 1 else 0)
     await wizard.start(PROXY, desk, actor, state, first)

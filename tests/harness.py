@@ -273,6 +273,7 @@ admins = {list(admins)}
 
 [org]
 file = "{ROOT / "org.example.toml"}"
+flats = "{ROOT / "flats.example.toml"}"
 
 [testing]
 enabled = true

@@ -125,7 +125,7 @@ _WORDS = re.compile(
     r"\b(?:building|bldg|block|blk|unit|stair(?:well)?|entrance|flat|apt|apartment|room|no)\b\.?)",
     re.IGNORECASE,
 )
-_PARTS = re.compile(r"[0-9A-Za-z]+")
+_PARTS = re.compile(r"[0-9A-Za-z]+|[东西南北中]")  # 东单元: a stairwell by its side
 
 
 def parse_address(text: str) -> tuple[str, ...] | None:

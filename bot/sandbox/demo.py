@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 TOKEN = "100200300:DEMO-local-sandbox"
 ORG_FILE = Path(__file__).resolve().parents[2] / "org.example.toml"
+FLATS_FILE = ORG_FILE.with_name("flats.example.toml")
 ADMIN_ID = 1006
 RESIDENTS_GROUP: dict[str, Any] = {
     "id": -1005001,
@@ -84,7 +85,7 @@ def demo_config(data_dir: Path, port: int) -> Config:
         telegram=TelegramConfig(token=TOKEN, api_base=f"http://127.0.0.1:{port}", poll_timeout=20),
         database=DatabaseConfig(url=f"sqlite+aiosqlite:///{(data_dir / 'demo.db').resolve()}"),
         bot=BotConfig(admins=[ADMIN_ID]),
-        org=OrgConfig(file=str(ORG_FILE)),
+        org=OrgConfig(file=str(ORG_FILE), flats=str(FLATS_FILE)),
         # A quick sweep, so an escalation shows within seconds of moving the clock forward.
         complaints=ComplaintsConfig(sweep_seconds=5),
         testing=TestingConfig(enabled=True, clock_file=str((data_dir / "clock").resolve())),

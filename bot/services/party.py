@@ -253,9 +253,19 @@ async def activity(desk: Desk, activity_id: int) -> Activity:
     return found
 
 
-async def managed_activity(
-    desk: Desk, actor: Actor, activity_id: int
-) -> tuple[Activity, list[Attendance], dict[int, str]]:
+@dataclass(frozen=True, slots=True)
+class ActivityRoster:
+    """An activity as its organisers see it: members signed up, and places taken by proxy
+    (代办) for residents without Telegram: (resident id, their name, the proxy's user id)."""
+
+    activity: Activity
+    signed: list[Attendance]
+    names: dict[int, str]
+    by_proxy: list[tuple[int, str, int]]
+    proxies: dict[int, str]  # the proxies' names
+
+
+async def managed_activity(desk: Desk, actor: Actor, activity_id: int) -> ActivityRoster:
     """An activity with who signed up, for those who run it."""
     found = await activity(desk, activity_id)
     compound = await desk.units.get(found.compound_id)
@@ -263,7 +273,10 @@ async def managed_activity(
         raise NotFound(Reason.GONE_PARTY, f"compound {found.compound_id}")
     await check_manager(desk, actor, compound)
     signed = await desk.party.signed_up(found.id)
-    return found, signed, await desk.party.names([a.user_id for a in signed])
+    by_proxy = await desk.party.proxy_signed(found.id)
+    names = await desk.party.names([a.user_id for a in signed])
+    proxies = await desk.users.names([by for _r, _n, by in by_proxy])
+    return ActivityRoster(found, signed, names, by_proxy, proxies)
 
 
 async def member_activities(
@@ -320,6 +333,30 @@ async def sign_up_by_proxy(
     found = await activity(desk, found.id)  # with the place taken
     await refresh_notices(desk, found)
     return found
+
+
+async def cancel_by_proxy(
+    desk: Desk, actor: Actor, activity_id: int, resident_id: int
+) -> tuple[Activity, str]:
+    """Give back a place taken by proxy: the proxy who took it or the activity's organisers,
+    before it starts. Returns the activity and the resident's name."""
+    found = await activity(desk, activity_id)
+    held = {r: (name, by) for r, name, by in await desk.party.proxy_signed(found.id)}
+    if resident_id not in held:
+        raise Refused(Refusal.NOT_PRESENT)
+    name, by = held[resident_id]
+    if by != actor.id:
+        compound = await desk.units.get(found.compound_id)
+        if compound is None:
+            raise NotFound(Reason.GONE_PARTY, f"compound {found.compound_id}")
+        await check_manager(desk, actor, compound)
+    if desk.now >= found.starts_at:
+        raise Refused(Refusal.STARTED)
+    if not await desk.party.proxy_cancel(found.id, resident_id):
+        raise Refused(Refusal.NOT_PRESENT)
+    found = await activity(desk, found.id)  # with the place given back
+    await refresh_notices(desk, found)
+    return found, name
 
 
 async def cancel(desk: Desk, actor: Actor, activity_id: int) -> Activity:

@@ -30,6 +30,8 @@ class HouseholdAction(StrEnum):
     OVERVIEW = "o"  # id: a compound (the branch's view)
     APPOINT = "a"  # id: a compound (a link for a new household contact)
     XLSX = "x"  # id: a compound (住户台账)
+    PROXY = "p"  # id: a compound (0: ask): 代办 for a resident without Telegram
+    UNSIGN = "u"  # id: an activity, arg: a resident whose place (taken by proxy) to give back
 
 
 class HouseholdCb(CallbackData, prefix="hh"):

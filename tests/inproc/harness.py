@@ -64,7 +64,8 @@ from pydantic import ValidationError
 from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.app import Application, build_dispatcher, import_org
+from bot.app import Application, build_dispatcher, import_flats, import_org
+from bot.clock import SystemClock
 from bot.config import BotConfig, Config, DatabaseConfig, OrgConfig
 from bot.delivery.inbox import read_update
 from bot.delivery.outbox import (
@@ -92,6 +93,7 @@ T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parents[2]
 ORG_FILE = ROOT / "org.example.toml"
+FLATS_FILE = ROOT / "flats.example.toml"
 TOKEN = "123456:TEST-token"
 BOT_USERNAME = "lastmeter_test_bot"
 ADMIN_ID = 9001
@@ -120,6 +122,10 @@ DOMAIN_TABLES: tuple[Table, ...] = (
     tables.subscriptions,
     tables.invites,
     tables.group_notices,
+    tables.residents,
+    tables.household_contacts,
+    tables.contact_invites,
+    tables.proxy_signups,
 )
 
 
@@ -993,7 +999,7 @@ def make_config(url: str, **sections: Any) -> Config:
     return Config(
         database=DatabaseConfig(url=url),
         bot=sections.pop("bot", BotConfig(admins=[ADMIN_ID])),
-        org=OrgConfig(file=str(ORG_FILE)),
+        org=OrgConfig(file=str(ORG_FILE), flats=str(FLATS_FILE)),
         **sections,
     )
 
@@ -1001,6 +1007,7 @@ def make_config(url: str, **sections: Any) -> Config:
 async def _prepare(db: Database, config: Config) -> None:
     await db.migrate(config.bot.zone)
     await import_org(db, ORG_FILE)
+    await import_flats(db, FLATS_FILE, SystemClock())
 
 
 def build_template(path: Path) -> None:
