@@ -203,7 +203,9 @@ async def test_forged_and_stale_household_buttons_change_nothing(h: Harness) -> 
     card = (await aunt.press("✅ 提交确认")).to(SISTER_ZHOU.id)[0]
     confirm = card.data["✅ 确认"]
 
-    for data in (tamper(confirm), tamper(confirm, "2147483648"), "hh:c:-1:0", "hh:zz:1:0"):
+    prefix, action, _claim, arg = confirm.split(":")
+    forged_ids = [f"{prefix}:{action}:{claim}:{arg}" for claim in ("99", "2147483648", "-1")]
+    for data in (*forged_ids, tamper(confirm, "x"), "hh:zz:1:0"):
         forged = await zhou.press_data(data, on=card)
         assert forged.answer.alert and forged.answer.text, data
     assert await residents(h) == [(AUNT_LI.id, "pending", "owner")]

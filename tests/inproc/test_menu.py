@@ -11,8 +11,8 @@ NEWCOMER = Person(3050, "赵奶奶", "zh-CN")
 TOM = Person(3003, "Tom", "en-US")
 LIU = Person(3102, "刘书记", "zh-CN")  # party branch of 西湖左岸
 
-MENU = ("📝 我要反映问题", "📋 我的诉求", "🔍 失物招领", "🚩 党员报到/活动", "❓ 帮助")
-STAFF_MENU = ("📥 待办", "📊 统计")
+MENU = ("📝 我要反映问题", "📋 我的诉求", "🔍 失物招领", "🚩 党员报到/活动", "🏠 我家", "❓ 帮助")
+STAFF_MENU = ("📥 待办", "📊 统计", "🏘 住户")
 
 
 def labels(chat: Chat) -> set[str]:

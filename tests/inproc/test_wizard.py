@@ -82,7 +82,10 @@ async def test_every_forms_buttons_are_the_engines_and_fit_telegram(h: Harness) 
         parsed = WizardCb.unpack(data)
         assert parsed.v == VERSION and parsed.flow in FLOWS.flows
         assert len(data.encode()) <= 64
-    assert set(FLOWS.flows) == {"report", "lostfound", "party", "activity", "campaign"}
+    assert set(FLOWS.flows) == {
+        *("report", "lostfound", "party", "activity", "campaign"),
+        *("flat", "flatno", "contact", "proxy"),  # households: claim, reason, appoint, 代办
+    }
 
 
 async def test_a_form_of_the_code_before_the_engine_is_closed_politely(h: Harness) -> None:
