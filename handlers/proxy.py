@@ -159,15 +159,16 @@ async def _pick_what(form: Form, arg: int) -> Outcome[ForWhom]:
     assert draft.flat_id is not None
     resident_id, name = await _whom(form)
     form = replace(form, draft=replace(draft, resident_id=resident_id, name=""))
+    lead = _("📝 By proxy (代办) for {whom}").format(whom=html.quote(name))
     if arg == What.REPORT:
         report = ReportDraft(compound_id=draft.compound_id, proxy_for=name, flat_id=draft.flat_id)
-        return Then(reporting.REPORT, report)
+        return Then(reporting.REPORT, report, lead)
     if arg in (What.LOST, What.FOUND):
         kind = Kind.LOST if arg == What.LOST else Kind.FOUND
         item = ItemDraft(
             kind=kind, compound_id=draft.compound_id, proxy_for=name, flat_id=draft.flat_id
         )
-        return Then(lostfound.REPORT, item)
+        return Then(lostfound.REPORT, item, lead)
     return Next(form.draft, to="activity")
 
 
