@@ -28,7 +28,7 @@ from bot.domain.households import (
     parse_address,
 )
 from bot.domain.people import Actor
-from bot.services import households, party
+from bot.services import exports, households, party
 from bot.services.desk import Desk
 from bot.ui import households as ui
 from bot.ui import menu
@@ -43,6 +43,7 @@ from handlers.common import (
 )
 from handlers.onboarding import Intent, home_of
 from handlers.wizard import Choice, Done, Next, Outcome, Say, Step, Turn
+from storage.files import FileRepo
 
 TENURES = tuple(Tenure)
 SEND = 0
@@ -419,6 +420,8 @@ async def on_button(
         await _show_overview(desk, actor, target)
     elif action is HouseholdAction.APPOINT:
         await _start_appointment(desk, actor, state, target)
+    elif action is HouseholdAction.XLSX:
+        await _send_ledger(desk, actor, target)
     elif action is HouseholdAction.PROXY:
         await proxy.on_behalf(actor, desk, state, target)
     elif action is HouseholdAction.UNSIGN:
@@ -618,9 +621,24 @@ async def _show_overview(desk: Desk, actor: Actor, compound_id: int) -> None:
         text=_("📝 代办 for a resident without Telegram"),
         callback_data=HouseholdCb(action=HouseholdAction.PROXY, id=compound_id),
     )
+    builder.button(
+        text=_("⬇ Household ledger (XLSX)"),
+        callback_data=HouseholdCb(action=HouseholdAction.XLSX, id=compound_id),
+    )
     builder.adjust(1)
     await desk.outbox.send(actor.id, "\n".join(lines)[:4000], markup=builder.as_markup())
     await _resend_cards(desk, actor, list(view.waiting))
+
+
+async def _send_ledger(desk: Desk, actor: Actor, compound_id: int) -> None:
+    found = await households.ledger(desk, actor, compound_id)
+    data = exports.households_xlsx(found, desk.config.bot.zone)
+    name = f"住户台账-{found.compound.name}-{desk.local(desk.now, '%Y%m%d')}.xlsx"
+    file_id = await FileRepo(desk.session).add(name, data, desk.now)
+    caption = _("Household ledger of {compound}: {count} flats").format(
+        compound=html.quote(found.compound.display_name(actor.locale)), count=len(found.flats)
+    )
+    await desk.outbox.send_document(actor.id, file_id, caption)
 
 
 # --- appointing a household contact: a flow -----------------------------------------------------

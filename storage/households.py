@@ -196,6 +196,26 @@ class HouseholdRepo:
         )
         return {row[0]: int(row[1]) for row in rows}
 
+    async def count_looked_after(self, compound_ids: Sequence[int]) -> int:
+        """Flats within the building or stairwell of a serving household contact."""
+        c = household_contacts
+        served = (
+            select(c.c.id)
+            .where(
+                c.c.compound_id == flats.c.compound_id,
+                c.c.building == flats.c.building,
+                or_(c.c.unit == "", c.c.unit == flats.c.unit),
+                c.c.ended_at.is_(None),
+            )
+            .exists()
+        )
+        found = await self.session.execute(
+            select(func.count())
+            .select_from(flats)
+            .where(flats.c.compound_id.in_(list(compound_ids)), served)
+        )
+        return int(found.scalar_one())
+
     async def set_representative(self, flat_id: int, resident_id: int | None) -> None:
         await self.session.execute(
             update(flats).where(flats.c.id == flat_id).values(representative_id=resident_id)

@@ -34,6 +34,21 @@ class Place:
 
 
 @dataclass(frozen=True, slots=True)
+class HouseholdFigures:
+    """The fifth level in a scope: flats on record, those with a confirmed resident, and the
+    household contacts (党群中心户) with the flats they look after between them."""
+
+    flats: int
+    covered: int
+    contacts: int
+    looked_after: int  # flats within some contact's building or stairwell
+
+    @property
+    def per_contact(self) -> float | None:
+        return self.looked_after / self.contacts if self.contacts else None
+
+
+@dataclass(frozen=True, slots=True)
 class Stats:
     scope: Unit
     period: Period
@@ -42,6 +57,7 @@ class Stats:
     children: list[tuple[Unit, Scorecard]]  # best first
     place: Place | None  # where the scope stands among its siblings (their figures stay hidden)
     parent_visible: bool  # whether the actor may look one level up
+    households: HouseholdFigures | None = None  # None: no flats on record in the scope
 
 
 @dataclass(frozen=True, slots=True)

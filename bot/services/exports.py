@@ -16,9 +16,12 @@ from bot.domain.lostfound import Item
 from bot.domain.org import Unit
 from bot.domain.party import Activity, AttendanceStatus, Method
 from bot.domain.rates import Event
+from bot.services import households
 from bot.services.party import Roster
 from bot.ui import lostfound
 from bot.ui.complaints import category_name
+from bot.ui.households import status_name as resident_status_name
+from bot.ui.households import tenure_name
 from bot.ui.party import activity_kind_name, member_type_name, registration_status_name
 from storage.party import LedgerRow
 
@@ -122,6 +125,54 @@ def _roster_rows(roster: Roster, zone: ZoneInfo) -> list[tuple[object, ...]]:
                 _hours(minutes),
             )
         )
+    return rows
+
+
+HOUSEHOLD_HEADERS = (
+    "楼栋", "单元", "房号", "楼层", "面积（㎡）", "住户", "身份", "状态", "户代表", "登记方式",
+    "登记时间", "确认时间", "党群中心户",
+)  # fmt: skip
+CONTACT_HEADERS = ("党群中心户", "负责范围", "户数")
+
+
+def households_xlsx(ledger: households.Ledger, zone: ZoneInfo) -> bytes:
+    """住户台账: a row per resident (and per flat nobody has registered), and the contacts."""
+    book = _workbook()
+    _sheet(book, "住户台账", HOUSEHOLD_HEADERS, _household_rows(ledger, zone))
+    _sheet(
+        book,
+        "党群中心户",
+        CONTACT_HEADERS,
+        [(ledger.names.get(c.user_id, ""), c.area(ZH), n) for c, n in ledger.contacts],
+    )
+    return _save(book)
+
+
+def _household_rows(ledger: households.Ledger, zone: ZoneInfo) -> list[tuple[object, ...]]:
+    rows: list[tuple[object, ...]] = []
+    for flat in ledger.flats:
+        a = flat.address
+        where = (a.building, a.unit, a.number, flat.floor or "", flat.area_m2 or "")
+        contacts = "、".join(
+            ledger.names.get(c.user_id, "") for c, _n in ledger.contacts if c.covers(flat)
+        )
+        living = ledger.residents.get(flat.id, [])
+        if not living:
+            rows.append((*where, "", "", "未登记", "", "", "", "", contacts))
+        for resident in living:
+            rows.append(
+                (
+                    *where,
+                    households.name_of(resident, ledger.names),
+                    tenure_name(resident.tenure, ZH),
+                    resident_status_name(resident.status, ZH),
+                    "是" if ledger.representatives.get(flat.id) == resident.id else "",
+                    "本人" if resident.user_id is not None else "代办",
+                    _time(resident.created_at, zone),
+                    _time(resident.decided_at, zone),
+                    contacts,
+                )
+            )
     return rows
 
 

@@ -385,6 +385,40 @@ async def overview(desk: Desk, actor: Actor, compound_id: int) -> Overview:
     return Overview(compound, flats, covered, tuple(sizes), tuple(waiting), names)
 
 
+@dataclass(frozen=True, slots=True)
+class Ledger:
+    """住户台账 of a compound: every flat, its residents (all, not only the live ones), who
+    represents it, and the household contacts with the flats each looks after."""
+
+    compound: Unit
+    flats: list[Flat]
+    residents: dict[int, list[Resident]]  # by flat
+    representatives: dict[int, int]  # flat id → the representing resident's id
+    contacts: list[tuple[Contact, int]]
+    names: dict[int, str]
+
+
+async def ledger(desk: Desk, actor: Actor, compound_id: int) -> Ledger:
+    """The branch's (and above) ledger of a compound's households (Reason.NOT_BRANCH if not)."""
+    view = await overview(desk, actor, compound_id)
+    homes = repo(desk)
+    flats = await homes.flats(view.compound.id)
+    everyone = await homes.residents_of([f.id for f in flats], live=False)
+    by_flat: dict[int, list[Resident]] = {}
+    for resident in everyone:
+        by_flat.setdefault(resident.flat_id, []).append(resident)
+    chosen = {}
+    for found in flats:
+        voter = representative(found, by_flat.get(found.id, []))
+        if voter is not None:
+            chosen[found.id] = voter.id
+    names = await desk.users.names(
+        [r.user_id for r in everyone if r.user_id is not None]
+        + [c.user_id for c, _n in view.contacts]
+    )
+    return Ledger(view.compound, flats, by_flat, chosen, list(view.contacts), names)
+
+
 # --- 代办: on behalf of a resident without Telegram --------------------------------------------
 
 

@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from bot.domain.errors import NotAllowed, NotFound, Reason, Refused
-from bot.domain.org import Unit, UnitKind, is_within
-from bot.domain.oversight import Place, Queue, Stats
+from bot.domain.org import WINGS, Unit, UnitKind, is_within
+from bot.domain.oversight import HouseholdFigures, Place, Queue, Stats
 from bot.domain.party import RegStatus
 from bot.domain.people import Actor
 from bot.domain.periods import Period
@@ -23,8 +23,10 @@ from bot.services import exports
 from bot.services.desk import Desk
 from bot.services.party import Roster
 from bot.ui.oversight import export_caption
+from storage.households import HouseholdRepo
 
 PAGE = 8  # tickets per page of /queue: each is a button, and a phone shows about this many
+MAX_COMPOUNDS = 10_000  # the compounds a district's figures add up
 EXPORT_MOST = 50_000  # tickets in one workbook; more: a shorter period, please
 
 
@@ -130,7 +132,25 @@ async def stats(desk: Desk, actor: Actor, unit_id: int | None, period: Period) -
             order = ranking({s.id: sibling_sums.get(s.id, EMPTY) for s in siblings})
             place = Place(order.index(unit.id) + 1, len(order), parent)
     parent_visible = parent is not None and any(is_within(parent, s.id) for s in mine)
-    return Stats(unit, period, total, counts, ranked, place, parent_visible)
+    figures = await household_figures(desk, unit)
+    return Stats(unit, period, total, counts, ranked, place, parent_visible, figures)
+
+
+async def household_figures(desk: Desk, scope: Unit) -> HouseholdFigures | None:
+    """Flats, registered households and household contacts of the compounds in a scope."""
+    if scope.kind in WINGS and scope.parent_id is not None:  # a compound's branch: its compound
+        compounds = [scope.parent_id]
+    else:
+        found = await desk.units.compounds_in(scope.path, limit=MAX_COMPOUNDS)
+        compounds = [c.id for c in found]
+    homes = HouseholdRepo(desk.session)
+    flats = sum((await homes.count_flats(compounds)).values())
+    if not flats:
+        return None
+    covered = sum((await homes.count_covered(compounds)).values())
+    contacts = await homes.contacts_in(compounds)
+    looked_after = await homes.count_looked_after(compounds)
+    return HouseholdFigures(flats, covered, len(contacts), looked_after)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -155,13 +155,38 @@ def stats_text(s: Stats, locale: str) -> str:
         _("Resolution rate (not rejected): {rate}", locale=locale).format(
             rate=rate_text(card.resolution)
         ),
-        _("Satisfaction rate: {rate}", locale=locale).format(rate=rate_text(card.satisfaction)),
+        _("Satisfaction rate: {rate}", locale=locale).format(rate=rate_text(card.satisfaction))
+        + (
+            _(
+                " (without {count} ratings by proxy, 代办: {pleased} satisfied)", locale=locale
+            ).format(count=card.proxy_rated, pleased=card.proxy_pleased)
+            if card.proxy_rated
+            else ""
+        ),
         _("Average time to sign for: {sign}; to complete: {complete}", locale=locale).format(
             sign=duration_text(card.time_to_sign, locale),
             complete=duration_text(card.time_to_complete, locale),
         ),
         _("Returned as not theirs (misroutes): {count}", locale=locale).format(count=card.returned),
     ]
+    if s.households is not None:
+        homes = s.households
+        share = f"{homes.covered / homes.flats:.0%}"
+        per = homes.per_contact
+        lines += [
+            "",
+            _(
+                "Households: {covered} of {flats} flats have a registered resident ({share}); "
+                "household contacts (党群中心户): {contacts}, {per} households each",
+                locale=locale,
+            ).format(
+                covered=homes.covered,
+                flats=homes.flats,
+                share=share,
+                contacts=homes.contacts,
+                per="—" if per is None else f"{per:.0f}",
+            ),
+        ]
     if s.children:
         lines += ["", _("<b>Units below, best first</b>", locale=locale)]
         for index, (child, c) in enumerate(s.children[:CHILDREN_SHOWN], start=1):

@@ -152,7 +152,8 @@ async def test_a_place_at_an_activity_by_proxy_and_given_back_by_the_organiser(
         assert compound is not None
         starts = h.clock.now() + timedelta(days=2)
         made = await s.execute(
-            tables.activities.insert().values(
+            tables.activities.insert()
+            .values(
                 compound_id=compound.id,
                 title="义诊进小区",
                 kind="clinic",
@@ -166,8 +167,9 @@ async def test_a_place_at_an_activity_by_proxy_and_given_back_by_the_organiser(
                 created_by=LIU.id,
                 created_at=h.clock.now(),
             )
+            .returning(tables.activities.c.id)
         )
-        activity_id = made.inserted_primary_key[0]
+        activity_id = made.scalar_one()
         assert await HouseholdRepo(s).flats(compound.id)
 
     await for_granny(zhou)
