@@ -166,6 +166,7 @@ async def test_a_stairwell_its_contact_two_claims_and_a_report_by_proxy(
     while "document" not in message:
         message = await sandbox.expect(LIU.id, "住户台账")
     data, name = sandbox.state.files[message["document"]["file_id"]]
+    assert name.startswith("住户台账-西湖左岸小区-") and name.endswith(".xlsx")
     book = load_workbook(BytesIO(data))
     rows = list(book["住户台账"].iter_rows(values_only=True))
     assert rows[0][:3] == ("楼栋", "单元", "房号")
