@@ -1,4 +1,5 @@
-"""The command line: a bad config file, no token, import-org and migrate; the demo restarted."""
+"""The command line: a bad config file, no token, import-org, import-flats and migrate; the demo
+restarted."""
 
 from __future__ import annotations
 
@@ -66,6 +67,52 @@ async def test_import_org_twice_never_duplicates(tmp_path: Path) -> None:
     )
     code, _, err = await run_cli("import-org", str(bad), "--config", str(config))
     assert code == 2 and "line 2" in err and "bad.csv" in err
+
+
+async def test_import_flats_updates_in_place_and_a_wrong_file_writes_nothing(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[database]\nurl = "sqlite+aiosqlite:///{tmp_path}/flats.db"\n', encoding="utf-8"
+    )
+    code, _, _ = await run_cli(
+        "import-org", str(ROOT / "org.example.toml"), "--config", str(config)
+    )
+    assert code == 0
+    flats = str(ROOT / "flats.example.toml")
+    code, out, _ = await run_cli("import-flats", flats, "--config", str(config))
+    assert code == 0 and "176 new, 0 updated" in out, out
+    code, out, _ = await run_cli("import-flats", flats, "--config", str(config))
+    assert code == 0 and "0 new, 0 updated" in out, out
+
+    changed = tmp_path / "flats.csv"
+    changed.write_text(
+        "compound,building,unit,number,area_m2\n"
+        "xihu-zuoan,3,2,501,92.5\n"  # a new area for a flat on record
+        "xihu-zuoan,9,,101,\n",  # a new building
+        encoding="utf-8",
+    )
+    code, out, _ = await run_cli("import-flats", str(changed), "--config", str(config))
+    assert code == 0 and "1 new, 1 updated" in out, out
+
+    wrong = tmp_path / "wrong.toml"
+    wrong.write_text(
+        '[[compound]]\ncode = "xihu-zuoan"\n[[compound.building]]\nname = "7"\nfloors = 2\n'
+        'per_floor = 1\n[[compound]]\ncode = "nowhere"\n[[compound.building]]\nname = "1"\n'
+        "floors = 1\nper_floor = 1\n",
+        encoding="utf-8",
+    )
+    code, _, err = await run_cli("import-flats", str(wrong), "--config", str(config))
+    assert code == 2 and "wrong.toml: compound[1]: 'nowhere' is not a compound" in err, err
+    right = tmp_path / "right.toml"
+    right.write_text(wrong.read_text("utf-8").split('[[compound]]\ncode = "nowhere"')[0], "utf-8")
+    code, out, _ = await run_cli("import-flats", str(right), "--config", str(config))
+    assert code == 0 and "2 new, 0 updated" in out, out  # building 7 was not written before
+    bad = tmp_path / "bad.csv"
+    bad.write_text("compound,building,unit,number,area_m2\nxihu-zuoan,3,2,5-01,\n", "utf-8")
+    code, _, err = await run_cli("import-flats", str(bad), "--config", str(config))
+    assert code == 2 and "bad.csv: line 2: number" in err, err
 
 
 async def test_import_campaigns_from_a_file_checks_every_entry(tmp_path: Path) -> None:
