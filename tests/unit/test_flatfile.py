@@ -108,7 +108,7 @@ def test_a_csv_mistake_names_its_line(tmp_path: Path, rows: str, says: str) -> N
 def test_a_wrong_header_or_kind_of_file(tmp_path: Path) -> None:
     with pytest.raises(FlatFileError, match="line 1: expected the header"):
         read_flats_file(write(tmp_path, "code,flat\n", "flats.csv"))
-    with pytest.raises(FlatFileError, match="expected a .toml or .csv file"):
+    with pytest.raises(FlatFileError, match=r"expected a \.toml or \.csv file"):
         read_flats_file(write(tmp_path, "", "flats.xlsx"))
     with pytest.raises(FlatFileError, match="no such file"):
         read_flats_file(tmp_path / "missing.toml")
