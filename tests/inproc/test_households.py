@@ -278,3 +278,30 @@ async def test_a_contact_sees_their_twelve_households_and_no_flat_reaches_a_grou
 async def test_tenures_are_the_three_the_votes_need() -> None:
     assert [t.value for t in Tenure] == ["owner", "family", "tenant"]
     assert ResidentStatus.PENDING.value == "pending"
+
+
+async def test_an_overdue_ticket_of_a_household_is_copied_to_its_contact(h: Harness) -> None:
+    from bot.services import escalation
+
+    zhou = await contact(h, SISTER_ZHOU, "3", "2")
+    qian = await contact(h, MASTER_QIAN, "3", "1")
+    aunt = await h.resident(AUNT_LI)
+    await claim_by_buttons(aunt, "3", "2", "501")
+    card = (await aunt.press("✅ 提交确认")).to(SISTER_ZHOU.id)[0]
+    await zhou.press("✅ 确认", on=card)
+    await aunt.command("/report")
+    await aunt.press("物业维修")
+    await aunt.send("楼道灯坏了一个星期了")
+    await aunt.press("✅ 提交")
+    async with h.db.read() as s:
+        ticket = (await s.execute(select(tables.complaints))).one()
+    assert ticket.flat_id == await flat_id(h, "3-2-501")  # the ticket knows its household
+
+    assert ticket.due_at is not None
+    h.clock.advance(ticket.due_at - h.clock.now() + timedelta(minutes=1))
+    sweeps = [await h.sweep(escalation.sweep) for _ in range(3)]  # at the same minute: once
+
+    copies = [m for r in sweeps for m in r.to(SISTER_ZHOU.id) if ticket.number in m.text]
+    assert len(copies) == 1 and "⏰" in copies[0].text, [m.text for m in copies]
+    assert "3号楼2单元501" in copies[0].text and "督办" in copies[0].text
+    assert not [m for r in sweeps for m in r.to(qian.id)]  # another stairwell's contact: nothing
