@@ -196,8 +196,8 @@ class HouseholdRepo:
         )
         return {row[0]: int(row[1]) for row in rows}
 
-    async def count_looked_after(self, compound_ids: Sequence[int]) -> int:
-        """Flats within the building or stairwell of a serving household contact."""
+    async def count_looked_after(self, compound_ids: Sequence[int]) -> dict[int, int]:
+        """Flats within the building or stairwell of a serving household contact, per compound."""
         c = household_contacts
         served = (
             select(c.c.id)
@@ -209,12 +209,12 @@ class HouseholdRepo:
             )
             .exists()
         )
-        found = await self.session.execute(
-            select(func.count())
-            .select_from(flats)
+        rows = await self.session.execute(
+            select(flats.c.compound_id, func.count())
             .where(flats.c.compound_id.in_(list(compound_ids)), served)
+            .group_by(flats.c.compound_id)
         )
-        return int(found.scalar_one())
+        return {row[0]: int(row[1]) for row in rows}
 
     async def set_representative(self, flat_id: int, resident_id: int | None) -> None:
         await self.session.execute(

@@ -42,10 +42,15 @@ class HouseholdFigures:
     covered: int
     contacts: int
     looked_after: int  # flats within some contact's building or stairwell
+    compounds: tuple[tuple[Unit, HouseholdFigures], ...] = ()  # each compound's, by name
 
     @property
     def per_contact(self) -> float | None:
         return self.looked_after / self.contacts if self.contacts else None
+
+    @property
+    def share(self) -> float:
+        return self.covered / self.flats if self.flats else 0.0
 
 
 @dataclass(frozen=True, slots=True)

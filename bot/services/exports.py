@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from bot.domain.complaints import OPEN, Action, Complaint, Status
 from bot.domain.lostfound import Item
 from bot.domain.org import Unit
+from bot.domain.oversight import HouseholdFigures
 from bot.domain.party import Activity, AttendanceStatus, Method
 from bot.domain.rates import Event
 from bot.services import households
@@ -279,6 +280,7 @@ class Ledgers:
     roster: Roster
     activities: Sequence[Activity]
     attendance: Sequence[LedgerRow]
+    households: HouseholdFigures | None = None
 
 
 def _unit(units: dict[int, Unit], unit_id: int | None) -> str:
@@ -352,11 +354,35 @@ def _item_rows(ledgers: Ledgers, zone: ZoneInfo) -> list[tuple[object, ...]]:
 
 
 def ledgers_xlsx(ledgers: Ledgers, zone: ZoneInfo) -> bytes:
-    """诉求台账, 流转记录, 失物招领, 党员名册, 活动台账 and 参加明细 in one workbook."""
+    """诉求台账, 流转记录, 失物招领, 党员名册, 活动台账, 参加明细 and 住户覆盖 in one workbook."""
     book = _workbook()
     _sheet(book, "诉求台账", TICKET_HEADERS, _ticket_rows(ledgers, zone))
     _sheet(book, "流转记录", EVENT_HEADERS, _event_rows(ledgers, zone))
     _sheet(book, "失物招领", LOSTFOUND_HEADERS, _item_rows(ledgers, zone))
     _sheet(book, "党员名册", ROSTER_HEADERS, _roster_rows(ledgers.roster, zone))
     _activity_sheets(book, ledgers.activities, ledgers.attendance, ledgers.units, zone)
+    if ledgers.households is not None:
+        _sheet(book, "住户覆盖", COVERAGE_HEADERS, _coverage_rows(ledgers.households))
     return _save(book)
+
+
+COVERAGE_HEADERS = ("小区", "在册房屋（户）", "已登记住户（户）", "覆盖率", "党群中心户（名）",
+                    "中心户联系（户）", "每名中心户联系（户）")  # fmt: skip
+
+
+def _coverage_rows(figures: HouseholdFigures) -> list[tuple[object, ...]]:
+    """住户覆盖: a row per compound with flats on record, then the total."""
+
+    def row(name: str, f: HouseholdFigures) -> tuple[object, ...]:
+        per = f.per_contact
+        return (
+            name,
+            f.flats,
+            f.covered,
+            f"{f.share:.0%}",
+            f.contacts,
+            f.looked_after,
+            "" if per is None else round(per, 1),
+        )
+
+    return [*(row(c.name, f) for c, f in figures.compounds), row("合计", figures)]

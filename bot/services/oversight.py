@@ -137,20 +137,40 @@ async def stats(desk: Desk, actor: Actor, unit_id: int | None, period: Period) -
 
 
 async def household_figures(desk: Desk, scope: Unit) -> HouseholdFigures | None:
-    """Flats, registered households and household contacts of the compounds in a scope."""
+    """Flats, registered households and household contacts of the compounds in a scope (None:
+    no flats on record there), in total and per compound."""
     if scope.kind in WINGS and scope.parent_id is not None:  # a compound's branch: its compound
-        compounds = [scope.parent_id]
+        parent = await desk.units.get(scope.parent_id)
+        compounds = [parent] if parent is not None else []
     else:
-        found = await desk.units.compounds_in(scope.path, limit=MAX_COMPOUNDS)
-        compounds = [c.id for c in found]
+        compounds = await desk.units.compounds_in(scope.path, limit=MAX_COMPOUNDS)
+    ids = [c.id for c in compounds]
     homes = HouseholdRepo(desk.session)
-    flats = sum((await homes.count_flats(compounds)).values())
+    flats = await homes.count_flats(ids)
     if not flats:
         return None
-    covered = sum((await homes.count_covered(compounds)).values())
-    contacts = await homes.contacts_in(compounds)
-    looked_after = await homes.count_looked_after(compounds)
-    return HouseholdFigures(flats, covered, len(contacts), looked_after)
+    covered = await homes.count_covered(ids)
+    contacts: dict[int, int] = {}
+    for contact in await homes.contacts_in(ids):
+        contacts[contact.compound_id] = contacts.get(contact.compound_id, 0) + 1
+    looked_after = await homes.count_looked_after(ids)
+    each = tuple(
+        (
+            c,
+            HouseholdFigures(
+                flats[c.id], covered.get(c.id, 0), contacts.get(c.id, 0), looked_after.get(c.id, 0)
+            ),
+        )
+        for c in compounds
+        if flats.get(c.id)
+    )
+    return HouseholdFigures(
+        sum(f.flats for _c, f in each),
+        sum(f.covered for _c, f in each),
+        sum(f.contacts for _c, f in each),
+        sum(f.looked_after for _c, f in each),
+        each,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -201,6 +221,7 @@ async def export(desk: Desk, actor: Actor, unit_id: int | None, period: Period) 
         ),
         activities=activities,
         attendance=attendance,
+        households=await household_figures(desk, unit),
     )
     data = await asyncio.to_thread(exports.ledgers_xlsx, ledgers, zone)
     name = f"台账-{unit.name}-{period.code}.xlsx"

@@ -15,7 +15,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.domain.complaints import OPEN, Category, Complaint, Light, Status, light
 from bot.domain.inputs import Id
 from bot.domain.org import Unit
-from bot.domain.oversight import Queue, Stats
+from bot.domain.oversight import HouseholdFigures, Queue, Stats
 from bot.domain.periods import Period
 from bot.domain.rates import Rate
 from bot.ui.complaints import LIGHTS, category_name, local, status_name, unit_name
@@ -115,6 +115,43 @@ def period_text(period: Period) -> str:
     return f"{period.start:%Y-%m-%d} — {period.last:%Y-%m-%d}"
 
 
+COMPOUNDS_SHOWN = 10  # compounds listed one by one under the households line
+
+
+def _household_lines(homes: HouseholdFigures, locale: str) -> list[str]:
+    def line(f: HouseholdFigures) -> str:
+        per = f.per_contact
+        return _(
+            "Households: {covered} of {flats} flats have a registered resident ({share}); "
+            "household contacts (党群中心户): {contacts}, {per} households each",
+            locale=locale,
+        ).format(
+            covered=f.covered,
+            flats=f.flats,
+            share=f"{f.share:.0%}",
+            contacts=f.contacts,
+            per="—" if per is None else f"{per:.0f}",
+        )
+
+    lines = [line(homes)]
+    if len(homes.compounds) > 1:
+        for compound, f in homes.compounds[:COMPOUNDS_SHOWN]:
+            lines.append(
+                _(
+                    "• {compound}: {covered}/{flats} registered ({share}), "
+                    "{contacts} household contacts",
+                    locale=locale,
+                ).format(
+                    compound=html.quote(compound.display_name(locale)),
+                    covered=f.covered,
+                    flats=f.flats,
+                    share=f"{f.share:.0%}",
+                    contacts=f.contacts,
+                )
+            )
+    return lines
+
+
 def stats_text(s: Stats, locale: str) -> str:
     total = sum(s.counts.values())
     lines = [
@@ -170,23 +207,7 @@ def stats_text(s: Stats, locale: str) -> str:
         _("Returned as not theirs (misroutes): {count}", locale=locale).format(count=card.returned),
     ]
     if s.households is not None:
-        homes = s.households
-        share = f"{homes.covered / homes.flats:.0%}"
-        per = homes.per_contact
-        lines += [
-            "",
-            _(
-                "Households: {covered} of {flats} flats have a registered resident ({share}); "
-                "household contacts (党群中心户): {contacts}, {per} households each",
-                locale=locale,
-            ).format(
-                covered=homes.covered,
-                flats=homes.flats,
-                share=share,
-                contacts=homes.contacts,
-                per="—" if per is None else f"{per:.0f}",
-            ),
-        ]
+        lines += ["", *_household_lines(s.households, locale)]
     if s.children:
         lines += ["", _("<b>Units below, best first</b>", locale=locale)]
         for index, (child, c) in enumerate(s.children[:CHILDREN_SHOWN], start=1):

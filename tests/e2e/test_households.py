@@ -177,4 +177,13 @@ async def test_a_stairwell_its_contact_two_claims_and_a_report_by_proxy(
     assert len(rows) - 1 == 98 + 1  # a row per flat, and 501's second claim
     assert list(book["党群中心户"].iter_rows(values_only=True))[1] == ("周大姐", "3号楼2单元", 12)
 
+    # /export's workbook gains the households' coverage, per compound.
+    await sandbox.say(LIU, "/export")
+    message = await sandbox.expect(LIU.id, "台账", timeout=30)
+    while "document" not in message:
+        message = await sandbox.expect(LIU.id, "台账", timeout=30)
+    data, _name = sandbox.state.files[message["document"]["file_id"]]
+    coverage = list(load_workbook(BytesIO(data))["住户覆盖"].iter_rows(values_only=True))
+    assert coverage[1] == ("西湖左岸小区", 98, 2, "2%", 1, 12, 12), coverage
+
     assert sandbox.group_leaks() == []

@@ -1,7 +1,8 @@
 """Nothing is lost: the bot process is SIGKILLed at random moments while people use it: they
 onboard, staff are invited and bind groups, residents report problems that the property company
 signs for, completes or returns, the branch re-dispatches, and the residents rate; party members
-register (报到), the community approves them, plans an activity, and they sign up and check in.
+register (报到), the community approves them, plans an activity, and they sign up and check in;
+the reporters claim their flats (住户登记) and the branch confirms each.
 
 At the end every update has been handled exactly once (its effects exist once), every outbox message
 reached the sandbox at least once, and a message arrived twice only when the process that sent it
@@ -34,10 +35,12 @@ from storage.tables import (
     activities,
     attendance,
     complaints,
+    flats,
     inbox,
     invites,
     outbox,
     party_members,
+    residents,
     staff,
     users,
 )
@@ -108,6 +111,7 @@ async def resident(
     if staffed is not None and numbers is not None and home[3] == "xihu-zuoan":
         await staffed.wait()
         numbers[person.id] = await report(sandbox, person)
+        await claim_flat(sandbox, person)
     if story is not None and person in story.members:
         await party_member(sandbox, person, story)
 
@@ -195,6 +199,28 @@ async def report(sandbox: Sandbox, person: Person) -> str:
     found = re.search(r"WD-\d{8}-\d{4}", filed["text"])
     assert found
     return found.group(0)
+
+
+def flat_of(person: Person) -> tuple[str, str]:
+    """A reporter's flat in building 5 of 西湖左岸 (3 stairwells × 11 floors), typed and shown."""
+    n = (person.id - 3000) // len(HOMES)
+    unit, floor = n % 3 + 1, n // 3 + 2
+    return f"5-{unit}-{floor}01", f"5号楼{unit}单元{floor}01"
+
+
+async def claim_flat(sandbox: Sandbox, person: Person) -> None:
+    """🏠 我家, the flat typed, 业主, sent; the branch (no household contact there) confirms."""
+    typed, shown = flat_of(person)
+    await sandbox.say(person, "🏠 我家")
+    await sandbox.expect(person.id, "您住哪栋楼", timeout=WAIT)
+    await sandbox.say(person, typed)
+    asked = await sandbox.expect(person.id, "您是业主、业主家属，还是租户", timeout=WAIT)
+    await sandbox.tap(person, asked, "业主")
+    summary = await sandbox.expect(person.id, "提交吗", timeout=WAIT)
+    await sandbox.tap(person, summary, "✅ 提交确认")
+    card = await sandbox.find(BRANCH.id, f"{person.first_name} 申请登记为{shown}", timeout=WAIT)
+    await sandbox.tap(BRANCH, card, "✅ 确认")
+    await sandbox.find(person.id, f"您已登记为{shown}的住户", timeout=WAIT)
 
 
 async def work_orders(sandbox: Sandbox, numbers: dict[int, str], reporters: int) -> None:
@@ -414,6 +440,18 @@ async def nothing_lost(db: Database, sandbox: Sandbox, crowd: Crowd, marks: list
                     "rated",
                     "closed",
                 ], t.number
+        # One claim per reporter, confirmed once, for the flat they typed.
+        claims = (
+            await s.execute(
+                select(residents.c.user_id, residents.c.status, flats.c.building, flats.c.unit,
+                       flats.c.number).join(flats, flats.c.id == residents.c.flat_id)
+            )
+        ).all()  # fmt: skip
+        reporters = [p for p in people if p.id in numbers]
+        assert sorted(c.user_id for c in claims) == sorted(p.id for p in reporters)
+        for c in claims:
+            typed, _shown = flat_of(Person(c.user_id, "", "zh"))
+            assert (c.status, f"{c.building}-{c.unit}-{c.number}") == ("confirmed", typed)
         # One registration per member, approved once; one activity; each member signed up
         # and checked in once.
         registered = (await s.execute(select(party_members))).all()
