@@ -44,7 +44,12 @@ SHIFT = 86400 + 5400
 RESIDENTS_GROUP = -1005001  # bot/sandbox/demo.py
 LI, WANG, ZHANG, LIU = 1001, 1002, 1003, 1004  # resident, party member, officer, secretary
 # The main menu a resident gets once onboarded (bot/ui/menu.py), and its input field's hint.
-MENU = [["📝 我要反映问题"], ["📋 我的诉求", "🔍 失物招领"], ["🚩 党员报到/活动", "❓ 帮助"]]
+MENU = [
+    ["📝 我要反映问题"],
+    ["📋 我的诉求", "🔍 失物招领"],
+    ["🚩 党员报到/活动", "🏠 我家"],
+    ["❓ 帮助"],
+]
 MENU_HINT = "点按钮，或直接写下您的问题"
 DEFAULT_HINT = "输入消息或命令，如 /start · Type a message or /start"
 

@@ -19,7 +19,12 @@ pytestmark = pytest.mark.e2e
 
 GRANDMA_ZHAO = Person(2601, "赵奶奶", "zh-CN")  # 70, a slow phone, taps buttons only
 TOM = Person(2602, "Tom", "en-GB")
-MENU = [["📝 我要反映问题"], ["📋 我的诉求", "🔍 失物招领"], ["🚩 党员报到/活动", "❓ 帮助"]]
+MENU = [
+    ["📝 我要反映问题"],
+    ["📋 我的诉求", "🔍 失物招领"],
+    ["🚩 党员报到/活动", "🏠 我家"],
+    ["❓ 帮助"],
+]
 
 
 @pytest.fixture

@@ -311,7 +311,11 @@ async def test_export_writes_the_subtrees_ledgers_with_chinese_headers(
         "党员名册",
         "活动台账",
         "参加明细",
+        "住户覆盖",  # the example's flats: the community's compounds have them
     ]
+    coverage = list(book["住户覆盖"].iter_rows(values_only=True))
+    assert coverage[0][:4] == ("小区", "在册房屋（户）", "已登记住户（户）", "覆盖率")
+    assert ("西湖左岸小区", 98, 0, "0%", 0, 0, None) in coverage and coverage[-1][0] == "合计"
     tickets = list(book["诉求台账"].iter_rows(values_only=True))
     assert tickets[0][:5] == ("编号", "反映时间", "小区", "类别", "问题描述")
     week = {"T1", "T2", "T3", "T4", "T5", "T6", "T8"}

@@ -143,19 +143,18 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Plain ALTER TABLE … DROP COLUMN (SQLite ≥ 3.35): a batch would copy and drop the table,
+    # which the foreign keys of the tables that refer to it forbid once they hold rows.
     for table in SCORECARDS:
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            for name in PROXY_COUNTERS:
-                batch_op.drop_column(name)
+        for name in PROXY_COUNTERS:
+            op.drop_column(table, name)
     op.drop_index("ix_proxy_signups_activity_id", table_name="proxy_signups")
     op.drop_table("proxy_signups")
-    with op.batch_alter_table("lostfound", schema=None) as batch_op:
-        batch_op.drop_column("flat_id")
-        batch_op.drop_column("proxy_for")
-    with op.batch_alter_table("complaints", schema=None) as batch_op:
-        batch_op.drop_index("ix_complaints_flat_id")
-        batch_op.drop_column("proxy_for")
-        batch_op.drop_column("flat_id")
+    op.drop_column("lostfound", "flat_id")
+    op.drop_column("lostfound", "proxy_for")
+    op.drop_index("ix_complaints_flat_id", table_name="complaints")
+    op.drop_column("complaints", "proxy_for")
+    op.drop_column("complaints", "flat_id")
     op.drop_table("contact_invites")
     op.drop_index("ix_household_contacts_compound_id_building", table_name="household_contacts")
     op.drop_index("ix_household_contacts_user_id", table_name="household_contacts")
