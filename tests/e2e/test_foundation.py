@@ -103,7 +103,8 @@ async def community_secretary_joins(sandbox: Sandbox) -> str:
     )
     await sandbox.say(SECRETARY, f"/start {payload}")
     await sandbox.expect(SECRETARY.id, "欢迎！您现在是西湖社区的书记")
-    assert ["📥 待办", "📊 统计", "🏘 住户"] in sandbox.state.keyboards[SECRETARY.id]  # her menu's staff row
+    staff_row = ["📥 待办", "📊 统计", "🏘 住户"]
+    assert staff_row in sandbox.state.keyboards[SECRETARY.id]  # her menu's staff row
     return payload
 
 
