@@ -339,8 +339,8 @@ class PartyRepo:
         ).first()
         return _attendance(row) if row else None
 
-    async def sign_up(self, activity_id: int, user_id: int, now: datetime) -> bool:
-        """Take a place if one is free; False when the activity is full (or no longer open)."""
+    async def _take_place(self, activity_id: int) -> bool:
+        """One place fewer, by one conditional update, if the activity is open and not full."""
         taken = await self.session.execute(
             update(activities)
             .where(
@@ -350,7 +350,18 @@ class PartyRepo:
             )
             .values(signed=activities.c.signed + 1)
         )
-        if taken.rowcount != 1:  # type: ignore[attr-defined]
+        return bool(taken.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def _give_place(self, activity_id: int) -> None:
+        await self.session.execute(
+            update(activities)
+            .where(activities.c.id == activity_id)
+            .values(signed=activities.c.signed - 1)
+        )
+
+    async def sign_up(self, activity_id: int, user_id: int, now: datetime) -> bool:
+        """Take a place if one is free; False when the activity is full (or no longer open)."""
+        if not await self._take_place(activity_id):
             return False
         again = await self.session.execute(
             update(attendance)
@@ -387,16 +398,7 @@ class PartyRepo:
         )
         if held.first() is not None:
             return False
-        taken = await self.session.execute(
-            update(activities)
-            .where(
-                activities.c.id == activity_id,
-                activities.c.status == ActivityStatus.OPEN.value,
-                activities.c.signed < activities.c.capacity,
-            )
-            .values(signed=activities.c.signed + 1)
-        )
-        if taken.rowcount != 1:  # type: ignore[attr-defined]
+        if not await self._take_place(activity_id):
             return False
         again = await self.session.execute(
             update(proxy_signups)
@@ -430,11 +432,7 @@ class PartyRepo:
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             return False
-        await self.session.execute(
-            update(activities)
-            .where(activities.c.id == activity_id)
-            .values(signed=activities.c.signed - 1)
-        )
+        await self._give_place(activity_id)
         return True
 
     async def proxy_signed(self, activity_id: int) -> list[tuple[int, str, int]]:
@@ -464,11 +462,7 @@ class PartyRepo:
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             return False
-        await self.session.execute(
-            update(activities)
-            .where(activities.c.id == activity_id)
-            .values(signed=activities.c.signed - 1)
-        )
+        await self._give_place(activity_id)
         return True
 
     async def check_in(
