@@ -142,6 +142,7 @@ async def _whom(form: Form) -> tuple[int, str]:
     """The resident it is for, recorded in the household now if they are new."""
     draft = form.draft
     assert draft.flat_id is not None
+    await households.check_proxy(form.desk, form.actor, draft.flat_id)  # still theirs
     if draft.resident_id is not None:
         known = await households.repo(form.desk).resident(draft.resident_id)
         if known is None or known.flat_id != draft.flat_id or known.user_id is not None:
@@ -192,9 +193,11 @@ async def _ask_activity(form: Form) -> str:
 
 async def _pick_activity(form: Form, arg: int) -> Outcome[ForWhom]:
     draft = form.draft
-    assert draft.resident_id is not None
+    assert draft.resident_id is not None and draft.flat_id is not None
+    await households.check_proxy(form.desk, form.actor, draft.flat_id)  # still theirs
     resident = await households.repo(form.desk).resident(draft.resident_id)
-    assert resident is not None
+    if resident is None or resident.flat_id != draft.flat_id:
+        raise NotAllowed(HouseholdRefusal.NOT_RESIDENT, str(draft.resident_id))
     found = await party.sign_up_by_proxy(form.desk, form.actor, arg, resident.id, draft.compound_id)
     await form.desk.outbox.send(
         form.actor.id,

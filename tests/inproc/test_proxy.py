@@ -208,3 +208,21 @@ async def test_a_place_at_an_activity_by_proxy_and_given_back_by_the_organiser(
         ).scalar_one()
     assert signed == 0
     no_personal_data(h)
+
+
+async def test_a_contact_whose_charge_ends_mid_form_files_nothing(h: Harness) -> None:
+    zhou = await contact(h, SISTER_ZHOU, "3", "2")
+    await for_granny(zhou)
+    await zhou.press("📅 报名活动")  # 张奶奶 is recorded in 3-2-501 now (no activity is coming)
+    await zhou.command("/cancel")
+    known = await for_granny_known(zhou)
+    what = await zhou.press(GRANNY, on=known.last)
+    async with h.db.session() as s:
+        [charge] = await HouseholdRepo(s).charges_of(SISTER_ZHOU.id)
+        assert await HouseholdRepo(s).end_contact(charge.id, h.clock.now())
+
+    refused = await zhou.press("📅 报名活动", on=what.last)
+
+    assert refused.says("供党群中心户和小区党支部使用"), refused
+    assert "报名哪个活动" not in refused.text
+    assert await h.count(tables.complaints) == 0
