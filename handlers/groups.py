@@ -41,8 +41,11 @@ async def on_bot_removed(event: ChatMemberUpdated, session: AsyncSession, clock:
     await groups.bot_left(session, event.chat.id, clock.now())
 
 
-async def cmd_bind(message: Message, actor: Actor, session: AsyncSession, outbox: Outbox) -> None:
-    if not (actor.is_staff or actor.is_admin):
+async def cmd_bind(
+    message: Message, actor: Actor | None, session: AsyncSession, outbox: Outbox
+) -> None:
+    # None: sent as the group (an anonymous admin) or a channel, not a person who can be staff
+    if actor is None or not (actor.is_staff or actor.is_admin):
         await outbox.send(
             message.chat.id,
             _(
