@@ -263,6 +263,43 @@ class OversightConfig(_Section):
     sweep_seconds: int = Field(default=60, ge=1, le=3600)
 
 
+class TopicCompoundConfig(_Section):
+    """A compound's own threshold of support (the keys it sets; the rest as for all)."""
+
+    support_households: int | None = Field(default=None, ge=1, le=100_000)
+    support_share: float | None = Field(default=None, ge=0, le=1)
+
+
+class TopicsConfig(_Section):
+    """The 红色议事厅: when a topic is taken up, how long the branch has to answer it, the vote."""
+
+    support_households: int = Field(default=10, ge=1, le=100_000)  # households, or …
+    support_share: float = Field(default=0.05, ge=0, le=1)  # … this share of flats, if fewer
+    answer_days: float = Field(default=7, gt=0, le=90)  # to accept (a meeting) or decline
+    vote_days: list[int] = Field(default=[3, 7, 14], min_length=1, max_length=6)
+    remind_hours: float = Field(default=24, ge=0, le=24 * 30)  # before a vote closes
+    quorum: float = Field(default=0.5, gt=0, le=1)  # of the verified households (simple, 四议)
+    public_days: float = Field(default=7, ge=0, le=90)  # 公示, before the work order
+    category: Category = Category.SUGGESTION  # whose clocks the work order runs on
+    compounds: dict[str, TopicCompoundConfig] = Field(default_factory=dict)
+
+    def support_rule(self, compound_code: str) -> tuple[int, float]:
+        own = self.compounds.get(compound_code)
+        households = own.support_households if own and own.support_households else None
+        share = own.support_share if own and own.support_share is not None else None
+        return households or self.support_households, (
+            self.support_share if share is None else share
+        )
+
+    @property
+    def answer_window(self) -> timedelta:
+        return timedelta(days=self.answer_days)
+
+    @property
+    def public_window(self) -> timedelta:
+        return timedelta(days=self.public_days)
+
+
 class TestingConfig(_Section):
     """Switches for the demo and the end-to-end tests; never on in production."""
 
@@ -283,6 +320,7 @@ class Config(_Section):
     party: PartyConfig = Field(default_factory=PartyConfig)
     campaigns: CampaignsConfig = Field(default_factory=CampaignsConfig)
     oversight: OversightConfig = Field(default_factory=OversightConfig)
+    topics: TopicsConfig = Field(default_factory=TopicsConfig)
     testing: TestingConfig = Field(default_factory=TestingConfig)
     base_dir: Path = Path()
 

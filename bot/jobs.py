@@ -14,7 +14,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.clock import Clock
 from bot.config import Config
-from bot.services import briefings, campaigns, escalation, lostfound, party
+from bot.services import briefings, campaigns, escalation, lostfound, party, topics
 from bot.services.matcher import Matcher
 from storage.db import Database
 from storage.files import FileRepo
@@ -94,7 +94,7 @@ def build_scheduler(
     )
     sweeping = Sweeping(db, clock, config, i18n, wake, matcher, bot_username)
     jobs: list[tuple[str, float, list[Sweep]]] = [
-        ("complaints", config.complaints.sweep_seconds, [escalation.sweep]),
+        ("complaints", config.complaints.sweep_seconds, [escalation.sweep, topics.sweep]),
         ("lostfound", config.lostfound.sweep_seconds, [lostfound.sweep]),
         ("party", config.party.sweep_seconds, [party.sweep]),
         ("campaigns", config.campaigns.sweep_seconds, [campaigns.sweep]),

@@ -24,6 +24,7 @@ from handlers import (
     profile,
     proxy,
     reporting,
+    topics,
     wizard,
     work_orders,
 )
@@ -39,6 +40,11 @@ FLOWS = wizard.Wizard(
     households.REASON,
     households.APPOINT,
     proxy.PROXY,
+    topics.PROPOSE,
+    topics.DECLINE,
+    topics.VOTE,
+    topics.MINUTES,
+    topics.OBJECT,
 )
 
 
@@ -72,6 +78,7 @@ def build_root_router() -> Router:
         lostfound.private_router(),  # before onboarding: it takes /start lf_…
         activities.private_router(),  # before onboarding: it takes /start pa_…
         households.private_router(),  # before onboarding: it takes /start hc_…
+        topics.private_router(),  # before onboarding: it takes /start tp_…
         party.private_router(),
         campaigns.private_router(),
         work_orders.private_router(),

@@ -40,7 +40,7 @@ from bot.domain.party import (
     parse_start,
 )
 from bot.domain.people import Actor
-from bot.services import party
+from bot.services import party, topics
 from bot.services.desk import Desk
 from bot.ui import menu
 from bot.ui import party as ui
@@ -193,7 +193,7 @@ async def _show_activity(desk: Desk, actor: Actor, activity_id: int) -> None:
 
 # --- a new activity, a flow of the conversation engine ------------------------------------------------
 
-KINDS = tuple(ActivityKind)
+KINDS = tuple(k for k in ActivityKind if k is not ActivityKind.MEETING)  # a topic's own
 LENGTHS = (1, 2, 3, 4)  # hours offered as buttons
 CAPACITIES = (10, 20, 30, 50)
 NO, YES = 0, 1
@@ -273,6 +273,22 @@ async def _summary(form: Form) -> str:
 
 async def _create(form: Form, _arg: int) -> Outcome[ActivityDraft]:
     desk, actor = form.desk, form.actor
+    if form.draft.topic_id is not None:  # a topic's meeting (议事会): the topic is accepted
+        topic, found = await topics.accept(desk, actor, form.draft)
+        await desk.outbox.send(
+            actor.id,
+            _(
+                "✅ Topic #{id} is accepted and its meeting is set: {activity}\nCheck-in code: "
+                "<b>{code}</b>. The residents, the owners' committee and the property company "
+                "have been told."
+            ).format(
+                id=topic.id,
+                activity=ui.activity_line(found, desk.config.bot.zone, actor.locale),
+                code=found.code,
+            ),
+            markup=menu.keyboard(actor),
+        )
+        return Done()
     found = await party.create_activity(desk, actor, form.draft)
     await desk.outbox.send(
         actor.id,
@@ -286,6 +302,11 @@ async def _create(form: Form, _arg: int) -> Outcome[ActivityDraft]:
     return Done()
 
 
+def _not_a_meeting(draft: ActivityDraft) -> bool:
+    """A topic's meeting has its compound, kind, title and places already."""
+    return draft.topic_id is None
+
+
 PLAN = wizard.Flow(
     name="activity",
     draft=ActivityDraft,
@@ -296,6 +317,7 @@ PLAN = wizard.Flow(
             ask=lambda form: _("Which compound is the activity for?"),
             choices=_compounds,
             pick=lambda form, arg: Next(replace(form.draft, compound_id=arg)),
+            applies=_not_a_meeting,
         ),
         Step(
             key="kind",
@@ -304,12 +326,14 @@ PLAN = wizard.Flow(
                 Choice(ui.activity_kind_name(kind, form.locale), n) for n, kind in enumerate(KINDS)
             ],
             pick=lambda form, arg: Next(replace(form.draft, kind=KINDS[arg])),
+            applies=_not_a_meeting,
         ),
         Step(
             key="title",
             ask=lambda form: _("Its title, in a few words (for example: 周六楼道大扫除)"),
             text=lambda form, text: Next(replace(form.draft, title=" ".join(text.split()))),
             limit=MAX_TITLE,
+            applies=_not_a_meeting,
         ),
         Step(
             key="start",
@@ -341,6 +365,7 @@ PLAN = wizard.Flow(
             pick=lambda form, arg: Next(replace(form.draft, capacity=arg)),
             text=_capacity_text,
             columns=4,
+            applies=_not_a_meeting,
         ),
         Step(
             key="announce",
@@ -349,6 +374,7 @@ PLAN = wizard.Flow(
             ),
             choices=lambda form: [Choice(_("📢 Yes, post it"), YES), Choice(_("No notice"), NO)],
             pick=lambda form, arg: Next(replace(form.draft, announce=arg == YES)),
+            applies=_not_a_meeting,
         ),
         Step(
             key="confirm",

@@ -26,6 +26,7 @@ from handlers import (
     party,
     profile,
     reporting,
+    topics,
 )
 from handlers.common import Opener, private_state
 from handlers.onboarding import ask_compound
@@ -55,6 +56,7 @@ OPENS: dict[Item, Opener] = {
     Item.STATS: oversight.statistics,
     Item.HOME: households.my_home,
     Item.HOUSEHOLDS: households.households_screen,
+    Item.TOPICS: topics.topics_screen,
     Item.LOST: lostfound.report_lost,
     Item.FOUND: lostfound.report_found,
     Item.MINE: lostfound.my_items,

@@ -15,7 +15,7 @@ from bot.delivery.outbox import Outbox
 from bot.domain.complaints import Rating, Status
 from bot.domain.errors import DomainError, NotAllowed, Reason
 from bot.domain.people import Actor
-from bot.services import complaints
+from bot.services import complaints, topics
 from bot.services.desk import Desk
 from bot.services.dispatch import check_state
 from bot.ui import complaints as ui
@@ -83,7 +83,8 @@ async def on_resident_action(
                 _("Sorry to hear that. What is still wrong? Write it in one message."),
             )
         else:
-            await complaints.rate(desk, actor, cid, callback_data.v, rating)
+            rated = await complaints.rate(desk, actor, cid, callback_data.v, rating)
+            await topics.ticket_rated(desk, rated, actor.id)
             done = _("Thank you for your rating!")
             await outbox.send(actor.id, done)
             await drop_buttons(outbox, actor.id, pressed_on(callback))  # rated: its buttons go
@@ -118,6 +119,7 @@ async def on_reason(
     except DomainError as error:
         error.ends_conversation = True  # the rating's text was for a ticket that moved on: it ends
         raise
+    await topics.ticket_rated(desk, moved, actor.id)  # a third 不满意 closes it with that verdict
     await outbox.send(
         message.chat.id,
         _("Thank you. {number} goes back to be handled again.").format(number=moved.number),

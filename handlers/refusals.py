@@ -17,6 +17,7 @@ from bot.domain.errors import DomainError, Reason
 from bot.domain.households import HouseholdRefusal
 from bot.domain.lostfound import ClaimRefusal
 from bot.domain.party import Refusal
+from bot.domain.topics import TopicRefusal
 from bot.services.desk import Desk
 from handlers.common import refuse_button
 
@@ -182,6 +183,39 @@ def _households() -> dict[StrEnum, str]:
     }
 
 
+def _topics() -> dict[StrEnum, str]:
+    return {
+        TopicRefusal.NOT_RESIDENT: _(
+            "Only verified households of this compound can do this. Register your flat first: "
+            "“🏠 My home”."
+        ),
+        TopicRefusal.NOT_REPRESENTATIVE: _(
+            "Each household votes once, through its representative. You can see or change who "
+            "that is under “🏠 My home”."
+        ),
+        TopicRefusal.SUPPORTED: _("Your household supports this topic already."),
+        TopicRefusal.NOT_COLLECTING: _("This topic no longer collects support."),
+        TopicRefusal.NOT_VOTING: _("This vote is not open (it has closed, or not started)."),
+        TopicRefusal.NOT_PUBLIC: _("This decision is no longer open to objections."),
+        TopicRefusal.OBJECTED: _("You have objected to this decision already."),
+        TopicRefusal.MOVED: _(
+            "This topic has moved on since this button was shown; nothing was changed."
+        ),
+        TopicRefusal.NO_AREA: _(
+            "The owners' double majority needs every flat's area, and {missing} flats have none "
+            "on record. Please complete the flats file, or choose another rule."
+        ),
+        TopicRefusal.NO_FLATS: _("The flats of this compound are not on record yet."),
+        TopicRefusal.STEPS_MISSING: _(
+            "四议两公开 needs the records of 商议 and 审议 before the households vote."
+        ),
+        TopicRefusal.NOT_PARTICIPANT: _("Only the households that supported or voted rate it."),
+        TopicRefusal.NOT_MANAGER: _(
+            "Only the compound's party branch (or the community above it) can do this."
+        ),
+    }
+
+
 # Each enum its own table: StrEnum members of two enums with the same value are equal.
 TEXTS: dict[type[StrEnum], Texts] = {
     Reason: _reasons,
@@ -189,6 +223,7 @@ TEXTS: dict[type[StrEnum], Texts] = {
     Refusal: _party,
     ScheduleError: _schedules,
     HouseholdRefusal: _households,
+    TopicRefusal: _topics,
 }
 
 

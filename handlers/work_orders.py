@@ -14,7 +14,7 @@ from bot.delivery.outbox import Outbox
 from bot.domain.complaints import Complaint, ReturnReason, Status
 from bot.domain.errors import DomainError, NotFound, Reason
 from bot.domain.people import Actor
-from bot.services import dispatch
+from bot.services import dispatch, topics
 from bot.services.desk import Desk
 from bot.ui import complaints as ui
 from bot.ui import menu
@@ -127,6 +127,7 @@ async def on_work_text(
             done = _("Progress note added to {number}; the resident is told.")
         elif what == "complete":
             moved = await dispatch.complete(desk, actor, cid, version, text)
+            await topics.completed(desk, moved)  # a decision of the 议事厅 carried out
             done = _("{number} completed. The resident is asked to rate it.")
         elif what == "ask":
             moved = await dispatch.ask_resident(desk, actor, cid, version, text)

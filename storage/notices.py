@@ -16,6 +16,7 @@ from storage.tables import chats, group_notices
 class NoticeKind(StrEnum):
     FOUND = "found"  # subject: a lostfound row
     ACTIVITY = "activity"  # subject: an activities row
+    TOPIC = "topic"  # subject: a topics row (the 红色议事厅)
 
 
 @dataclass(frozen=True, slots=True)

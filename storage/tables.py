@@ -568,3 +568,106 @@ proxy_signups = Table(
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("activity_id", "resident_id"),
 )
+
+# --- the 红色议事厅 (migration 0011) --------------------------------------------------------------
+
+topics = Table(
+    "topics",
+    metadata,
+    # A compound matter a resident proposed (议题), from support to the work order that carries the
+    # decision out (bot/domain/topics.py). `next_check_at` is when the sweep looks next: the
+    # branch's answer deadline, the vote's reminder and close, the end of 公示.
+    Column("id", Integer, primary_key=True),
+    Column("compound_id", Integer, ForeignKey("units.id"), nullable=False),
+    Column("proposer_id", BigInteger, ForeignKey("users.id"), nullable=False),
+    Column("flat_id", Integer, ForeignKey("flats.id"), nullable=False),
+    Column("title", String(64), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("photos", Text, nullable=False, default="[]"),
+    Column("status", String(16), nullable=False),
+    Column("version", Integer, nullable=False, default=1),  # bumped on every move: stale buttons
+    Column("threshold", Integer, nullable=False),  # households whose support takes it up
+    Column("supporters", Integer, nullable=False, default=0),
+    Column("taken_up_at", UTCDateTime, nullable=True),
+    Column("answer_due_at", UTCDateTime, nullable=True),
+    Column("stage", Integer, nullable=False, default=0),  # the late answer's escalation
+    Column("next_check_at", UTCDateTime, nullable=True),
+    Column("answered_at", UTCDateTime, nullable=True),
+    Column("answered_by", BigInteger, nullable=True),
+    Column("reason", Text, nullable=False, default=""),  # why it was declined
+    Column("activity_id", Integer, ForeignKey("activities.id"), nullable=True),  # the 议事会
+    Column("minutes", Text, nullable=False, default=""),
+    Column("minutes_photos", Text, nullable=False, default="[]"),
+    Column("rule", String(8), nullable=True),  # simple | double | fourfold
+    Column("consulted", Text, nullable=False, default=""),  # 四议: 商议
+    Column("reviewed", Text, nullable=False, default=""),  # 四议: 审议
+    Column("unit_id", Integer, ForeignKey("units.id"), nullable=True),  # who carries it out
+    Column("vote_opens_at", UTCDateTime, nullable=True),
+    Column("vote_closes_at", UTCDateTime, nullable=True),
+    Column("reminded_at", UTCDateTime, nullable=True),
+    Column("electorate", Integer, nullable=False, default=0),  # verified households at opening
+    Column("total_flats", Integer, nullable=False, default=0),
+    Column("total_area", BigInteger, nullable=False, default=0),  # hundredths of a m²
+    Column("yes", Integer, nullable=True),  # the tally, written once when the vote closes
+    Column("no", Integer, nullable=True),
+    Column("abstain", Integer, nullable=True),
+    Column("yes_area", BigInteger, nullable=True),
+    Column("no_area", BigInteger, nullable=True),
+    Column("abstain_area", BigInteger, nullable=True),
+    Column("verdict", String(16), nullable=True),
+    Column("decided_at", UTCDateTime, nullable=True),
+    Column("public_until", UTCDateTime, nullable=True),
+    Column("complaint_id", Integer, ForeignKey("complaints.id"), nullable=True, unique=True),
+    Column("done_at", UTCDateTime, nullable=True),
+    Column("merged_into", Integer, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_topics_next_check_at", "next_check_at"),
+    Index("ix_topics_compound_id_status", "compound_id", "status"),
+)
+
+topic_supports = Table(
+    "topic_supports",
+    metadata,
+    # One household's support (附议) of a topic, given by one of its confirmed residents.
+    Column("topic_id", Integer, ForeignKey("topics.id"), primary_key=True),
+    Column("flat_id", Integer, ForeignKey("flats.id"), primary_key=True),
+    Column("user_id", BigInteger, ForeignKey("users.id"), nullable=False, index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+topic_ballots = Table(
+    "topic_ballots",
+    metadata,
+    # One household's vote, cast by its representative; changed in place until the vote closes.
+    Column("topic_id", Integer, ForeignKey("topics.id"), primary_key=True),
+    Column("flat_id", Integer, ForeignKey("flats.id"), primary_key=True),
+    Column("user_id", BigInteger, ForeignKey("users.id"), nullable=False, index=True),
+    Column("vote", String(8), nullable=False),  # yes | no | abstain
+    Column("area", BigInteger, nullable=False, default=0),  # the flat's area then, in 1/100 m²
+    Column("changes", Integer, nullable=False, default=0),
+    Column("cast_at", UTCDateTime, nullable=False),
+    Column("changed_at", UTCDateTime, nullable=False),
+)
+
+topic_objections = Table(
+    "topic_objections",
+    metadata,
+    # An objection (异议) to a decision while it is made public (公示), for the branch to answer.
+    Column("id", Integer, primary_key=True),
+    Column("topic_id", Integer, ForeignKey("topics.id"), nullable=False),
+    Column("user_id", BigInteger, ForeignKey("users.id"), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("topic_id", "user_id"),
+)
+
+topic_ratings = Table(
+    "topic_ratings",
+    metadata,
+    # A supporter's or voter's verdict on how the decision was carried out.
+    Column("topic_id", Integer, ForeignKey("topics.id"), primary_key=True),
+    Column("user_id", BigInteger, ForeignKey("users.id"), primary_key=True),
+    Column("rating", String(16), nullable=False),  # satisfied | basic | unsatisfied
+    Column("created_at", UTCDateTime, nullable=False),
+)

@@ -54,6 +54,29 @@ class HouseholdFigures:
 
 
 @dataclass(frozen=True, slots=True)
+class TopicFigures:
+    """A compound's topics of the 议事厅 proposed in a period, and how far they got."""
+
+    proposed: int = 0
+    taken_up: int = 0
+    decided: int = 0  # voted on (passed or not)
+    done: int = 0  # carried out
+    days_to_done: float | None = None  # the mean, from proposal to the work order's completion
+
+    @staticmethod
+    def total(each: Sequence[TopicFigures]) -> TopicFigures:
+        done = sum(f.done for f in each)
+        days = sum((f.days_to_done or 0) * f.done for f in each)
+        return TopicFigures(
+            sum(f.proposed for f in each),
+            sum(f.taken_up for f in each),
+            sum(f.decided for f in each),
+            done,
+            days / done if done else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Stats:
     scope: Unit
     period: Period
@@ -63,6 +86,7 @@ class Stats:
     place: Place | None  # where the scope stands among its siblings (their figures stay hidden)
     parent_visible: bool  # whether the actor may look one level up
     households: HouseholdFigures | None = None  # None: no flats on record in the scope
+    topics: tuple[tuple[Unit, TopicFigures], ...] = ()  # compounds with topics proposed, by name
 
 
 @dataclass(frozen=True, slots=True)

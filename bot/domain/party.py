@@ -92,6 +92,7 @@ class ActivityKind(StrEnum):
     CLINIC = "clinic"  # 义诊
     VOLUNTEER = "volunteer"  # 志愿服务
     OTHER = "other"  # 其他
+    MEETING = "meeting"  # 议事会 of a topic (bot/domain/topics.py): residents and staff attend too
 
 
 class ActivityStatus(StrEnum):
@@ -139,6 +140,7 @@ class ActivityDraft:
     place: str = ""
     capacity: int | None = None
     announce: bool | None = None
+    topic_id: int | None = None  # a meeting (议事会) the branch schedules to answer a topic
 
 
 class AttendanceStatus(StrEnum):

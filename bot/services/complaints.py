@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from bot.domain.complaints import (
     MAX_PHOTOS,
     Action,
+    Category,
     Complaint,
     Draft,
     Rating,
@@ -77,20 +79,58 @@ async def open_complaint(desk: Desk, actor: Actor, draft: Draft) -> Complaint:
     units = await desk.units.around(compound)
     rules = desk.config.complaints
     to = route(compound, draft.category, units, rules.rules, rules.overrides)
-    local_now = desk.now.astimezone(desk.config.bot.zone)
-    seq = await desk.complaints.next_in_sequence(f"ticket:{local_now:%Y%m%d}")
-    fields = window(draft.category, desk, Status.DISPATCHED)
-    complaint_id = await desk.complaints.create(
-        number=ticket_number(rules.number_prefix, local_now, seq),
+    return await open_work_order(
+        desk,
         reporter_id=actor.id,
-        anonymous=draft.anonymous,
-        compound_id=compound.id,
+        compound=compound,
+        units=units,
+        to=to,
         category=draft.category,
-        text=draft.text.strip()[:MAX_NOTE],
+        text=draft.text,
         photos=draft.photos,
+        flat_id=flat_id,
+        anonymous=draft.anonymous,
         lat=draft.lat,
         lon=draft.lon,
         campaign_id=draft.campaign_id,
+        proxy_for=proxy_for,
+    )
+
+
+async def open_work_order(
+    desk: Desk,
+    *,
+    reporter_id: int,
+    compound: Unit,
+    units: dict[int, Unit],
+    to: Unit,
+    category: Category,
+    text: str,
+    photos: Sequence[str] = (),
+    flat_id: int | None = None,
+    anonymous: bool = False,
+    lat: float | None = None,
+    lon: float | None = None,
+    campaign_id: int | None = None,
+    proxy_for: str | None = None,
+    followers: Sequence[int] = (),
+) -> Complaint:
+    """A ticket numbered and dispatched to `to`: a resident's report, or a decision of the
+    议事厅 carried out (its supporters and voters follow it, to hear of each milestone)."""
+    local_now = desk.now.astimezone(desk.config.bot.zone)
+    seq = await desk.complaints.next_in_sequence(f"ticket:{local_now:%Y%m%d}")
+    fields = window(category, desk, Status.DISPATCHED)
+    complaint_id = await desk.complaints.create(
+        number=ticket_number(desk.config.complaints.number_prefix, local_now, seq),
+        reporter_id=reporter_id,
+        anonymous=anonymous,
+        compound_id=compound.id,
+        category=category,
+        text=text.strip()[:MAX_NOTE],
+        photos=tuple(photos),
+        lat=lat,
+        lon=lon,
+        campaign_id=campaign_id,
         flat_id=flat_id,
         proxy_for=proxy_for,
         unit_id=to.id,
@@ -99,10 +139,13 @@ async def open_complaint(desk: Desk, actor: Actor, draft: Draft) -> Complaint:
         created_at=desk.now,
         **fields.columns(),
     )
-    await desk.complaints.add_event(complaint_id, desk.now, Action.CREATED, actor_id=actor.id)
+    await desk.complaints.add_event(complaint_id, desk.now, Action.CREATED, actor_id=reporter_id)
     await desk.complaints.add_event(
         complaint_id, desk.now, Action.DISPATCHED, to_unit=to.id, due_at=fields.due_at
     )
+    for user_id in dict.fromkeys(followers):
+        if user_id != reporter_id:
+            await desk.complaints.follow(complaint_id, user_id, desk.now)
     complaint = await desk.reload(complaint_id)
     await deliver_cards(
         desk,

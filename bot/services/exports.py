@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from bot.domain.complaints import OPEN, Action, Complaint, Status
 from bot.domain.lostfound import Item
 from bot.domain.org import Unit
-from bot.domain.oversight import HouseholdFigures
+from bot.domain.oversight import HouseholdFigures, TopicFigures
 from bot.domain.party import Activity, AttendanceStatus, Method
 from bot.domain.rates import Event
 from bot.services import households
@@ -281,6 +281,7 @@ class Ledgers:
     activities: Sequence[Activity]
     attendance: Sequence[LedgerRow]
     households: HouseholdFigures | None = None
+    topics: Sequence[tuple[Unit, TopicFigures]] = ()
 
 
 def _unit(units: dict[int, Unit], unit_id: int | None) -> str:
@@ -354,7 +355,7 @@ def _item_rows(ledgers: Ledgers, zone: ZoneInfo) -> list[tuple[object, ...]]:
 
 
 def ledgers_xlsx(ledgers: Ledgers, zone: ZoneInfo) -> bytes:
-    """诉求台账, 流转记录, 失物招领, 党员名册, 活动台账, 参加明细 and 住户覆盖 in one workbook."""
+    """诉求台账, 流转记录, 失物招领, 党员名册, 活动台账, 参加明细, 住户覆盖 and 议事厅 in one workbook."""
     book = _workbook()
     _sheet(book, "诉求台账", TICKET_HEADERS, _ticket_rows(ledgers, zone))
     _sheet(book, "流转记录", EVENT_HEADERS, _event_rows(ledgers, zone))
@@ -363,7 +364,24 @@ def ledgers_xlsx(ledgers: Ledgers, zone: ZoneInfo) -> bytes:
     _activity_sheets(book, ledgers.activities, ledgers.attendance, ledgers.units, zone)
     if ledgers.households is not None:
         _sheet(book, "住户覆盖", COVERAGE_HEADERS, _coverage_rows(ledgers.households))
+    if ledgers.topics:
+        _sheet(book, "议事厅", TOPIC_HEADERS, _topic_rows(ledgers.topics))
     return _save(book)
+
+
+TOPIC_HEADERS = ("小区", "提议（件）", "立项（件）", "表决（件）", "办结（件）",
+                 "提议到办结（平均天数）")  # fmt: skip
+
+
+def _topic_rows(each: Sequence[tuple[Unit, TopicFigures]]) -> list[tuple[object, ...]]:
+    """议事厅: a row per compound with topics proposed in the period, then the total."""
+
+    def row(name: str, f: TopicFigures) -> tuple[object, ...]:
+        days = "" if f.days_to_done is None else round(f.days_to_done, 1)
+        return (name, f.proposed, f.taken_up, f.decided, f.done, days)
+
+    total = TopicFigures.total([f for _c, f in each])
+    return [*(row(c.name, f) for c, f in each), row("合计", total)]
 
 
 COVERAGE_HEADERS = ("小区", "在册房屋（户）", "已登记住户（户）", "覆盖率", "党群中心户（名）",

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from bot.domain.errors import NotAllowed, NotFound, Reason, Refused
 from bot.domain.org import WINGS, Unit, UnitKind, is_within
-from bot.domain.oversight import HouseholdFigures, Place, Queue, Stats
+from bot.domain.oversight import HouseholdFigures, Place, Queue, Stats, TopicFigures
 from bot.domain.party import RegStatus
 from bot.domain.people import Actor
 from bot.domain.periods import Period
@@ -24,6 +24,7 @@ from bot.services.desk import Desk
 from bot.services.party import Roster
 from bot.ui.oversight import export_caption
 from storage.households import HouseholdRepo
+from storage.topics import TopicRepo
 
 PAGE = 8  # tickets per page of /queue: each is a button, and a phone shows about this many
 MAX_COMPOUNDS = 10_000  # the compounds a district's figures add up
@@ -133,17 +134,32 @@ async def stats(desk: Desk, actor: Actor, unit_id: int | None, period: Period) -
             place = Place(order.index(unit.id) + 1, len(order), parent)
     parent_visible = parent is not None and any(is_within(parent, s.id) for s in mine)
     figures = await household_figures(desk, unit)
-    return Stats(unit, period, total, counts, ranked, place, parent_visible, figures)
+    topics = await topic_figures(desk, unit, period)
+    return Stats(unit, period, total, counts, ranked, place, parent_visible, figures, topics)
+
+
+async def _compounds_of(desk: Desk, scope: Unit) -> list[Unit]:
+    """The compounds a scope answers for (a compound's branch or wing: its compound)."""
+    if scope.kind in WINGS and scope.parent_id is not None:
+        parent = await desk.units.get(scope.parent_id)
+        return [parent] if parent is not None else []
+    return await desk.units.compounds_in(scope.path, limit=MAX_COMPOUNDS)
+
+
+async def topic_figures(
+    desk: Desk, scope: Unit, period: Period
+) -> tuple[tuple[Unit, TopicFigures], ...]:
+    """The 议事厅's topics proposed in the period, per compound of the scope (those with any)."""
+    compounds = await _compounds_of(desk, scope)
+    start, end = period.bounds(desk.config.bot.zone)
+    found = await TopicRepo(desk.session).figures([c.id for c in compounds], start, end)
+    return tuple((c, found[c.id]) for c in compounds if c.id in found)
 
 
 async def household_figures(desk: Desk, scope: Unit) -> HouseholdFigures | None:
     """Flats, registered households and household contacts of the compounds in a scope (None:
     no flats on record there), in total and per compound."""
-    if scope.kind in WINGS and scope.parent_id is not None:  # a compound's branch: its compound
-        parent = await desk.units.get(scope.parent_id)
-        compounds = [parent] if parent is not None else []
-    else:
-        compounds = await desk.units.compounds_in(scope.path, limit=MAX_COMPOUNDS)
+    compounds = await _compounds_of(desk, scope)
     ids = [c.id for c in compounds]
     homes = HouseholdRepo(desk.session)
     flats = await homes.count_flats(ids)
@@ -222,6 +238,7 @@ async def export(desk: Desk, actor: Actor, unit_id: int | None, period: Period) 
         activities=activities,
         attendance=attendance,
         households=await household_figures(desk, unit),
+        topics=await topic_figures(desk, unit, period),
     )
     data = await asyncio.to_thread(exports.ledgers_xlsx, ledgers, zone)
     name = f"台账-{unit.name}-{period.code}.xlsx"

@@ -13,13 +13,14 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.delivery.outbox import Priority
 from bot.domain.errors import NotAllowed, NotFound, Reason, Refused
-from bot.domain.org import Unit, UnitKind
+from bot.domain.org import WINGS, Unit, UnitKind
 from bot.domain.party import (
     FURTHEST,
     ORGANISING_KINDS,
     REMIND_DAY,
     Activity,
     ActivityDraft,
+    ActivityKind,
     ActivityStatus,
     Attendance,
     AttendanceStatus,
@@ -46,6 +47,7 @@ from bot.services.matcher import Matcher
 from bot.ui import party as ui
 from bot.ui.notices import NoticeView
 from storage.db import Database
+from storage.households import HouseholdRepo
 from storage.notices import NoticeKind
 from storage.party import LedgerRow, NewActivity, NewMember, PartyRepo
 
@@ -381,23 +383,53 @@ class CheckIn:
     distance: int | None = None
 
 
-async def _open_now(desk: Desk, actor: Actor) -> tuple[Member, list[Activity]]:
-    """The member and their compound's activities open for check-in now, signed-up ones first;
-    Refused (with the reason) when there is none."""
+async def _open_now(desk: Desk, actor: Actor) -> list[Activity]:
+    """The activities open for check-in now, signed-up ones first: a member's compound's, and
+    the meetings (议事会) of the compounds where one lives or serves; Refused (with the reason)
+    when there is none."""
     member = await desk.party.current(actor.id)
-    if member is None or member.status in (RegStatus.REJECTED, RegStatus.MOVED):
+    meetings = await meeting_compounds(desk, actor)
+    is_member = member is not None and member.approved and member.current
+    if not is_member and not meetings:
+        if member is not None and member.status is RegStatus.PENDING:
+            raise Refused(Refusal.PENDING)
         raise Refused(Refusal.NOT_MEMBER)
-    if member.status is RegStatus.PENDING:
-        raise Refused(Refusal.PENDING)
-    coming = await desk.party.upcoming([member.compound_id], desk.now)
+    mine_at = {member.compound_id} if is_member and member is not None else set()
+    coming = [
+        a
+        for a in await desk.party.upcoming(sorted(mine_at | meetings), desk.now)
+        if a.compound_id in mine_at or a.kind is ActivityKind.MEETING
+    ]
     open_now = [a for a in coming if window_refusal(a, desk.now) is None]
     if not open_now:
         if coming:
             raise Refused(Refusal.TOO_EARLY, time=coming[0].opens_at())
         raise Refused(Refusal.NO_ACTIVITY)
-    mine = await desk.party.of_user(actor.id, [member.compound_id])
+    mine = await desk.party.of_user(actor.id, sorted({a.compound_id for a in open_now}))
     open_now.sort(key=lambda a: (a.id not in mine, a.starts_at))
-    return member, open_now
+    return open_now
+
+
+def households_repo(desk: Desk) -> HouseholdRepo:
+    return HouseholdRepo(desk.session)
+
+
+async def meeting_compounds(desk: Desk, actor: Actor) -> set[int]:
+    """The compounds whose meetings (议事会) a person attends: where their household is
+    confirmed, and where they serve (the branch, the owners' committee, the property company)."""
+    found = {
+        flat.compound_id
+        for claim in await households_repo(desk).of_user(actor.id)
+        if claim.confirmed
+        for flat in [await households_repo(desk).flat(claim.flat_id)]
+        if flat is not None
+    }
+    for unit in await staff_units(desk, actor):
+        if unit.kind is UnitKind.COMPOUND:
+            found.add(unit.id)
+        elif unit.kind in WINGS and unit.parent_id is not None:
+            found.add(unit.parent_id)
+    return found
 
 
 async def _check_in(
@@ -416,7 +448,7 @@ async def _check_in(
 
 
 async def check_in_by_location(desk: Desk, actor: Actor, lat: float, lon: float) -> CheckIn:
-    _member, open_now = await _open_now(desk, actor)
+    open_now = await _open_now(desk, actor)
     found = open_now[0]
     compound = await desk.units.get(found.compound_id)
     if compound is None or compound.lat is None or compound.lon is None:
@@ -429,7 +461,7 @@ async def check_in_by_location(desk: Desk, actor: Actor, lat: float, lon: float)
 
 
 async def check_in_by_code(desk: Desk, actor: Actor, code: str) -> CheckIn:
-    _member, open_now = await _open_now(desk, actor)
+    open_now = await _open_now(desk, actor)
     for found in open_now:
         if code_matches(found, code):
             return await _check_in(desk, actor, found, Method.CODE, None)

@@ -28,6 +28,7 @@ class Item(StrEnum):
     STATS = "stats"
     HOME = "home"
     HOUSEHOLDS = "households"
+    TOPICS = "topics"
     # behind the cards the main buttons show
     LOST = "lost"
     FOUND = "found"
@@ -62,8 +63,14 @@ LABELS = {
     Item.STATS: N_("📊 Statistics"),
     Item.HOME: N_("🏠 My home"),
     Item.HOUSEHOLDS: N_("🏘 Households"),
+    Item.TOPICS: N_("🏛 Deliberation hall"),
 }
-RESIDENT_ROWS = ((Item.REPORT,), (Item.MY, Item.LOSTFOUND), (Item.PARTY, Item.HOME), (Item.HELP,))
+RESIDENT_ROWS = (
+    (Item.REPORT,),
+    (Item.MY, Item.LOSTFOUND),
+    (Item.PARTY, Item.HOME),
+    (Item.TOPICS, Item.HELP),
+)
 STAFF_ROW = (Item.QUEUE, Item.STATS, Item.HOUSEHOLDS)
 CONTACT_ROW = (Item.HOUSEHOLDS,)
 
@@ -145,6 +152,10 @@ def help_text(actor: Actor | None) -> str:
         _("🔍 Lost and found — you lost something, or found something"),
         _("🚩 Party members — registration (报到) where you live, activities, checking in"),
         _("🏠 My home — register your flat; your household and who votes for it"),
+        _(
+            "🏛 Deliberation hall — propose a matter of the compound, support others, vote for "
+            "your household (/topics)"
+        ),
         _("❓ Help — this page again"),
     ]
     if actor is not None and (actor.is_staff or actor.is_admin):

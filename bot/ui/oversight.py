@@ -4,6 +4,7 @@ lights, the figures of /stats and the caption of the ledgers."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -15,7 +16,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.domain.complaints import OPEN, Category, Complaint, Light, Status, light
 from bot.domain.inputs import Id
 from bot.domain.org import Unit
-from bot.domain.oversight import HouseholdFigures, Queue, Stats
+from bot.domain.oversight import HouseholdFigures, Queue, Stats, TopicFigures
 from bot.domain.periods import Period
 from bot.domain.rates import Rate
 from bot.ui.complaints import LIGHTS, category_name, local, status_name, unit_name
@@ -152,6 +153,32 @@ def _household_lines(homes: HouseholdFigures, locale: str) -> list[str]:
     return lines
 
 
+def _topic_lines(each: Sequence[tuple[Unit, TopicFigures]], locale: str) -> list[str]:
+    def line(f: TopicFigures) -> str:
+        return _(
+            "proposed {proposed} · taken up {taken_up} · decided {decided} · done {done} · "
+            "{days} days from proposal to done",
+            locale=locale,
+        ).format(
+            proposed=f.proposed,
+            taken_up=f.taken_up,
+            decided=f.decided,
+            done=f.done,
+            days="—" if f.days_to_done is None else f"{f.days_to_done:.1f}",
+        )
+
+    lines = [
+        _("Deliberation hall (议事厅): {figures}", locale=locale).format(
+            figures=line(TopicFigures.total([f for _c, f in each]))
+        )
+    ]
+    if len(each) > 1:
+        lines += [
+            f"• {html.quote(c.display_name(locale))}: {line(f)}" for c, f in each[:COMPOUNDS_SHOWN]
+        ]
+    return lines
+
+
 def stats_text(s: Stats, locale: str) -> str:
     total = sum(s.counts.values())
     lines = [
@@ -208,6 +235,8 @@ def stats_text(s: Stats, locale: str) -> str:
     ]
     if s.households is not None:
         lines += ["", *_household_lines(s.households, locale)]
+    if s.topics:
+        lines += ["", *_topic_lines(s.topics, locale)]
     if s.children:
         lines += ["", _("<b>Units below, best first</b>", locale=locale)]
         for index, (child, c) in enumerate(s.children[:CHILDREN_SHOWN], start=1):

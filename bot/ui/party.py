@@ -72,6 +72,7 @@ def activity_kind_name(kind: ActivityKind, locale: str | None = None) -> str:
         ActivityKind.CLINIC: _("Free clinic", locale=locale),
         ActivityKind.VOLUNTEER: _("Volunteer service", locale=locale),
         ActivityKind.OTHER: _("Other", locale=locale),
+        ActivityKind.MEETING: _("Deliberation meeting (议事会)", locale=locale),
     }
     return names[kind]
 
