@@ -126,6 +126,11 @@ DOMAIN_TABLES: tuple[Table, ...] = (
     tables.household_contacts,
     tables.contact_invites,
     tables.proxy_signups,
+    tables.topics,
+    tables.topic_supports,
+    tables.topic_ballots,
+    tables.topic_objections,
+    tables.topic_ratings,
 )
 
 
