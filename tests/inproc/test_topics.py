@@ -196,7 +196,9 @@ async def test_from_proposal_to_a_rated_work_order(h: Harness) -> None:
         assert any("is now work order" in m.text for m in carried.to(person.id)), person
     signed = await company.press("✅ Sign for", on=card)
     assert any("signed" in m.text.lower() for m in signed.to(BORIS.id))
-    done = await company.press("✔️ Complete", on=signed.to(PETER.id)[-1] if signed.to(PETER.id) else card)
+    done = await company.press(
+        "✔️ Complete", on=signed.to(PETER.id)[-1] if signed.to(PETER.id) else card
+    )
     finished = await company.send("20 charging points installed by building A.")
     prompt = {
         m.chat_id: m
