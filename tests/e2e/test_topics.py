@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
@@ -97,7 +98,7 @@ async def db(sandbox: Sandbox, bot: BotProcess) -> AsyncIterator[Database]:
     await database.close()
 
 
-async def open_page(sandbox: Sandbox, person: Person, contains: str) -> dict[str, object]:
+async def open_page(sandbox: Sandbox, person: Person, contains: str) -> dict[str, Any]:
     """The topic's page (the group notice's link), which says what it needs to be taken up."""
     await sandbox.say(person, "/start tp_1")
     page = await sandbox.expect(person.id, "立项）" if person is not TOM else "taken up at")
@@ -247,6 +248,7 @@ async def test_the_charging_points_from_proposal_to_a_finished_work_order(
     data, _name = sandbox.state.files[message["document"]["file_id"]]
     rows = list(load_workbook(BytesIO(data))["议事厅"].iter_rows(values_only=True))
     assert rows[1][:5] == ("西湖左岸小区", 1, 1, 1, 1), rows
-    assert rows[1][5] >= 10  # 3 days of voting and 7 of 公示, at least
+    days = rows[1][5]
+    assert isinstance(days, float) and days >= 10  # 3 days of voting and 7 of 公示, at least
 
     assert sandbox.group_leaks() == []
