@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from fractions import Fraction
 
 MAX_TITLE = 60
 MAX_TEXT = 1000
@@ -158,16 +159,21 @@ def hundredths(area_m2: float | None) -> int:
     return round(area_m2 * 100) if area_m2 is not None else 0
 
 
+def part_of(share: float, whole: int) -> int:
+    """`share` of `whole`, rounded up, without float noise (0.1 × 30 is 3, not 4)."""
+    return math.ceil(Fraction(share).limit_denominator(10_000) * whole)
+
+
 def support_needed(flats: int, households: int, share: float) -> int:
     """Supports that take a topic up: `households`, or `share` of the compound's flats when that
     is fewer (e.g. 10 households or 5 %), and never fewer than one."""
-    by_share = math.ceil(share * flats) if flats and share > 0 else households
+    by_share = part_of(share, flats) if flats and share > 0 else households
     return max(1, min(households, by_share))
 
 
 def quorum_of(electorate: int, quorum: float) -> int:
     """Households that must take part in a SIMPLE (or 四议) vote."""
-    return max(1, math.ceil(quorum * electorate))
+    return max(1, part_of(quorum, electorate))
 
 
 def count(

@@ -2,7 +2,9 @@
 onboard, staff are invited and bind groups, residents report problems that the property company
 signs for, completes or returns, the branch re-dispatches, and the residents rate; party members
 register (报到), the community approves them, plans an activity, and they sign up and check in;
-the reporters claim their flats (住户登记) and the branch confirms each.
+the reporters claim their flats (住户登记) and the branch confirms each; then one proposes a topic
+(议题), four support it, the branch accepts it with a meeting and opens the vote, and every
+reporter's household votes, some changing their vote once.
 
 At the end every update has been handled exactly once (its effects exist once), every outbox message
 reached the sandbox at least once, and a message arrived twice only when the process that sent it
@@ -42,6 +44,9 @@ from storage.tables import (
     party_members,
     residents,
     staff,
+    topic_ballots,
+    topic_supports,
+    topics,
     users,
 )
 from storage.units import UnitRepo
@@ -77,6 +82,92 @@ NEAR_JIAYUAN = {"latitude": 34.0362 + 100 / 111_195, "longitude": 113.8151}  # 1
 
 
 @dataclass
+class TopicStory:
+    """The reporters' topic: it starts once every reporter's flat is confirmed."""
+
+    reporters: int
+    claimed: int = 0
+    all_claimed: asyncio.Event = field(default_factory=asyncio.Event)
+    vote_open: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def claim_done(self) -> None:
+        self.claimed += 1
+        if self.claimed == self.reporters:
+            self.all_claimed.set()
+
+
+def ballot_of(person: Person) -> tuple[str, bool]:
+    """How a reporter's household votes in the end, and whether it changed its vote once."""
+    n = (person.id - 3000) // len(HOMES)
+    return ("yes" if n % 2 == 0 else "no"), n % 3 == 0
+
+
+VOTE_LABELS = {"yes": "👍 同意", "no": "👎 反对"}
+
+
+async def vote(sandbox: Sandbox, person: Person, story: TopicStory) -> None:
+    await story.vote_open.wait()
+    ballot = await sandbox.find(person.id, "请代表您家投票", timeout=WAIT)
+    final, changes = ballot_of(person)
+    if changes:
+        other = "no" if final == "yes" else "yes"
+        await sandbox.tap(person, ballot, VOTE_LABELS[other])
+        await sandbox.find(person.id, f"已记录您家的投票：{VOTE_LABELS[other]}", timeout=WAIT)
+        await sandbox.tap(person, ballot, VOTE_LABELS[final])
+        await sandbox.find(person.id, f"您家的投票已改为：{VOTE_LABELS[final]}", timeout=WAIT)
+    else:
+        await sandbox.tap(person, ballot, VOTE_LABELS[final])
+        await sandbox.find(person.id, f"已记录您家的投票：{VOTE_LABELS[final]}", timeout=WAIT)
+
+
+async def deliberation(sandbox: Sandbox, crowd: Crowd, story: TopicStory) -> None:
+    """The first reporter proposes a topic, the next four support it (98 flats: 5 households
+    take it up), the branch accepts it with a meeting and opens a three-day vote."""
+    await story.all_claimed.wait()
+    reporters = sorted((p for p in crowd.people if p.id in crowd.numbers), key=lambda p: p.id)
+    proposer = reporters[0]
+    await sandbox.say(proposer, "/propose")
+    await sandbox.find(proposer.id, "简短的标题", timeout=WAIT)
+    await sandbox.say(proposer, "在5号楼旁建电动车充电桩")
+    await sandbox.find(proposer.id, "请说明", timeout=WAIT)
+    await sandbox.say(proposer, "电动车在楼道里充电太危险，建议建充电桩。")
+    asked = await sandbox.find(proposer.id, "附上照片", timeout=WAIT)
+    await sandbox.tap(proposer, asked, "不加照片 / 完成")
+    summary = await sandbox.find(proposer.id, "提交吗", "在5号楼旁建电动车充电桩", timeout=WAIT)
+    await sandbox.tap(proposer, summary, "✅ 提交议题")
+    await sandbox.find(proposer.id, "议题 #1 已提交", timeout=WAIT)
+    for supporter in reporters[1:5]:
+        await sandbox.say(supporter, "/start tp_1")
+        page = await sandbox.find(supporter.id, "户立项）", timeout=WAIT)
+        await sandbox.tap(supporter, page, "👍 附议")
+        await sandbox.find(supporter.id, "谢谢：您家", timeout=WAIT)
+    card = await sandbox.find(BRANCH.id, "已有 5 户附议，议题立项", timeout=WAIT)
+    await sandbox.tap(BRANCH, card, "🗓 受理：安排议事会")
+    await sandbox.find(BRANCH.id, "什么时候开始", timeout=WAIT)
+    await sandbox.say(BRANCH, "明天 19:00")
+    asked = await sandbox.find(BRANCH.id, "持续多久", timeout=WAIT)
+    await sandbox.tap(BRANCH, asked, "2 小时")
+    await sandbox.find(BRANCH.id, "在哪里集合", timeout=WAIT)
+    await sandbox.say(BRANCH, "居委会会议室")
+    summary = await sandbox.find(BRANCH.id, "居委会会议室", "议事会", timeout=WAIT)
+    await sandbox.tap(BRANCH, summary, "✅ 创建")
+    await sandbox.find(BRANCH.id, "议题 #1 已受理", timeout=WAIT)
+    await sandbox.say(BRANCH, "/start tp_1")
+    page = await sandbox.find(BRANCH.id, "已受理：已安排议事会", "户立项）", timeout=WAIT)
+    await sandbox.tap(BRANCH, page, "🗳 发起表决")
+    asked = await sandbox.find(BRANCH.id, "按什么规则表决", timeout=WAIT)
+    await sandbox.tap(BRANCH, asked, "简单多数（须达到法定人数）")
+    asked = await sandbox.find(BRANCH.id, "由谁负责落实", timeout=WAIT)
+    await sandbox.tap(BRANCH, asked, "西湖左岸物业服务中心")
+    asked = await sandbox.find(BRANCH.id, "开放几天", timeout=WAIT)
+    await sandbox.tap(BRANCH, asked, "3 天")
+    summary = await sandbox.find(BRANCH.id, "现在发起表决吗", timeout=WAIT)
+    await sandbox.tap(BRANCH, summary, "🗳 发起表决")
+    await sandbox.find(BRANCH.id, f"表决已发起：{len(reporters)} 户可以投票", timeout=WAIT)
+    story.vote_open.set()
+
+
+@dataclass
 class PartyStory:
     """What the party members wait for: the community secretary, and the activity's code."""
 
@@ -94,6 +185,7 @@ async def resident(
     staffed: asyncio.Event | None = None,
     numbers: dict[int, str] | None = None,
     story: PartyStory | None = None,
+    topic: TopicStory | None = None,
 ) -> None:
     sub, community, compound, _ = home
     await sandbox.say(person, "/start")
@@ -112,6 +204,9 @@ async def resident(
         await staffed.wait()
         numbers[person.id] = await report(sandbox, person)
         await claim_flat(sandbox, person)
+        if topic is not None:
+            topic.claim_done()
+            await vote(sandbox, person, topic)
     if story is not None and person in story.members:
         await party_member(sandbox, person, story)
 
@@ -351,14 +446,16 @@ class Crowd:
         staffed = asyncio.Event()
         reporters = sum(1 for n in range(self.residents) if n % len(HOMES) == 0)
         story = PartyStory(members=self.members)
+        topic = TopicStory(reporters)
         await asyncio.gather(
             *(
-                resident(sandbox, p, HOMES[n % len(HOMES)], staffed, self.numbers, story)
+                resident(sandbox, p, HOMES[n % len(HOMES)], staffed, self.numbers, story, topic)
                 for n, p in enumerate(self.people)
             ),
             staff_and_groups(sandbox, staffed, story.secretary_ready),
             work_orders(sandbox, self.numbers, reporters),
             community_work(sandbox, story),
+            deliberation(sandbox, self, topic),
         )
 
 
@@ -462,6 +559,16 @@ async def nothing_lost(db: Database, sandbox: Sandbox, crowd: Crowd, marks: list
         present = (await s.execute(select(attendance))).all()
         assert sorted(a.user_id for a in present) == sorted(p.id for p in members)
         assert all(a.status == "signed" and a.checked_in_at is not None for a in present)
+        # One topic, supported by five households, and one ballot per reporter's household with
+        # its last vote; a changed vote changed once.
+        (topic,) = (await s.execute(select(topics))).all()
+        assert (topic.status, topic.supporters, topic.electorate) == ("voting", 5, len(reporters))
+        assert (await s.execute(select(func.count()).select_from(topic_supports))).scalar_one() == 5
+        cast = {
+            b.user_id: (b.vote, b.changes == 1)
+            for b in (await s.execute(select(topic_ballots))).all()
+        }
+        assert cast == {p.id: ballot_of(p) for p in reporters}, cast
         bound = [await ChatRepo(s).get(cid) for cid in (-1006000, -6001, -6002)]
         assert all(c is not None and c.purpose is ChatPurpose.RESIDENTS for c in bound)
         assert await ChatRepo(s).get(-6000) is None

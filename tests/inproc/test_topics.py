@@ -277,3 +277,89 @@ async def test_wrong_paths_change_nothing(h: Harness) -> None:
     async with h.db.read() as s:
         status = (await s.execute(select(tables.topics.c.status))).scalar_one()
     assert status == "accepted"
+
+
+async def taken_up(h: Harness, first: Chat, second: Chat, title: str = "Charging points") -> None:
+    await propose(first, title)
+    page = await second.command("start", "tp_1")
+    await second.press("👍 Support (附议)", on=page.last)
+
+
+async def accepted(h: Harness, branch: Chat, first: Chat, second: Chat) -> None:
+    await taken_up(h, first, second)
+    page = await branch.command("start", "tp_1")
+    await branch.press("🗓 Accept: schedule a meeting", on=page.last)
+    await branch.send("明天 19:00")
+    await branch.press("2 h")
+    await branch.send("Community centre")
+    await branch.press("✅ Create")
+
+
+async def test_the_households_that_have_not_voted_are_reminded_once(h: Harness) -> None:
+    """A day before a 3-day vote closes, the representatives who have not voted get the ballot
+    again; those who voted do not; a second sweep reminds nobody."""
+    branch = await h.staff(LI, f"{COMPOUND}.party_branch")
+    anna = await household(h, ANNA, "A-东-101")
+    boris = await household(h, BORIS, "A-东-102")
+    await household(h, CLARA, "A-西-101")
+    await accepted(h, branch, anna, boris)
+    page = await branch.command("start", "tp_1")
+    await branch.press("🗳 Open the vote", on=page.last)
+    await branch.press("Simple majority with a quorum")
+    await branch.press("Xihu Jiayuan party branch")
+    await branch.press("3 days")
+    opened = await branch.press("🗳 Open the vote")
+    ballot = next(m for m in opened.to(ANNA.id) if "Vote for your household" in m.text)
+    await anna.press("👍 Agree", on=ballot)
+
+    h.clock.advance(timedelta(days=2, hours=1))
+    reminded = await h.sweep(topics.sweep)
+    assert {m.chat_id for m in reminded.sent if "has not voted" in m.text} == {BORIS.id, CLARA.id}
+    assert "👍 Agree" in next(m for m in reminded.to(BORIS.id)).labels
+    assert not (await h.sweep(topics.sweep)).sent
+    late = await boris.press("👎 Disagree", on=next(m for m in reminded.to(BORIS.id)))
+    assert "recorded" in late.text  # the reminder's ballot works
+    assert await ballots(h) == [(ANNA.id, "yes", 0), (BORIS.id, "no", 0)]
+
+
+async def test_the_branch_merges_a_duplicate_and_its_supports_go_over(h: Harness) -> None:
+    """Two topics on the same matter: the branch merges #2 into #1. A household supporting both
+    counts once; #2's proposer is told where their support went; a resident cannot merge."""
+    branch = await h.staff(LI, f"{COMPOUND}.party_branch")
+    anna = await household(h, ANNA, "A-东-101")
+    boris = await household(h, BORIS, "A-东-102")
+    await propose(anna, "Charging points")
+    await propose(boris, "E-bike chargers")
+    page = await boris.command("start", "tp_2")
+    assert "Merge" not in " ".join(page.last.labels)
+    forged = await boris.press_data("tp:g:2:0:1")
+    assert "party branch" in (forged.answer.text or "")
+    page = await branch.command("start", "tp_2")
+    merged = await branch.press("⤵ Merge into #1", on=page.last)
+    assert "its supports now count for #1" in merged.text
+    assert any("merged into #1" in m.text for m in merged.to(BORIS.id))
+    # 2 households (Anna's and Boris's) now support #1: it is taken up.
+    assert any("it is taken up" in m.text for m in merged.to(LI.id))
+    assert await supports(h) == 2 + 1  # #1: Anna, Boris; #2 keeps its own record
+    stale = await boris.press_data("tp:u:2:0:0")
+    assert "no longer collects support" in (stale.answer.text or "")
+
+
+async def test_four_deliberations_come_before_the_households_vote(h: Harness) -> None:
+    """四议两公开: the branch records 商议 and 审议 in the form; the page shows both."""
+    branch = await h.staff(LI, f"{COMPOUND}.party_branch")
+    anna = await household(h, ANNA, "A-东-101")
+    boris = await household(h, BORIS, "A-东-102")
+    await accepted(h, branch, anna, boris)
+    page = await branch.command("start", "tp_1")
+    await branch.press("🗳 Open the vote", on=page.last)
+    asked = await branch.press("四议两公开 (party-led matter)")
+    assert "商议" in asked.text
+    asked = await branch.send("The committee and the company agree to share the cost.")
+    assert "审议" in asked.text
+    await branch.send("The party members' meeting approved it, 23 of 25.")
+    await branch.press("Xihu Jiayuan party branch")
+    await branch.press("7 days")
+    opened = await branch.press("🗳 Open the vote")
+    assert "share the cost" in opened.text and "23 of 25" in opened.text
+    assert "2 households may vote" in opened.text
