@@ -263,11 +263,18 @@ async def _summary(form: Form) -> str:
                 start=desk.local(draft.starts_at), end=desk.local(draft.ends_at, "%H:%M")
             ),
             _("Place: {place}").format(place=html.quote(draft.place)),
-            _("Places: {n}").format(n=draft.capacity),
-            _("Notice in the residents group: {answer}").format(
-                answer=_("yes") if draft.announce else _("no")
-            ),
+            *(() if draft.topic_id is not None else _places_and_notice(draft)),
         ]
+    )
+
+
+def _places_and_notice(draft: ActivityDraft) -> tuple[str, str]:
+    """A meeting (议事会) has neither: it is open to all, and the topic's notice tells of it."""
+    return (
+        _("Places: {n}").format(n=draft.capacity),
+        _("Notice in the residents group: {answer}").format(
+            answer=_("yes") if draft.announce else _("no")
+        ),
     )
 
 

@@ -225,11 +225,20 @@ async def show_card(desk: Desk, actor: Actor, complaint_id: int) -> Complaint:
 
 
 async def tell_unit(
-    desk: Desk, unit: Unit, units: Mapping[int, Unit], message: Callable[[str], str]
+    desk: Desk,
+    unit: Unit,
+    units: Mapping[int, Unit],
+    message: Callable[[str], str],
+    *,
+    markup: Callable[[str], Markup] | None = None,
 ) -> None:
     for chat_id in await unit_chats(desk.session, desk.config.bot.admins, unit, units):
+        locale = await desk.locale_of(chat_id)
         await desk.outbox.send(
-            chat_id, message(await desk.locale_of(chat_id)), priority=Priority.ALERT
+            chat_id,
+            message(locale),
+            markup=markup(locale) if markup else None,
+            priority=Priority.ALERT,
         )
 
 

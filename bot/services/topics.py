@@ -694,17 +694,20 @@ async def rate(desk: Desk, actor: Actor, topic_id: int, rating: str) -> bool:
 # --- what people see ------------------------------------------------------------------------
 
 
-async def listed(desk: Desk, actor: Actor) -> tuple[list[Unit], list[Topic]]:
-    """The public list of the person's compounds (where they live, where they serve, the one
-    they chose)."""
-    ids = {u.id for u in await home_compounds(desk, actor)}
-    ids |= await party.meeting_compounds(desk, actor)
+async def my_compounds(desk: Desk, actor: Actor) -> list[Unit]:
+    """The compounds whose topics a person sees: where they live (confirmed, or as they said),
+    where they serve, and those they manage."""
+    ids = await party.meeting_compounds(desk, actor)
     if actor.user.compound_id:
         ids.add(actor.user.compound_id)
-    for unit in await party.managed_compounds(desk, actor):
-        ids.add(unit.id)
+    ids |= {unit.id for unit in await party.managed_compounds(desk, actor)}
     units = await desk.units.many(sorted(ids))
-    compounds = sorted(units.values(), key=lambda u: (u.name, u.id))
+    return sorted(units.values(), key=lambda u: (u.name, u.id))
+
+
+async def listed(desk: Desk, actor: Actor) -> tuple[list[Unit], list[Topic]]:
+    """The public list of the person's compounds."""
+    compounds = await my_compounds(desk, actor)
     return compounds, await repo(desk).listed([u.id for u in compounds], desk.now, LISTED)
 
 
@@ -716,7 +719,7 @@ async def page(desk: Desk, actor: Actor, topic_id: int) -> ui.Page:
     if (
         not manages
         and flat is None
-        and topic.compound_id not in {u.id for u in (await listed(desk, actor))[0]}
+        and topic.compound_id not in {u.id for u in await my_compounds(desk, actor)}
     ):
         raise Refused(TopicRefusal.NOT_RESIDENT)
     supported = flat is not None and await repo(desk).supported(topic.id, flat.id)
@@ -833,6 +836,7 @@ async def _escalate(desk: Desk, topic: Topic) -> bool:
         target,
         units,
         lambda locale: ui.answer_overdue(moved, branch, zone, locale),
+        markup=lambda locale: ui.answer_keyboard(moved, locale),  # the chased unit may answer
     )
     await tell_unit(
         desk, branch, units, lambda locale: ui.answer_chased(moved, target, zone, locale)

@@ -236,7 +236,8 @@ async def test_a_late_answer_is_chased_up_to_the_community(h: Harness) -> None:
 
     h.clock.advance(timedelta(days=2))
     chased = await h.sweep(topics.sweep)
-    assert any("Overdue (督办)" in m.text for m in chased.to(WEN.id))
+    overdue = next(m for m in chased.to(WEN.id) if "Overdue (督办)" in m.text)
+    assert "✖ Decline, with a reason" in overdue.labels  # the chased unit may answer it there
     assert any("has been told" in m.text for m in chased.to(LI.id))
     page = await community.command("start", "tp_1")
     assert "✖ Decline, with a reason" in page.last.labels  # the community may answer it
