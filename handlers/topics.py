@@ -7,6 +7,7 @@ Accepting a topic opens the activity form (handlers/activities.py) for its meeti
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from aiogram import F, Router, html
 from aiogram.filters import Command, CommandObject, CommandStart
@@ -67,6 +68,16 @@ async def cmd_start_topic(
     await show(desk, actor, topic_id)
 
 
+@dataclass(frozen=True, slots=True)
+class Note:
+    """A text about a topic: a reason to decline it, an objection, the minutes (with photos)."""
+
+    topic_id: int
+    version: int = 0
+    text: str = ""
+    photos: tuple[str, ...] = ()
+
+
 # --- proposing: a flow of the conversation engine ----------------------------------------------
 
 
@@ -80,13 +91,15 @@ async def _homes(form: ProposeTurn) -> list[Choice]:
     ][:20]
 
 
-def _with_photo(form: ProposeTurn, photo: Photo) -> Outcome[TopicDraft]:
+Photographed = TypeVar("Photographed", TopicDraft, Note)
+
+
+def _with_photo(form: Turn[Photographed], photo: Photo) -> Outcome[Photographed]:
+    """One more photo (up to three) of a topic or of a meeting's minutes."""
     if len(form.draft.photos) >= MAX_PHOTOS:
         return Say(_("Three photos are the most I can take; this one is left out."))
     draft = replace(form.draft, photos=(*form.draft.photos, photo.file_id))
     lead = _("Photo added ({n}/{most}).").format(n=len(draft.photos), most=MAX_PHOTOS)
-    if len(draft.photos) >= MAX_PHOTOS:
-        return Next(draft, lead=lead)
     return Stay(draft, lead=lead)
 
 
@@ -170,16 +183,6 @@ async def propose(actor: Actor, desk: Desk, state: FSMContext) -> None:
 # --- the branch's forms ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Note:
-    """A text about a topic: a reason to decline it, an objection, the minutes (with photos)."""
-
-    topic_id: int
-    version: int = 0
-    text: str = ""
-    photos: tuple[str, ...] = ()
-
-
 NoteTurn = Turn[Note]
 
 
@@ -240,15 +243,6 @@ OBJECT = wizard.Flow(
 )
 
 
-def _minutes_photo(form: NoteTurn, photo: Photo) -> Outcome[Note]:
-    if len(form.draft.photos) >= MAX_PHOTOS:
-        return Say(_("Three photos are the most I can take; this one is left out."))
-    draft = replace(form.draft, photos=(*form.draft.photos, photo.file_id))
-    return Stay(
-        draft, lead=_("Photo added ({n}/{most}).").format(n=len(draft.photos), most=MAX_PHOTOS)
-    )
-
-
 async def _save_minutes(form: NoteTurn) -> Outcome[Note]:
     topic = await topics.record_minutes(
         form.desk, form.actor, form.draft.topic_id, form.draft.text, form.draft.photos
@@ -274,7 +268,7 @@ MINUTES = wizard.Flow(
         Step(
             key="photos",
             ask=lambda form: _("Photos of the meeting (up to three), or tap “Save”."),
-            photo=_minutes_photo,
+            photo=_with_photo,
             photo_mb=lambda form: form.desk.config.lostfound.max_photo_mb,
             skip=_save_minutes,
             skip_label=lambda: _("💾 Save the minutes"),

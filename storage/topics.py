@@ -298,20 +298,20 @@ class TopicRepo:
 
     # --- objections and ratings
 
-    async def object(self, topic_id: int, user_id: int, text: str, now: datetime) -> bool:
+    async def _once(self, table: Any, topic_id: int, user_id: int, **values: Any) -> bool:
+        """A person's one row of a topic (an objection, a rating); False when there is one."""
         exists = await self.session.execute(
-            select(topic_objections.c.id).where(
-                topic_objections.c.topic_id == topic_id, topic_objections.c.user_id == user_id
-            )
+            select(table.c.topic_id).where(table.c.topic_id == topic_id, table.c.user_id == user_id)
         )
         if exists.first() is not None:
             return False
         await self.session.execute(
-            insert(topic_objections).values(
-                topic_id=topic_id, user_id=user_id, text=text, created_at=now
-            )
+            insert(table).values(topic_id=topic_id, user_id=user_id, **values)
         )
         return True
+
+    async def object(self, topic_id: int, user_id: int, text: str, now: datetime) -> bool:
+        return await self._once(topic_objections, topic_id, user_id, text=text, created_at=now)
 
     async def objections(self, topic_id: int) -> int:
         found = await self.session.execute(
@@ -321,19 +321,7 @@ class TopicRepo:
 
     async def rate(self, topic_id: int, user_id: int, rating: str, now: datetime) -> bool:
         """A participant's rating of the result; the first one stands."""
-        exists = await self.session.execute(
-            select(topic_ratings.c.rating).where(
-                topic_ratings.c.topic_id == topic_id, topic_ratings.c.user_id == user_id
-            )
-        )
-        if exists.first() is not None:
-            return False
-        await self.session.execute(
-            insert(topic_ratings).values(
-                topic_id=topic_id, user_id=user_id, rating=rating, created_at=now
-            )
-        )
-        return True
+        return await self._once(topic_ratings, topic_id, user_id, rating=rating, created_at=now)
 
     async def ratings(self, topic_id: int) -> dict[str, int]:
         rows = await self.session.execute(

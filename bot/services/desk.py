@@ -8,10 +8,12 @@ anywhere else (sweeps, jobs, the command line), `open_desk` opens a transaction 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,6 +36,16 @@ from storage.party import PartyRepo
 from storage.stats import StatsRepo
 from storage.units import UnitRepo
 from storage.users import StaffRepo, UserRepo
+
+log = logging.getLogger(__name__)
+
+
+class _Row(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
+R = TypeVar("R", bound=_Row)
 
 
 @dataclass
@@ -158,3 +170,35 @@ async def open_desk(
             matcher,
             bot_username,
         )
+
+
+async def sweep_due(
+    db: Database,
+    clock: Clock,
+    config: Config,
+    matcher: Matcher,
+    bot_username: str,
+    *,
+    due: Callable[[AsyncSession, datetime, int], Awaitable[Sequence[R]]],
+    step: Callable[[Desk, R], Awaitable[bool]],
+    batch: int,
+    limit: int,
+) -> int:
+    """A clock sweep: every row whose `next_check_at` has come (`due` reads a batch of them) takes
+    its next step, each in its own transaction; a step that fails is logged and left for the next
+    sweep. Returns how many steps were taken."""
+    steps = looked = 0
+    while looked < limit:
+        now = clock.now()
+        async with db.read() as session:
+            found = await due(session, now, batch)
+        for row in found:
+            looked += 1
+            try:
+                async with open_desk(db, clock, config, matcher, bot_username, now=now) as desk:
+                    steps += await step(desk, row)
+            except Exception:  # one bad row must not stop the clock for the others
+                log.exception("sweep step failed for %s %s", type(row).__name__, row.id)
+        if len(found) < batch:
+            break
+    return steps

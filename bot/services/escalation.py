@@ -7,7 +7,6 @@ at once, never chases twice.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 
 from bot.clock import Clock
@@ -27,15 +26,13 @@ from bot.domain.errors import Stale
 from bot.domain.org import Unit
 from bot.services import households
 from bot.services.complaints import close
-from bot.services.desk import Desk, open_desk
+from bot.services.desk import Desk, sweep_due
 from bot.services.dispatch import deliver_cards, refresh_cards, tell_unit
 from bot.services.matcher import Matcher
 from bot.ui import complaints as ui
 from bot.ui import households as households_ui
 from storage.complaints import ComplaintRepo
 from storage.db import Database
-
-log = logging.getLogger(__name__)
 
 BATCH = 200
 
@@ -52,21 +49,17 @@ async def sweep(
 
     Each ticket is its own transaction: one that fails is logged and left for the next sweep.
     """
-    steps = looked = 0
-    while looked < limit:
-        now = clock.now()
-        async with db.read() as session:
-            due = await ComplaintRepo(session).due(now, BATCH)
-        for complaint in due:
-            looked += 1
-            try:
-                async with open_desk(db, clock, config, matcher, bot_username, now=now) as desk:
-                    steps += await step(desk, complaint)
-            except Exception:  # one bad ticket must not stop the clock for the others
-                log.exception("sweep step failed for complaint %s", complaint.id)
-        if len(due) < BATCH:
-            break
-    return steps
+    return await sweep_due(
+        db,
+        clock,
+        config,
+        matcher,
+        bot_username,
+        due=lambda session, now, n: ComplaintRepo(session).due(now, n),
+        step=step,
+        batch=BATCH,
+        limit=limit,
+    )
 
 
 async def step(desk: Desk, complaint: Complaint) -> bool:

@@ -9,9 +9,8 @@ to the outbox in the same transaction; the clock (answer deadline, vote reminder
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
@@ -40,7 +39,7 @@ from bot.domain.topics import (
 )
 from bot.services import notices, party
 from bot.services.complaints import open_work_order
-from bot.services.desk import Desk, open_desk
+from bot.services.desk import Desk, sweep_due
 from bot.services.dispatch import tell_unit, unit_people
 from bot.services.matcher import Matcher
 from bot.ui import topics as ui
@@ -49,8 +48,6 @@ from storage.db import Database
 from storage.households import HouseholdRepo
 from storage.notices import NoticeKind
 from storage.topics import TopicRepo
-
-log = logging.getLogger(__name__)
 
 BATCH = 100
 LISTED = 20  # topics on the public list
@@ -473,16 +470,23 @@ async def open_vote(desk: Desk, actor: Actor, draft: VoteDraft) -> Topic:
         raise Refused(TopicRefusal.MOVED)
     moved = await get(desk, topic.id)
     zone = desk.config.bot.zone
-    for user_id in electors.values():
+    await _ballots(
+        desk, moved, electors.values(), lambda locale: ui.ballot(moved, None, zone, locale)
+    )
+    await _refresh(desk, moved)
+    return moved
+
+
+async def _ballots(desk: Desk, topic: Topic, people: Iterable[int], text: ui.Render) -> None:
+    """The ballot (a text and the three buttons) to each household's representative."""
+    for user_id in people:
         locale = await desk.locale_of(user_id)
         await desk.outbox.send(
             user_id,
-            ui.ballot(moved, None, zone, locale),
-            markup=ui.ballot_keyboard(moved, None, locale),
+            text(locale),
+            markup=ui.ballot_keyboard(topic, None, locale),
             priority=Priority.ALERT,
         )
-    await _refresh(desk, moved)
-    return moved
 
 
 async def electorate(desk: Desk, flats: Sequence[Flat]) -> dict[int, int]:
@@ -534,16 +538,8 @@ async def _remind(desk: Desk, topic: Topic) -> bool:
     voted = {b.flat_id for b in await repo(desk).ballots(topic.id)}
     flats = await _households(desk).flats(topic.compound_id)
     zone = desk.config.bot.zone
-    for flat_id, user_id in (await electorate(desk, flats)).items():
-        if flat_id in voted:
-            continue
-        locale = await desk.locale_of(user_id)
-        await desk.outbox.send(
-            user_id,
-            ui.vote_reminder(moved, zone, locale),
-            markup=ui.ballot_keyboard(moved, None, locale),
-            priority=Priority.ALERT,
-        )
+    waiting = [u for f, u in (await electorate(desk, flats)).items() if f not in voted]
+    await _ballots(desk, moved, waiting, lambda locale: ui.vote_reminder(moved, zone, locale))
     return True
 
 
@@ -772,21 +768,17 @@ async def sweep(
 ) -> int:
     """Every topic whose clock has come: a late answer chased up the chain, a vote's reminder
     and its close, the end of 公示. One transaction per topic; every step conditional."""
-    steps = looked = 0
-    while looked < limit:
-        now = clock.now()
-        async with db.read() as session:
-            due = await TopicRepo(session).due(now, BATCH)
-        for topic in due:
-            looked += 1
-            try:
-                async with open_desk(db, clock, config, matcher, bot_username, now=now) as desk:
-                    steps += await step(desk, topic)
-            except Exception:  # one bad topic must not stop the clock for the others
-                log.exception("sweep step failed for topic %s", topic.id)
-        if len(due) < BATCH:
-            break
-    return steps
+    return await sweep_due(
+        db,
+        clock,
+        config,
+        matcher,
+        bot_username,
+        due=lambda session, now, n: TopicRepo(session).due(now, n),
+        step=step,
+        batch=BATCH,
+        limit=limit,
+    )
 
 
 async def step(desk: Desk, topic: Topic) -> bool:
@@ -842,9 +834,3 @@ async def _escalate(desk: Desk, topic: Topic) -> bool:
         desk, branch, units, lambda locale: ui.answer_chased(moved, target, zone, locale)
     )
     return True
-
-
-def with_photo(draft: TopicDraft, file_id: str) -> TopicDraft:
-    if len(draft.photos) >= MAX_PHOTOS:
-        raise Refused(Reason.TOO_MANY_PHOTOS)
-    return replace(draft, photos=(*draft.photos, file_id))

@@ -364,3 +364,36 @@ async def test_four_deliberations_come_before_the_households_vote(h: Harness) ->
     opened = await branch.press("🗳 Open the vote")
     assert "share the cost" in opened.text and "23 of 25" in opened.text
     assert "2 households may vote" in opened.text
+
+
+async def test_photos_of_a_topic_and_of_the_minutes_are_kept(h: Harness) -> None:
+    """Up to three photos with a topic (a fourth is refused) and with the meeting's minutes."""
+    branch = await h.staff(LI, f"{COMPOUND}.party_branch")
+    anna = await household(h, ANNA, "A-东-101")
+    boris = await household(h, BORIS, "A-东-102")
+    await anna.send("/propose")
+    await anna.send("Charging points")
+    await anna.send("E-bikes are charged in the stairwells.")
+    for n in range(1, 4):
+        added = await anna.photo()
+        assert f"Photo added ({n}/3)" in added.text, added.text
+    refused = await anna.photo()
+    assert "Three photos are the most" in refused.text
+    await anna.press("No photo / done")
+    await anna.press("✅ Submit the topic")
+    page = await boris.command("start", "tp_1")
+    taken = await boris.press("👍 Support (附议)", on=page.last)
+    await branch.press("🗓 Accept: schedule a meeting", on=taken.to(LI.id)[-1])
+    await branch.send("明天 19:00")
+    await branch.press("2 h")
+    await branch.send("Community centre")
+    await branch.press("✅ Create")
+    page = await branch.command("start", "tp_1")
+    await branch.press("📝 Record the minutes", on=page.last)
+    await branch.send("Branch, committee, company and 9 residents; the company installs them.")
+    await branch.photo()
+    saved = await branch.press("💾 Save the minutes")
+    assert "the company installs them" in saved.text
+    async with h.db.read() as s:
+        row = (await s.execute(select(tables.topics))).one()
+    assert len(row.photos.split(",")) == 3 and row.minutes_photos.count("PH") == 1
