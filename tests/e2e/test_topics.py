@@ -249,6 +249,6 @@ async def test_the_charging_points_from_proposal_to_a_finished_work_order(
     rows = list(load_workbook(BytesIO(data))["议事厅"].iter_rows(values_only=True))
     assert rows[1][:5] == ("西湖左岸小区", 1, 1, 1, 1), rows
     days = rows[1][5]
-    assert isinstance(days, float) and days >= 10  # 3 days of voting and 7 of 公示, at least
+    assert isinstance(days, int | float) and days >= 10  # 3 days of voting, 7 of 公示 at least
 
     assert sandbox.group_leaks() == []
