@@ -40,7 +40,7 @@ from bot.domain.topics import (
 from bot.services import notices, party
 from bot.services.complaints import open_work_order
 from bot.services.desk import Desk, sweep_due
-from bot.services.dispatch import tell_unit, unit_people
+from bot.services.dispatch import tell_unit, unit_chats, unit_people
 from bot.services.matcher import Matcher
 from bot.ui import topics as ui
 from bot.ui.notices import NoticeView
@@ -392,10 +392,17 @@ async def accept(desk: Desk, actor: Actor, draft: ActivityDraft) -> tuple[Topic,
     moved = await get(desk, topic.id)
     zone = desk.config.bot.zone
     compound, _branch_unit, units = await _branch(desk, moved)
+    invited: dict[int, None] = {}  # a wing nobody staffs hands over to the branch: one invitation
     for unit in carriers(compound, units):
-        if unit.kind is UnitKind.COMMUNITY:
-            continue
-        await tell_unit(desk, unit, units, lambda locale: ui.invited(moved, meeting, zone, locale))
+        if unit.kind is not UnitKind.COMMUNITY:
+            admins = desk.config.bot.admins
+            invited |= dict.fromkeys(await unit_chats(desk.session, admins, unit, units))
+    for chat_id in invited:
+        if chat_id != actor.id:
+            locale = await desk.locale_of(chat_id)
+            await desk.outbox.send(
+                chat_id, ui.invited(moved, meeting, zone, locale), priority=Priority.ALERT
+            )
     await _tell(
         desk,
         await participants(desk, moved),

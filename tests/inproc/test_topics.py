@@ -397,3 +397,30 @@ async def test_photos_of_a_topic_and_of_the_minutes_are_kept(h: Harness) -> None
     async with h.db.read() as s:
         row = (await s.execute(select(tables.topics))).one()
     assert len(row.photos.split(",")) == 3 and row.minutes_photos.count("PH") == 1
+
+
+async def test_each_invited_person_is_invited_once(h: Harness) -> None:
+    """西湖左岸's owners' committee has no staff, so its invitation goes to the branch: the
+    branch's other secretary is invited once, not once for each unit; the one who scheduled the
+    meeting is not invited to it. (98 flats: 5 households take the topic up.)"""
+    branch = await h.staff(LI, "xihu-zuoan.party_branch")
+    deputy = Person(4104, "Deputy", "en")
+    await h.staff(deputy, "xihu-zuoan.party_branch")
+    await h.staff(PETER, "xihu-zuoan.property_company")
+    people = [
+        await household(
+            h, Person(4200 + n, f"Resident {n}", "en"), f"3-2-{n}01", compound="xihu-zuoan"
+        )
+        for n in range(1, 6)
+    ]
+    await propose(people[0])
+    for chat in people[1:]:
+        page = await chat.command("start", "tp_1")
+        taken = await chat.press("👍 Support (附议)", on=page.last)
+    await branch.press("🗓 Accept: schedule a meeting", on=taken.to(LI.id)[-1])
+    await branch.send("明天 19:00")
+    await branch.press("2 h")
+    await branch.send("Community centre")
+    created = await branch.press("✅ Create")
+    invitations = [m.chat_id for m in created.sent if "invited to the meeting" in m.text]
+    assert sorted(invitations) == sorted([deputy.id, PETER.id]), invitations
