@@ -446,6 +446,10 @@ async def on_button(
         if not page.resident:
             raise Refused(TopicRefusal.NOT_RESIDENT)
         await wizard.start(OBJECT, desk, actor, state, Note(topic_id))
+    elif action is TopicAction.PHOTOS:
+        page = await topics.page(desk, actor, topic_id)  # whoever may see the topic
+        for photo, caption in ui.photo_captions(page.topic, actor.locale):
+            await desk.outbox.send_photo(actor.id, photo, caption)
     elif action is TopicAction.RATE:
         if callback_data.arg >= len(RATINGS):
             raise Refused(TopicRefusal.MOVED)

@@ -57,6 +57,7 @@ class TopicAction(StrEnum):
     MERGE = "g"  # id, arg: the topic it goes into
     OBJECT = "j"  # id
     RATE = "r"  # id, arg: the index of the rating
+    PHOTOS = "f"  # id: the topic's photos and the minutes'
 
 
 class TopicCb(CallbackData, prefix="tp"):
@@ -677,6 +678,38 @@ def page_keyboard(page: Page, now: datetime, locale: str) -> InlineKeyboardMarku
                 id=topic.id,
                 arg=target.id,
             )
+    photos = len(topic.photos) + len(topic.minutes_photos)
+    if photos:
+        _button(
+            builder,
+            _("🖼 Photos ({n})", locale=locale).format(n=photos),
+            TopicAction.PHOTOS,
+            id=topic.id,
+        )
     _button(builder, _("« All topics", locale=locale), TopicAction.LIST)
     builder.adjust(1)
     return builder.as_markup()
+
+
+def photo_captions(topic: Topic, locale: str) -> list[tuple[str, str]]:
+    """(file id, caption) of the topic's photos, then of its minutes'."""
+    return [
+        *(
+            (
+                photo,
+                _("Topic #{id} · photo {n}/{of}", locale=locale).format(
+                    id=topic.id, n=n, of=len(topic.photos)
+                ),
+            )
+            for n, photo in enumerate(topic.photos, start=1)
+        ),
+        *(
+            (
+                photo,
+                _("Minutes of topic #{id} · photo {n}/{of}", locale=locale).format(
+                    id=topic.id, n=n, of=len(topic.minutes_photos)
+                ),
+            )
+            for n, photo in enumerate(topic.minutes_photos, start=1)
+        ),
+    ]

@@ -397,6 +397,20 @@ async def test_photos_of_a_topic_and_of_the_minutes_are_kept(h: Harness) -> None
     async with h.db.read() as s:
         row = (await s.execute(select(tables.topics))).one()
     assert len(row.photos.split(",")) == 3 and row.minutes_photos.count("PH") == 1
+    page = await boris.command("start", "tp_1")
+    shown = await boris.press("🖼 Photos (4)", on=page.last)
+    assert [m.text for m in shown.mine] == [
+        "Topic #1 · photo 1/3",
+        "Topic #1 · photo 2/3",
+        "Topic #1 · photo 3/3",
+        "Minutes of topic #1 · photo 1/1",
+    ]
+    zoe = await household(h, ZOE, "2-1-301", compound="chunqiu-huayuan")
+    listed = await zoe.send(
+        "/topics"
+    )  # her compound's list: another compound's photos are not hers
+    refused = await zoe.press_data(page.last.data["🖼 Photos (4)"], on=listed.last)
+    assert "verified households of this compound" in (refused.answer.text or "")
 
 
 async def test_each_invited_person_is_invited_once(h: Harness) -> None:
