@@ -1,0 +1,276 @@
+"""The 五星小区 figures of one compound and one month, read from the bot's own records.
+
+Each figure comes with what it was computed from — a count over a count, and the rows behind it
+(`complaints:12`, `activities:3`, `unit_days:2026-12-05/7`) — so that a star gained or lost can be
+traced to the records. A figure with nothing to divide by is None ("no data"), which does not pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.complaints import Category, Status
+from bot.domain.lostfound import Status as ItemStatus
+from bot.domain.org import Unit
+from bot.domain.party import ActivityStatus, RegStatus
+from bot.domain.rates import EMPTY
+from bot.domain.stars import Metric
+from storage.stats import StatsRepo
+from storage.tables import (
+    activities,
+    attendance,
+    campaign_sends,
+    complaints,
+    flats,
+    lostfound,
+    outbox,
+    party_members,
+)
+
+ON_TIME = timedelta(days=3)  # a 报到 decided within this is on time
+REPEAT_WITHIN = timedelta(days=30)  # the same household and category again within this: a repeat
+RESOLVED = (Status.COMPLETED.value, Status.CLOSED.value)
+EVIDENCE_MOST = 50  # rows named per figure (the count stays exact)
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    value: float | None
+    part: float  # the numerator (or the count)
+    whole: float | None  # the denominator (None: a plain count)
+    evidence: tuple[str, ...] = ()
+
+
+def _share(part: int, whole: int, evidence: list[str]) -> Figure:
+    return Figure(part / whole if whole else None, part, whole, tuple(evidence[:EVIDENCE_MOST]))
+
+
+def _per_100(part: float, households: int, evidence: list[str]) -> Figure:
+    value = 100 * part / households if households else None
+    return Figure(value, part, households, tuple(evidence[:EVIDENCE_MOST]))
+
+
+class StarsRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def figures(
+        self, compound: Unit, start: datetime, end: datetime, first: date, after: date
+    ) -> dict[Metric, Figure]:
+        """Every computed figure of a compound for the month [start, end) (its local days
+        first ≤ day < after)."""
+        households = int(
+            (
+                await self.session.execute(
+                    select(func.count()).where(flats.c.compound_id == compound.id)
+                )
+            ).scalar_one()
+        )
+        found: dict[Metric, Figure] = {}
+        found.update(await self._party(compound.id, start, end, households))
+        found.update(await self._rates(compound, first, after))
+        found.update(await self._tickets(compound.id, start, end, households))
+        found[Metric.LOST_RETURNED] = await self._lost(compound.id, start, end)
+        found[Metric.REMINDERS_DELIVERED] = await self._reminders(compound.id, start, end)
+        return found
+
+    async def _party(
+        self, compound_id: int, start: datetime, end: datetime, households: int
+    ) -> dict[Metric, Figure]:
+        m = party_members
+        members = [
+            row.id
+            for row in await self.session.execute(
+                select(m.c.id)
+                .where(
+                    m.c.compound_id == compound_id,
+                    m.c.status == RegStatus.APPROVED.value,
+                    m.c.decided_at < end,
+                )
+                .order_by(m.c.id)
+            )
+        ]
+        registered = (
+            await self.session.execute(
+                select(m.c.id, m.c.created_at, m.c.decided_at)
+                .where(
+                    m.c.compound_id == compound_id, m.c.created_at >= start, m.c.created_at < end
+                )
+                .order_by(m.c.id)
+            )
+        ).all()
+        on_time = [
+            r.id
+            for r in registered
+            if r.decided_at is not None and r.decided_at - r.created_at <= ON_TIME
+        ]
+        held = [
+            row.id
+            for row in await self.session.execute(
+                select(activities.c.id)
+                .where(
+                    activities.c.compound_id == compound_id,
+                    activities.c.status != ActivityStatus.CANCELLED.value,
+                    activities.c.ends_at >= start,
+                    activities.c.ends_at < end,
+                )
+                .order_by(activities.c.id)
+            )
+        ]
+        minutes = 0
+        if held:
+            minutes = int(
+                (
+                    await self.session.execute(
+                        select(func.coalesce(func.sum(attendance.c.minutes), 0)).where(
+                            attendance.c.activity_id.in_(held)
+                        )
+                    )
+                ).scalar_one()
+            )
+        return {
+            Metric.MEMBERS_PER_100: _per_100(
+                len(members), households, [f"party_members:{i}" for i in members]
+            ),
+            Metric.REGISTRATIONS_ON_TIME: _share(
+                len(on_time), len(registered), [f"party_members:{r.id}" for r in registered]
+            ),
+            Metric.ACTIVITIES_HELD: Figure(
+                len(held), len(held), None, tuple(f"activities:{i}" for i in held)
+            ),
+            Metric.VOLUNTEER_HOURS_PER_100: _per_100(
+                minutes / 60, households, [f"activities:{i}" for i in held]
+            ),
+        }
+
+    async def _rates(self, compound: Unit, first: date, after: date) -> dict[Metric, Figure]:
+        """The three rates over the scorecards of the compound and its wings."""
+        cards = await StatsRepo(self.session).scorecards(compound.path, first, after)
+        total = EMPTY
+        for card in cards.values():
+            total += card
+        evidence = tuple(f"unit_days:{first:%Y-%m}/{unit_id}" for unit_id in sorted(cards))
+        if not cards:
+            return {
+                metric: Figure(None, 0, 0, evidence)
+                for metric in (
+                    Metric.RESPONSE_RATE,
+                    Metric.RESOLUTION_RATE,
+                    Metric.SATISFACTION_RATE,
+                )
+            }
+        return {
+            Metric.RESPONSE_RATE: Figure(
+                total.response.value, total.response.hits, total.response.total, evidence
+            ),
+            Metric.RESOLUTION_RATE: Figure(
+                total.resolution.value, total.resolution.hits, total.resolution.total, evidence
+            ),
+            Metric.SATISFACTION_RATE: Figure(
+                total.satisfaction.value,
+                total.satisfaction.hits,
+                total.satisfaction.total,
+                evidence,
+            ),
+        }
+
+    async def _tickets(
+        self, compound_id: int, start: datetime, end: datetime, households: int
+    ) -> dict[Metric, Figure]:
+        c = complaints
+        month = (
+            await self.session.execute(
+                select(
+                    c.c.id, c.c.category, c.c.status, c.c.campaign_id, c.c.flat_id,
+                    c.c.reporter_id, c.c.created_at,
+                ).where(c.c.compound_id == compound_id, c.c.created_at >= start, c.c.created_at < end)
+                .order_by(c.c.id)
+            )
+        ).all()  # fmt: skip
+        campaign = [t for t in month if t.campaign_id is not None]
+        disputes = [t for t in month if t.category == Category.NEIGHBOUR_DISPUTE.value]
+        dirty = [
+            t for t in month if t.category in (Category.SANITATION.value, Category.CLUTTER.value)
+        ]
+        earlier = (
+            await self.session.execute(
+                select(c.c.id, c.c.category, c.c.flat_id, c.c.reporter_id, c.c.created_at).where(
+                    c.c.compound_id == compound_id,
+                    c.c.created_at >= start - REPEAT_WITHIN,
+                    c.c.created_at < end,
+                )
+            )
+        ).all()
+        repeats = [
+            t
+            for t in month
+            if any(
+                e.id != t.id
+                and e.category == t.category
+                and e.created_at < t.created_at
+                and t.created_at - e.created_at <= REPEAT_WITHIN
+                and (
+                    e.flat_id == t.flat_id
+                    if t.flat_id is not None
+                    else e.reporter_id == t.reporter_id
+                )
+                for e in earlier
+            )
+        ]
+        return {
+            Metric.CAMPAIGN_REPORTS_RESOLVED: _share(
+                sum(t.status in RESOLVED for t in campaign),
+                len(campaign),
+                [f"complaints:{t.id}" for t in campaign],
+            ),
+            Metric.DISPUTES_RESOLVED: _share(
+                sum(t.status in RESOLVED for t in disputes),
+                len(disputes),
+                [f"complaints:{t.id}" for t in disputes],
+            ),
+            Metric.REPEAT_COMPLAINTS: Figure(
+                len(repeats), len(repeats), None, tuple(f"complaints:{t.id}" for t in repeats)
+            ),
+            Metric.SANITATION_PER_100: _per_100(
+                len(dirty), households, [f"complaints:{t.id}" for t in dirty]
+            ),
+        }
+
+    async def _lost(self, compound_id: int, start: datetime, end: datetime) -> Figure:
+        rows = (
+            await self.session.execute(
+                select(lostfound.c.id, lostfound.c.status)
+                .where(
+                    lostfound.c.compound_id == compound_id,
+                    lostfound.c.created_at >= start,
+                    lostfound.c.created_at < end,
+                )
+                .order_by(lostfound.c.id)
+            )
+        ).all()
+        returned = sum(r.status == ItemStatus.RETURNED.value for r in rows)
+        return _share(returned, len(rows), [f"lostfound:{r.id}" for r in rows])
+
+    async def _reminders(self, compound_id: int, start: datetime, end: datetime) -> Figure:
+        """Campaign reminders written for the compound's groups in the month, and how many of
+        them the outbox delivered."""
+        rows = (
+            await self.session.execute(
+                select(campaign_sends.c.outbox_id, outbox.c.status)
+                .join(outbox, outbox.c.id == campaign_sends.c.outbox_id, isouter=True)
+                .where(
+                    and_(
+                        campaign_sends.c.compound_id == compound_id,
+                        campaign_sends.c.slot >= start,
+                        campaign_sends.c.slot < end,
+                    )
+                )
+                .order_by(campaign_sends.c.outbox_id)
+            )
+        ).all()
+        sent = sum(r.status == "sent" for r in rows)
+        return _share(sent, len(rows), [f"outbox:{r.outbox_id}" for r in rows])
