@@ -13,6 +13,7 @@ from bot.config import ENV_VAR, Config, ConfigError, config_path, load_config
 from bot.domain.campaigns import CampaignFileError
 from bot.flatfile import FlatFileError
 from bot.orgfile import OrgFileError
+from bot.starsfile import StarsFileError
 
 EXIT_CONFIG = 2
 EXIT_FAILED = 1
@@ -130,6 +131,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CONFIG
     except FlatFileError as exc:
         print(f"flats file error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except StarsFileError as exc:
+        print(f"五星小区 criteria file error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130

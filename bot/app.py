@@ -41,6 +41,7 @@ from bot.jobs import build_scheduler
 from bot.middlewares import ActorMiddleware, DeskMiddleware, RefusalMiddleware
 from bot.monitoring import Monitor
 from bot.orgfile import read_org_file
+from bot.services import stars
 from bot.services.matcher import Matcher
 from handlers import build_root_router
 from storage.db import Database
@@ -313,6 +314,9 @@ async def build_application(config: Config, *, clock: Clock | None = None) -> Ap
     if config.org.flats:
         created, updated = await import_flats(db, config.resolve(config.org.flats), clock)
         log.info("flats from %s: %s new, %s updated", config.org.flats, created, updated)
+    if config.stars.file:
+        done = await stars.load_criteria(db, config.resolve(config.stars.file), clock, config)
+        log.info("五星小区 criteria from %s: %s", config.stars.file, done)
     i18n = build_i18n(config.bot.default_language)
     bot = build_bot(config)
     dp = build_dispatcher(config, db, clock, i18n)

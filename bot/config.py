@@ -300,6 +300,14 @@ class TopicsConfig(_Section):
         return timedelta(days=self.public_days)
 
 
+class StarsConfig(_Section):
+    """五星小区: the criteria file (read at every start) and the award."""
+
+    file: str = ""  # e.g. stars.example.toml (an example: the district writes its own)
+    per_star_yuan: int = Field(default=2000, ge=0, le=1_000_000)
+    sweep_seconds: int = Field(default=600, ge=1, le=86400)  # the monthly run is looked for
+
+
 class TestingConfig(_Section):
     """Switches for the demo and the end-to-end tests; never on in production."""
 
@@ -321,6 +329,7 @@ class Config(_Section):
     campaigns: CampaignsConfig = Field(default_factory=CampaignsConfig)
     oversight: OversightConfig = Field(default_factory=OversightConfig)
     topics: TopicsConfig = Field(default_factory=TopicsConfig)
+    stars: StarsConfig = Field(default_factory=StarsConfig)
     testing: TestingConfig = Field(default_factory=TestingConfig)
     base_dir: Path = Path()
 

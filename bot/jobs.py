@@ -14,7 +14,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.clock import Clock
 from bot.config import Config
-from bot.services import briefings, campaigns, escalation, lostfound, party, topics
+from bot.services import briefings, campaigns, escalation, lostfound, party, stars, topics
 from bot.services.matcher import Matcher
 from storage.db import Database
 from storage.files import FileRepo
@@ -103,6 +103,7 @@ def build_scheduler(
             config.oversight.sweep_seconds,
             [briefings.digest_sweep, briefings.chart_sweep],
         ),
+        ("stars", config.stars.sweep_seconds, [stars.sweep]),
     ]
     for name, seconds, sweeps in jobs:
         scheduler.add_job(

@@ -107,11 +107,12 @@ def criteria_from(text: str, name: str = "stars.toml") -> Criteria:
     )
 
 
-def read_stars_file(path: Path) -> Criteria:
+def read_stars_file(path: Path) -> tuple[str, Criteria]:
+    """The file's text (kept on record as the version) and the criteria it gives."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError as exc:
         raise StarsFileError(f"{path}: no such file") from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise StarsFileError(f"{path}: cannot be read: {exc}") from exc
-    return criteria_from(text, path.name)
+    return text, criteria_from(text, path.name)

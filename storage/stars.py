@@ -7,10 +7,13 @@ traced to the records. A figure with nothing to divide by is None ("no data"), w
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Row, and_, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.complaints import Category, Status
@@ -18,7 +21,7 @@ from bot.domain.lostfound import Status as ItemStatus
 from bot.domain.org import Unit
 from bot.domain.party import ActivityStatus, RegStatus
 from bot.domain.rates import EMPTY
-from bot.domain.stars import Metric
+from bot.domain.stars import Metric, Star
 from storage.stats import StatsRepo
 from storage.tables import (
     activities,
@@ -29,6 +32,10 @@ from storage.tables import (
     lostfound,
     outbox,
     party_members,
+    star_criteria,
+    star_entries,
+    star_figures,
+    star_runs,
 )
 
 ON_TIME = timedelta(days=3)  # a 报到 decided within this is on time
@@ -274,3 +281,196 @@ class StarsRepo:
         ).all()
         sent = sum(r.status == "sent" for r in rows)
         return _share(sent, len(rows), [f"outbox:{r.outbox_id}" for r in rows])
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    id: int
+    compound_id: int
+    month: date
+    criteria_id: int
+    status: str
+    computed: frozenset[Star]
+    stars: frozenset[Star]
+    override_reason: str
+    version: int
+
+
+def _stars(text: str) -> frozenset[Star]:
+    return frozenset(Star(part) for part in text.split(",") if part)
+
+
+def stars_text(stars: frozenset[Star] | set[Star]) -> str:
+    return ",".join(s.value for s in Star if s in stars)
+
+
+def _run(row: Row[Any]) -> Run:
+    m = row._mapping
+    return Run(
+        id=m["id"],
+        compound_id=m["compound_id"],
+        month=m["month"],
+        criteria_id=m["criteria_id"],
+        status=m["status"],
+        computed=_stars(m["computed"]),
+        stars=_stars(m["stars"]),
+        override_reason=m["override_reason"],
+        version=m["version"],
+    )
+
+
+def _entry(row: Row[Any]) -> str:
+    """An entered figure's evidence: the entry, with its note and whether it has a photo."""
+    where = f"star_entries:{row.compound_id}/{row.month:%Y-%m}/{row.indicator}"
+    return where + (f" ({row.note})" if row.note else "") + (" [photo]" if row.photo else "")
+
+
+class RunRepo:
+    """The criteria versions and the monthly runs with their figures."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def criteria(self) -> list[tuple[int, date, str]]:
+        """Every version on record: (id, the first month it applies to, its text)."""
+        rows = await self.session.execute(
+            select(star_criteria.c.id, star_criteria.c.first_month, star_criteria.c.text).order_by(
+                star_criteria.c.first_month
+            )
+        )
+        return [(r.id, r.first_month, r.text) for r in rows]
+
+    async def version(self, version: str) -> tuple[int, str] | None:
+        row = (
+            await self.session.execute(
+                select(star_criteria.c.id, star_criteria.c.text).where(
+                    star_criteria.c.version == version
+                )
+            )
+        ).first()
+        return (row.id, row.text) if row else None
+
+    async def add_criteria(
+        self, version: str, first_month: date, text: str, example: bool, now: datetime
+    ) -> int:
+        result = await self.session.execute(
+            insert(star_criteria)
+            .values(
+                version=version, first_month=first_month, text=text, example=example, created_at=now
+            )
+            .returning(star_criteria.c.id)
+        )
+        return int(result.scalar_one())
+
+    async def evaluated(self, month: date) -> set[int]:
+        """The compounds with a run of that month."""
+        rows = await self.session.execute(
+            select(star_runs.c.compound_id).where(star_runs.c.month == month)
+        )
+        return {row.compound_id for row in rows}
+
+    async def run(self, compound_id: int, month: date) -> Run | None:
+        row = (
+            await self.session.execute(
+                select(star_runs).where(
+                    star_runs.c.compound_id == compound_id, star_runs.c.month == month
+                )
+            )
+        ).first()
+        return _run(row) if row else None
+
+    async def add_run(
+        self,
+        compound_id: int,
+        month: date,
+        criteria_id: int,
+        stars: frozenset[Star],
+        figures: Sequence[tuple[str, Star, Figure, bool]],
+        now: datetime,
+    ) -> Run | None:
+        """The month's run of a compound with its figures; None when there is one already."""
+        if await self.run(compound_id, month) is not None:
+            return None
+        result = await self.session.execute(
+            insert(star_runs)
+            .values(
+                compound_id=compound_id,
+                month=month,
+                criteria_id=criteria_id,
+                status="computed",
+                computed=stars_text(stars),
+                stars=stars_text(stars),
+                override_reason="",
+                version=1,
+                created_at=now,
+            )
+            .returning(star_runs.c.id)
+        )
+        run_id = int(result.scalar_one())
+        if figures:
+            await self.session.execute(
+                insert(star_figures),
+                [
+                    {
+                        "run_id": run_id,
+                        "indicator": key,
+                        "star": star.value,
+                        "value": figure.value,
+                        "part": figure.part,
+                        "whole": figure.whole,
+                        "passed": passed,
+                        "evidence": json.dumps(list(figure.evidence)),
+                    }
+                    for key, star, figure, passed in figures
+                ],
+            )
+        return await self.run(compound_id, month)
+
+    async def figures_of(self, run_id: int) -> list[tuple[str, Star, Figure, bool]]:
+        rows = await self.session.execute(
+            select(star_figures).where(star_figures.c.run_id == run_id)
+        )
+        return [
+            (
+                r.indicator,
+                Star(r.star),
+                Figure(r.value, r.part, r.whole, tuple(json.loads(r.evidence))),
+                bool(r.passed),
+            )
+            for r in rows
+        ]
+
+    async def entered(self, compound_id: int, month: date) -> dict[str, Figure]:
+        """The indicators the community entered for a compound and month, as figures whose
+        evidence is the entry itself (its note and photo)."""
+        rows = await self.session.execute(
+            select(star_entries).where(
+                star_entries.c.compound_id == compound_id, star_entries.c.month == month
+            )
+        )
+        return {r.indicator: Figure(r.value, r.value, None, (_entry(r),)) for r in rows}
+
+    async def enter(
+        self,
+        compound_id: int,
+        month: date,
+        indicator: str,
+        value: float,
+        note: str,
+        photo: str | None,
+        by: int,
+        now: datetime,
+    ) -> None:
+        key = (
+            star_entries.c.compound_id == compound_id,
+            star_entries.c.month == month,
+            star_entries.c.indicator == indicator,
+        )
+        values = {"value": value, "note": note, "photo": photo, "entered_by": by, "entered_at": now}
+        changed = await self.session.execute(update(star_entries).where(*key).values(**values))
+        if not changed.rowcount:  # type: ignore[attr-defined]
+            await self.session.execute(
+                insert(star_entries).values(
+                    compound_id=compound_id, month=month, indicator=indicator, **values
+                )
+            )

@@ -671,3 +671,69 @@ topic_ratings = Table(
     Column("rating", String(16), nullable=False),  # satisfied | basic | unsatisfied
     Column("created_at", UTCDateTime, nullable=False),
 )
+
+# --- 五星小区 (migration 0012) ---------------------------------------------------------------
+
+star_criteria = Table(
+    "star_criteria",
+    metadata,
+    # A version of the criteria file (bot/starsfile.py), as it was read: a month is judged by the
+    # version in force then (`first_month`: never before the month after it was read).
+    Column("id", Integer, primary_key=True),
+    Column("version", String(7), nullable=False, unique=True),  # "2026-12"
+    Column("first_month", Date, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("example", Boolean, nullable=False, default=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+star_runs = Table(
+    "star_runs",
+    metadata,
+    # A compound's evaluation of one month: computed once (the key), then reviewed by the community
+    # (confirmed, or overridden with a reason), then made public (公示).
+    Column("id", Integer, primary_key=True),
+    Column("compound_id", Integer, ForeignKey("units.id"), nullable=False),
+    Column("month", Date, nullable=False),  # its first day
+    Column("criteria_id", Integer, ForeignKey("star_criteria.id"), nullable=False),
+    Column("status", String(12), nullable=False),  # computed | confirmed | public | final
+    Column("computed", String(64), nullable=False),  # the stars the figures gave: "party,service"
+    Column("stars", String(64), nullable=False),  # the stars that stand (after an override)
+    Column("override_reason", Text, nullable=False, default=""),
+    Column("reviewed_by", BigInteger, nullable=True),
+    Column("reviewed_at", UTCDateTime, nullable=True),
+    Column("public_until", UTCDateTime, nullable=True),
+    Column("version", Integer, nullable=False, default=1),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("compound_id", "month"),
+    Index("ix_star_runs_month_status", "month", "status"),
+)
+
+star_figures = Table(
+    "star_figures",
+    metadata,
+    # One indicator's figure in a run, with the rows it was computed from.
+    Column("run_id", Integer, ForeignKey("star_runs.id"), primary_key=True),
+    Column("indicator", String(32), primary_key=True),
+    Column("star", String(12), nullable=False),
+    Column("value", Float, nullable=True),  # None: no data (it does not pass)
+    Column("part", Float, nullable=False, default=0),
+    Column("whole", Float, nullable=True),
+    Column("passed", Boolean, nullable=False),
+    Column("evidence", Text, nullable=False, default="[]"),  # JSON: ["complaints:12", …]
+)
+
+star_entries = Table(
+    "star_entries",
+    metadata,
+    # An indicator the community enters for a compound and month (the 六有 of the party-service
+    # centre), with its evidence: a note and a photo.
+    Column("compound_id", Integer, ForeignKey("units.id"), primary_key=True),
+    Column("month", Date, primary_key=True),
+    Column("indicator", String(32), primary_key=True),
+    Column("value", Float, nullable=False),
+    Column("note", Text, nullable=False, default=""),
+    Column("photo", Text, nullable=True),
+    Column("entered_by", BigInteger, nullable=False),
+    Column("entered_at", UTCDateTime, nullable=False),
+)

@@ -26,11 +26,16 @@ import pytest
 from sqlalchemy import insert
 
 from bot.app import import_org
+from bot.config import Config
 from bot.domain.stars import Metric
 from bot.flatfile import FlatSpec
+from bot.services import stars
+from bot.services.desk import open_desk
+from bot.services.matcher import Matcher
+from bot.starsfile import StarsFileError
 from storage.db import Database
 from storage.households import HouseholdRepo
-from storage.stars import StarsRepo
+from storage.stars import RunRepo, StarsRepo
 from storage.tables import (
     activities,
     attendance,
@@ -43,11 +48,13 @@ from storage.tables import (
 from storage.units import UnitRepo
 from storage.users import UserRepo
 from tests.dbs import database_url
+from tests.harness import FixedClock
 
 ROOT = Path(__file__).resolve().parents[2]
 START = datetime(2026, 11, 30, 16, 0, tzinfo=UTC)  # 2026-12-01 00:00 in Beijing
 END = datetime(2026, 12, 31, 16, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
+MATCHER, BOT = Matcher(), "lastmeter_bot"
 
 
 @pytest.fixture
@@ -173,3 +180,64 @@ async def test_a_months_figures_equal_the_hand_count(db: Database) -> None:
         "complaints:2",
         "complaints:3",
     }
+
+
+async def test_versions_apply_from_the_next_month_and_a_month_is_run_once(
+    db: Database, tmp_path: Path
+) -> None:
+    """The first version on record applies from its own month (December); a new version read on
+    15 December applies from January only, and a version changed without a new name is kept. The
+    sweep on 1 January evaluates December once per compound, by December's criteria; a second sweep
+    evaluates nothing."""
+    config = Config()
+    december = FixedClock(datetime(2026, 12, 15, 2, 0, tzinfo=UTC))
+    example = ROOT / "stars.example.toml"
+    assert (
+        await stars.load_criteria(db, example, december, config) == "version 2026-12 from 2026-12"
+    )
+    assert await stars.load_criteria(db, example, december, config) == "unchanged"
+    stricter = tmp_path / "stars.toml"
+    text = example.read_text(encoding="utf-8")
+    stricter.write_text(text.replace("at_least = 0.85\n", "at_least = 0.9\n"), encoding="utf-8")
+    assert await stars.load_criteria(db, stricter, december, config) == "kept"
+    stricter.write_text(
+        text.replace('version = "2026-12"', 'version = "2026-12b"'), encoding="utf-8"
+    )
+    with pytest.raises(StarsFileError):
+        await stars.load_criteria(db, stricter, december, config)
+    stricter.write_text(
+        text.replace('version = "2026-12"', 'version = "2027-01"').replace(
+            "at_least = 0.85\n", "at_least = 0.9\n"
+        ),
+        encoding="utf-8",
+    )
+    assert (
+        await stars.load_criteria(db, stricter, december, config) == "version 2027-01 from 2027-01"
+    )
+    async with open_desk(db, december, config, MATCHER, BOT) as desk:
+        dec = await stars.in_force(desk, date(2026, 12, 1))
+        jan = await stars.in_force(desk, date(2027, 1, 1))
+        assert await stars.in_force(desk, date(2026, 11, 1)) is None
+    assert dec is not None and jan is not None
+    assert dec[1].version == "2026-12" and jan[1].version == "2027-01"
+
+    new_year = FixedClock(datetime(2027, 1, 1, 1, 0, tzinfo=UTC))  # 09:00 in Beijing
+    made = await stars.sweep(db, new_year, config, MATCHER, BOT)
+    async with db.read() as s:
+        compounds = await UnitRepo(s).compounds_in("/", limit=1000)
+        runs = [await RunRepo(s).run(c.id, date(2026, 12, 1)) for c in compounds]
+    assert made == len(compounds) and all(r is not None for r in runs)
+    assert {r.criteria_id for r in runs if r} == {dec[0]}
+    assert await stars.sweep(db, new_year, config, MATCHER, BOT) == 0
+    async with db.read() as s:
+        jiayuan = await UnitRepo(s).by_code("xihu-jiayuan")
+        assert jiayuan is not None
+        run = await RunRepo(s).run(jiayuan.id, date(2026, 12, 1))
+        assert run is not None
+        figures = {
+            key: (figure, passed)
+            for key, _star, figure, passed in await RunRepo(s).figures_of(run.id)
+        }
+    assert set(figures) == {i.key for i in dec[1].indicators}
+    assert figures["six_haves"][0].value is None and not figures["six_haves"][1]  # not entered
+    assert run.stars == frozenset()  # no records at all: no star

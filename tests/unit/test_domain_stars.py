@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def example() -> Criteria:
-    return read_stars_file(ROOT / "stars.example.toml")
+    return read_stars_file(ROOT / "stars.example.toml")[1]
 
 
 def test_the_example_file_has_the_five_stars_and_says_it_is_an_example(example: Criteria) -> None:

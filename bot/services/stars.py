@@ -1,0 +1,144 @@
+"""五星小区: the criteria versions on record, and each compound's monthly evaluation.
+
+The criteria file is read at start (`[stars] file`). The first version on record applies from
+its own month; a later one (a new `version` in the file) never before the month after it is read,
+so a month already under way is judged by the criteria it began with. A version is never changed
+once on record: the file must name a new one.
+
+The monthly sweep evaluates last month, once per compound (the run's key): every indicator's
+figure from the records (bot/domain/stars.py, storage/stars.py) or as the community entered it,
+the stars it gives, and the rows behind each figure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from bot.clock import Clock
+from bot.config import Config
+from bot.domain.org import Unit
+from bot.domain.stars import Criteria, Metric, StarVerdict, evaluate, stars_of
+from bot.services.desk import Desk, open_desk
+from bot.services.matcher import Matcher
+from bot.starsfile import criteria_from, read_stars_file
+from storage.db import Database
+from storage.stars import Figure, Run, RunRepo, StarsRepo
+from storage.units import UnitRepo
+
+log = logging.getLogger(__name__)
+
+MOST_COMPOUNDS = 100_000
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def next_month(month: date) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+def previous_month(month: date) -> date:
+    return date(month.year - (month.month == 1), (month.month - 2) % 12 + 1, 1)
+
+
+def bounds(month: date, config: Config) -> tuple[datetime, datetime]:
+    """A local month as UTC instants [start, end)."""
+    zone = config.bot.zone
+    start = datetime(month.year, month.month, 1, tzinfo=zone)
+    after = next_month(month)
+    return start, datetime(after.year, after.month, 1, tzinfo=zone)
+
+
+async def load_criteria(db: Database, path: Path, clock: Clock, config: Config) -> str:
+    """Put the file's criteria on record (when its version is new); returns what happened."""
+    text, criteria = await asyncio.to_thread(read_stars_file, path)
+    today = clock.now().astimezone(config.bot.zone).date()
+    async with db.session() as session:
+        repo = RunRepo(session)
+        known = await repo.version(criteria.version)
+        if known is not None:
+            if known[1] != text:
+                log.error(
+                    "%s: version %s is on record with other criteria; they stand until the file "
+                    "names a new version",
+                    path,
+                    criteria.version,
+                )
+                return "kept"
+            return "unchanged"
+        first = criteria.first_month
+        if await repo.criteria():  # not the first: from next month at the earliest
+            first = max(first, next_month(month_start(today)))
+        await repo.add_criteria(criteria.version, first, text, criteria.example, clock.now())
+    return f"version {criteria.version} from {first:%Y-%m}"
+
+
+async def in_force(desk: Desk, month: date) -> tuple[int, Criteria] | None:
+    """The criteria a month is judged by: the version on record whose first month is the latest
+    one not after it."""
+    found = [(cid, first, text) for cid, first, text in await RunRepo(desk.session).criteria()]
+    usable = [entry for entry in found if entry[1] <= month]
+    if not usable:
+        return None
+    cid, _first, text = max(usable, key=lambda entry: entry[1])
+    return cid, criteria_from(text)
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    run: Run
+    criteria: Criteria
+    verdicts: list[StarVerdict]
+    figures: dict[str, Figure]
+
+
+async def evaluate_month(desk: Desk, compound: Unit, month: date) -> Evaluation | None:
+    """The compound's evaluation of a month, computed and stored once; None when no criteria are
+    in force for it, or when it was evaluated already."""
+    found = await in_force(desk, month)
+    if found is None:
+        return None
+    criteria_id, criteria = found
+    start, end = bounds(month, desk.config)
+    computed = await StarsRepo(desk.session).figures(compound, start, end, month, next_month(month))
+    entered = await RunRepo(desk.session).entered(compound.id, month)
+    none = Figure(None, 0, None)
+    figures = {
+        i.key: entered.get(i.key, none) if i.metric is Metric.ENTERED else computed[i.metric]
+        for i in criteria.indicators
+    }
+    verdicts = evaluate(criteria, {key: figure.value for key, figure in figures.items()})
+    rows = [
+        (i.key, i.star, figures[i.key], i.passes(figures[i.key].value)) for i in criteria.indicators
+    ]
+    run = await RunRepo(desk.session).add_run(
+        compound.id, month, criteria_id, stars_of(verdicts), rows, desk.now
+    )
+    if run is None:
+        return None
+    return Evaluation(run, criteria, verdicts, figures)
+
+
+async def sweep(
+    db: Database, clock: Clock, config: Config, matcher: Matcher, bot_username: str
+) -> int:
+    """Evaluate last month for every compound not yet evaluated (one transaction each)."""
+    today = clock.now().astimezone(config.bot.zone).date()
+    month = previous_month(month_start(today))
+    async with db.read() as session:
+        if not await RunRepo(session).criteria():
+            return 0  # no criteria on record: nothing to evaluate by
+        compounds = await UnitRepo(session).compounds_in("/", limit=MOST_COMPOUNDS)
+        done = await RunRepo(session).evaluated(month)
+    made = 0
+    for compound in compounds:
+        if compound.id in done:
+            continue
+        async with open_desk(db, clock, config, matcher, bot_username) as desk:
+            made += await evaluate_month(desk, compound, month) is not None
+    return made
