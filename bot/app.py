@@ -128,6 +128,7 @@ def commands(locale: str, i18n: I18n) -> tuple[list[BotCommand], list[BotCommand
         BotCommand(command="home", description=t("My home: the flat you live in")),
         BotCommand(command="households", description=t("Households (household contacts, branch)")),
         BotCommand(command="proxy", description=t("代办 for a resident without Telegram")),
+        BotCommand(command="topics", description=t("Deliberation hall: your compound's topics")),
         BotCommand(command="profile", description=t("Your home compound and language")),
         BotCommand(command="language", description=t("Change the language")),
         BotCommand(command="whoami", description=t("Who you are to the bot")),
@@ -135,6 +136,7 @@ def commands(locale: str, i18n: I18n) -> tuple[list[BotCommand], list[BotCommand
         BotCommand(command="queue", description=t("Open tickets of your unit (staff)")),
         BotCommand(command="stats", description=t("Rates and rankings (staff)")),
         BotCommand(command="export", description=t("Ledgers as XLSX (staff)")),
+        BotCommand(command="stars", description=t("Five-star compounds (staff)")),
         BotCommand(command="cancel", description=t("Stop what you are doing")),
         BotCommand(command="help", description=t("What the bot can do")),
     ]

@@ -306,6 +306,13 @@ class StarsConfig(_Section):
     file: str = ""  # e.g. stars.example.toml (an example: the district writes its own)
     per_star_yuan: int = Field(default=2000, ge=0, le=1_000_000)
     sweep_seconds: int = Field(default=600, ge=1, le=86400)  # the monthly run is looked for
+    # The district's share of five-star compounds aimed at, by year (the seeds: 20/40/60 %).
+    targets: dict[int, float] = Field(default_factory=lambda: {2022: 0.2, 2023: 0.4, 2024: 0.6})
+
+    def target(self, year: int) -> tuple[int, float] | None:
+        """The target in force in a year: that year's, else the latest before it."""
+        years = [y for y in self.targets if y <= year]
+        return (max(years), self.targets[max(years)]) if years else None
 
 
 class TestingConfig(_Section):

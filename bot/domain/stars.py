@@ -9,10 +9,13 @@ their points); an indicator without a figure does not pass, and says so.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+
+from bot.domain.org import Unit
 
 
 class Star(StrEnum):
@@ -40,6 +43,23 @@ class Metric(StrEnum):
     SANITATION_PER_100 = "sanitation_per_100"  # sanitation and clutter tickets per 100 flats
     REMINDERS_DELIVERED = "reminders_delivered"  # share of campaign reminders delivered
     ENTERED = "entered"  # entered by the community, with a photo or a note as evidence
+
+
+SHARES = frozenset(
+    {
+        Metric.REGISTRATIONS_ON_TIME,
+        Metric.RESPONSE_RATE,
+        Metric.RESOLUTION_RATE,
+        Metric.SATISFACTION_RATE,
+        Metric.LOST_RETURNED,
+        Metric.CAMPAIGN_REPORTS_RESOLVED,
+        Metric.DISPUTES_RESOLVED,
+        Metric.REMINDERS_DELIVERED,
+    }
+)  # a part of a whole, from 0 to 1
+PER_100 = frozenset(
+    {Metric.MEMBERS_PER_100, Metric.VOLUNTEER_HOURS_PER_100, Metric.SANITATION_PER_100}
+)  # per 100 flats
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +115,51 @@ class StarVerdict:
     missing: tuple[str, ...]  # indicators without a figure this month (they do not pass)
 
 
+@dataclass(frozen=True, slots=True)
+class Figure:
+    value: float | None
+    part: float  # the numerator (or the count)
+    whole: float | None  # the denominator (None: a plain count)
+    evidence: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    id: int
+    compound_id: int
+    month: date
+    criteria_id: int
+    status: str
+    computed: frozenset[Star]
+    stars: frozenset[Star]
+    override_reason: str
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class Board:
+    """The compounds of a scope in a month, most stars first, with the five-star share against
+    the district's target."""
+
+    scope: Unit
+    month: date | None  # None: no month evaluated yet
+    rows: list[tuple[Unit, Run]]
+    previous: dict[int, Run]  # the month before, by compound
+    share: float | None
+    target: tuple[int, float] | None
+    award: int  # 元, for the stars that stand
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    compound: Unit
+    run: Run
+    criteria: Criteria
+    figures: list[tuple[str, Star, Figure, bool]]
+    previous: Run | None
+    award: int
+
+
 def evaluate(criteria: Criteria, values: Mapping[str, float | None]) -> list[StarVerdict]:
     """Each star of the criteria, gained or not, with the indicators that passed and failed."""
     verdicts = []
@@ -136,6 +201,15 @@ def in_force(versions: Sequence[Criteria], month: date) -> Criteria | None:
     (a version written in December applies from January)."""
     found = [c for c in versions if c.first_month <= month]
     return max(found, key=lambda c: c.first_month) if found else None
+
+
+_MONTH = re.compile(r"^(20\d\d)-(0?[1-9]|1[0-2])$")
+
+
+def parse_month(text: str) -> date | None:
+    """ "2026-11" → 2026-11-01 (years 2000–2099); None when it is not a month."""
+    found = _MONTH.match(text.strip())
+    return date(int(found.group(1)), int(found.group(2)), 1) if found else None
 
 
 def award(stars: int, per_star: int) -> int:

@@ -20,13 +20,28 @@ from pathlib import Path
 
 from bot.clock import Clock
 from bot.config import Config
+from bot.domain.errors import NotFound, Reason
 from bot.domain.org import Unit
-from bot.domain.stars import Criteria, Metric, StarVerdict, evaluate, stars_of
+from bot.domain.people import Actor
+from bot.domain.stars import (
+    Board,
+    Card,
+    Criteria,
+    Figure,
+    Metric,
+    Run,
+    StarVerdict,
+    award,
+    evaluate,
+    five_star_share,
+    stars_of,
+)
+from bot.services import oversight
 from bot.services.desk import Desk, open_desk
 from bot.services.matcher import Matcher
 from bot.starsfile import criteria_from, read_stars_file
 from storage.db import Database
-from storage.stars import Figure, Run, RunRepo, StarsRepo
+from storage.stars import RunRepo, StarsRepo
 from storage.units import UnitRepo
 
 log = logging.getLogger(__name__)
@@ -142,3 +157,54 @@ async def sweep(
         async with open_desk(db, clock, config, matcher, bot_username) as desk:
             made += await evaluate_month(desk, compound, month) is not None
     return made
+
+
+# --- what staff see -------------------------------------------------------------------------
+
+
+async def _month_or_latest(desk: Desk, ids: list[int], month: date | None) -> date | None:
+    return month or await RunRepo(desk.session).latest_month(ids)
+
+
+async def board(desk: Desk, actor: Actor, unit_id: int | None, month: date | None) -> Board:
+    scope_unit = await oversight.scope(desk, actor, unit_id)
+    compounds = await desk.units.compounds_in(scope_unit.path, limit=MOST_COMPOUNDS)
+    ids = [c.id for c in compounds]
+    month = await _month_or_latest(desk, ids, month)
+    by_id = {c.id: c for c in compounds}
+    runs = await RunRepo(desk.session).runs(month, ids) if month else []
+    before = await RunRepo(desk.session).runs(previous_month(month), ids) if month else []
+    rows = sorted(
+        ((by_id[r.compound_id], r) for r in runs),
+        key=lambda pair: (-len(pair[1].stars), pair[0].name, pair[0].id),
+    )
+    per_star = desk.config.stars.per_star_yuan
+    return Board(
+        scope=scope_unit,
+        month=month,
+        rows=rows,
+        previous={r.compound_id: r for r in before},
+        share=five_star_share(len(r.stars) for r in runs),
+        target=desk.config.stars.target(month.year) if month else None,
+        award=sum(award(len(r.stars), per_star) for r in runs),
+    )
+
+
+async def card(desk: Desk, actor: Actor, compound_id: int, month: date) -> Card:
+    compound = await desk.units.get(compound_id)
+    if compound is None:
+        raise NotFound(Reason.GONE, f"compound {compound_id}")
+    await oversight.scope(desk, actor, compound.id)  # inside the actor's subtree
+    repo = RunRepo(desk.session)
+    run = await repo.run(compound.id, month)
+    text = await repo.criteria_text(run.criteria_id) if run else None
+    if run is None or text is None:
+        raise NotFound(Reason.GONE, f"run {compound_id} {month}")
+    return Card(
+        compound=compound,
+        run=run,
+        criteria=criteria_from(text),
+        figures=await repo.figures_of(run.id),
+        previous=await repo.run(compound.id, previous_month(month)),
+        award=award(len(run.stars), desk.config.stars.per_star_yuan),
+    )

@@ -168,7 +168,7 @@ def help_text(actor: Actor | None) -> str:
             _("Tickets for your unit arrive here as cards with buttons."),
             _(
                 "Commands: /invite staff · /export ledgers · /bind a group (in the group) · "
-                "/newactivity · /roster · /campaign · /campaigns"
+                "/newactivity · /roster · /campaign · /campaigns · /stars"
             ),
         ]
     elif actor is not None and actor.is_contact:

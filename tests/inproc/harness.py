@@ -131,6 +131,10 @@ DOMAIN_TABLES: tuple[Table, ...] = (
     tables.topic_ballots,
     tables.topic_objections,
     tables.topic_ratings,
+    tables.star_criteria,
+    tables.star_runs,
+    tables.star_figures,
+    tables.star_entries,
 )
 
 

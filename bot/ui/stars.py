@@ -1,0 +1,193 @@
+"""五星小区 as staff read it: the board of a scope's compounds in a month and a compound's card
+(each star, each indicator's figure against its threshold, the rows behind it, what was gained or
+lost since the month before), in the reader's language."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+from aiogram import html
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.domain.inputs import Id
+from bot.domain.stars import PER_100, SHARES, Board, Card, Figure, Indicator, Star, changes
+
+ROWS_SHOWN = 30
+
+
+class StarsAction(StrEnum):
+    BOARD = "b"  # id: the scope unit
+    CARD = "c"  # id: a compound
+
+
+class StarsCb(CallbackData, prefix="st"):
+    action: StarsAction
+    id: Id
+    month: int  # 202612: the month shown
+
+
+def month_code(month: date) -> int:
+    return month.year * 100 + month.month
+
+
+def star_name(star: Star, locale: str | None = None) -> str:
+    names = {
+        Star.PARTY: _("Party leadership (党建引领星)", locale=locale),
+        Star.SERVICE: _("Convenient service (便民服务星)", locale=locale),
+        Star.CIVILITY: _("Civility (文明风尚星)", locale=locale),
+        Star.HARMONY: _("Harmony and stability (和谐稳定星)", locale=locale),
+        Star.LIVABLE: _("Beautiful and livable (美丽宜居星)", locale=locale),
+    }
+    return names[star]
+
+
+def _month(month: date, locale: str) -> str:
+    return f"{month:%Y-%m}"
+
+
+def _change(before: frozenset[Star] | None, now: frozenset[Star], locale: str) -> str:
+    if before is None:
+        return ""
+    gained, lost = changes(before, now)
+    parts = [f"+{star_name(s, locale)}" for s in gained] + [
+        f"−{star_name(s, locale)}" for s in lost
+    ]
+    return f" ({', '.join(parts)})" if parts else ""
+
+
+def board_text(board: Board, locale: str) -> str:
+    scope = html.quote(board.scope.display_name(locale))
+    if board.month is None:
+        return "\n".join(
+            [
+                _("⭐ <b>Five-star compounds</b> · {scope}", locale=locale).format(scope=scope),
+                _("No month has been evaluated yet.", locale=locale),
+            ]
+        )
+    lines = [
+        _("⭐ <b>Five-star compounds</b> · {scope} · {month}", locale=locale).format(
+            scope=scope, month=_month(board.month, locale)
+        )
+    ]
+    for compound, run in board.rows[:ROWS_SHOWN]:
+        before = board.previous.get(compound.id)
+        lines.append(
+            f"{'★' * len(run.stars) or '—'} {html.quote(compound.display_name(locale))}"
+            + _change(before.stars if before else None, run.stars, locale)
+        )
+    five = sum(1 for _c, run in board.rows if len(run.stars) == len(Star))
+    share = "—" if board.share is None else f"{board.share:.0%}"
+    lines.append(
+        _("Five-star compounds: {n} of {total} ({share}).", locale=locale).format(
+            n=five, total=len(board.rows), share=share
+        )
+    )
+    if board.target is not None:
+        year, target = board.target
+        lines.append(
+            _("The district's target for {year}: {target}.", locale=locale).format(
+                year=year, target=f"{target:.0%}"
+            )
+        )
+    lines.append(_("Awards: {yuan} yuan.", locale=locale).format(yuan=f"{board.award:,}"))
+    return "\n".join(lines)
+
+
+def board_keyboard(board: Board, locale: str) -> InlineKeyboardMarkup | None:
+    """A button per compound, to its card (none before a month is evaluated)."""
+    if board.month is None or not board.rows:
+        return None
+    builder = InlineKeyboardBuilder()
+    code = month_code(board.month)
+    for compound, run in board.rows[:ROWS_SHOWN]:
+        builder.button(
+            text=f"{len(run.stars)}★ {compound.display_name(locale)}",
+            callback_data=StarsCb(action=StarsAction.CARD, id=compound.id, month=code),
+        )
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+def _threshold(indicator: Indicator, locale: str) -> str:
+    parts = []
+    if indicator.at_least is not None:
+        parts.append(f"≥ {indicator.at_least:g}")
+    if indicator.at_most is not None:
+        parts.append(f"≤ {indicator.at_most:g}")
+    return " ".join(parts)
+
+
+def _value(indicator: Indicator, figure: Figure, locale: str) -> str:
+    """ "83% (5/6)" for a share, "8.3 (2/24)" per 100 flats, "2" for a count."""
+    if figure.value is None:
+        return _("no data", locale=locale)
+    whole = "" if figure.whole is None else f" ({figure.part:g}/{figure.whole:g})"
+    if indicator.metric in SHARES:
+        return f"{figure.value:.0%}{whole}"
+    if indicator.metric in PER_100:
+        return f"{figure.value:.1f}{whole}"
+    return f"{figure.value:g}"
+
+
+def card_text(card: Card, locale: str) -> str:
+    run, criteria = card.run, card.criteria
+    lines = [
+        _("⭐ <b>{compound}</b> · {month}: {n} stars", locale=locale).format(
+            compound=html.quote(card.compound.display_name(locale)),
+            month=_month(run.month, locale),
+            n=len(run.stars),
+        ),
+        _("Criteria {version}{example}; award {yuan} yuan.", locale=locale).format(
+            version=criteria.version,
+            example=_(" (an example)", locale=locale) if criteria.example else "",
+            yuan=f"{card.award:,}",
+        ),
+    ]
+    if card.previous is not None:
+        gained, lost = changes(card.previous.stars, run.stars)
+        if gained or lost:
+            lines.append(
+                _("Since the month before: gained {gained}; lost {lost}.", locale=locale).format(
+                    gained=", ".join(star_name(s, locale) for s in gained) or "—",
+                    lost=", ".join(star_name(s, locale) for s in lost) or "—",
+                )
+            )
+    figures = {key: (figure, passed) for key, _star, figure, passed in card.figures}
+    for rule in criteria.stars:
+        mark = "✅" if rule.star in run.stars else "⬜"
+        lines += ["", f"{mark} <b>{star_name(rule.star, locale)}</b>"]
+        for indicator in criteria.of(rule.star):
+            figure, passed = figures.get(indicator.key, (Figure(None, 0, None), False))
+            name = indicator.name_en if locale == "en" and indicator.name_en else indicator.name
+            lines.append(
+                f"{'✓' if passed else '✗'} {html.quote(name)}: {_value(indicator, figure, locale)} "
+                f"[{_threshold(indicator, locale)}]"
+                + (
+                    _(" · {n} rows", locale=locale).format(n=len(figure.evidence))
+                    if figure.evidence
+                    else ""
+                )
+            )
+    if run.stars != run.computed:
+        lines += [
+            "",
+            _("Overridden by the community: {reason}", locale=locale).format(
+                reason=html.quote(run.override_reason)
+            ),
+        ]
+    return "\n".join(lines)
+
+
+def card_keyboard(card: Card, scope_id: int, locale: str) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("« All compounds", locale=locale),
+        callback_data=StarsCb(
+            action=StarsAction.BOARD, id=scope_id, month=month_code(card.run.month)
+        ),
+    )
+    return builder.as_markup()
