@@ -306,6 +306,7 @@ class StarsConfig(_Section):
     file: str = ""  # e.g. stars.example.toml (an example: the district writes its own)
     per_star_yuan: int = Field(default=2000, ge=0, le=1_000_000)
     sweep_seconds: int = Field(default=600, ge=1, le=86400)  # the monthly run is looked for
+    public_days: float = Field(default=7, ge=0, le=90)  # 公示 of a reviewed result
     # The district's share of five-star compounds aimed at, by year (the seeds: 20/40/60 %).
     targets: dict[int, float] = Field(default_factory=lambda: {2022: 0.2, 2023: 0.4, 2024: 0.6})
 

@@ -46,6 +46,7 @@ FLOWS = wizard.Wizard(
     topics.VOTE,
     topics.MINUTES,
     topics.OBJECT,
+    stars.ADJUST,
 )
 
 

@@ -62,6 +62,12 @@ def _reasons() -> dict[StrEnum, str]:
             "Campaigns are started by community staff or above, for their own area."
         ),
         Reason.CAMPAIGN_STATE: _("That campaign cannot do that now (it may have ended already)."),
+        Reason.NOT_REVIEWER: _(
+            "A compound's five-star result is reviewed by its community (or a level above)."
+        ),
+        Reason.STARS_MOVED: _(
+            "This result was reviewed since this button was shown; nothing was changed."
+        ),
         Reason.NOT_STAFF: _(
             "“To do”, “Statistics” and /export are for the staff of a unit. To report a "
             "problem, tap “📝 Tell us a problem”."

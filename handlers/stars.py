@@ -1,19 +1,124 @@
 """五星小区 in the private chat: `/stars [YYYY-MM]` — the board of the staff member's scope for a
-month (the latest evaluated by default), and a compound's card behind each button."""
+month (the latest evaluated by default), and a compound's card behind each button; the
+community confirms a result, or adjusts it with a reason (a flow of the conversation engine), and
+the result is made public."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+from datetime import date
+
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.domain.people import Actor
-from bot.domain.stars import parse_month
+from bot.domain.stars import Star, parse_month
 from bot.services import stars
 from bot.services.desk import Desk
 from bot.ui import stars as ui
 from bot.ui.stars import StarsAction, StarsCb
+from handlers import wizard
+from handlers.common import private_state
+from handlers.wizard import Choice, Done, Next, Outcome, Stay, Step, Turn
+
+STARS = tuple(Star)
+ON = 100  # the stars step's "next" choice (the others are the stars' indexes)
+
+
+async def show_card(
+    desk: Desk, actor: Actor, compound_id: int, month: date, lead: str = ""
+) -> None:
+    card = await stars.card(desk, actor, compound_id, month)
+    scope = (await stars.board(desk, actor, None, month)).scope
+    reviewer = card.run.status == "computed" and await stars.may_review(desk, actor, card.compound)
+    markup = (
+        ui.review_keyboard(card, scope.id, actor.locale)
+        if reviewer
+        else ui.card_keyboard(card, scope.id, actor.locale)
+    )
+    text = ui.card_text(card, actor.locale)
+    await desk.outbox.send(actor.id, (lead + "\n\n" if lead else "") + text, markup=markup)
+
+
+# --- adjusting a result: a flow of the conversation engine ------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Adjustment:
+    compound_id: int
+    month: int  # 202612
+    version: int
+    stars: tuple[Star, ...] = ()
+
+
+def _of(code: int) -> date:
+    found = parse_month(f"{code // 100}-{code % 100:02d}")
+    assert found is not None
+    return found
+
+
+def _toggle(form: Turn[Adjustment], arg: int) -> Outcome[Adjustment]:
+    if arg == ON:
+        return Next(form.draft)
+    star = STARS[arg]
+    chosen = set(form.draft.stars) ^ {star}
+    return Stay(replace(form.draft, stars=tuple(s for s in STARS if s in chosen)))
+
+
+async def _adjust(form: Turn[Adjustment], text: str) -> Outcome[Adjustment]:
+    draft = form.draft
+    run = await stars.review(
+        form.desk,
+        form.actor,
+        draft.compound_id,
+        _of(draft.month),
+        draft.version,
+        frozenset(draft.stars),
+        text,
+    )
+    await show_card(
+        form.desk,
+        form.actor,
+        run.compound_id,
+        run.month,
+        _("✏️ Adjusted and made public; the branch has been told."),
+    )
+    return Done()
+
+
+ADJUST = wizard.Flow(
+    name="stadjust",
+    draft=Adjustment,
+    closed=lambda: _("This form is no longer open. Please open the result again with /stars."),
+    steps=(
+        Step(
+            key="stars",
+            ask=lambda form: _("Which stars stand? Tap a star to change it, then “Next”."),
+            choices=lambda form: [
+                *(
+                    Choice(
+                        ("✅ " if star in form.draft.stars else "⬜ ")
+                        + ui.star_name(star, form.locale),
+                        n,
+                    )
+                    for n, star in enumerate(STARS)
+                ),
+                Choice(_("Next »"), ON),
+            ],
+            pick=_toggle,
+            columns=1,
+        ),
+        Step(
+            key="reason",
+            ask=lambda form: _("Why does the result differ from the figures? It is kept with it."),
+            text=_adjust,
+            limit=stars.MAX_REASON,
+        ),
+    ),
+)
 
 
 async def cmd_stars(message: Message, command: CommandObject, actor: Actor, desk: Desk) -> None:
@@ -33,7 +138,7 @@ async def cmd_stars(message: Message, command: CommandObject, actor: Actor, desk
 
 
 async def on_button(
-    callback: CallbackQuery, callback_data: StarsCb, actor: Actor, desk: Desk
+    callback: CallbackQuery, callback_data: StarsCb, actor: Actor, desk: Desk, state: FSMContext
 ) -> None:
     month = parse_month(f"{callback_data.month // 100}-{callback_data.month % 100:02d}")
     await desk.outbox.answer_callback(actor.id, callback.id)
@@ -42,13 +147,28 @@ async def on_button(
         await desk.outbox.send(actor.id, ui.board_text(board, actor.locale))
         return
     if callback_data.action is StarsAction.CARD:
-        card = await stars.card(desk, actor, callback_data.id, month)
-        scope = await stars.board(desk, actor, None, month)
-        await desk.outbox.send(
-            actor.id,
-            ui.card_text(card, actor.locale),
-            markup=ui.card_keyboard(card, scope.scope.id, actor.locale),
+        await show_card(desk, actor, callback_data.id, month)
+        return
+    if callback_data.action is StarsAction.CONFIRM:
+        run = await stars.review(desk, actor, callback_data.id, month, callback_data.v)
+        await show_card(
+            desk,
+            actor,
+            run.compound_id,
+            run.month,
+            _("✅ Confirmed and made public; the branch has been told."),
         )
+        return
+    if callback_data.action is StarsAction.ADJUST:
+        card = await stars.card(desk, actor, callback_data.id, month)
+        await stars.check_reviewer(desk, actor, card.compound)
+        draft = Adjustment(
+            card.compound.id,
+            callback_data.month,
+            callback_data.v,
+            tuple(s for s in STARS if s in card.run.stars),
+        )
+        await wizard.start(ADJUST, desk, actor, private_state(state, actor.id), draft)
         return
     board = await stars.board(desk, actor, callback_data.id, month)
     await desk.outbox.send(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -21,7 +20,7 @@ from bot.domain.lostfound import Status as ItemStatus
 from bot.domain.org import Unit
 from bot.domain.party import ActivityStatus, RegStatus
 from bot.domain.rates import EMPTY
-from bot.domain.stars import Metric, Star
+from bot.domain.stars import Figure, Metric, Run, Star
 from storage.stats import StatsRepo
 from storage.tables import (
     activities,
@@ -42,14 +41,6 @@ ON_TIME = timedelta(days=3)  # a 报到 decided within this is on time
 REPEAT_WITHIN = timedelta(days=30)  # the same household and category again within this: a repeat
 RESOLVED = (Status.COMPLETED.value, Status.CLOSED.value)
 EVIDENCE_MOST = 50  # rows named per figure (the count stays exact)
-
-
-@dataclass(frozen=True, slots=True)
-class Figure:
-    value: float | None
-    part: float  # the numerator (or the count)
-    whole: float | None  # the denominator (None: a plain count)
-    evidence: tuple[str, ...] = ()
 
 
 def _share(part: int, whole: int, evidence: list[str]) -> Figure:
@@ -283,19 +274,6 @@ class StarsRepo:
         return _share(sent, len(rows), [f"outbox:{r.outbox_id}" for r in rows])
 
 
-@dataclass(frozen=True, slots=True)
-class Run:
-    id: int
-    compound_id: int
-    month: date
-    criteria_id: int
-    status: str
-    computed: frozenset[Star]
-    stars: frozenset[Star]
-    override_reason: str
-    version: int
-
-
 def _stars(text: str) -> frozenset[Star]:
     return frozenset(Star(part) for part in text.split(",") if part)
 
@@ -339,6 +317,31 @@ class RunRepo:
             )
         )
         return [(r.id, r.first_month, r.text) for r in rows]
+
+    async def criteria_text(self, criteria_id: int) -> str | None:
+        row = (
+            await self.session.execute(
+                select(star_criteria.c.text).where(star_criteria.c.id == criteria_id)
+            )
+        ).first()
+        return row.text if row else None
+
+    async def runs(self, month: date, compound_ids: Sequence[int]) -> list[Run]:
+        rows = await self.session.execute(
+            select(star_runs).where(
+                star_runs.c.month == month, star_runs.c.compound_id.in_(list(compound_ids))
+            )
+        )
+        return [_run(row) for row in rows]
+
+    async def latest_month(self, compound_ids: Sequence[int]) -> date | None:
+        found = await self.session.execute(
+            select(func.max(star_runs.c.month)).where(
+                star_runs.c.compound_id.in_(list(compound_ids))
+            )
+        )
+        value = found.scalar_one()
+        return value if isinstance(value, date) else None
 
     async def version(self, version: str) -> tuple[int, str] | None:
         row = (
@@ -425,6 +428,32 @@ class RunRepo:
                 ],
             )
         return await self.run(compound_id, month)
+
+    async def review(
+        self,
+        run: Run,
+        stars: frozenset[Star],
+        reason: str,
+        by: int,
+        now: datetime,
+        public_until: datetime,
+    ) -> bool:
+        """The community's review, from the run as it was read (one winner): the stars that
+        stand, why they differ from the computed ones, and 公示 until `public_until`."""
+        result = await self.session.execute(
+            update(star_runs)
+            .where(star_runs.c.id == run.id, star_runs.c.version == run.version)
+            .values(
+                status="public",
+                stars=stars_text(stars),
+                override_reason=reason,
+                reviewed_by=by,
+                reviewed_at=now,
+                public_until=public_until,
+                version=star_runs.c.version + 1,
+            )
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def figures_of(self, run_id: int) -> list[tuple[str, Star, Figure, bool]]:
         rows = await self.session.execute(

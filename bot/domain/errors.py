@@ -38,6 +38,8 @@ class Reason(StrEnum):
     TOO_MANY_ROWS = "too_many_rows"  # facts: most
     NOT_UNIT_STAFF = "not_unit_staff"  # binding a group for a unit that is not one's own
     NOT_INVITER = "not_inviter"  # inviting staff to a unit one is not above
+    NOT_REVIEWER = "not_reviewer"  # a 五星小区 result is reviewed by the community or above
+    STARS_MOVED = "stars_moved"  # a 五星小区 result reviewed since the button was drawn
 
 
 class DomainError(Exception):

@@ -15,14 +15,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from bot.clock import Clock
 from bot.config import Config
-from bot.domain.errors import NotFound, Reason
-from bot.domain.org import Unit
-from bot.domain.people import Actor
+from bot.delivery.outbox import Priority
+from bot.domain.errors import NotAllowed, NotFound, Reason, Stale
+from bot.domain.org import Unit, UnitKind, is_within
+from bot.domain.people import Actor, ChatPurpose
 from bot.domain.stars import (
     Board,
     Card,
@@ -30,16 +31,19 @@ from bot.domain.stars import (
     Figure,
     Metric,
     Run,
+    Star,
     StarVerdict,
     award,
     evaluate,
     five_star_share,
     stars_of,
 )
-from bot.services import oversight
+from bot.services import oversight, party
 from bot.services.desk import Desk, open_desk
+from bot.services.dispatch import unit_people
 from bot.services.matcher import Matcher
 from bot.starsfile import criteria_from, read_stars_file
+from bot.ui import stars as ui
 from storage.db import Database
 from storage.stars import RunRepo, StarsRepo
 from storage.units import UnitRepo
@@ -47,6 +51,7 @@ from storage.units import UnitRepo
 log = logging.getLogger(__name__)
 
 MOST_COMPOUNDS = 100_000
+MAX_REASON = 300
 
 
 def month_start(day: date) -> date:
@@ -208,3 +213,86 @@ async def card(desk: Desk, actor: Actor, compound_id: int, month: date) -> Card:
         previous=await repo.run(compound.id, previous_month(month)),
         award=award(len(run.stars), desk.config.stars.per_star_yuan),
     )
+
+
+# --- the community's review, and 公示 -------------------------------------------------------
+
+
+REVIEWING = (UnitKind.COMMUNITY, UnitKind.SUBDISTRICT, UnitKind.DISTRICT)
+
+
+async def check_reviewer(desk: Desk, actor: Actor, compound: Unit) -> None:
+    """A compound's result is reviewed by its community (or a level above), never by the
+    compound's own branch or wings."""
+    if actor.is_admin:
+        return
+    units = await desk.units.many(actor.staff_unit_ids)
+    if not any(u.kind in REVIEWING and is_within(compound, u.id) for u in units.values()):
+        raise NotAllowed(Reason.NOT_REVIEWER, str(compound.id))
+
+
+async def may_review(desk: Desk, actor: Actor, compound: Unit) -> bool:
+    try:
+        await check_reviewer(desk, actor, compound)
+    except NotAllowed:
+        return False
+    return True
+
+
+async def review(
+    desk: Desk,
+    actor: Actor,
+    compound_id: int,
+    month: date,
+    version: int,
+    stars: frozenset[Star] | None = None,
+    reason: str = "",
+) -> Run:
+    """The community confirms the computed result (`stars` None) or overrides it with a reason;
+    the result is then made public (公示) in the compound's residents groups, and the branch is told
+    in words."""
+    compound = await desk.units.get(compound_id)
+    if compound is None:
+        raise NotFound(Reason.GONE, f"compound {compound_id}")
+    await check_reviewer(desk, actor, compound)
+    repo = RunRepo(desk.session)
+    run = await repo.run(compound.id, month)
+    if run is None or run.version != version or run.status != "computed":
+        raise Stale(Reason.STARS_MOVED, f"{compound_id} {month}")
+    standing = run.computed if stars is None else stars
+    if stars is not None and not reason.strip():
+        raise NotAllowed(Reason.INCOMPLETE)
+    public_until = desk.now + timedelta(days=desk.config.stars.public_days)
+    if not await repo.review(
+        run, standing, reason.strip()[:MAX_REASON], actor.id, desk.now, public_until
+    ):
+        raise Stale(Reason.STARS_MOVED, f"{compound_id} {month}")
+    moved = await repo.run(compound.id, month)
+    assert moved is not None
+    await _publish(desk, compound, moved)
+    return moved
+
+
+async def _publish(desk: Desk, compound: Unit, run: Run) -> None:
+    previous = await RunRepo(desk.session).run(compound.id, previous_month(run.month))
+    figures = await RunRepo(desk.session).figures_of(run.id)
+    text = await RunRepo(desk.session).criteria_text(run.criteria_id)
+    criteria = criteria_from(text or "")
+    per_star = desk.config.stars.per_star_yuan
+    locale = desk.config.bot.default_language
+    for group in await desk.chats.bound_to(compound.id, ChatPurpose.RESIDENTS):
+        if group.active:
+            await desk.outbox.send(
+                group.id,
+                ui.public_notice(compound, run, previous, per_star, locale),
+                priority=Priority.BROADCAST,
+            )
+    units = await desk.units.around(compound)
+    branch = party.branch_of(compound, units)
+    for chat_id in await unit_people(desk.session, desk.config.bot.admins, branch, units):
+        reader = await desk.locale_of(chat_id)
+        await desk.outbox.send(
+            chat_id,
+            ui.result_in_words(compound, run, previous, criteria, figures, per_star, reader),
+            priority=Priority.ALERT,
+        )

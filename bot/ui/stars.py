@@ -4,6 +4,7 @@ lost since the month before), in the reader's language."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from enum import StrEnum
 
@@ -14,7 +15,20 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.domain.inputs import Id
-from bot.domain.stars import PER_100, SHARES, Board, Card, Figure, Indicator, Star, changes
+from bot.domain.org import Unit
+from bot.domain.stars import (
+    PER_100,
+    SHARES,
+    Board,
+    Card,
+    Criteria,
+    Figure,
+    Indicator,
+    Run,
+    Star,
+    award,
+    changes,
+)
 
 ROWS_SHOWN = 30
 
@@ -22,12 +36,15 @@ ROWS_SHOWN = 30
 class StarsAction(StrEnum):
     BOARD = "b"  # id: the scope unit
     CARD = "c"  # id: a compound
+    CONFIRM = "k"  # id: a compound, v: its run's version
+    ADJUST = "a"  # id: a compound, v: its run's version
 
 
 class StarsCb(CallbackData, prefix="st"):
     action: StarsAction
     id: Id
     month: int  # 202612: the month shown
+    v: Id = 0  # the run's version, for the review's buttons
 
 
 def month_code(month: date) -> int:
@@ -190,4 +207,112 @@ def card_keyboard(card: Card, scope_id: int, locale: str) -> InlineKeyboardMarku
             action=StarsAction.BOARD, id=scope_id, month=month_code(card.run.month)
         ),
     )
+    return builder.as_markup()
+
+
+def _stars_list(stars: frozenset[Star], locale: str) -> str:
+    return "、".join(star_name(s, locale) for s in Star if s in stars) or "—"
+
+
+def public_notice(
+    compound: Unit, run: Run, previous: Run | None, per_star: int, locale: str
+) -> str:
+    """The residents group's 公示 of the month's result: the compound, its stars, the award
+    (no person, no flat)."""
+    lines = [
+        _("📢 五星小区 {month}: {compound} — {n} stars", locale=locale).format(
+            month=_month(run.month, locale),
+            compound=html.quote(compound.display_name(locale)),
+            n=len(run.stars),
+        ),
+        _stars_list(run.stars, locale),
+    ]
+    if previous is not None:
+        gained, lost = changes(previous.stars, run.stars)
+        if gained or lost:
+            lines.append(
+                _("Since the month before: gained {gained}; lost {lost}.", locale=locale).format(
+                    gained=", ".join(star_name(s, locale) for s in gained) or "—",
+                    lost=", ".join(star_name(s, locale) for s in lost) or "—",
+                )
+            )
+    lines.append(
+        _("Award: {yuan} yuan. Made public for 7 days.", locale=locale).format(
+            yuan=f"{award(len(run.stars), per_star):,}"
+        )
+    )
+    return "\n".join(lines)
+
+
+def result_in_words(
+    compound: Unit,
+    run: Run,
+    previous: Run | None,
+    criteria: Criteria,
+    figures: Sequence[tuple[str, Star, Figure, bool]],
+    per_star: int,
+    locale: str,
+) -> str:
+    """The branch's result in sentences: the stars, what was gained or lost and why (the
+    indicators that failed, with their figures)."""
+    lines = [
+        _(
+            "⭐ {compound} is rated {n} stars for {month}: {stars}. Award: {yuan} yuan.",
+            locale=locale,
+        ).format(
+            compound=html.quote(compound.display_name(locale)),
+            n=len(run.stars),
+            month=_month(run.month, locale),
+            stars=_stars_list(run.stars, locale),
+            yuan=f"{award(len(run.stars), per_star):,}",
+        )
+    ]
+    if previous is not None:
+        gained, lost = changes(previous.stars, run.stars)
+        for star in gained:
+            lines.append(_("Gained: {star}.", locale=locale).format(star=star_name(star, locale)))
+        by_key = {i.key: i for i in criteria.indicators}
+        for star in lost:
+            failed = [
+                f"{by_key[key].name_en if locale == 'en' and by_key[key].name_en else by_key[key].name}"
+                f" {_value(by_key[key], figure, locale)} [{_threshold(by_key[key], locale)}]"
+                for key, of, figure, passed in figures
+                if of is star and not passed and key in by_key
+            ]
+            lines.append(
+                _("Lost: {star}, because {why}.", locale=locale).format(
+                    star=star_name(star, locale), why=html.quote("; ".join(failed)) or "—"
+                )
+            )
+    if run.stars != run.computed:
+        lines.append(
+            _("The community adjusted the result: {reason}", locale=locale).format(
+                reason=html.quote(run.override_reason)
+            )
+        )
+    lines.append(_("Every figure is on /stars.", locale=locale))
+    return "\n".join(lines)
+
+
+def review_keyboard(card: Card, scope_id: int, locale: str) -> InlineKeyboardMarkup:
+    """The community's buttons on a result not yet reviewed."""
+    builder = InlineKeyboardBuilder()
+    code = month_code(card.run.month)
+    builder.button(
+        text=_("✅ Confirm and make public", locale=locale),
+        callback_data=StarsCb(
+            action=StarsAction.CONFIRM, id=card.compound.id, month=code, v=card.run.version
+        ),
+    )
+    builder.button(
+        text=_("✏️ Adjust, with a reason", locale=locale),
+        callback_data=StarsCb(
+            action=StarsAction.ADJUST, id=card.compound.id, month=code, v=card.run.version
+        ),
+    )
+    builder.button(
+        text=_("« All compounds", locale=locale),
+        callback_data=StarsCb(action=StarsAction.BOARD, id=scope_id, month=code),
+    )
+    builder.adjust(1)
     return builder.as_markup()

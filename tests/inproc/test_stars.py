@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.domain.people import ChatPurpose
 from bot.services import stars
 from storage import tables
+from storage.chats import ChatRepo
 from storage.units import UnitRepo
-from tests.inproc.harness import Harness, Person
+from tests.inproc.harness import ADMIN_ID, Harness, Person
 
 ROOT = Path(__file__).resolve().parents[2]
 WEN = Person(4301, "温书记", "zh")  # 西湖社区
@@ -70,3 +72,55 @@ async def test_a_resident_and_an_unreadable_month_are_answered(h: Harness) -> No
     wen = await h.staff(WEN, "xihu")
     odd = await wen.command("stars", "2026-13")
     assert "请写月份，例如 2026-11" in odd.text
+
+
+GROUP = -8301
+LI = Person(4304, "李书记", "zh")  # 西湖家园's party branch
+
+
+async def test_the_community_confirms_or_adjusts_and_the_result_is_made_public(
+    h: Harness, tmp_path: Path
+) -> None:
+    """The community confirms 西湖家园's result: the residents group gets the 公示 (the compound and
+    its stars, nobody's name), the branch is told in words; the branch itself may not review, and
+    a second press of the same button changes nothing. 西湖左岸's result is adjusted: 党建引领星
+    stands, with the reason, which the card shows."""
+    now = h.clock.now()
+    async with h.db.session() as s:
+        jiayuan = await UnitRepo(s).by_code("xihu-jiayuan")
+        assert jiayuan is not None
+        await ChatRepo(s).joined(GROUP, "group", "西湖家园居民群", now)
+        await ChatRepo(s).bind(GROUP, ChatPurpose.RESIDENTS, jiayuan.id, ADMIN_ID, now)
+    wen = await h.staff(WEN, "xihu")
+    branch = await h.staff(LI, "xihu-jiayuan.party_branch")
+    await criteria_from_february(h, tmp_path)
+    await h.sweep(stars.sweep)
+
+    seen = await branch.command("stars")
+    card = await branch.press("0★ 西湖家园", on=seen.last)
+    assert "✅ 确认并公示" not in card.last.labels  # the branch does not review its own result
+    board = await wen.command("stars")
+    card = await wen.press("0★ 西湖家园", on=board.last)
+    confirm = card.last.data["✅ 确认并公示"]
+    forged = await branch.press_data(confirm, on=seen.last)
+    assert "由所在社区（或上级）审核" in (forged.answer.text or "")
+    confirmed = await wen.press("✅ 确认并公示", on=card.last)
+    assert "已确认并公示" in confirmed.text
+    notice = confirmed.to(GROUP)
+    assert len(notice) == 1 and "📢 五星小区 2026-02：西湖家园 — 0 星" in notice[0].text
+    assert all(p.first_name not in notice[0].text for p in (WEN, LI))
+    told = confirmed.to(LI.id)
+    assert told and "西湖家园 2026-02 评定为 0 星" in told[0].text
+    again = await wen.press_data(confirm, on=card.last)
+    assert "已被审核" in (again.answer.text or "")
+    assert len(again.to(GROUP)) == 0
+
+    card = await wen.press("0★ 西湖左岸小区", on=board.last)
+    asked = await wen.press("✏️ 调整（说明理由）", on=card.last)
+    assert "哪些星成立" in asked.text
+    await wen.press("⬜ 党建引领星")
+    await wen.press("下一步 »")
+    adjusted = await wen.send("党员报到数据迁移中，经核实已达标")
+    assert "已调整并公示" in adjusted.text
+    assert "社区已调整：党员报到数据迁移中" in adjusted.text
+    assert "✅ 党建引领星" in adjusted.text
