@@ -47,6 +47,7 @@ FLOWS = wizard.Wizard(
     topics.MINUTES,
     topics.OBJECT,
     stars.ADJUST,
+    stars.ENTER,
 )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 
-from aiogram import Router
+from aiogram import Router, html
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -18,6 +18,7 @@ from bot.domain.people import Actor
 from bot.domain.stars import Star, parse_month
 from bot.services import stars
 from bot.services.desk import Desk
+from bot.ui import menu
 from bot.ui import stars as ui
 from bot.ui.stars import StarsAction, StarsCb
 from handlers import wizard
@@ -33,11 +34,13 @@ async def show_card(
 ) -> None:
     card = await stars.card(desk, actor, compound_id, month)
     scope = (await stars.board(desk, actor, None, month)).scope
-    reviewer = card.run.status == "computed" and await stars.may_review(desk, actor, card.compound)
-    markup = (
-        ui.review_keyboard(card, scope.id, actor.locale)
-        if reviewer
-        else ui.card_keyboard(card, scope.id, actor.locale)
+    reviewer = await stars.may_review(desk, actor, card.compound)
+    markup = ui.card_keyboard(
+        card,
+        scope.id,
+        actor.locale,
+        review=reviewer and card.run.status == "computed",
+        enter=reviewer,
     )
     text = ui.card_text(card, actor.locale)
     await desk.outbox.send(actor.id, (lead + "\n\n" if lead else "") + text, markup=markup)
@@ -87,6 +90,105 @@ async def _adjust(form: Turn[Adjustment], text: str) -> Outcome[Adjustment]:
         _("✏️ Adjusted and made public; the branch has been told."),
     )
     return Done()
+
+
+# --- entering an indicator: a flow of the conversation engine -----------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A figure the community enters for this month, with its evidence."""
+
+    compound_id: int
+    key: str = ""
+    value: float | None = None
+    note: str = ""
+    photo: str | None = None
+
+
+async def _indicators(form: Turn[Entry]) -> list[Choice]:
+    found = await stars.entered_indicators(form.desk, form.actor, form.draft.compound_id)
+    return [
+        Choice(i.name_en if form.locale == "en" and i.name_en else i.name, n)
+        for n, i in enumerate(found)
+    ]
+
+
+async def _pick_indicator(form: Turn[Entry], arg: int) -> Outcome[Entry]:
+    found = await stars.entered_indicators(form.desk, form.actor, form.draft.compound_id)
+    return Next(replace(form.draft, key=found[arg].key))
+
+
+async def _save_entry(form: Turn[Entry], _arg: int) -> Outcome[Entry]:
+    draft = form.draft
+    assert draft.value is not None
+    month = await stars.enter(
+        form.desk, form.actor, draft.compound_id, draft.key, draft.value, draft.note, draft.photo
+    )
+    await form.desk.outbox.send(
+        form.actor.id,
+        _("💾 Entered for {month}; it counts when the month is evaluated.").format(
+            month=f"{month:%Y-%m}"
+        ),
+        markup=menu.keyboard(form.actor),
+    )
+    return Done()
+
+
+def _entry_summary(form: Turn[Entry]) -> str:
+    draft = form.draft
+    return "\n".join(
+        [
+            _("<b>Indicator entered for this month</b>"),
+            _("Figure: {value}").format(
+                value=f"{draft.value:g}" if draft.value is not None else "—"
+            ),
+            _("Note: {note}").format(note=html.quote(draft.note) or "—"),
+            _("Photo: {answer}").format(answer=_("yes") if draft.photo else _("no")),
+        ]
+    )
+
+
+MET, NOT_MET = 1, 0
+
+ENTER = wizard.Flow(
+    name="stentry",
+    draft=Entry,
+    closed=lambda: _("This form is no longer open. Please open the result again with /stars."),
+    steps=(
+        Step(
+            key="indicator",
+            ask=lambda form: _("Which indicator do you enter for this month?"),
+            choices=_indicators,
+            pick=_pick_indicator,
+            columns=1,
+        ),
+        Step(
+            key="value",
+            ask=lambda form: _("Is it met this month?"),
+            choices=lambda form: [Choice(_("✅ Met"), MET), Choice(_("✗ Not met"), NOT_MET)],
+            pick=lambda form, arg: Next(replace(form.draft, value=float(arg))),
+        ),
+        Step(
+            key="evidence",
+            ask=lambda form: _(
+                "The evidence: send a photo (with a caption if you like) or write a note."
+            ),
+            text=lambda form, text: Next(replace(form.draft, note=text)),
+            limit=stars.MAX_REASON,
+            photo=lambda form, photo: Next(
+                replace(form.draft, photo=photo.file_id, note=photo.caption or form.draft.note)
+            ),
+            photo_mb=lambda form: form.desk.config.lostfound.max_photo_mb,
+        ),
+        Step(
+            key="confirm",
+            ask=_entry_summary,
+            choices=lambda form: [Choice(_("💾 Save"), 1)],
+            pick=_save_entry,
+        ),
+    ),
+)
 
 
 ADJUST = wizard.Flow(
@@ -157,6 +259,16 @@ async def on_button(
             run.compound_id,
             run.month,
             _("✅ Confirmed and made public; the branch has been told."),
+        )
+        return
+    if callback_data.action is StarsAction.ENTER:
+        if not await stars.entered_indicators(desk, actor, callback_data.id):
+            await desk.outbox.send(
+                actor.id, _("This month's criteria have no indicator that the community enters.")
+            )
+            return
+        await wizard.start(
+            ENTER, desk, actor, private_state(state, actor.id), Entry(callback_data.id)
         )
         return
     if callback_data.action is StarsAction.ADJUST:

@@ -422,7 +422,7 @@ class RunRepo:
                         "part": figure.part,
                         "whole": figure.whole,
                         "passed": passed,
-                        "evidence": json.dumps(list(figure.evidence)),
+                        "evidence": json.dumps(list(figure.evidence), ensure_ascii=False),
                     }
                     for key, star, figure, passed in figures
                 ],

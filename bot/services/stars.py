@@ -29,6 +29,7 @@ from bot.domain.stars import (
     Card,
     Criteria,
     Figure,
+    Indicator,
     Metric,
     Run,
     Star,
@@ -296,3 +297,44 @@ async def _publish(desk: Desk, compound: Unit, run: Run) -> None:
             ui.result_in_words(compound, run, previous, criteria, figures, per_star, reader),
             priority=Priority.ALERT,
         )
+
+
+# --- indicators the community enters ------------------------------------------------------
+
+
+def this_month(desk: Desk) -> date:
+    return month_start(desk.now.astimezone(desk.config.bot.zone).date())
+
+
+async def entered_indicators(desk: Desk, actor: Actor, compound_id: int) -> list[Indicator]:
+    """The indicators of this month's criteria that the community enters, for a compound it
+    reviews."""
+    compound = await desk.units.get(compound_id)
+    if compound is None:
+        raise NotFound(Reason.GONE, f"compound {compound_id}")
+    await check_reviewer(desk, actor, compound)
+    found = await in_force(desk, this_month(desk))
+    if found is None:
+        return []
+    return [i for i in found[1].indicators if i.metric is Metric.ENTERED]
+
+
+async def enter(
+    desk: Desk,
+    actor: Actor,
+    compound_id: int,
+    key: str,
+    value: float,
+    note: str,
+    photo: str | None,
+) -> date:
+    """The community's figure of an indicator for this month, with its evidence (a note, a
+    photo, or both); a later entry of the same month replaces it. Returns the month."""
+    indicators = {i.key: i for i in await entered_indicators(desk, actor, compound_id)}
+    if key not in indicators or not (note.strip() or photo):
+        raise NotAllowed(Reason.INCOMPLETE)
+    month = this_month(desk)
+    await RunRepo(desk.session).enter(
+        compound_id, month, key, value, note.strip()[:MAX_REASON], photo, actor.id, desk.now
+    )
+    return month

@@ -38,6 +38,7 @@ class StarsAction(StrEnum):
     CARD = "c"  # id: a compound
     CONFIRM = "k"  # id: a compound, v: its run's version
     ADJUST = "a"  # id: a compound, v: its run's version
+    ENTER = "e"  # id: a compound: this month's entered indicators
 
 
 class StarsCb(CallbackData, prefix="st"):
@@ -199,17 +200,6 @@ def card_text(card: Card, locale: str) -> str:
     return "\n".join(lines)
 
 
-def card_keyboard(card: Card, scope_id: int, locale: str) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=_("« All compounds", locale=locale),
-        callback_data=StarsCb(
-            action=StarsAction.BOARD, id=scope_id, month=month_code(card.run.month)
-        ),
-    )
-    return builder.as_markup()
-
-
 def _stars_list(stars: frozenset[Star], locale: str) -> str:
     return "、".join(star_name(s, locale) for s in Star if s in stars) or "—"
 
@@ -294,22 +284,27 @@ def result_in_words(
     return "\n".join(lines)
 
 
-def review_keyboard(card: Card, scope_id: int, locale: str) -> InlineKeyboardMarkup:
-    """The community's buttons on a result not yet reviewed."""
+def card_keyboard(
+    card: Card, scope_id: int, locale: str, *, review: bool = False, enter: bool = False
+) -> InlineKeyboardMarkup:
+    """Back to the board; for the community, the review of a result not yet reviewed (`review`)
+    and entering this month's indicators (`enter`)."""
     builder = InlineKeyboardBuilder()
-    code = month_code(card.run.month)
-    builder.button(
-        text=_("✅ Confirm and make public", locale=locale),
-        callback_data=StarsCb(
-            action=StarsAction.CONFIRM, id=card.compound.id, month=code, v=card.run.version
-        ),
-    )
-    builder.button(
-        text=_("✏️ Adjust, with a reason", locale=locale),
-        callback_data=StarsCb(
-            action=StarsAction.ADJUST, id=card.compound.id, month=code, v=card.run.version
-        ),
-    )
+    code, cid, v = month_code(card.run.month), card.compound.id, card.run.version
+    if review:
+        builder.button(
+            text=_("✅ Confirm and make public", locale=locale),
+            callback_data=StarsCb(action=StarsAction.CONFIRM, id=cid, month=code, v=v),
+        )
+        builder.button(
+            text=_("✏️ Adjust, with a reason", locale=locale),
+            callback_data=StarsCb(action=StarsAction.ADJUST, id=cid, month=code, v=v),
+        )
+    if enter:
+        builder.button(
+            text=_("✍ Enter this month's indicators", locale=locale),
+            callback_data=StarsCb(action=StarsAction.ENTER, id=cid, month=code),
+        )
     builder.button(
         text=_("« All compounds", locale=locale),
         callback_data=StarsCb(action=StarsAction.BOARD, id=scope_id, month=code),

@@ -4,7 +4,10 @@ Chinese and in English; a resident, and a month that cannot be read, are answere
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
+
+from sqlalchemy import select
 
 from bot.domain.people import ChatPurpose
 from bot.services import stars
@@ -124,3 +127,44 @@ async def test_the_community_confirms_or_adjusts_and_the_result_is_made_public(
     assert "已调整并公示" in adjusted.text
     assert "社区已调整：党员报到数据迁移中" in adjusted.text
     assert "✅ 党建引领星" in adjusted.text
+
+
+async def test_the_community_enters_an_indicator_with_evidence_and_it_counts(
+    h: Harness, tmp_path: Path
+) -> None:
+    """In March the community enters 西湖家园's 六有 as met, with a photo and a note; the branch
+    cannot. When March is evaluated (in April) the figure passes and names the entry as its
+    evidence."""
+    wen = await h.staff(WEN, "xihu")
+    branch = await h.staff(LI, "xihu-jiayuan.party_branch")
+    await criteria_from_february(h, tmp_path)
+    await h.sweep(stars.sweep)  # February
+    board = await wen.command("stars")
+    card = await wen.press("0★ 西湖家园", on=board.last)
+    entry = card.last.data["✍ 录入本月指标"]
+    refused = await branch.press_data(entry, on=(await branch.command("stars")).last)
+    assert "由所在社区（或上级）审核" in (refused.answer.text or "")
+    asked = await wen.press("✍ 录入本月指标", on=card.last)
+    assert "录入本月哪项指标" in asked.text
+    await wen.press("党群服务中心“六有”")
+    await wen.press("✅ 达标")
+    summary = await wen.photo("六有：有场所、有标识、有制度、有队伍、有活动、有经费")
+    assert "数值：1" in summary.text and "照片：是" in summary.text, summary.text
+    saved = await wen.press("💾 保存")
+    assert "已录入 2026-03" in saved.text
+
+    h.clock.advance(timedelta(days=31))  # April: March is evaluated
+    await h.sweep(stars.sweep)
+    march = await wen.command("stars", "2026-03")
+    card = await wen.press("0★ 西湖家园", on=march.last)
+    assert "✓ 党群服务中心“六有”: 1 [≥ 1] · 1 条记录" in card.text, card.text
+    async with h.db.read() as s:
+        evidence = (
+            await s.execute(
+                select(tables.star_figures.c.evidence).where(
+                    tables.star_figures.c.indicator == "six_haves",
+                    tables.star_figures.c.value.is_not(None),
+                )
+            )
+        ).scalar_one()
+    assert "有场所" in evidence and "[photo]" in evidence

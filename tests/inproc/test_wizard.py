@@ -86,7 +86,7 @@ async def test_every_forms_buttons_are_the_engines_and_fit_telegram(h: Harness) 
         *("report", "lostfound", "party", "activity", "campaign"),
         *("flat", "flatno", "contact", "proxy"),  # households: claim, reason, appoint, 代办
         *("topic", "tdecline", "tvote", "tminutes", "tobject"),  # the 议事厅
-        "stadjust",  # 五星小区: the community adjusts a result
+        *("stadjust", "stentry"),  # 五星小区: the community adjusts a result, enters a figure
     }
 
 
