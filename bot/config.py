@@ -307,6 +307,7 @@ class StarsConfig(_Section):
     per_star_yuan: int = Field(default=2000, ge=0, le=1_000_000)
     sweep_seconds: int = Field(default=600, ge=1, le=86400)  # the monthly run is looked for
     public_days: float = Field(default=7, ge=0, le=90)  # 公示 of a reviewed result
+    objection_days: float = Field(default=5, gt=0, le=60)  # the sub-district answers within
     # The district's share of five-star compounds aimed at, by year (the seeds: 20/40/60 %).
     targets: dict[int, float] = Field(default_factory=lambda: {2022: 0.2, 2023: 0.4, 2024: 0.6})
 

@@ -103,7 +103,7 @@ def build_scheduler(
             config.oversight.sweep_seconds,
             [briefings.digest_sweep, briefings.chart_sweep],
         ),
-        ("stars", config.stars.sweep_seconds, [stars.sweep]),
+        ("stars", config.stars.sweep_seconds, [stars.sweep, stars.settle, stars.chase]),
     ]
     for name, seconds, sweeps in jobs:
         scheduler.add_job(

@@ -48,6 +48,8 @@ FLOWS = wizard.Wizard(
     topics.OBJECT,
     stars.ADJUST,
     stars.ENTER,
+    stars.OBJECT,
+    stars.ANSWER,
 )
 
 
@@ -82,11 +84,11 @@ def build_root_router() -> Router:
         activities.private_router(),  # before onboarding: it takes /start pa_…
         households.private_router(),  # before onboarding: it takes /start hc_…
         topics.private_router(),  # before onboarding: it takes /start tp_…
+        stars.private_router(),  # before onboarding: it takes /start so_…
         party.private_router(),
         campaigns.private_router(),
         work_orders.private_router(),
         oversight.private_router(),
-        stars.private_router(),
         my_complaints.private_router(),
         onboarding.private_router(),
         profile.private_router(),

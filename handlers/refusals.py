@@ -68,6 +68,24 @@ def _reasons() -> dict[StrEnum, str]:
         Reason.STARS_MOVED: _(
             "This result was reviewed since this button was shown; nothing was changed."
         ),
+        Reason.STARS_NOT_PUBLIC: _(
+            "This result is not open to objections now: objections are taken while it is made "
+            "public (公示)."
+        ),
+        Reason.STARS_NOT_RESIDENT: _(
+            "Only residents of this compound can object to its result. If you live there, say so "
+            "under “❓ Help” → “🏠 My compound”."
+        ),
+        Reason.STARS_OBJECTED: _(
+            "You have objected to this result already; the sub-district will answer you."
+        ),
+        Reason.NOT_ANSWERER: _(
+            "An objection to a five-star result is answered by the sub-district (or the "
+            "district). Nothing was changed."
+        ),
+        Reason.OBJECTION_ANSWERED: _(
+            "This objection has been answered already; nothing was changed."
+        ),
         Reason.NOT_STAFF: _(
             "“To do”, “Statistics” and /export are for the staff of a unit. To report a "
             "problem, tap “📝 Tell us a problem”."

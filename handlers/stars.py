@@ -8,14 +8,16 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 
-from aiogram import Router, html
-from aiogram.filters import Command, CommandObject
+from aiogram import F, Router, html
+from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
+from bot.domain.errors import NotFound, Reason
+from bot.domain.inputs import parse_number
 from bot.domain.people import Actor
-from bot.domain.stars import Star, parse_month
+from bot.domain.stars import RunStatus, Star, parse_month
 from bot.services import stars
 from bot.services.desk import Desk
 from bot.ui import menu
@@ -39,7 +41,7 @@ async def show_card(
         card,
         scope.id,
         actor.locale,
-        review=reviewer and card.run.status == "computed",
+        review=reviewer and card.run.status is RunStatus.COMPUTED,
         enter=reviewer,
     )
     text = ui.card_text(card, actor.locale)
@@ -223,6 +225,109 @@ ADJUST = wizard.Flow(
 )
 
 
+# --- objecting to a result made public, and the sub-district's answer ---------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectionNote:
+    run_id: int
+
+
+async def _object(form: Turn[ObjectionNote], text: str) -> Outcome[ObjectionNote]:
+    made = await stars.object_to(form.desk, form.actor, form.draft.run_id, text)
+    await form.desk.outbox.send(
+        form.actor.id,
+        _(
+            "📮 Your objection #{id} went to the sub-district, which answers you by {due}. "
+            "Thank you."
+        ).format(id=made.id, due=form.desk.local(made.due_at)),
+        markup=menu.keyboard(form.actor),
+    )
+    return Done()
+
+
+OBJECT = wizard.Flow(
+    name="stobject",
+    draft=ObjectionNote,
+    closed=lambda: _("This form is no longer open. Please tap the button under the notice again."),
+    steps=(
+        Step(
+            key="text",
+            ask=lambda form: _(
+                "What is wrong with this result? The sub-district reads it with your name and "
+                "flat (never the group), and answers you here."
+            ),
+            text=_object,
+            limit=stars.MAX_OBJECTION,
+        ),
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerNote:
+    objection_id: int
+    version: int
+    upheld: bool
+
+
+async def _answer(form: Turn[AnswerNote], text: str) -> Outcome[AnswerNote]:
+    draft = form.draft
+    answered = await stars.answer(
+        form.desk, form.actor, draft.objection_id, draft.version, draft.upheld, text
+    )
+    await form.desk.outbox.send(
+        form.actor.id,
+        (
+            _("↩️ Answered: the result goes back to the community for a new review.")
+            if answered.upheld
+            else _("✅ Answered: the result stands.")
+        ),
+        markup=menu.keyboard(form.actor),
+    )
+    return Done()
+
+
+ANSWER = wizard.Flow(
+    name="stanswer",
+    draft=AnswerNote,
+    closed=lambda: _("This form is no longer open. The objection may have been answered."),
+    steps=(
+        Step(
+            key="text",
+            ask=lambda form: _("Your answer to the resident (they read it in their chat):"),
+            text=_answer,
+            limit=stars.MAX_OBJECTION,
+        ),
+    ),
+)
+
+
+async def cmd_start_objection(
+    message: Message, command: CommandObject, actor: Actor, desk: Desk, state: FSMContext
+) -> None:
+    """The 公示's button: the objection form, for a resident of the compound while it is open."""
+    run_id = parse_number((command.args or "").removeprefix(ui.OBJECTION_PREFIX), 1, 2**31 - 1)
+    if run_id is None:
+        raise NotFound(Reason.GONE, command.args or "")
+    run, compound = await stars.objectable(desk, actor, run_id)
+    await wizard.start(
+        OBJECT,
+        desk,
+        actor,
+        private_state(state, actor.id),
+        ObjectionNote(run.id),
+        lead=ui.public_notice(
+            compound,
+            run,
+            None,
+            desk.config.stars.per_star_yuan,
+            desk.config.stars.public_days,
+            actor.locale,
+        ),
+    )
+
+
 async def cmd_stars(message: Message, command: CommandObject, actor: Actor, desk: Desk) -> None:
     args = (command.args or "").strip()
     month = parse_month(args) if args else None
@@ -247,6 +352,11 @@ async def on_button(
     if month is None:
         board = await stars.board(desk, actor, None, None)
         await desk.outbox.send(actor.id, ui.board_text(board, actor.locale))
+        return
+    if callback_data.action in (StarsAction.KEEP, StarsAction.UPHOLD):
+        found = await stars.answerable(desk, actor, callback_data.id, callback_data.v)
+        note = AnswerNote(found.id, found.version, callback_data.action is StarsAction.UPHOLD)
+        await wizard.start(ANSWER, desk, actor, private_state(state, actor.id), note)
         return
     if callback_data.action is StarsAction.CARD:
         await show_card(desk, actor, callback_data.id, month)
@@ -292,6 +402,10 @@ async def on_button(
 
 def private_router() -> Router:
     router = Router(name="stars")
+    router.message.register(
+        cmd_start_objection,
+        CommandStart(deep_link=True, magic=F.args.startswith(ui.OBJECTION_PREFIX)),
+    )
     router.message.register(cmd_stars, Command("stars"))
     router.callback_query.register(on_button, StarsCb.filter())
     return router

@@ -20,7 +20,7 @@ from bot.domain.lostfound import Status as ItemStatus
 from bot.domain.org import Unit
 from bot.domain.party import ActivityStatus, RegStatus
 from bot.domain.rates import EMPTY
-from bot.domain.stars import Figure, Metric, Run, Star
+from bot.domain.stars import Figure, Metric, Objection, Run, RunStatus, Star
 from storage.stats import StatsRepo
 from storage.tables import (
     activities,
@@ -34,6 +34,7 @@ from storage.tables import (
     star_criteria,
     star_entries,
     star_figures,
+    star_objections,
     star_runs,
 )
 
@@ -289,11 +290,12 @@ def _run(row: Row[Any]) -> Run:
         compound_id=m["compound_id"],
         month=m["month"],
         criteria_id=m["criteria_id"],
-        status=m["status"],
+        status=RunStatus(m["status"]),
         computed=_stars(m["computed"]),
         stars=_stars(m["stars"]),
         override_reason=m["override_reason"],
         version=m["version"],
+        public_until=m["public_until"],
     )
 
 
@@ -400,7 +402,7 @@ class RunRepo:
                 compound_id=compound_id,
                 month=month,
                 criteria_id=criteria_id,
-                status="computed",
+                status=RunStatus.COMPUTED,
                 computed=stars_text(stars),
                 stars=stars_text(stars),
                 override_reason="",
@@ -444,7 +446,7 @@ class RunRepo:
             update(star_runs)
             .where(star_runs.c.id == run.id, star_runs.c.version == run.version)
             .values(
-                status="public",
+                status=RunStatus.PUBLIC,
                 stars=stars_text(stars),
                 override_reason=reason,
                 reviewed_by=by,
@@ -503,3 +505,158 @@ class RunRepo:
                     compound_id=compound_id, month=month, indicator=indicator, **values
                 )
             )
+
+    # --- the end of 公示, and a result sent back for a new review
+
+    async def public_over(self, now: datetime, limit: int) -> list[Run]:
+        """Results whose 公示 is over and that are not final yet."""
+        rows = await self.session.execute(
+            select(star_runs)
+            .where(star_runs.c.status == RunStatus.PUBLIC, star_runs.c.public_until <= now)
+            .order_by(star_runs.c.public_until)
+            .limit(limit)
+        )
+        return [_run(row) for row in rows]
+
+    async def move(self, run: Run, status: RunStatus) -> bool:
+        """A run's next status, from the run as it was read (one winner). Back to `computed`, the
+        review and its 公示 are undone (the override's reason is kept for the record)."""
+        values: dict[str, Any] = {"status": status, "version": star_runs.c.version + 1}
+        if status is RunStatus.COMPUTED:
+            values.update(reviewed_by=None, reviewed_at=None, public_until=None)
+        result = await self.session.execute(
+            update(star_runs)
+            .where(star_runs.c.id == run.id, star_runs.c.version == run.version)
+            .values(**values)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def run_by_id(self, run_id: int) -> Run | None:
+        row = (
+            await self.session.execute(select(star_runs).where(star_runs.c.id == run_id))
+        ).first()
+        return _run(row) if row else None
+
+    # --- objections
+
+    async def add_objection(
+        self,
+        run: Run,
+        user_id: int,
+        text: str,
+        unit_id: int,
+        now: datetime,
+        due: datetime,
+        next_check_at: datetime,
+    ) -> Objection | None:
+        """A resident's objection; None when that person objected to this result already."""
+        if await self.objected(run.id, user_id):
+            return None
+        result = await self.session.execute(
+            insert(star_objections)
+            .values(
+                run_id=run.id,
+                user_id=user_id,
+                text=text,
+                unit_id=unit_id,
+                created_at=now,
+                due_at=due,
+                stage=0,
+                next_check_at=next_check_at,
+                version=1,
+            )
+            .returning(star_objections.c.id)
+        )
+        return await self.objection(int(result.scalar_one()))
+
+    async def objected(self, run_id: int, user_id: int) -> bool:
+        found = await self.session.execute(
+            select(star_objections.c.id).where(
+                star_objections.c.run_id == run_id, star_objections.c.user_id == user_id
+            )
+        )
+        return found.first() is not None
+
+    async def objection(self, objection_id: int) -> Objection | None:
+        row = (
+            await self.session.execute(
+                select(star_objections).where(star_objections.c.id == objection_id)
+            )
+        ).first()
+        return _objection(row) if row else None
+
+    async def objections(self, run_id: int) -> list[Objection]:
+        rows = await self.session.execute(
+            select(star_objections)
+            .where(star_objections.c.run_id == run_id)
+            .order_by(star_objections.c.id)
+        )
+        return [_objection(row) for row in rows]
+
+    async def open_objections(self, run_id: int) -> int:
+        found = await self.session.execute(
+            select(func.count()).where(
+                star_objections.c.run_id == run_id, star_objections.c.answered_at.is_(None)
+            )
+        )
+        return int(found.scalar_one())
+
+    async def due_objections(self, now: datetime, limit: int) -> list[Objection]:
+        rows = await self.session.execute(
+            select(star_objections)
+            .where(star_objections.c.next_check_at <= now)
+            .order_by(star_objections.c.next_check_at)
+            .limit(limit)
+        )
+        return [_objection(row) for row in rows]
+
+    async def chase(self, objection: Objection, stage: int, next_check_at: datetime | None) -> bool:
+        result = await self.session.execute(
+            update(star_objections)
+            .where(
+                star_objections.c.id == objection.id,
+                star_objections.c.version == objection.version,
+            )
+            .values(stage=stage, next_check_at=next_check_at, version=objection.version + 1)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def answer(
+        self, objection: Objection, text: str, upheld: bool, by: int, now: datetime
+    ) -> bool:
+        """The answer, once (from the objection as it was read, and only while it is open)."""
+        result = await self.session.execute(
+            update(star_objections)
+            .where(
+                star_objections.c.id == objection.id,
+                star_objections.c.version == objection.version,
+                star_objections.c.answered_at.is_(None),
+            )
+            .values(
+                answer=text,
+                upheld=upheld,
+                answered_by=by,
+                answered_at=now,
+                next_check_at=None,
+                version=objection.version + 1,
+            )
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _objection(row: Row[Any]) -> Objection:
+    m = row._mapping
+    return Objection(
+        id=m["id"],
+        run_id=m["run_id"],
+        user_id=m["user_id"],
+        text=m["text"],
+        unit_id=m["unit_id"],
+        created_at=m["created_at"],
+        due_at=m["due_at"],
+        stage=m["stage"],
+        answer=m["answer"],
+        upheld=m["upheld"],
+        answered_at=m["answered_at"],
+        version=m["version"],
+    )

@@ -737,3 +737,27 @@ star_entries = Table(
     Column("entered_by", BigInteger, nullable=False),
     Column("entered_at", UTCDateTime, nullable=False),
 )
+
+star_objections = Table(
+    "star_objections",
+    metadata,
+    # A resident's objection (异议) to a result while it is made public, for the sub-district to
+    # answer by `due_at`; late, it is chased up the chain like a ticket (`stage`, `next_check_at`).
+    # `upheld`: the answer sent the result back to the community for a new review.
+    Column("id", Integer, primary_key=True),
+    Column("run_id", Integer, ForeignKey("star_runs.id"), nullable=False),
+    Column("user_id", BigInteger, ForeignKey("users.id"), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("unit_id", Integer, ForeignKey("units.id"), nullable=False),  # who answers
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("stage", Integer, nullable=False, default=0),
+    Column("next_check_at", UTCDateTime, nullable=True),
+    Column("answer", Text, nullable=True),
+    Column("upheld", Boolean, nullable=True),
+    Column("answered_by", BigInteger, nullable=True),
+    Column("answered_at", UTCDateTime, nullable=True),
+    Column("version", Integer, nullable=False, default=1),
+    UniqueConstraint("run_id", "user_id"),
+    Index("ix_star_objections_next_check_at", "next_check_at"),
+)

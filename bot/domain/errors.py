@@ -40,6 +40,11 @@ class Reason(StrEnum):
     NOT_INVITER = "not_inviter"  # inviting staff to a unit one is not above
     NOT_REVIEWER = "not_reviewer"  # a 五星小区 result is reviewed by the community or above
     STARS_MOVED = "stars_moved"  # a 五星小区 result reviewed since the button was drawn
+    STARS_NOT_PUBLIC = "stars_not_public"  # an objection after 公示, or before it
+    STARS_NOT_RESIDENT = "stars_not_resident"  # an objection from someone who lives elsewhere
+    STARS_OBJECTED = "stars_objected"  # a second objection of the same person to one result
+    NOT_ANSWERER = "not_answerer"  # an objection is answered by the sub-district or above
+    OBJECTION_ANSWERED = "objection_answered"  # answered already (or moved since the button)
 
 
 class DomainError(Exception):

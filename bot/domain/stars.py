@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 
 from bot.domain.org import Unit
@@ -123,17 +123,46 @@ class Figure:
     evidence: tuple[str, ...] = ()
 
 
+class RunStatus(StrEnum):
+    COMPUTED = "computed"  # waiting for the community's review
+    PUBLIC = "public"  # reviewed, made public (公示); residents may object
+    FINAL = "final"  # 公示 is over and every objection is answered
+
+
 @dataclass(frozen=True, slots=True)
 class Run:
     id: int
     compound_id: int
     month: date
     criteria_id: int
-    status: str
+    status: RunStatus
     computed: frozenset[Star]
     stars: frozenset[Star]
     override_reason: str
     version: int
+    public_until: datetime | None = None  # 公示 ends (set at the review)
+
+
+@dataclass(frozen=True, slots=True)
+class Objection:
+    """A resident's objection (异议) to a result made public, answered by the sub-district."""
+
+    id: int
+    run_id: int
+    user_id: int
+    text: str
+    unit_id: int  # the unit that answers (the sub-district above the compound)
+    created_at: datetime
+    due_at: datetime
+    stage: int
+    answer: str | None
+    upheld: bool | None  # True: sent back to the community for a new review
+    answered_at: datetime | None
+    version: int
+
+    @property
+    def open(self) -> bool:
+        return self.answered_at is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +187,7 @@ class Card:
     figures: list[tuple[str, Star, Figure, bool]]
     previous: Run | None
     award: int
+    objections: tuple[Objection, ...] = ()
 
 
 def evaluate(criteria: Criteria, values: Mapping[str, float | None]) -> list[StarVerdict]:

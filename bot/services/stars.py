@@ -14,14 +14,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from aiogram.types import InlineKeyboardMarkup
+
 from bot.clock import Clock
 from bot.config import Config
 from bot.delivery.outbox import Priority
+from bot.domain.complaints import Stage, chased_unit, last_stage, stage_time, supervisors
 from bot.domain.errors import NotAllowed, NotFound, Reason, Stale
+from bot.domain.households import Flat
 from bot.domain.org import Unit, UnitKind, is_within
 from bot.domain.people import Actor, ChatPurpose
 from bot.domain.stars import (
@@ -31,7 +36,9 @@ from bot.domain.stars import (
     Figure,
     Indicator,
     Metric,
+    Objection,
     Run,
+    RunStatus,
     Star,
     StarVerdict,
     award,
@@ -39,9 +46,9 @@ from bot.domain.stars import (
     five_star_share,
     stars_of,
 )
-from bot.services import oversight, party
-from bot.services.desk import Desk, open_desk
-from bot.services.dispatch import unit_people
+from bot.services import oversight, party, topics
+from bot.services.desk import Desk, open_desk, sweep_due
+from bot.services.dispatch import tell_unit, unit_people
 from bot.services.matcher import Matcher
 from bot.starsfile import criteria_from, read_stars_file
 from bot.ui import stars as ui
@@ -213,6 +220,7 @@ async def card(desk: Desk, actor: Actor, compound_id: int, month: date) -> Card:
         figures=await repo.figures_of(run.id),
         previous=await repo.run(compound.id, previous_month(month)),
         award=award(len(run.stars), desk.config.stars.per_star_yuan),
+        objections=tuple(await repo.objections(run.id)),
     )
 
 
@@ -258,7 +266,7 @@ async def review(
     await check_reviewer(desk, actor, compound)
     repo = RunRepo(desk.session)
     run = await repo.run(compound.id, month)
-    if run is None or run.version != version or run.status != "computed":
+    if run is None or run.version != version or run.status is not RunStatus.COMPUTED:
         raise Stale(Reason.STARS_MOVED, f"{compound_id} {month}")
     standing = run.computed if stars is None else stars
     if stars is not None and not reason.strip():
@@ -281,11 +289,13 @@ async def _publish(desk: Desk, compound: Unit, run: Run) -> None:
     criteria = criteria_from(text or "")
     per_star = desk.config.stars.per_star_yuan
     locale = desk.config.bot.default_language
+    days = desk.config.stars.public_days
     for group in await desk.chats.bound_to(compound.id, ChatPurpose.RESIDENTS):
         if group.active:
             await desk.outbox.send(
                 group.id,
-                ui.public_notice(compound, run, previous, per_star, locale),
+                ui.public_notice(compound, run, previous, per_star, days, locale),
+                markup=ui.objection_link(run, desk.bot_username, locale),
                 priority=Priority.BROADCAST,
             )
     units = await desk.units.around(compound)
@@ -338,3 +348,243 @@ async def enter(
         compound_id, month, key, value, note.strip()[:MAX_REASON], photo, actor.id, desk.now
     )
     return month
+
+
+# --- objections while a result is made public, answered by the sub-district -------------------
+
+BATCH = 200
+MAX_OBJECTION = 500
+ANSWERING = (UnitKind.SUBDISTRICT, UnitKind.DISTRICT)
+
+
+def answering_unit(compound: Unit, units: Mapping[int, Unit]) -> Unit:
+    """Who answers an objection to a compound's result: the sub-district above it (else the
+    nearest unit above the community, else the top of the tree)."""
+    above = [units[i] for i in reversed(compound.ancestor_ids) if i in units]
+    for kinds in ((UnitKind.SUBDISTRICT,), (UnitKind.DISTRICT,)):
+        found = [u for u in above if u.kind in kinds]
+        if found:
+            return found[0]
+    return above[-1] if above else compound
+
+
+async def check_answerer(desk: Desk, actor: Actor, compound: Unit) -> None:
+    """An objection is answered by the sub-district or the district above the compound."""
+    if actor.is_admin:
+        return
+    units = await desk.units.many(actor.staff_unit_ids)
+    if not any(u.kind in ANSWERING and is_within(compound, u.id) for u in units.values()):
+        raise NotAllowed(Reason.NOT_ANSWERER, str(compound.id))
+
+
+async def _run_by_id(desk: Desk, run_id: int) -> tuple[Run, Unit]:
+    run = await RunRepo(desk.session).run_by_id(run_id)
+    compound = await desk.units.get(run.compound_id) if run else None
+    if run is None or compound is None:
+        raise NotFound(Reason.GONE, f"run {run_id}")
+    return run, compound
+
+
+async def lives_in(desk: Desk, actor: Actor, compound: Unit) -> Flat | None:
+    """The person's confirmed flat there; raises unless they live in the compound (confirmed, or
+    by their own word)."""
+    flat = await topics.home_flat(desk, actor.id, compound.id)
+    if flat is None and actor.user.compound_id != compound.id:
+        raise NotAllowed(Reason.STARS_NOT_RESIDENT, str(compound.id))
+    return flat
+
+
+async def objectable(desk: Desk, actor: Actor, run_id: int) -> tuple[Run, Unit]:
+    """A result a resident may object to now: made public, 公示 not over, their compound's."""
+    run, compound = await _run_by_id(desk, run_id)
+    if (
+        run.status is not RunStatus.PUBLIC
+        or run.public_until is None
+        or desk.now >= run.public_until
+    ):
+        raise NotAllowed(Reason.STARS_NOT_PUBLIC, str(run_id))
+    await lives_in(desk, actor, compound)
+    if await RunRepo(desk.session).objected(run.id, actor.id):
+        raise NotAllowed(Reason.STARS_OBJECTED, str(run_id))
+    return run, compound
+
+
+async def object_to(desk: Desk, actor: Actor, run_id: int, text: str) -> Objection:
+    """A resident's objection: it goes, with their name and flat, privately to the sub-district,
+    which answers by `[stars] objection_days`; late, it is chased up like a ticket."""
+    run, compound = await objectable(desk, actor, run_id)
+    flat = await lives_in(desk, actor, compound)
+    units = await desk.units.around(compound)
+    unit = answering_unit(compound, units)
+    due = desk.now + timedelta(days=desk.config.stars.objection_days)
+    note = text.strip()[:MAX_OBJECTION]
+    if not note:
+        raise NotAllowed(Reason.INCOMPLETE)
+    made = await RunRepo(desk.session).add_objection(
+        run, actor.id, note, unit.id, desk.now, due, stage_time(desk.now, due, Stage.WARNED)
+    )
+    if made is None:
+        raise NotAllowed(Reason.STARS_OBJECTED, str(run_id))
+    name, _locale = await desk.person(actor.id)
+    zone = desk.config.bot.zone
+    await _tell_people(
+        desk,
+        unit,
+        units,
+        lambda locale: ui.objection_text(made, compound, run, name, flat, zone, locale),
+        markup=lambda locale: ui.answer_keyboard(made, run, locale),
+    )
+    return made
+
+
+async def _tell_people(
+    desk: Desk,
+    unit: Unit,
+    units: Mapping[int, Unit],
+    message: Callable[[str], str],
+    *,
+    markup: Callable[[str], InlineKeyboardMarkup] | None = None,
+) -> None:
+    """A unit's people, privately (these texts may name the objector and their flat)."""
+    for chat_id in await unit_people(desk.session, desk.config.bot.admins, unit, units):
+        locale = await desk.locale_of(chat_id)
+        await desk.outbox.send(
+            chat_id,
+            message(locale),
+            markup=markup(locale) if markup else None,
+            priority=Priority.ALERT,
+        )
+
+
+async def answerable(desk: Desk, actor: Actor, objection_id: int, version: int) -> Objection:
+    """An open objection, as its button was drawn, for someone who may answer it."""
+    objection = await RunRepo(desk.session).objection(objection_id)
+    if objection is None:
+        raise NotFound(Reason.GONE, f"objection {objection_id}")
+    _run, compound = await _run_by_id(desk, objection.run_id)
+    await check_answerer(desk, actor, compound)
+    if not objection.open or objection.version != version:
+        raise Stale(Reason.OBJECTION_ANSWERED, str(objection_id))
+    return objection
+
+
+async def answer(
+    desk: Desk, actor: Actor, objection_id: int, version: int, upheld: bool, text: str
+) -> Objection:
+    """The sub-district's answer, to the objector. Upheld, the result goes back to the community
+    for a new review (and a new 公示); kept, the result stands, and is final once 公示 is over
+    and no objection is open."""
+    objection = await answerable(desk, actor, objection_id, version)
+    note = text.strip()[:MAX_OBJECTION]
+    if not note:
+        raise NotAllowed(Reason.INCOMPLETE)
+    repo = RunRepo(desk.session)
+    if not await repo.answer(objection, note, upheld, actor.id, desk.now):
+        raise Stale(Reason.OBJECTION_ANSWERED, str(objection_id))
+    run, compound = await _run_by_id(desk, objection.run_id)
+    answered = await repo.objection(objection.id)
+    assert answered is not None
+    reader = await desk.locale_of(objection.user_id)
+    await desk.outbox.send(
+        objection.user_id, ui.answer_to_objector(answered, compound, run, reader)
+    )
+    if upheld and run.status is RunStatus.PUBLIC and await repo.move(run, RunStatus.COMPUTED):
+        units = await desk.units.around(compound)
+        community = next(
+            (units[i] for i in reversed(compound.ancestor_ids) if i in units), compound
+        )
+        await tell_unit(
+            desk,
+            community,
+            units,
+            lambda locale: ui.sent_back(compound, run, note, locale),
+            markup=lambda locale: ui.open_card_keyboard(compound, run, locale),
+        )
+    elif not upheld:
+        await _settle(desk, run)
+    return answered
+
+
+async def _settle(desk: Desk, run: Run) -> bool:
+    """A result made public becomes final once 公示 is over and no objection is open."""
+    if run.status is not RunStatus.PUBLIC or run.public_until is None:
+        return False
+    if desk.now < run.public_until:
+        return False
+    if await RunRepo(desk.session).open_objections(run.id):
+        return False  # the last answer settles it
+    return await RunRepo(desk.session).move(run, RunStatus.FINAL)
+
+
+async def settle(
+    db: Database, clock: Clock, config: Config, matcher: Matcher, bot_username: str
+) -> int:
+    """Every result whose 公示 is over and whose objections are all answered becomes final."""
+    async with db.read() as session:
+        over = await RunRepo(session).public_over(clock.now(), MOST_COMPOUNDS)
+    done = 0
+    for run in over:
+        async with open_desk(db, clock, config, matcher, bot_username) as desk:
+            done += await _settle(desk, run)
+    return done
+
+
+async def chase(
+    db: Database, clock: Clock, config: Config, matcher: Matcher, bot_username: str
+) -> int:
+    """Every late objection: the sub-district warned at 75 % of its time, then the level above
+    chased at the deadline (and one level further per window), like a late ticket."""
+    return await sweep_due(
+        db,
+        clock,
+        config,
+        matcher,
+        bot_username,
+        due=lambda session, now, n: RunRepo(session).due_objections(now, n),
+        step=_chase_step,
+        batch=BATCH,
+        limit=10_000,
+    )
+
+
+async def _chase_step(desk: Desk, objection: Objection) -> bool:
+    repo = RunRepo(desk.session)
+    if not objection.open:
+        return await repo.chase(objection, objection.stage, None)
+    run, compound = await _run_by_id(desk, objection.run_id)
+    units = await desk.units.around(compound)
+    unit = units.get(objection.unit_id) or answering_unit(compound, units)
+    chain = supervisors(unit, units)
+    stage = objection.stage + 1
+    if stage > last_stage(chain):
+        return await repo.chase(objection, objection.stage, None)
+    later = stage_time(objection.created_at, objection.due_at, stage + 1)
+    if not await repo.chase(objection, stage, later if stage < last_stage(chain) else None):
+        return False
+    moved = await repo.objection(objection.id)
+    assert moved is not None
+    zone = desk.config.bot.zone
+    name, _locale = await desk.person(objection.user_id)
+    flat = await topics.home_flat(desk, objection.user_id, compound.id)
+    if stage == Stage.WARNED:
+        await _tell_people(
+            desk,
+            unit,
+            units,
+            lambda locale: ui.objection_nearly_due(moved, compound, zone, locale),
+            markup=lambda locale: ui.answer_keyboard(moved, run, locale),
+        )
+        return True
+    target = chased_unit(chain, stage)
+    assert target is not None
+    await _tell_people(
+        desk,
+        target,
+        units,
+        lambda locale: ui.objection_overdue(moved, compound, run, unit, name, flat, zone, locale),
+        markup=lambda locale: ui.answer_keyboard(moved, run, locale),  # the chased may answer
+    )
+    await _tell_people(
+        desk, unit, units, lambda locale: ui.objection_chased(moved, compound, target, locale)
+    )
+    return True

@@ -5,8 +5,9 @@ lost since the month before), in the reader's language."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from aiogram import html
 from aiogram.filters.callback_data import CallbackData
@@ -14,6 +15,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.domain.households import Flat
 from bot.domain.inputs import Id
 from bot.domain.org import Unit
 from bot.domain.stars import (
@@ -24,13 +26,16 @@ from bot.domain.stars import (
     Criteria,
     Figure,
     Indicator,
+    Objection,
     Run,
+    RunStatus,
     Star,
     award,
     changes,
 )
 
 ROWS_SHOWN = 30
+OBJECTION_PREFIX = "so_"  # the 公示's deep link: /start so_<run id>
 
 
 class StarsAction(StrEnum):
@@ -39,6 +44,8 @@ class StarsAction(StrEnum):
     CONFIRM = "k"  # id: a compound, v: its run's version
     ADJUST = "a"  # id: a compound, v: its run's version
     ENTER = "e"  # id: a compound: this month's entered indicators
+    KEEP = "r"  # id: an objection, v: its version: answer it, the result stands
+    UPHOLD = "u"  # id: an objection, v: its version: answer it, the result goes back for review
 
 
 class StarsCb(CallbackData, prefix="st"):
@@ -197,7 +204,18 @@ def card_text(card: Card, locale: str) -> str:
                 reason=html.quote(run.override_reason)
             ),
         ]
+    lines += ["", status_line(run, locale), *objections_lines(card.objections, locale)]
     return "\n".join(lines)
+
+
+def status_line(run: Run, locale: str) -> str:
+    if run.status is RunStatus.COMPUTED:
+        return _("Status: waiting for the community's review.", locale=locale)
+    if run.status is RunStatus.PUBLIC:
+        return _("Status: made public (公示) until {day}.", locale=locale).format(
+            day=f"{run.public_until:%Y-%m-%d}" if run.public_until else "—"
+        )
+    return _("Status: final.", locale=locale)
 
 
 def _stars_list(stars: frozenset[Star], locale: str) -> str:
@@ -205,7 +223,7 @@ def _stars_list(stars: frozenset[Star], locale: str) -> str:
 
 
 def public_notice(
-    compound: Unit, run: Run, previous: Run | None, per_star: int, locale: str
+    compound: Unit, run: Run, previous: Run | None, per_star: int, public_days: float, locale: str
 ) -> str:
     """The residents group's 公示 of the month's result: the compound, its stars, the award
     (no person, no flat)."""
@@ -227,11 +245,26 @@ def public_notice(
                 )
             )
     lines.append(
-        _("Award: {yuan} yuan. Made public for 7 days.", locale=locale).format(
-            yuan=f"{award(len(run.stars), per_star):,}"
+        _("Award: {yuan} yuan. Made public for {days} days.", locale=locale).format(
+            yuan=f"{award(len(run.stars), per_star):,}", days=f"{public_days:g}"
+        )
+    )
+    lines.append(
+        _("Residents who see something wrong may object until {day}.", locale=locale).format(
+            day=f"{run.public_until:%Y-%m-%d}" if run.public_until else "—"
         )
     )
     return "\n".join(lines)
+
+
+def objection_link(run: Run, bot_username: str, locale: str) -> InlineKeyboardMarkup:
+    """The 公示's button: the private chat, where a resident writes the objection."""
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("⚠️ Object (提异议)", locale=locale),
+        url=f"https://t.me/{bot_username}?start={OBJECTION_PREFIX}{run.id}",
+    )
+    return builder.as_markup()
 
 
 def result_in_words(
@@ -311,3 +344,183 @@ def card_keyboard(
     )
     builder.adjust(1)
     return builder.as_markup()
+
+
+# --- objections ----------------------------------------------------------------------------
+
+
+def _who(name: str, flat: Flat | None, locale: str) -> str:
+    where = flat.address.label(locale) if flat else _("flat not confirmed", locale=locale)
+    if locale == "en":
+        return f"{html.quote(name)} ({html.quote(where)})"
+    return f"{html.quote(name)}（{html.quote(where)}）"
+
+
+def _local(at: datetime, zone: ZoneInfo) -> str:
+    return at.replace(tzinfo=at.tzinfo or UTC).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def objection_text(
+    objection: Objection,
+    compound: Unit,
+    run: Run,
+    name: str,
+    flat: Flat | None,
+    zone: ZoneInfo,
+    locale: str,
+) -> str:
+    """To the sub-district, privately: who objects, to what, and by when to answer."""
+    return "\n".join(
+        [
+            _(
+                "⚠️ Objection #{id} to the five-star result of {compound} for {month} ({n} stars), "
+                "from {who}:",
+                locale=locale,
+            ).format(
+                id=objection.id,
+                compound=html.quote(compound.display_name(locale)),
+                month=_month(run.month, locale),
+                n=len(run.stars),
+                who=_who(name, flat, locale),
+            ),
+            html.quote(objection.text),
+            _(
+                "Please answer by {due}: keep the result, or send it back to the community for a "
+                "new review.",
+                locale=locale,
+            ).format(due=_local(objection.due_at, zone)),
+        ]
+    )
+
+
+def answer_keyboard(objection: Objection, run: Run, locale: str) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    code, oid, v = month_code(run.month), objection.id, objection.version
+    builder.button(
+        text=_("✅ Answer: the result stands", locale=locale),
+        callback_data=StarsCb(action=StarsAction.KEEP, id=oid, month=code, v=v),
+    )
+    builder.button(
+        text=_("↩️ Answer: back to the community", locale=locale),
+        callback_data=StarsCb(action=StarsAction.UPHOLD, id=oid, month=code, v=v),
+    )
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def answer_to_objector(objection: Objection, compound: Unit, run: Run, locale: str) -> str:
+    outcome = (
+        _("The result goes back to the community for a new review.", locale=locale)
+        if objection.upheld
+        else _("The result stands.", locale=locale)
+    )
+    return "\n".join(
+        [
+            _(
+                "📮 The sub-district answered your objection to the five-star result of "
+                "{compound} for {month}:",
+                locale=locale,
+            ).format(
+                compound=html.quote(compound.display_name(locale)), month=_month(run.month, locale)
+            ),
+            html.quote(objection.answer or ""),
+            outcome,
+        ]
+    )
+
+
+def sent_back(compound: Unit, run: Run, note: str, locale: str) -> str:
+    """To the community: an objection was upheld; the result waits for a new review."""
+    return "\n".join(
+        [
+            _(
+                "↩️ The sub-district sent the five-star result of {compound} for {month} back for "
+                "a new review, after a resident's objection:",
+                locale=locale,
+            ).format(
+                compound=html.quote(compound.display_name(locale)), month=_month(run.month, locale)
+            ),
+            html.quote(note),
+        ]
+    )
+
+
+def open_card_keyboard(compound: Unit, run: Run, locale: str) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("⭐ Open the result", locale=locale),
+        callback_data=StarsCb(action=StarsAction.CARD, id=compound.id, month=month_code(run.month)),
+    )
+    return builder.as_markup()
+
+
+def objection_nearly_due(objection: Objection, compound: Unit, zone: ZoneInfo, locale: str) -> str:
+    return _(
+        "⏳ Objection #{id} ({compound}) is due by {due} and has no answer yet.", locale=locale
+    ).format(
+        id=objection.id,
+        compound=html.quote(compound.display_name(locale)),
+        due=_local(objection.due_at, zone),
+    )
+
+
+def objection_overdue(
+    objection: Objection,
+    compound: Unit,
+    run: Run,
+    unit: Unit,
+    name: str,
+    flat: Flat | None,
+    zone: ZoneInfo,
+    locale: str,
+) -> str:
+    """To the level above (督办): the late objection, which it may answer itself."""
+    return "\n".join(
+        [
+            _(
+                "🔴 Overdue: {unit} has not answered objection #{id} to the five-star result of "
+                "{compound} for {month} (due {due}), from {who}:",
+                locale=locale,
+            ).format(
+                unit=html.quote(unit.display_name(locale)),
+                id=objection.id,
+                compound=html.quote(compound.display_name(locale)),
+                month=_month(run.month, locale),
+                due=_local(objection.due_at, zone),
+                who=_who(name, flat, locale),
+            ),
+            html.quote(objection.text),
+        ]
+    )
+
+
+def objection_chased(objection: Objection, compound: Unit, target: Unit, locale: str) -> str:
+    return _(
+        "🔴 Objection #{id} ({compound}) is overdue; {unit} has been told (督办).", locale=locale
+    ).format(
+        id=objection.id,
+        compound=html.quote(compound.display_name(locale)),
+        unit=html.quote(target.display_name(locale)),
+    )
+
+
+def objections_lines(objections: Sequence[Objection], locale: str) -> list[str]:
+    """The card's objections (staff only): each one's text and answer, no names."""
+    lines = []
+    for o in objections:
+        if o.open:
+            state = _("no answer yet", locale=locale)
+        elif o.upheld:
+            state = _("sent back: {answer}", locale=locale).format(
+                answer=html.quote(o.answer or "")
+            )
+        else:
+            state = _("result stands: {answer}", locale=locale).format(
+                answer=html.quote(o.answer or "")
+            )
+        lines.append(
+            _("⚠️ Objection #{id}: {text} — {state}", locale=locale).format(
+                id=o.id, text=html.quote(o.text[:120]), state=state
+            )
+        )
+    return lines

@@ -135,6 +135,7 @@ DOMAIN_TABLES: tuple[Table, ...] = (
     tables.star_runs,
     tables.star_figures,
     tables.star_entries,
+    tables.star_objections,
 )
 
 

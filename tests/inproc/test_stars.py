@@ -14,7 +14,7 @@ from bot.services import stars
 from storage import tables
 from storage.chats import ChatRepo
 from storage.units import UnitRepo
-from tests.inproc.harness import ADMIN_ID, Harness, Person
+from tests.inproc.harness import ADMIN_ID, Chat, Harness, Person
 
 ROOT = Path(__file__).resolve().parents[2]
 WEN = Person(4301, "温书记", "zh")  # 西湖社区
@@ -168,3 +168,136 @@ async def test_the_community_enters_an_indicator_with_evidence_and_it_counts(
             )
         ).scalar_one()
     assert "有场所" in evidence and "[photo]" in evidence
+
+
+BAO = Person(4305, "鲍大爷", "zh")  # lives in 西湖家园
+ZHANG = Person(4306, "张主任", "zh")  # 北大街道, the sub-district
+QIN = Person(4307, "Qin", "en")  # 魏都区, the district, in English
+
+
+async def made_public(h: Harness, tmp_path: Path) -> tuple[Chat, int, str]:
+    """February's result of 西湖家园, confirmed by the community and made public in its residents
+    group; returns the community's chat, the run's id and the 公示's objection link."""
+    now = h.clock.now()
+    async with h.db.session() as s:
+        jiayuan = await UnitRepo(s).by_code("xihu-jiayuan")
+        assert jiayuan is not None
+        await ChatRepo(s).joined(GROUP, "group", "西湖家园居民群", now)
+        await ChatRepo(s).bind(GROUP, ChatPurpose.RESIDENTS, jiayuan.id, ADMIN_ID, now)
+    wen = await h.staff(WEN, "xihu")
+    await criteria_from_february(h, tmp_path)
+    await h.sweep(stars.sweep)
+    board = await wen.command("stars")
+    card = await wen.press("0★ 西湖家园", on=board.last)
+    confirmed = await wen.press("✅ 确认并公示", on=card.last)
+    notice = confirmed.to(GROUP)[0]
+    assert "居民如有异议，可在 2026-03-" in notice.text, notice.text
+    link = notice.buttons[0][0]
+    assert link.label == "⚠️ 提异议" and link.url is not None
+    run_id = int(link.url.rsplit("so_", 1)[1])
+    return wen, run_id, f"so_{run_id}"
+
+
+async def test_an_objection_goes_to_the_sub_district_and_is_chased_when_late(
+    h: Harness, tmp_path: Path
+) -> None:
+    """鲍大爷 of 西湖家园 objects during 公示: the sub-district (北大街道) gets it privately with his
+    name, the group nothing; 王阿姨 of another compound and his second objection are refused, and
+    so is the community answering it. Unanswered, the sub-district is warned at 75 % of its five
+    days and the district chased at the deadline; the district (in English) sends the result back,
+    鲍大爷 reads the answer, and the community reviews it again."""
+    wen, _run, link = await made_public(h, tmp_path)
+    await h.staff(ZHANG, "beidajie")
+    qin = await h.staff(QIN, "weidu")
+    aunt = await h.resident(AUNT)  # 西湖左岸
+    refused = await aunt.command("start", link)
+    assert "只有本小区的居民可以对评定结果提异议" in refused.text, refused.text
+    bao = await h.resident(BAO, "xihu-jiayuan")
+    asked = await bao.command("start", link)
+    assert "📢 五星小区 2026-02：西湖家园 — 0 星" in asked.text
+    assert "这个评定结果哪里不对" in asked.text, asked.text
+    sent = await bao.send("小区垃圾分类一直有人督导，文明风尚星应该有")
+    assert "您的异议 #1 已转给街道" in sent.text, sent.text
+    to_zhang = sent.to(ZHANG.id)
+    assert len(to_zhang) == 1
+    assert "⚠️ 异议 #1：鲍大爷（房号未核实） 对 西湖家园 2026-02" in to_zhang[0].text, to_zhang[
+        0
+    ].text
+    assert "垃圾分类一直有人督导" in to_zhang[0].text
+    assert to_zhang[0].labels == ["✅ 答复：维持结果", "↩️ 答复：退回社区复核"]
+    assert sent.to(GROUP) == () and sent.to(WEN.id) == ()  # the name goes nowhere else
+    again = await bao.command("start", link)
+    assert "您已经对这个评定结果提过异议" in again.text, again.text
+    assert await h.count(tables.star_objections) == 1
+
+    keep = to_zhang[0].data["✅ 答复：维持结果"]
+    forged = await wen.press_data(keep, on=to_zhang[0])
+    assert "由街道（或区）答复" in (forged.answer.text or "")
+
+    h.clock.advance(timedelta(days=3, hours=20))  # 75 % of five days
+    warned = await h.sweep(stars.chase)
+    assert any("⏳ 异议 #1（西湖家园）须在" in m.text for m in warned.to(ZHANG.id)), warned.sent
+    assert warned.to(QIN.id) == ()
+    assert (await h.sweep(stars.chase)).sent == ()  # once
+    h.clock.advance(timedelta(days=1, hours=6))  # past the deadline
+    chased = await h.sweep(stars.chase)
+    overdue = chased.to(QIN.id)
+    assert (
+        len(overdue) == 1 and "Overdue: Beidajie Sub-district has not answered" in overdue[0].text
+    )
+    assert "鲍大爷" in overdue[0].text  # privately, to the district's staff
+    assert any("已报 魏都区 督办" in m.text for m in chased.to(ZHANG.id)), chased.sent
+
+    asked = await qin.press("↩️ Answer: back to the community", on=overdue[0])
+    assert "answer to the resident" in asked.text
+    answered = await qin.send("已核实垃圾分类督导记录，请社区重新审核文明风尚星")
+    assert "back to the community" in answered.text
+    to_bao = answered.to(BAO.id)
+    assert len(to_bao) == 1 and "街道已答复您" in to_bao[0].text
+    assert "评定结果已退回社区重新审核" in to_bao[0].text
+    to_wen = answered.to(WEN.id)
+    assert to_wen and "因居民异议，街道将 西湖家园 2026-02" in to_wen[0].text, answered.sent
+    assert "鲍大爷" not in to_wen[0].text
+    card = await wen.press("⭐ 打开评定结果", on=to_wen[0])
+    assert "状态：待社区审核" in card.text and "退回复核：已核实垃圾分类督导记录" in card.text
+    assert "✅ 确认并公示" in card.last.labels  # reviewed again, made public again
+    late = await qin.press_data(overdue[0].data["✅ Answer: the result stands"], on=overdue[0])
+    assert "answered already" in (late.answer.text or ""), late.answer
+
+
+async def test_a_result_is_final_when_public_is_over_and_every_objection_answered(
+    h: Harness, tmp_path: Path
+) -> None:
+    """An objection answered "the result stands" after 公示 is over settles the result; before
+    that, the end of 公示 does not; an objection after 公示 is refused."""
+    wen, run_id, link = await made_public(h, tmp_path)
+    zhang = await h.staff(ZHANG, "beidajie")
+    bao = await h.resident(BAO, "xihu-jiayuan")
+    await bao.command("start", link)
+    sent = await bao.send("数据不对")
+    h.clock.advance(timedelta(days=8))  # 公示 is over, the objection is not answered
+    await h.sweep(stars.settle)
+    async with h.db.read() as s:
+        status = (
+            await s.execute(
+                select(tables.star_runs.c.status).where(tables.star_runs.c.id == run_id)
+            )
+        ).scalar_one()
+    assert status == "public"
+    late = await (await h.resident(Person(4308, "晚来的", "zh"), "xihu-jiayuan")).command(
+        "start", link
+    )
+    assert "异议只在公示期内受理" in late.text, late.text
+    await zhang.press("✅ 答复：维持结果", on=sent.to(ZHANG.id)[0])
+    answered = await zhang.send("经核实，评定数据无误")
+    assert "评定结果维持不变" in answered.to(BAO.id)[0].text
+    async with h.db.read() as s:
+        status = (
+            await s.execute(
+                select(tables.star_runs.c.status).where(tables.star_runs.c.id == run_id)
+            )
+        ).scalar_one()
+    assert status == "final"
+    board = await wen.command("stars")
+    card = await wen.press("0★ 西湖家园", on=board.last)
+    assert "状态：已定" in card.text and "维持结果：经核实，评定数据无误" in card.text
