@@ -228,3 +228,108 @@ def _legend(ax: Axes, entries: int) -> None:
         prop=_font(10),
         borderaxespad=0.2,
     )
+
+
+# --- 五星小区 ---------------------------------------------------------------------------------
+
+STAR_COLOURS = ("#c0392b", "#2e86c1", "#e67e22", "#27ae60", "#8e44ad")  # in the stars' order
+STARS_UNIT_IN = 0.38
+STARS_TREND_IN = 3.2
+
+
+@dataclass(frozen=True, slots=True)
+class StarsChart:
+    """The month's stars of a scope's compounds and the five-star share over recent months,
+    already localized; `render_stars` only draws it."""
+
+    title: str
+    star_labels: tuple[str, ...]  # the five stars, in order
+    compounds: tuple[str, ...]
+    stars: tuple[tuple[bool, ...], ...]  # per compound: has each star
+    months: tuple[str, ...]  # "2026-02", oldest first
+    shares: tuple[float | None, ...]  # the five-star share of each month (None: no run)
+    target: float | None
+    target_label: str
+    share_label: str
+    panel_titles: tuple[str, str]
+    empty_text: str
+
+    def __post_init__(self) -> None:
+        if len(self.stars) != len(self.compounds) or len(self.shares) != len(self.months):
+            raise ValueError("every compound needs its stars and every month its share")
+
+
+def render_stars(chart: StarsChart) -> bytes:
+    """Draw the chart: a row of star segments per compound on top, the five-star share by month
+    against the target below; PNG bytes."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    families = list(font_families())
+    bars_in = STARS_UNIT_IN * max(len(chart.compounds), MIN_UNIT_SLOTS) + RATES_MARGIN_IN
+    fig = Figure(
+        figsize=(WIDTH_IN, TITLE_IN + bars_in + STARS_TREND_IN), dpi=DPI, layout="constrained"
+    )
+    FigureCanvasAgg(fig)
+    bars_ax, trend_ax = fig.subplots(2, 1, height_ratios=[bars_in, STARS_TREND_IN])
+    fig.suptitle(chart.title, fontproperties=_font(16))
+    for ax, panel_title in zip((bars_ax, trend_ax), chart.panel_titles, strict=True):
+        ax.set_title(panel_title, loc="left", fontproperties=_font(13))
+        ax.tick_params(labelfontfamily=families, labelsize=10)
+        ax.spines[["top", "right"]].set_visible(False)
+    _draw_stars(bars_ax, chart)
+    _draw_trend(trend_ax, chart)
+    out = BytesIO()
+    fig.savefig(out, format="png", dpi=DPI, metadata={"Software": None})
+    return out.getvalue()
+
+
+def _draw_stars(ax: Axes, chart: StarsChart) -> None:
+    """One segment per star a compound holds, in the star's colour, with the count at the end."""
+    if not chart.compounds:
+        _draw_empty(ax, chart.empty_text)
+        return
+    ys = range(len(chart.compounds))
+    for j, (label, colour) in enumerate(zip(chart.star_labels, STAR_COLOURS, strict=True)):
+        lefts = [sum(row[:j]) for row in chart.stars]
+        widths = [1 if row[j] else 0 for row in chart.stars]
+        ax.barh(list(ys), widths, 0.6, left=lefts, label=label, color=colour, zorder=2)
+    for y, row in zip(ys, chart.stars, strict=True):
+        ax.text(sum(row) + 0.08, y, f"{sum(row)}★", va="center", fontproperties=_font(10))
+    ax.set_yticks(list(ys), chart.compounds, fontproperties=_font(10))
+    ax.set_ylim(max(len(chart.compounds), MIN_UNIT_SLOTS) - 0.5, -0.5)
+    ax.set_xlim(0, len(chart.star_labels) + 0.6)
+    ax.set_xticks(range(len(chart.star_labels) + 1))
+    ax.grid(axis="x", color="#e0e0e0", zorder=0)
+    _legend(ax, len(chart.star_labels))
+
+
+def _draw_trend(ax: Axes, chart: StarsChart) -> None:
+    from matplotlib.ticker import PercentFormatter
+
+    if not chart.months or all(s is None for s in chart.shares):
+        _draw_empty(ax, chart.empty_text)
+        return
+    xs = list(range(len(chart.months)))
+    values = [math.nan if s is None else s * 100 for s in chart.shares]
+    ax.plot(xs, values, marker="o", color=RATE_COLOURS[0], label=chart.share_label, zorder=3)
+    for x, share in zip(xs, chart.shares, strict=True):
+        if share is not None:
+            ax.annotate(
+                _percent(share),
+                (x, share * 100),
+                xytext=(0, 5),
+                textcoords="offset points",
+                ha="center",
+                fontproperties=_font(9),
+            )
+    if chart.target is not None:
+        ax.axhline(
+            chart.target * 100, color=RATE_COLOURS[1], linestyle="--", label=chart.target_label
+        )
+    ax.set_xticks(xs, chart.months, fontproperties=_font(10))
+    ax.set_xlim(-0.5, len(xs) - 0.5)
+    ax.set_ylim(0, 110)
+    ax.yaxis.set_major_formatter(PercentFormatter(100))
+    ax.grid(axis="y", color="#e0e0e0", zorder=0)
+    _legend(ax, 2 if chart.target is not None else 1)

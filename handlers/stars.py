@@ -358,6 +358,12 @@ async def on_button(
         note = AnswerNote(found.id, found.version, callback_data.action is StarsAction.UPHOLD)
         await wizard.start(ANSWER, desk, actor, private_state(state, actor.id), note)
         return
+    if callback_data.action is StarsAction.CHART:
+        await stars.chart(desk, actor, callback_data.id, month)
+        return
+    if callback_data.action is StarsAction.LEDGER:
+        await stars.ledger(desk, actor, callback_data.id, month)
+        return
     if callback_data.action is StarsAction.CARD:
         await show_card(desk, actor, callback_data.id, month)
         return

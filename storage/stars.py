@@ -299,6 +299,11 @@ def _run(row: Row[Any]) -> Run:
     )
 
 
+def _figure(r: Row[Any]) -> tuple[str, Star, Figure, bool]:
+    figure = Figure(r.value, r.part, r.whole, tuple(json.loads(r.evidence)))
+    return r.indicator, Star(r.star), figure, bool(r.passed)
+
+
 def _entry(row: Row[Any]) -> str:
     """An entered figure's evidence: the entry, with its note and whether it has a photo."""
     where = f"star_entries:{row.compound_id}/{row.month:%Y-%m}/{row.indicator}"
@@ -335,6 +340,32 @@ class RunRepo:
             )
         )
         return [_run(row) for row in rows]
+
+    async def runs_between(self, compound_ids: Sequence[int], first: date, last: date) -> list[Run]:
+        """The runs of these compounds from month `first` to month `last`, oldest first."""
+        rows = await self.session.execute(
+            select(star_runs)
+            .where(
+                star_runs.c.compound_id.in_(list(compound_ids)),
+                star_runs.c.month >= first,
+                star_runs.c.month <= last,
+            )
+            .order_by(star_runs.c.month, star_runs.c.compound_id)
+        )
+        return [_run(row) for row in rows]
+
+    async def objection_counts(self, run_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+        """Per run: (objections, of them upheld)."""
+        rows = await self.session.execute(
+            select(
+                star_objections.c.run_id,
+                func.count(),
+                func.count().filter(star_objections.c.upheld.is_(True)),
+            )
+            .where(star_objections.c.run_id.in_(list(run_ids)))
+            .group_by(star_objections.c.run_id)
+        )
+        return {r[0]: (int(r[1]), int(r[2])) for r in rows}
 
     async def latest_month(self, compound_ids: Sequence[int]) -> date | None:
         found = await self.session.execute(
@@ -461,15 +492,21 @@ class RunRepo:
         rows = await self.session.execute(
             select(star_figures).where(star_figures.c.run_id == run_id)
         )
-        return [
-            (
-                r.indicator,
-                Star(r.star),
-                Figure(r.value, r.part, r.whole, tuple(json.loads(r.evidence))),
-                bool(r.passed),
-            )
-            for r in rows
-        ]
+        return [_figure(r) for r in rows]
+
+    async def figures_of_runs(
+        self, run_ids: Sequence[int]
+    ) -> dict[int, list[tuple[str, Star, Figure, bool]]]:
+        """The figures of many runs at once, by run."""
+        found: dict[int, list[tuple[str, Star, Figure, bool]]] = {i: [] for i in run_ids}
+        rows = await self.session.execute(
+            select(star_figures)
+            .where(star_figures.c.run_id.in_(list(run_ids)))
+            .order_by(star_figures.c.run_id)
+        )
+        for r in rows:
+            found[r.run_id].append(_figure(r))
+        return found
 
     async def entered(self, compound_id: int, month: date) -> dict[str, Figure]:
         """The indicators the community entered for a compound and month, as figures whose

@@ -17,6 +17,7 @@ from bot.domain.org import Unit
 from bot.domain.oversight import HouseholdFigures, TopicFigures
 from bot.domain.party import Activity, AttendanceStatus, Method
 from bot.domain.rates import Event
+from bot.domain.stars import Criteria, Figure, Run, RunStatus, Star, award
 from bot.services import households
 from bot.services.party import Roster
 from bot.ui import lostfound
@@ -404,3 +405,111 @@ def _coverage_rows(figures: HouseholdFigures) -> list[tuple[object, ...]]:
         )
 
     return [*(row(c.name, f) for c, f in figures.compounds), row("合计", figures)]
+
+
+# --- 五星小区 ---------------------------------------------------------------------------------
+
+STAR_NAMES = {
+    Star.PARTY: "党建引领星",
+    Star.SERVICE: "便民服务星",
+    Star.CIVILITY: "文明风尚星",
+    Star.HARMONY: "和谐稳定星",
+    Star.LIVABLE: "美丽宜居星",
+}
+RUN_STATUS = {RunStatus.COMPUTED: "待审核", RunStatus.PUBLIC: "公示中", RunStatus.FINAL: "已定"}
+STARS_HEADERS = ("月份", "社区", "小区", *STAR_NAMES.values(), "星数", "奖补（元）", "测算星数",
+                 "社区调整理由", "状态", "异议（件）", "异议退回复核（件）")  # fmt: skip
+AWARD_HEADERS = ("社区", "小区", "评定月数", "五星月数", "累计星数", "累计奖补（元）")  # fmt: skip
+FIGURE_HEADERS = ("月份", "小区", "星", "指标", "数值", "分子", "分母", "达标", "依据")  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class StarsLedger:
+    runs: Sequence[Run]  # oldest month first
+    compounds: dict[int, Unit]
+    communities: dict[int, Unit]  # by compound id
+    figures: dict[int, list[tuple[str, Star, Figure, bool]]]  # by run id
+    criteria: dict[int, Criteria]  # by criteria id
+    objections: dict[int, tuple[int, int]]  # by run id: (objections, upheld)
+    per_star: int
+
+
+def stars_xlsx(ledger: StarsLedger) -> bytes:
+    """五星台账 (a row per compound and month, with the award), 奖补汇总 (per compound over the
+    period, then the total) and 指标明细 (every figure with the rows behind it)."""
+    book = _workbook()
+    _sheet(book, "五星台账", STARS_HEADERS, _star_rows(ledger))
+    _sheet(book, "奖补汇总", AWARD_HEADERS, _award_rows(ledger))
+    _sheet(book, "指标明细", FIGURE_HEADERS, _figure_rows(ledger))
+    return _save(book)
+
+
+def _names(ledger: StarsLedger, compound_id: int) -> tuple[str, str]:
+    community = ledger.communities.get(compound_id)
+    compound = ledger.compounds.get(compound_id)
+    return (community.name if community else ""), (compound.name if compound else "")
+
+
+def _star_rows(ledger: StarsLedger) -> list[tuple[object, ...]]:
+    rows: list[tuple[object, ...]] = []
+    for run in ledger.runs:
+        objections, upheld = ledger.objections.get(run.id, (0, 0))
+        rows.append(
+            (
+                f"{run.month:%Y-%m}",
+                *_names(ledger, run.compound_id),
+                *("★" if star in run.stars else "" for star in STAR_NAMES),
+                len(run.stars),
+                award(len(run.stars), ledger.per_star),
+                len(run.computed),
+                run.override_reason if run.stars != run.computed else "",
+                RUN_STATUS[run.status],
+                objections,
+                upheld,
+            )
+        )
+    return rows
+
+
+def _award_rows(ledger: StarsLedger) -> list[tuple[object, ...]]:
+    per: dict[int, list[Run]] = {}
+    for run in ledger.runs:
+        per.setdefault(run.compound_id, []).append(run)
+    rows: list[tuple[object, ...]] = []
+    for compound_id, runs in sorted(per.items(), key=lambda item: _names(ledger, item[0])):
+        stars = sum(len(r.stars) for r in runs)
+        rows.append(
+            (
+                *_names(ledger, compound_id),
+                len(runs),
+                sum(1 for r in runs if len(r.stars) == len(Star)),
+                stars,
+                award(stars, ledger.per_star),
+            )
+        )
+    stars = sum(len(r.stars) for r in ledger.runs)
+    five = sum(1 for r in ledger.runs if len(r.stars) == len(Star))
+    return [*rows, ("合计", "", len(ledger.runs), five, stars, award(stars, ledger.per_star))]
+
+
+def _figure_rows(ledger: StarsLedger) -> list[tuple[object, ...]]:
+    rows: list[tuple[object, ...]] = []
+    for run in ledger.runs:
+        criteria = ledger.criteria.get(run.criteria_id)
+        names = {i.key: i.name for i in criteria.indicators} if criteria else {}
+        _community, compound = _names(ledger, run.compound_id)
+        for key, star, figure, passed in ledger.figures.get(run.id, []):
+            rows.append(
+                (
+                    f"{run.month:%Y-%m}",
+                    compound,
+                    STAR_NAMES[star],
+                    names.get(key, key),
+                    "" if figure.value is None else round(figure.value, 4),
+                    figure.part,
+                    "" if figure.whole is None else figure.whole,
+                    "是" if passed else "否",
+                    "；".join(figure.evidence),
+                )
+            )
+    return rows

@@ -21,9 +21,10 @@ from pathlib import Path
 
 from aiogram.types import InlineKeyboardMarkup
 
+from bot.charts import render_stars
 from bot.clock import Clock
 from bot.config import Config
-from bot.delivery.outbox import Priority
+from bot.delivery.outbox import Priority, stored
 from bot.domain.complaints import Stage, chased_unit, last_stage, stage_time, supervisors
 from bot.domain.errors import NotAllowed, NotFound, Reason, Stale
 from bot.domain.households import Flat
@@ -46,7 +47,7 @@ from bot.domain.stars import (
     five_star_share,
     stars_of,
 )
-from bot.services import oversight, party, topics
+from bot.services import exports, oversight, party, topics
 from bot.services.desk import Desk, open_desk, sweep_due
 from bot.services.dispatch import tell_unit, unit_people
 from bot.services.matcher import Matcher
@@ -588,3 +589,98 @@ async def _chase_step(desk: Desk, objection: Objection) -> bool:
         desk, unit, units, lambda locale: ui.objection_chased(moved, compound, target, locale)
     )
     return True
+
+
+# --- the ledger (XLSX) and the monthly chart (PNG) ---------------------------------------------
+
+TREND_MONTHS = 12
+
+
+def months_back(month: date, n: int) -> list[date]:
+    """The n months ending with `month`, oldest first."""
+    found = [month]
+    while len(found) < n:
+        found.insert(0, previous_month(found[0]))
+    return found
+
+
+async def _scope_month(
+    desk: Desk, actor: Actor, unit_id: int | None, month: date | None
+) -> tuple[Unit, date, dict[int, Unit]]:
+    """The scope, its compounds and the month shown (the latest evaluated by default)."""
+    scope_unit = await oversight.scope(desk, actor, unit_id)
+    compounds = {
+        c.id: c for c in await desk.units.compounds_in(scope_unit.path, limit=MOST_COMPOUNDS)
+    }
+    month = await _month_or_latest(desk, list(compounds), month)
+    if month is None:
+        raise NotFound(Reason.GONE, "no month evaluated")
+    return scope_unit, month, compounds
+
+
+async def ledger(desk: Desk, actor: Actor, unit_id: int | None, month: date | None) -> Unit:
+    """The scope's 五星台账 of the year up to the month (the latest evaluated by default), sent
+    to the actor as an XLSX file."""
+    scope_unit, month, compounds = await _scope_month(desk, actor, unit_id, month)
+    repo = RunRepo(desk.session)
+    runs = await repo.runs_between(list(compounds), date(month.year, 1, 1), month)
+    parents = await desk.units.many(
+        sorted({c.parent_id for c in compounds.values() if c.parent_id})
+    )
+    criteria = {
+        cid: criteria_from(text)
+        for cid, _first, text in await repo.criteria()
+        if cid in {r.criteria_id for r in runs}
+    }
+    book = exports.StarsLedger(
+        runs=runs,
+        compounds=compounds,
+        communities={
+            c.id: parents[c.parent_id] for c in compounds.values() if c.parent_id in parents
+        },
+        figures=await repo.figures_of_runs([r.id for r in runs]),
+        criteria=criteria,
+        objections=await repo.objection_counts([r.id for r in runs]),
+        per_star=desk.config.stars.per_star_yuan,
+    )
+    data = await asyncio.to_thread(exports.stars_xlsx, book)
+    file_id = await desk.files.add(f"五星台账-{scope_unit.name}-{month:%Y-%m}.xlsx", data, desk.now)
+    stars_total = sum(len(r.stars) for r in runs)
+    caption = ui.ledger_caption(
+        scope_unit,
+        month,
+        len(runs),
+        award(stars_total, desk.config.stars.per_star_yuan),
+        actor.locale,
+    )
+    await desk.outbox.send_document(actor.id, file_id, caption)
+    return scope_unit
+
+
+async def chart(desk: Desk, actor: Actor, unit_id: int | None, month: date | None) -> Unit:
+    """The scope's month as a chart (each compound's stars; the five-star share over the last
+    twelve months against the target), sent to the actor as a photo."""
+    scope_unit, month, compounds = await _scope_month(desk, actor, unit_id, month)
+    months = months_back(month, TREND_MONTHS)
+    history = await RunRepo(desk.session).runs_between(list(compounds), months[0], month)
+    runs = [r for r in history if r.month == month]
+    shares = tuple(five_star_share(len(r.stars) for r in history if r.month == m) for m in months)
+    target = desk.config.stars.target(month.year)
+    drawn = ui.stars_chart(
+        scope_unit,
+        month,
+        sorted(
+            ((compounds[r.compound_id], r) for r in runs),
+            key=lambda p: (-len(p[1].stars), p[0].name),
+        ),
+        months,
+        shares,
+        target[1] if target else None,
+        actor.locale,
+    )
+    png = await asyncio.to_thread(render_stars, drawn)
+    file_id = await desk.files.add(f"stars-{scope_unit.code}-{month:%Y%m}.png", png, desk.now)
+    await desk.outbox.send_photo(
+        actor.id, stored(file_id), ui.chart_caption(scope_unit, month, actor.locale)
+    )
+    return scope_unit

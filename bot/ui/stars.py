@@ -15,6 +15,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.charts import StarsChart
 from bot.domain.households import Flat
 from bot.domain.inputs import Id
 from bot.domain.org import Unit
@@ -46,6 +47,8 @@ class StarsAction(StrEnum):
     ENTER = "e"  # id: a compound: this month's entered indicators
     KEEP = "r"  # id: an objection, v: its version: answer it, the result stands
     UPHOLD = "u"  # id: an objection, v: its version: answer it, the result goes back for review
+    CHART = "g"  # id: the scope unit: the month's chart
+    LEDGER = "x"  # id: the scope unit: the year's ledger up to the month
 
 
 class StarsCb(CallbackData, prefix="st"):
@@ -133,16 +136,92 @@ def board_keyboard(board: Board, locale: str) -> InlineKeyboardMarkup | None:
             text=f"{len(run.stars)}★ {compound.display_name(locale)}",
             callback_data=StarsCb(action=StarsAction.CARD, id=compound.id, month=code),
         )
-    builder.adjust(2)
+    shown = min(len(board.rows), ROWS_SHOWN)
+    builder.button(
+        text=_("📈 Chart", locale=locale),
+        callback_data=StarsCb(action=StarsAction.CHART, id=board.scope.id, month=code),
+    )
+    builder.button(
+        text=_("📒 Ledger (XLSX)", locale=locale),
+        callback_data=StarsCb(action=StarsAction.LEDGER, id=board.scope.id, month=code),
+    )
+    builder.adjust(*([2] * ((shown + 1) // 2)), 2)
     return builder.as_markup()
 
 
+def ledger_caption(scope: Unit, month: date, runs: int, yuan: int, locale: str) -> str:
+    return _(
+        "📒 Five-star ledger of {scope}, {year}-01 to {month}: {runs} results, awards {yuan} yuan.",
+        locale=locale,
+    ).format(
+        scope=html.quote(scope.display_name(locale)),
+        year=month.year,
+        month=_month(month, locale),
+        runs=runs,
+        yuan=f"{yuan:,}",
+    )
+
+
+def chart_caption(scope: Unit, month: date, locale: str) -> str:
+    return _("📈 Five-star compounds of {scope}, {month}.", locale=locale).format(
+        scope=html.quote(scope.display_name(locale)), month=_month(month, locale)
+    )
+
+
+def stars_chart(
+    scope: Unit,
+    month: date,
+    rows: Sequence[tuple[Unit, Run]],
+    months: Sequence[date],
+    shares: Sequence[float | None],
+    target: float | None,
+    locale: str,
+) -> StarsChart:
+    """What the monthly chart shows, in the reader's language (the stars' short names)."""
+    return StarsChart(
+        title=_("Five-star compounds · {scope} · {month}", locale=locale).format(
+            scope=scope.display_name(locale), month=_month(month, locale)
+        ),
+        star_labels=tuple(short_star_name(s, locale) for s in Star),
+        compounds=tuple(c.display_name(locale) for c, _run in rows),
+        stars=tuple(tuple(s in run.stars for s in Star) for _c, run in rows),
+        months=tuple(_month(m, locale) for m in months),
+        shares=tuple(shares),
+        target=target,
+        target_label=_("District target {target}", locale=locale).format(
+            target=f"{target:.0%}" if target is not None else "—"
+        ),
+        share_label=_("Share of five-star compounds", locale=locale),
+        panel_titles=(
+            _("Stars of each compound this month", locale=locale),
+            _("Five-star share by month", locale=locale),
+        ),
+        empty_text=_("No result yet", locale=locale),
+    )
+
+
+def short_star_name(star: Star, locale: str | None = None) -> str:
+    names = {
+        Star.PARTY: _("Party leadership", locale=locale),
+        Star.SERVICE: _("Service", locale=locale),
+        Star.CIVILITY: _("Civility", locale=locale),
+        Star.HARMONY: _("Harmony", locale=locale),
+        Star.LIVABLE: _("Livable", locale=locale),
+    }
+    return names[star]
+
+
 def _threshold(indicator: Indicator, locale: str) -> str:
+    """ "≥ 75%" for a share (as its figure reads), "≤ 5" otherwise."""
+
+    def shown(bound: float) -> str:
+        return f"{bound:.0%}" if indicator.metric in SHARES else f"{bound:g}"
+
     parts = []
     if indicator.at_least is not None:
-        parts.append(f"≥ {indicator.at_least:g}")
+        parts.append(f"≥ {shown(indicator.at_least)}")
     if indicator.at_most is not None:
-        parts.append(f"≤ {indicator.at_most:g}")
+        parts.append(f"≤ {shown(indicator.at_most)}")
     return " ".join(parts)
 
 

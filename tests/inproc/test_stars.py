@@ -4,16 +4,23 @@ Chinese and in English; a resident, and a month that cannot be read, are answere
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from io import BytesIO
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
-from bot.domain.people import ChatPurpose
-from bot.services import stars
+from bot.domain.complaints import Category, Draft, Rating
+from bot.domain.people import Actor, ChatPurpose
+from bot.services import complaints, dispatch, stars
+from bot.services.desk import Desk, open_desk
 from storage import tables
 from storage.chats import ChatRepo
 from storage.units import UnitRepo
+from storage.users import StaffRepo, UserRepo
 from tests.inproc.harness import ADMIN_ID, Chat, Harness, Person
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -301,3 +308,237 @@ async def test_a_result_is_final_when_public_is_over_and_every_objection_answere
     board = await wen.command("stars")
     card = await wen.press("0★ 西湖家园", on=board.last)
     assert "状态：已定" in card.text and "维持结果：经核实，评定数据无误" in card.text
+
+
+# --- three compounds over three months, built through the services ---------------------------
+
+CRITERIA = """
+version = "2026-03"
+example = false
+
+[[star]]
+key = "party"
+name = "党建引领星"
+
+[[star.indicator]]
+key = "six_haves"
+metric = "entered"
+name = "党群服务中心“六有”"
+at_least = 1
+
+[[star]]
+key = "service"
+name = "便民服务星"
+
+[[star.indicator]]
+key = "satisfaction"
+metric = "satisfaction_rate"
+name = "满意率"
+at_least = 0.75
+
+[[star]]
+key = "harmony"
+name = "和谐稳定星"
+
+[[star.indicator]]
+key = "repeats"
+metric = "repeat_complaints"
+name = "重复诉求（件）"
+at_most = 0
+
+[[star]]
+key = "livable"
+name = "美丽宜居星"
+
+[[star.indicator]]
+key = "sanitation"
+metric = "sanitation_per_100"
+name = "每百户环境卫生类诉求"
+at_most = 5
+"""
+
+
+@asynccontextmanager
+async def service_desk(h: Harness) -> AsyncIterator[Desk]:
+    """One transaction of the services, as a handler or a sweep has it."""
+    workflow = h.dp.workflow_data
+    with h.app.i18n.context():
+        async with open_desk(
+            h.db, h.clock, h.config, workflow["matcher"], workflow["bot_username"]
+        ) as desk:
+            yield desk
+
+
+def move_to(h: Harness, at: datetime) -> None:
+    h.clock.advance(at - h.clock.now())
+
+
+async def actor_of(h: Harness, person: Person) -> Actor:
+    async with h.db.read() as s:
+        user = await UserRepo(s).get(person.id)
+        memberships, is_contact = await StaffRepo(s).roles(person.id)
+    assert user is not None
+    return Actor(user, tuple(memberships), False, "zh", is_contact)
+
+
+async def ticket(
+    h: Harness, reporter: Person, compound: str, category: Category, rating: Rating
+) -> None:
+    """A resident's report, signed for and completed by the district's staff, then rated."""
+    staff = await actor_of(h, QIN)
+    resident = await actor_of(h, reporter)
+    async with h.db.read() as s:
+        unit = await UnitRepo(s).by_code(compound)
+    assert unit is not None
+    async with service_desk(h) as desk:
+        made = await complaints.open_complaint(
+            desk, resident, Draft(unit.id, category, f"{category.value} at {compound}")
+        )
+    async with service_desk(h) as desk:
+        signed = await dispatch.sign_for(desk, staff, made.id, made.version)
+    async with service_desk(h) as desk:
+        done = await dispatch.complete(desk, staff, signed.id, signed.version, "已处理")
+    async with service_desk(h) as desk:
+        await complaints.rate(desk, resident, done.id, done.version, rating)
+    h.clock.advance(timedelta(hours=1))
+
+
+async def six_haves(h: Harness, compound: str) -> None:
+    wen = await actor_of(h, WEN)
+    async with h.db.read() as s:
+        unit = await UnitRepo(s).by_code(compound)
+    assert unit is not None
+    async with service_desk(h) as desk:
+        await stars.enter(desk, wen, unit.id, "six_haves", 1, "六有台账已核", None)
+
+
+async def latest_workbook(h: Harness) -> Workbook:
+    async with h.db.read() as s:
+        data = (
+            await s.execute(select(tables.files.c.data).order_by(tables.files.c.id.desc()).limit(1))
+        ).scalar_one()
+    return load_workbook(BytesIO(data))
+
+
+async def month_stars(h: Harness, month: date) -> dict[str, tuple[set[str], str]]:
+    """Each compound's stars and criteria version in a month."""
+    async with h.db.read() as s:
+        rows = await s.execute(
+            select(tables.units.c.code, tables.star_runs.c.stars, tables.star_criteria.c.version)
+            .join(tables.units, tables.units.c.id == tables.star_runs.c.compound_id)
+            .join(tables.star_criteria, tables.star_criteria.c.id == tables.star_runs.c.criteria_id)
+            .where(tables.star_runs.c.month == month)
+        )
+        return {r.code: ({p for p in r.stars.split(",") if p}, r.version) for r in rows}
+
+
+async def test_three_compounds_over_three_months_equal_the_hand_count(
+    h: Harness, tmp_path: Path
+) -> None:
+    """The criteria (version 2026-03, read in March, the first on record: it applies from March):
+    党建引领 = the community's 六有 entry ≥ 1; 便民服务 = 满意率 ≥ 75 %; 和谐稳定 = repeat
+    complaints ≤ 0; 美丽宜居 = sanitation and clutter tickets ≤ 5 per 100 flats.
+
+    March, by hand:
+    - 西湖左岸 (98 flats): 六有 entered; four sanitation reports by four residents, all 满意 →
+      满意率 4/4; 4 per 98 flats = 4.1 per 100 ≤ 5; no repeat → party, service, harmony, livable.
+    - 西湖家园 (24 flats): two sanitation reports by two residents, 满意 and 基本满意 → 满意率 2/2;
+      2 per 24 flats = 8.3 per 100 > 5; no 六有 → service, harmony.
+    - 春秋花园 (54 flats): two repair reports by the same resident a day apart, both 基本满意 →
+      满意率 2/2; one repeat > 0; no sanitation → service, livable.
+
+    On 2 April a looser version (2026-04: 满意率 ≥ 40 %) is read: it applies from May only.
+
+    April, by hand (still version 2026-03):
+    - 西湖左岸: 六有 entered again; four repair reports by four new residents, two 满意 and two
+      不满意 → 满意率 2/4 = 50 % < 75 %: 便民服务星 is lost (under 2026-04 it would stand);
+      no sanitation, no repeat → party, harmony, livable.
+    - 西湖家园 and 春秋花园: no report → no 满意率 (no data, no star), no repeat, no sanitation →
+      harmony, livable.
+
+    May is judged by version 2026-04; nobody reports → harmony, livable in all three."""
+    await h.staff(WEN, "xihu")
+    await h.staff(QIN, "weidu")
+    await h.staff(LI, "xihu-zuoan.party_branch")
+    path = tmp_path / "stars.toml"
+    path.write_text(CRITERIA, encoding="utf-8")
+    assert (
+        await stars.load_criteria(h.db, path, h.clock, h.config) == "version 2026-03 from 2026-03"
+    )
+    people = [Person(4400 + n, f"居民{n}", "zh") for n in range(12)]
+    for p in people[:4]:
+        await h.resident(p, "xihu-zuoan")
+    for p in people[4:6]:
+        await h.resident(p, "xihu-jiayuan")
+    await h.resident(people[6], "chunqiu-huayuan")
+    for p in people[8:12]:
+        await h.resident(p, "xihu-zuoan")
+
+    await six_haves(h, "xihu-zuoan")
+    for p in people[:4]:
+        await ticket(h, p, "xihu-zuoan", Category.SANITATION, Rating.SATISFIED)
+    await ticket(h, people[4], "xihu-jiayuan", Category.SANITATION, Rating.SATISFIED)
+    await ticket(h, people[5], "xihu-jiayuan", Category.CLUTTER, Rating.BASIC)
+    await ticket(h, people[6], "chunqiu-huayuan", Category.PROPERTY_REPAIR, Rating.BASIC)
+    h.clock.advance(timedelta(days=1))
+    await ticket(h, people[6], "chunqiu-huayuan", Category.PROPERTY_REPAIR, Rating.BASIC)
+
+    move_to(h, datetime(2026, 4, 2, 1, 0, tzinfo=UTC))
+    await h.sweep(stars.sweep)
+    march = await month_stars(h, date(2026, 3, 1))
+    assert march["xihu-zuoan"] == ({"party", "service", "harmony", "livable"}, "2026-03")
+    assert march["xihu-jiayuan"] == ({"service", "harmony"}, "2026-03")
+    assert march["chunqiu-huayuan"] == ({"service", "livable"}, "2026-03")
+
+    path.write_text(
+        CRITERIA.replace('"2026-03"', '"2026-04"').replace("at_least = 0.75", "at_least = 0.4"),
+        encoding="utf-8",
+    )
+    assert (
+        await stars.load_criteria(h.db, path, h.clock, h.config) == "version 2026-04 from 2026-05"
+    )
+    await six_haves(h, "xihu-zuoan")
+    for n, p in enumerate(people[8:12]):
+        rating = Rating.SATISFIED if n < 2 else Rating.UNSATISFIED
+        await ticket(h, p, "xihu-zuoan", Category.PROPERTY_REPAIR, rating)
+
+    move_to(h, datetime(2026, 5, 2, 1, 0, tzinfo=UTC))
+    await h.sweep(stars.sweep)
+    april = await month_stars(h, date(2026, 4, 1))
+    assert april["xihu-zuoan"] == ({"party", "harmony", "livable"}, "2026-03")
+    assert april["xihu-jiayuan"] == ({"harmony", "livable"}, "2026-03")
+    assert april["chunqiu-huayuan"] == ({"harmony", "livable"}, "2026-03")
+
+    wen = await h.staff(WEN, "xihu")
+    board = await wen.command("stars", "2026-04")
+    assert "★★★ 西湖左岸小区 (−便民服务星)" in board.text, board.text
+    card = await wen.press("3★ 西湖左岸小区", on=board.last)
+    assert "✗ 满意率: 50% (2/4) [≥ 75%]" in card.text, card.text
+    confirmed = await wen.press("✅ 确认并公示", on=card.last)
+    told = confirmed.to(LI.id)
+    assert told and "失去：便民服务星，原因：满意率 50% (2/4) [≥ 75%]" in told[0].text, told
+
+    drawn = await wen.press("📈 图表", on=board.last)
+    assert drawn.last.photo is not None and "西湖社区 2026-04" in drawn.last.text, drawn.last
+    ledger = await wen.press("📒 台账（XLSX）", on=board.last)
+    assert ledger.last.document is not None and "22,000 元" in ledger.last.text, ledger.last.text
+    book = await latest_workbook(h)
+    rows = [tuple(r) for r in book["五星台账"].iter_rows(min_row=2, values_only=True)]
+    assert [r[:10] for r in rows] == [
+        ("2026-03", "西湖社区", "西湖左岸小区", "★", "★", None, "★", "★", 4, 8000),
+        ("2026-03", "西湖社区", "西湖家园", None, "★", None, "★", None, 2, 4000),
+        ("2026-04", "西湖社区", "西湖左岸小区", "★", None, None, "★", "★", 3, 6000),
+        ("2026-04", "西湖社区", "西湖家园", None, None, None, "★", "★", 2, 4000),
+    ], rows
+    awards = [tuple(r) for r in book["奖补汇总"].iter_rows(min_row=2, values_only=True)]
+    assert awards[-1] == ("合计", None, 4, 0, 11, 22000), awards
+    figures = [tuple(r) for r in book["指标明细"].iter_rows(min_row=2, values_only=True)]
+    assert ("2026-04", "西湖左岸小区", "便民服务星", "满意率", 0.5, 2, 4, "否") in [
+        f[:8] for f in figures
+    ], figures
+
+    move_to(h, datetime(2026, 6, 2, 1, 0, tzinfo=UTC))
+    await h.sweep(stars.sweep)
+    may = await month_stars(h, date(2026, 5, 1))
+    for code in ("xihu-zuoan", "xihu-jiayuan", "chunqiu-huayuan"):
+        assert may[code] == ({"harmony", "livable"}, "2026-04"), may

@@ -136,3 +136,38 @@ def test_shipped_font_covers_the_product_text() -> None:
     assert all(ord(c) in cmap for c in "西湖率％「」·—…→%A"), "subset lost a needed character"
     assert font["name"].getDebugName(1) == "LastMeter Sans SC"
     assert (path.parent / "OFL.txt").is_file()
+
+
+STARS = charts.StarsChart(
+    title="五星小区 · 西湖社区 · 2026-02",
+    star_labels=("党建引领星", "便民服务星", "文明风尚星", "和谐稳定星", "美丽宜居星"),
+    compounds=("西湖左岸小区", "西湖家园", "春秋花园"),
+    stars=((True,) * 5, (True, False, True, False, False), (False,) * 5),
+    months=("2026-01", "2026-02"),
+    shares=(None, 1 / 3),
+    target=0.6,
+    target_label="全区目标 60%",
+    share_label="五星小区占比",
+    panel_titles=("本月各小区星级", "五星小区占比（％）"),
+    empty_text="尚无评定",
+)
+
+
+def test_the_stars_chart_renders_chinese_and_grows_with_the_compounds() -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        png = charts.render_stars(STARS)
+    assert not [str(w.message) for w in caught if "missing from font" in str(w.message)]
+    assert png.startswith(PNG_SIGNATURE) and png_size(png)[0] == 1200
+    (ROOT / "artifacts").mkdir(exist_ok=True)
+    (ROOT / "artifacts" / "stars-chart-unit.png").write_bytes(png)
+    many = replace(
+        STARS,
+        compounds=tuple(f"第{i}小区" for i in range(30)),
+        stars=tuple((i % 2 == 0,) * 5 for i in range(30)),
+    )
+    assert png_size(charts.render_stars(many))[1] > png_size(png)[1]
+    empty = replace(STARS, compounds=(), stars=(), months=(), shares=())
+    assert charts.render_stars(empty).startswith(PNG_SIGNATURE)
+    with pytest.raises(ValueError, match="every compound"):
+        replace(STARS, stars=())
