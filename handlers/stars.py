@@ -267,15 +267,12 @@ OBJECT = wizard.Flow(
 @dataclass(frozen=True, slots=True)
 class AnswerNote:
     objection_id: int
-    version: int
     upheld: bool
 
 
 async def _answer(form: Turn[AnswerNote], text: str) -> Outcome[AnswerNote]:
     draft = form.draft
-    answered = await stars.answer(
-        form.desk, form.actor, draft.objection_id, draft.version, draft.upheld, text
-    )
+    answered = await stars.answer(form.desk, form.actor, draft.objection_id, draft.upheld, text)
     await form.desk.outbox.send(
         form.actor.id,
         (
@@ -354,8 +351,8 @@ async def on_button(
         await desk.outbox.send(actor.id, ui.board_text(board, actor.locale))
         return
     if callback_data.action in (StarsAction.KEEP, StarsAction.UPHOLD):
-        found = await stars.answerable(desk, actor, callback_data.id, callback_data.v)
-        note = AnswerNote(found.id, found.version, callback_data.action is StarsAction.UPHOLD)
+        found = await stars.answerable(desk, actor, callback_data.id)
+        note = AnswerNote(found.id, callback_data.action is StarsAction.UPHOLD)
         await wizard.start(ANSWER, desk, actor, private_state(state, actor.id), note)
         return
     if callback_data.action is StarsAction.CHART:

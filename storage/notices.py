@@ -17,6 +17,7 @@ class NoticeKind(StrEnum):
     FOUND = "found"  # subject: a lostfound row
     ACTIVITY = "activity"  # subject: an activities row
     TOPIC = "topic"  # subject: a topics row (the 红色议事厅)
+    STARS = "stars"  # subject: a star_runs row (a 五星小区 result's 公示)
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,13 +47,14 @@ from bot.domain.stars import (
     five_star_share,
     stars_of,
 )
-from bot.services import exports, oversight, party, topics
+from bot.services import exports, notices, oversight, party, topics
 from bot.services.desk import Desk, open_desk, sweep_due
 from bot.services.dispatch import tell_unit, unit_people
 from bot.services.matcher import Matcher
 from bot.starsfile import criteria_from, read_stars_file
 from bot.ui import stars as ui
 from storage.db import Database
+from storage.notices import NoticeKind
 from storage.stars import RunRepo, StarsRepo
 from storage.units import UnitRepo
 
@@ -290,15 +291,11 @@ async def _publish(desk: Desk, compound: Unit, run: Run) -> None:
     criteria = criteria_from(text or "")
     per_star = desk.config.stars.per_star_yuan
     locale = desk.config.bot.default_language
-    days = desk.config.stars.public_days
+    await refresh_notices(desk, compound, run)  # an earlier 公示 of it, sent back since
+    view = _view(desk, compound, run, previous)(locale)
     for group in await desk.chats.bound_to(compound.id, ChatPurpose.RESIDENTS):
         if group.active:
-            await desk.outbox.send(
-                group.id,
-                ui.public_notice(compound, run, previous, per_star, days, locale),
-                markup=ui.objection_link(run, desk.bot_username, locale),
-                priority=Priority.BROADCAST,
-            )
+            await notices.post(desk, NoticeKind.STARS, run.id, group.id, locale, view)
     units = await desk.units.around(compound)
     branch = party.branch_of(compound, units)
     for chat_id in await unit_people(desk.session, desk.config.bot.admins, branch, units):
@@ -308,6 +305,19 @@ async def _publish(desk: Desk, compound: Unit, run: Run) -> None:
             ui.result_in_words(compound, run, previous, criteria, figures, per_star, reader),
             priority=Priority.ALERT,
         )
+
+
+def _view(desk: Desk, compound: Unit, run: Run, previous: Run | None) -> ui.Render:
+    rules, bot = desk.config.stars, desk.bot_username
+    return lambda locale: ui.notice_view(
+        compound, run, previous, rules.per_star_yuan, rules.public_days, bot, locale
+    )
+
+
+async def refresh_notices(desk: Desk, compound: Unit, run: Run) -> None:
+    """Every 公示 of the result, edited to show where it stands now."""
+    previous = await RunRepo(desk.session).run(compound.id, previous_month(run.month))
+    await notices.refresh(desk, NoticeKind.STARS, run.id, _view(desk, compound, run, previous))
 
 
 # --- indicators the community enters ------------------------------------------------------
@@ -457,25 +467,24 @@ async def _tell_people(
         )
 
 
-async def answerable(desk: Desk, actor: Actor, objection_id: int, version: int) -> Objection:
-    """An open objection, as its button was drawn, for someone who may answer it."""
+async def answerable(desk: Desk, actor: Actor, objection_id: int) -> Objection:
+    """An objection not yet answered, for someone who may answer it (every card of it stays
+    good while it is open: the chase moves its clock, not its question)."""
     objection = await RunRepo(desk.session).objection(objection_id)
     if objection is None:
         raise NotFound(Reason.GONE, f"objection {objection_id}")
     _run, compound = await _run_by_id(desk, objection.run_id)
     await check_answerer(desk, actor, compound)
-    if not objection.open or objection.version != version:
+    if not objection.open:
         raise Stale(Reason.OBJECTION_ANSWERED, str(objection_id))
     return objection
 
 
-async def answer(
-    desk: Desk, actor: Actor, objection_id: int, version: int, upheld: bool, text: str
-) -> Objection:
+async def answer(desk: Desk, actor: Actor, objection_id: int, upheld: bool, text: str) -> Objection:
     """The sub-district's answer, to the objector. Upheld, the result goes back to the community
     for a new review (and a new 公示); kept, the result stands, and is final once 公示 is over
     and no objection is open."""
-    objection = await answerable(desk, actor, objection_id, version)
+    objection = await answerable(desk, actor, objection_id)
     note = text.strip()[:MAX_OBJECTION]
     if not note:
         raise NotAllowed(Reason.INCOMPLETE)
@@ -490,6 +499,7 @@ async def answer(
         objection.user_id, ui.answer_to_objector(answered, compound, run, reader)
     )
     if upheld and run.status is RunStatus.PUBLIC and await repo.move(run, RunStatus.COMPUTED):
+        await _refreshed(desk, compound, run.id)
         units = await desk.units.around(compound)
         community = next(
             (units[i] for i in reversed(compound.ancestor_ids) if i in units), compound
@@ -514,7 +524,18 @@ async def _settle(desk: Desk, run: Run) -> bool:
         return False
     if await RunRepo(desk.session).open_objections(run.id):
         return False  # the last answer settles it
-    return await RunRepo(desk.session).move(run, RunStatus.FINAL)
+    if not await RunRepo(desk.session).move(run, RunStatus.FINAL):
+        return False
+    compound = await desk.units.get(run.compound_id)
+    if compound is not None:
+        await _refreshed(desk, compound, run.id)
+    return True
+
+
+async def _refreshed(desk: Desk, compound: Unit, run_id: int) -> None:
+    moved = await RunRepo(desk.session).run_by_id(run_id)
+    if moved is not None:
+        await refresh_notices(desk, compound, moved)
 
 
 async def settle(

@@ -4,7 +4,7 @@ lost since the month before), in the reader's language."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -34,8 +34,10 @@ from bot.domain.stars import (
     award,
     changes,
 )
+from bot.ui.notices import NoticeView
 
 ROWS_SHOWN = 30
+Render = Callable[[str], NoticeView]  # a notice in a language
 OBJECTION_PREFIX = "so_"  # the 公示's deep link: /start so_<run id>
 
 
@@ -45,8 +47,8 @@ class StarsAction(StrEnum):
     CONFIRM = "k"  # id: a compound, v: its run's version
     ADJUST = "a"  # id: a compound, v: its run's version
     ENTER = "e"  # id: a compound: this month's entered indicators
-    KEEP = "r"  # id: an objection, v: its version: answer it, the result stands
-    UPHOLD = "u"  # id: an objection, v: its version: answer it, the result goes back for review
+    KEEP = "r"  # id: an objection: answer it, the result stands
+    UPHOLD = "u"  # id: an objection: answer it, the result goes back for review
     CHART = "g"  # id: the scope unit: the month's chart
     LEDGER = "x"  # id: the scope unit: the year's ledger up to the month
 
@@ -336,14 +338,35 @@ def public_notice(
     return "\n".join(lines)
 
 
-def objection_link(run: Run, bot_username: str, locale: str) -> InlineKeyboardMarkup:
-    """The 公示's button: the private chat, where a resident writes the objection."""
+def notice_view(
+    compound: Unit,
+    run: Run,
+    previous: Run | None,
+    per_star: int,
+    public_days: float,
+    bot_username: str,
+    locale: str,
+) -> NoticeView:
+    """The 公示 as it stands: open to objections (with the button to the private chat), sent
+    back to the community, or final (no button)."""
+    text = public_notice(compound, run, previous, per_star, public_days, locale)
+    if run.status is RunStatus.FINAL:
+        return NoticeView(text + "\n" + _("✅ 公示 is over: the result is final.", locale=locale))
+    if run.status is RunStatus.COMPUTED:
+        return NoticeView(
+            text
+            + "\n"
+            + _(
+                "↩️ After an objection, the result is back with the community for a new review.",
+                locale=locale,
+            )
+        )
     builder = InlineKeyboardBuilder()
     builder.button(
         text=_("⚠️ Object (提异议)", locale=locale),
         url=f"https://t.me/{bot_username}?start={OBJECTION_PREFIX}{run.id}",
     )
-    return builder.as_markup()
+    return NoticeView(text, builder.as_markup())
 
 
 def result_in_words(
@@ -474,14 +497,14 @@ def objection_text(
 
 def answer_keyboard(objection: Objection, run: Run, locale: str) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    code, oid, v = month_code(run.month), objection.id, objection.version
+    code, oid = month_code(run.month), objection.id
     builder.button(
         text=_("✅ Answer: the result stands", locale=locale),
-        callback_data=StarsCb(action=StarsAction.KEEP, id=oid, month=code, v=v),
+        callback_data=StarsCb(action=StarsAction.KEEP, id=oid, month=code),
     )
     builder.button(
         text=_("↩️ Answer: back to the community", locale=locale),
-        callback_data=StarsCb(action=StarsAction.UPHOLD, id=oid, month=code, v=v),
+        callback_data=StarsCb(action=StarsAction.UPHOLD, id=oid, month=code),
     )
     builder.adjust(1)
     return builder.as_markup()

@@ -262,12 +262,17 @@ async def test_an_objection_goes_to_the_sub_district_and_is_chased_when_late(
     to_bao = answered.to(BAO.id)
     assert len(to_bao) == 1 and "街道已答复您" in to_bao[0].text
     assert "评定结果已退回社区重新审核" in to_bao[0].text
+    edited = [m for m in answered.to(GROUP) if m.is_edit]
+    assert len(edited) == 1 and "已退回社区重新审核" in edited[0].text and not edited[0].buttons
     to_wen = answered.to(WEN.id)
     assert to_wen and "因居民异议，街道将 西湖家园 2026-02" in to_wen[0].text, answered.sent
     assert "鲍大爷" not in to_wen[0].text
     card = await wen.press("⭐ 打开评定结果", on=to_wen[0])
     assert "状态：待社区审核" in card.text and "退回复核：已核实垃圾分类督导记录" in card.text
-    assert "✅ 确认并公示" in card.last.labels  # reviewed again, made public again
+    again = await wen.press("✅ 确认并公示", on=card.last)  # reviewed again, made public again
+    posted = again.to(GROUP)
+    assert [m.is_edit for m in posted] == [True, False], posted  # the first one open again, and new
+    assert all(m.labels == ["⚠️ 提异议"] for m in posted)
     late = await qin.press_data(overdue[0].data["✅ Answer: the result stands"], on=overdue[0])
     assert "answered already" in (late.answer.text or ""), late.answer
 
@@ -295,9 +300,14 @@ async def test_a_result_is_final_when_public_is_over_and_every_objection_answere
         "start", link
     )
     assert "异议只在公示期内受理" in late.text, late.text
-    await zhang.press("✅ 答复：维持结果", on=sent.to(ZHANG.id)[0])
+    warned = await h.sweep(stars.chase)  # one step a sweep: "due soon", then the district told
+    chased = await h.sweep(stars.chase)
+    assert len(warned.to(ZHANG.id)) == len(chased.to(ZHANG.id)) == 1, (warned.sent, chased.sent)
+    await zhang.press("✅ 答复：维持结果", on=sent.to(ZHANG.id)[0])  # its first card still works
     answered = await zhang.send("经核实，评定数据无误")
     assert "评定结果维持不变" in answered.to(BAO.id)[0].text
+    edited = [m for m in answered.to(GROUP) if m.is_edit]
+    assert len(edited) == 1 and "公示期满，评定结果已定" in edited[0].text and not edited[0].buttons
     async with h.db.read() as s:
         status = (
             await s.execute(
