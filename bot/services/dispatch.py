@@ -242,6 +242,26 @@ async def tell_unit(
         )
 
 
+async def tell_people(
+    desk: Desk,
+    unit: Unit,
+    units: Mapping[int, Unit],
+    message: Callable[[str], str],
+    *,
+    markup: Callable[[str], Markup] | None = None,
+) -> None:
+    """Like `tell_unit`, to its people's private chats only: for texts that may name a person
+    or their flat, which never go to a group."""
+    for chat_id in await unit_people(desk.session, desk.config.bot.admins, unit, units):
+        locale = await desk.locale_of(chat_id)
+        await desk.outbox.send(
+            chat_id,
+            message(locale),
+            markup=markup(locale) if markup else None,
+            priority=Priority.ALERT,
+        )
+
+
 async def tell_residents(
     desk: Desk,
     complaint: Complaint,

@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-
-from aiogram.types import InlineKeyboardMarkup
 
 from bot.charts import render_stars
 from bot.clock import Clock
@@ -49,7 +47,7 @@ from bot.domain.stars import (
 )
 from bot.services import exports, notices, oversight, party, topics
 from bot.services.desk import Desk, open_desk, sweep_due
-from bot.services.dispatch import tell_unit, unit_people
+from bot.services.dispatch import tell_people, tell_unit, unit_people
 from bot.services.matcher import Matcher
 from bot.starsfile import criteria_from, read_stars_file
 from bot.ui import stars as ui
@@ -438,7 +436,7 @@ async def object_to(desk: Desk, actor: Actor, run_id: int, text: str) -> Objecti
         raise NotAllowed(Reason.STARS_OBJECTED, str(run_id))
     name, _locale = await desk.person(actor.id)
     zone = desk.config.bot.zone
-    await _tell_people(
+    await tell_people(
         desk,
         unit,
         units,
@@ -446,25 +444,6 @@ async def object_to(desk: Desk, actor: Actor, run_id: int, text: str) -> Objecti
         markup=lambda locale: ui.answer_keyboard(made, run, locale),
     )
     return made
-
-
-async def _tell_people(
-    desk: Desk,
-    unit: Unit,
-    units: Mapping[int, Unit],
-    message: Callable[[str], str],
-    *,
-    markup: Callable[[str], InlineKeyboardMarkup] | None = None,
-) -> None:
-    """A unit's people, privately (these texts may name the objector and their flat)."""
-    for chat_id in await unit_people(desk.session, desk.config.bot.admins, unit, units):
-        locale = await desk.locale_of(chat_id)
-        await desk.outbox.send(
-            chat_id,
-            message(locale),
-            markup=markup(locale) if markup else None,
-            priority=Priority.ALERT,
-        )
 
 
 async def answerable(desk: Desk, actor: Actor, objection_id: int) -> Objection:
@@ -589,7 +568,7 @@ async def _chase_step(desk: Desk, objection: Objection) -> bool:
     name, _locale = await desk.person(objection.user_id)
     flat = await topics.home_flat(desk, objection.user_id, compound.id)
     if stage == Stage.WARNED:
-        await _tell_people(
+        await tell_people(
             desk,
             unit,
             units,
@@ -599,14 +578,14 @@ async def _chase_step(desk: Desk, objection: Objection) -> bool:
         return True
     target = chased_unit(chain, stage)
     assert target is not None
-    await _tell_people(
+    await tell_people(
         desk,
         target,
         units,
         lambda locale: ui.objection_overdue(moved, compound, run, unit, name, flat, zone, locale),
         markup=lambda locale: ui.answer_keyboard(moved, run, locale),  # the chased may answer
     )
-    await _tell_people(
+    await tell_people(
         desk, unit, units, lambda locale: ui.objection_chased(moved, compound, target, locale)
     )
     return True

@@ -40,7 +40,7 @@ from bot.domain.topics import (
 from bot.services import notices, party
 from bot.services.complaints import open_work_order
 from bot.services.desk import Desk, sweep_due
-from bot.services.dispatch import tell_unit, unit_chats, unit_people
+from bot.services.dispatch import tell_people, tell_unit, unit_chats
 from bot.services.matcher import Matcher
 from bot.ui import topics as ui
 from bot.ui.notices import NoticeView
@@ -188,14 +188,7 @@ async def _tell_branch(
 ) -> None:
     """The branch's people (privately: these texts may name the proposer)."""
     _compound, branch, units = await _branch(desk, topic)
-    for chat_id in await unit_people(desk.session, desk.config.bot.admins, branch, units):
-        locale = await desk.locale_of(chat_id)
-        await desk.outbox.send(
-            chat_id,
-            message(locale),
-            markup=markup(locale) if markup else None,
-            priority=Priority.ALERT,
-        )
+    await tell_people(desk, branch, units, message, markup=markup)
 
 
 # --- the public notice in the compound's residents groups --------------------------------------

@@ -205,6 +205,14 @@ async def made_public(h: Harness, tmp_path: Path) -> tuple[Chat, int, str]:
     return wen, run_id, f"so_{run_id}"
 
 
+async def run_status(h: Harness, run_id: int) -> str:
+    async with h.db.read() as s:
+        found = await s.execute(
+            select(tables.star_runs.c.status).where(tables.star_runs.c.id == run_id)
+        )
+        return str(found.scalar_one())
+
+
 async def test_an_objection_goes_to_the_sub_district_and_is_chased_when_late(
     h: Harness, tmp_path: Path
 ) -> None:
@@ -289,13 +297,7 @@ async def test_a_result_is_final_when_public_is_over_and_every_objection_answere
     sent = await bao.send("数据不对")
     h.clock.advance(timedelta(days=8))  # 公示 is over, the objection is not answered
     await h.sweep(stars.settle)
-    async with h.db.read() as s:
-        status = (
-            await s.execute(
-                select(tables.star_runs.c.status).where(tables.star_runs.c.id == run_id)
-            )
-        ).scalar_one()
-    assert status == "public"
+    assert await run_status(h, run_id) == "public"
     late = await (await h.resident(Person(4308, "晚来的", "zh"), "xihu-jiayuan")).command(
         "start", link
     )
@@ -308,13 +310,7 @@ async def test_a_result_is_final_when_public_is_over_and_every_objection_answere
     assert "评定结果维持不变" in answered.to(BAO.id)[0].text
     edited = [m for m in answered.to(GROUP) if m.is_edit]
     assert len(edited) == 1 and "公示期满，评定结果已定" in edited[0].text and not edited[0].buttons
-    async with h.db.read() as s:
-        status = (
-            await s.execute(
-                select(tables.star_runs.c.status).where(tables.star_runs.c.id == run_id)
-            )
-        ).scalar_one()
-    assert status == "final"
+    assert await run_status(h, run_id) == "final"
     board = await wen.command("stars")
     card = await wen.press("0★ 西湖家园", on=board.last)
     assert "状态：已定" in card.text and "维持结果：经核实，评定数据无误" in card.text

@@ -87,6 +87,7 @@ async def test_every_forms_buttons_are_the_engines_and_fit_telegram(h: Harness) 
         *("flat", "flatno", "contact", "proxy"),  # households: claim, reason, appoint, 代办
         *("topic", "tdecline", "tvote", "tminutes", "tobject"),  # the 议事厅
         *("stadjust", "stentry"),  # 五星小区: the community adjusts a result, enters a figure
+        *("stobject", "stanswer"),  # a resident objects during 公示, the sub-district answers
     }
 
 
