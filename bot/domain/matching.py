@@ -29,9 +29,10 @@ import unicodedata
 from array import array
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 from bot.domain.lexicon import (
     BLOCKERS,
@@ -389,8 +390,10 @@ class MatchIndex:
         self._alive: array[int] = array("b")
         self._traits: list[Traits | None] = []
         self._slot: dict[int, int] = {}
-        self._slots_buffer: np.ndarray = np.empty(0, np.int64)  # scratch for `query`
-        self._weights_buffer: np.ndarray = np.empty(0)
+        # Scratch for `query`, made by the first query: numpy (20 MB) is loaded only by a bot
+        # whose lost-and-found is searched, not at every start.
+        self._slots_buffer: np.ndarray | None = None
+        self._weights_buffer: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self._slot)
@@ -428,6 +431,8 @@ class MatchIndex:
         """The best `limit` open items in `scope` dated between the two days, best first."""
         if not item.norm or not self._slot:
             return []
+        import numpy as np
+
         found_in: list[tuple[np.ndarray, np.ndarray, float]] = []
         total = 0
         for feature, weight in item.weights.items():
@@ -439,7 +444,11 @@ class MatchIndex:
                 total += len(posting[0])
         if not found_in:
             return []
-        if len(self._slots_buffer) < total:  # grown once in a while, then reused: no page faults
+        if (
+            self._slots_buffer is None
+            or self._weights_buffer is None
+            or len(self._slots_buffer) < total
+        ):  # grown once in a while, then reused: no page faults
             self._slots_buffer = np.empty(total + total // 4, np.int64)
             self._weights_buffer = np.empty(total + total // 4)
         slots, weights = self._slots_buffer[:total], self._weights_buffer[:total]
