@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import statistics
 import sys
@@ -224,11 +225,12 @@ async def run(kind: str, count: int) -> dict[str, float]:
             while sandbox.state.stats.get("call_getUpdates", 0) < 1:  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
             flow = echo
-        started = time.perf_counter()
+        pid = process.proc.pid if isinstance(process, BotProcess) and process.proc else process.pid
+        started, cpu_before = time.perf_counter(), cpu_seconds(pid)
         await asyncio.gather(
             *(flow(sandbox, watcher, p, t, latencies) for p, t in zip(people, texts, strict=True))
         )
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, cpu_seconds(pid) - cpu_before
         if isinstance(process, BotProcess):
             await process.stop()
         else:
@@ -241,9 +243,16 @@ async def run(kind: str, count: int) -> dict[str, float]:
     return {
         "updates": len(latencies),
         "per_second": len(latencies) / elapsed,
+        "cpu_ms": 1000 * cpu / len(latencies),
         "p50": statistics.median(latencies) * 1000,
         "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
     }
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU a process has used so far (Linux: /proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
@@ -260,7 +269,8 @@ def main() -> None:
         ratio = r["per_second"] / baseline["per_second"]
         print(
             f"  {name:<20} {int(r['updates']):5d} updates {r['per_second']:7.1f} updates/s "
-            f"p50 {r['p50']:6.0f} ms  p99 {r['p99']:6.0f} ms  → {ratio:.2f} of the echo bot"
+            f"p50 {r['p50']:6.0f} ms  p99 {r['p99']:6.0f} ms  CPU {r['cpu_ms']:5.2f} ms/update"
+            f"  → {ratio:.2f} of the echo bot"
         )
 
 

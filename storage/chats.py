@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Row, select, update
@@ -83,6 +84,24 @@ class ChatRepo:
             )
             await self.session.execute(chats.delete().where(chats.c.id == old_id))
         return True
+
+    async def bound_to_units(
+        self, unit_ids: Sequence[int], purpose: ChatPurpose
+    ) -> dict[int, list[int]]:
+        """The active groups bound to several units for a purpose, in one read, by unit."""
+        rows = await self.session.execute(
+            select(chats.c.unit_id, chats.c.id)
+            .where(
+                chats.c.unit_id.in_(list(unit_ids)),
+                chats.c.purpose == purpose.value,
+                chats.c.active.is_(True),
+            )
+            .order_by(chats.c.id)
+        )
+        found: dict[int, list[int]] = {}
+        for row in rows:
+            found.setdefault(row.unit_id, []).append(row.id)
+        return found
 
     async def bound_to(self, unit_id: int, purpose: ChatPurpose) -> list[GroupChat]:
         rows = await self.session.execute(

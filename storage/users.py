@@ -124,6 +124,18 @@ class StaffRepo:
         memberships = [Membership(r.unit_id, StaffRole(r.role)) for r in ordered if r.unit_id != -1]
         return memberships, len(memberships) < len(rows)
 
+    async def members_of(self, unit_ids: Sequence[int]) -> dict[int, list[int]]:
+        """The staff of several units in one read, by unit (each in the order they joined)."""
+        rows = await self.session.execute(
+            select(staff.c.unit_id, staff.c.user_id)
+            .where(staff.c.unit_id.in_(list(unit_ids)))
+            .order_by(staff.c.id)
+        )
+        found: dict[int, list[int]] = {}
+        for row in rows:
+            found.setdefault(row.unit_id, []).append(row.user_id)
+        return found
+
     async def members(self, unit_id: int) -> list[int]:
         rows = await self.session.execute(
             select(staff.c.user_id).where(staff.c.unit_id == unit_id).order_by(staff.c.id)

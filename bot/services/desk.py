@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -56,6 +56,9 @@ class Desk:
     config: Config
     matcher: Matcher
     bot_username: str  # for deep links: https://t.me/<bot_username>?start=...
+    # What a sweep's desks share (who a unit's chats are, a person's language): set by
+    # `sweep_due` for the length of one sweep, None elsewhere (an update reads afresh).
+    memo: dict[tuple[str, int], Any] | None = None
 
     # --- the repositories, over this desk's transaction -------------------------------------
 
@@ -127,7 +130,13 @@ class Desk:
 
     async def locale_of(self, chat_id: int) -> str:
         """The language to write to a person (their choice, else the default; groups: default)."""
-        return await onboarding.locale_of(self.session, chat_id, self.config.bot.default_language)
+        key = ("locale", chat_id)
+        if self.memo is not None and key in self.memo:
+            return str(self.memo[key])
+        found = await onboarding.locale_of(self.session, chat_id, self.config.bot.default_language)
+        if self.memo is not None:
+            self.memo[key] = found
+        return found
 
     async def person(self, user_id: int) -> tuple[str, str]:
         """A person's first name (as they wrote it: quote it for HTML) and language, in one read."""
@@ -155,6 +164,7 @@ async def open_desk(
     *,
     now: datetime | None = None,
     read_only: bool = False,
+    memo: dict[tuple[str, int], Any] | None = None,
 ) -> AsyncIterator[Desk]:
     """A desk outside an update (a sweep, a job, the command line): a transaction of its own that
     commits when the block ends and rolls back on an error, and an outbox over it (its rows have no
@@ -169,6 +179,7 @@ async def open_desk(
             config,
             matcher,
             bot_username,
+            memo,
         )
 
 
@@ -188,6 +199,7 @@ async def sweep_due(
     its next step, each in its own transaction; a step that fails is logged and left for the next
     sweep. Returns how many steps were taken."""
     steps = looked = 0
+    memo: dict[tuple[str, int], Any] = {}  # shared by this sweep's desks only
     while looked < limit:
         now = clock.now()
         async with db.read() as session:
@@ -195,7 +207,9 @@ async def sweep_due(
         for row in found:
             looked += 1
             try:
-                async with open_desk(db, clock, config, matcher, bot_username, now=now) as desk:
+                async with open_desk(
+                    db, clock, config, matcher, bot_username, now=now, memo=memo
+                ) as desk:
                     steps += await step(desk, row)
             except Exception:  # one bad row must not stop the clock for the others
                 log.exception("sweep step failed for %s %s", type(row).__name__, row.id)

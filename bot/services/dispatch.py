@@ -47,11 +47,14 @@ async def unit_chats(
     session: AsyncSession, admins: Sequence[int], unit: Unit, units: Mapping[int, Unit]
 ) -> list[int]:
     """A unit's staff and its alert groups. A unit nobody staffs yet hands its alerts to the next
-    unit up that has someone, and at the very top to the administrators: nothing is dropped."""
-    for candidate in (unit, *supervisors(unit, units)):
-        chats = await StaffRepo(session).members(candidate.id)
-        groups = await ChatRepo(session).bound_to(candidate.id, ChatPurpose.ALERTS)
-        found = [*chats, *(group.id for group in groups)]
+    unit up that has someone, and at the very top to the administrators: nothing is dropped.
+    (The whole chain in two reads.)"""
+    chain = [unit, *supervisors(unit, units)]
+    ids = [candidate.id for candidate in chain]
+    people = await StaffRepo(session).members_of(ids)
+    groups = await ChatRepo(session).bound_to_units(ids, ChatPurpose.ALERTS)
+    for candidate in chain:
+        found = [*people.get(candidate.id, ()), *groups.get(candidate.id, ())]
         if found:
             return found
     return list(admins)
@@ -62,11 +65,24 @@ async def unit_people(
 ) -> list[int]:
     """The private chats of the people who answer for a unit: its staff, else those of the next
     unit up that has any, else the administrators. Personal data goes there, never to a group."""
-    for candidate in (unit, *supervisors(unit, units)):
-        people = await StaffRepo(session).members(candidate.id)
-        if people:
-            return people
+    chain = [unit, *supervisors(unit, units)]
+    people = await StaffRepo(session).members_of([candidate.id for candidate in chain])
+    for candidate in chain:
+        if people.get(candidate.id):
+            return people[candidate.id]
     return list(admins)
+
+
+async def chats_of(desk: Desk, unit: Unit, units: Mapping[int, Unit]) -> list[int]:
+    """`unit_chats` at a desk: a sweep's desks share what they found (a sweep of 20 tickets asks
+    for the same few units again and again; staff and groups do not change under it)."""
+    key = ("unit_chats", unit.id)
+    if desk.memo is not None and key in desk.memo:
+        return list(desk.memo[key])
+    found = await unit_chats(desk.session, desk.config.bot.admins, unit, units)
+    if desk.memo is not None:
+        desk.memo[key] = tuple(found)
+    return found
 
 
 async def may_act(
@@ -182,7 +198,7 @@ async def deliver_cards(
     """
     existing = {card.chat_id: card for card in await desk.complaints.cards(complaint.id)}
     reporter = await reporter_name(desk, complaint)
-    for chat_id in await unit_chats(desk.session, desk.config.bot.admins, unit, units):
+    for chat_id in await chats_of(desk, unit, units):
         locale = await desk.locale_of(chat_id)
         lead = headline(locale)
         await _card_to(desk, complaint, units, chat_id, locale, lead, existing, reporter)
@@ -232,7 +248,7 @@ async def tell_unit(
     *,
     markup: Callable[[str], Markup] | None = None,
 ) -> None:
-    for chat_id in await unit_chats(desk.session, desk.config.bot.admins, unit, units):
+    for chat_id in await chats_of(desk, unit, units):
         locale = await desk.locale_of(chat_id)
         await desk.outbox.send(
             chat_id,
