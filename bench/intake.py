@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import statistics
@@ -211,7 +212,9 @@ async def run(kind: str, count: int) -> dict[str, float]:
         process: BotProcess | asyncio.subprocess.Process
         flow: Flow
         if kind in FLOWS:
+            counted = tmp / "statements.json"
             extra = (
+                f'statements_file = "{counted}"\n'  # of [testing]
                 "[outbox]\nglobal_rate = 1000\nprivate_chat_interval = 0\nprivate_burst = 1000\n"
             )
             bot = BotProcess(write_config(tmp, sandbox.port, extra=extra), sandbox)
@@ -225,14 +228,20 @@ async def run(kind: str, count: int) -> dict[str, float]:
             while sandbox.state.stats.get("call_getUpdates", 0) < 1:  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
             flow = echo
-        pid = process.proc.pid if isinstance(process, BotProcess) and process.proc else process.pid
+        if isinstance(process, BotProcess):
+            assert process.proc is not None
+            pid = process.proc.pid
+        else:
+            pid = process.pid
         started, cpu_before = time.perf_counter(), cpu_seconds(pid)
         await asyncio.gather(
             *(flow(sandbox, watcher, p, t, latencies) for p, t in zip(people, texts, strict=True))
         )
         elapsed, cpu = time.perf_counter() - started, cpu_seconds(pid) - cpu_before
+        counts: dict[str, int] = {}
         if isinstance(process, BotProcess):
             await process.stop()
+            counts = json.loads(counted.read_text(encoding="utf-8"))
         else:
             process.terminate()
             await process.wait()
@@ -244,6 +253,7 @@ async def run(kind: str, count: int) -> dict[str, float]:
         "updates": len(latencies),
         "per_second": len(latencies) / elapsed,
         "cpu_ms": 1000 * cpu / len(latencies),
+        **{name: n / len(latencies) for name, n in counts.items()},
         "p50": statistics.median(latencies) * 1000,
         "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
     }
@@ -272,6 +282,12 @@ def main() -> None:
             f"p50 {r['p50']:6.0f} ms  p99 {r['p99']:6.0f} ms  CPU {r['cpu_ms']:5.2f} ms/update"
             f"  → {ratio:.2f} of the echo bot"
         )
+        if "statements" in r:
+            print(
+                f"  {'':<20} per update: {r['statements']:.1f} statements, "
+                f"{r['write_transactions']:.2f} write transactions ({r['empty_writes']:.2f} empty), "
+                f"{r['read_statements']:.1f} reads"
+            )
 
 
 if __name__ == "__main__":

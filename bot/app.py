@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import json
 import logging
 import os
 import signal
@@ -44,7 +45,7 @@ from bot.orgfile import read_org_file
 from bot.services import stars
 from bot.services.matcher import Matcher
 from handlers import build_root_router
-from storage.db import Database
+from storage.db import Database, count_statements
 from storage.fsm import AfterCommit, SQLStorage
 from storage.households import HouseholdRepo
 from storage.leader import Leadership
@@ -191,6 +192,7 @@ class Application:
     i18n: I18n
     inbox: Inbox = field(init=False)
     sender: OutboxSender = field(init=False)
+    counts: dict[str, int] | None = None  # [testing] statements_file: the run's database work
 
     def __post_init__(self) -> None:
         self.sender = OutboxSender(self.db, self.bot, self.clock, self.config.outbox)
@@ -300,6 +302,9 @@ class Application:
         await self.dp.fsm.storage.close()
         await self.dp.fsm.events_isolation.close()
         await self.db.close()
+        if self.counts is not None:
+            path = self.config.resolve(self.config.testing.statements_file)
+            path.write_text(json.dumps(self.counts), encoding="utf-8")
 
 
 async def build_application(config: Config, *, clock: Clock | None = None) -> Application:
@@ -322,7 +327,10 @@ async def build_application(config: Config, *, clock: Clock | None = None) -> Ap
     i18n = build_i18n(config.bot.default_language)
     bot = build_bot(config)
     dp = build_dispatcher(config, db, clock, i18n)
-    return Application(config, clock, db, bot, dp, i18n)
+    app = Application(config, clock, db, bot, dp, i18n)
+    if config.testing.enabled and config.testing.statements_file:
+        app.counts = count_statements(db)  # from here on: the run, not the start-up
+    return app
 
 
 def install_signal_handlers(stop: asyncio.Event) -> None:

@@ -322,6 +322,9 @@ class TestingConfig(_Section):
 
     enabled: bool = False
     clock_file: str = ""
+    # bench/: the database work of the run (statements, write transactions, empty ones) is
+    # written to this JSON file when the bot stops.
+    statements_file: str = ""
 
 
 class Config(_Section):

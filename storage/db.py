@@ -222,3 +222,34 @@ def _upgrade(connection: Connection, zone: ZoneInfo | None) -> None:
     from alembic import command
 
     command.upgrade(alembic_config(connection, zone), "head")
+
+
+def count_statements(db: Database) -> dict[str, int]:
+    """Counters of the database work, kept up to date as it happens (for bench/): statements of
+    the writer (with each BEGIN) and of the reader, write transactions committed, and those of
+    them that wrote nothing."""
+    counts = {"statements": 0, "write_transactions": 0, "empty_writes": 0, "read_statements": 0}
+    wrote = {"now": False}
+
+    @event.listens_for(db.engine.sync_engine, "begin")
+    def _begin(_connection: Connection) -> None:
+        wrote["now"] = False
+
+    @event.listens_for(db.engine.sync_engine, "before_cursor_execute")
+    def _statement(_connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        counts["statements"] += 1
+        if not statement.lstrip().upper().startswith(("SELECT", "BEGIN", "PRAGMA")):
+            wrote["now"] = True
+
+    @event.listens_for(db.engine.sync_engine, "commit")
+    def _commit(_connection: Connection) -> None:
+        counts["write_transactions"] += 1
+        counts["empty_writes"] += not wrote["now"]
+
+    if db.reader is not db.engine:
+
+        @event.listens_for(db.reader.sync_engine, "before_cursor_execute")
+        def _read(*_args: Any) -> None:
+            counts["read_statements"] += 1
+
+    return counts

@@ -33,6 +33,11 @@ from storage.tables import fsm
 
 _current_session: ContextVar[AsyncSession | None] = ContextVar("fsm_session", default=None)
 _held: ContextVar[Held | None] = ContextVar("fsm_held", default=None)
+# The rows an update has read or written, by key: aiogram asks for the state and the data of the
+# same key several times an update (filters, middleware, the handler); one read serves them all.
+_rows: ContextVar[dict[str, tuple[str | None, str] | None] | None] = ContextVar(
+    "fsm_rows", default=None
+)
 
 _KEEP = object()  # a part (state or data) an update did not change
 _NO_DATA = "{}"  # the data column of a key without data
@@ -51,9 +56,11 @@ def bind_session(session: AsyncSession, held: Held | None = None) -> Iterator[No
     hold them in `held` until it has committed (AfterCommit)."""
     token = _current_session.set(session)
     held_token = _held.set(held)
+    rows_token = _rows.set({})
     try:
         yield
     finally:
+        _rows.reset(rows_token)
         _held.reset(held_token)
         _current_session.reset(token)
 
@@ -64,11 +71,16 @@ def held_undone_on_error() -> Iterator[None]:
     dropped when it raises, as a savepoint's rollback drops the SQL storage's."""
     held = _held.get()
     before = copy.deepcopy(held.writes) if held is not None else None
+    rows = _rows.get()
+    rows_before = dict(rows) if rows is not None else None
     try:
         yield
     except BaseException:
         if held is not None and before is not None:
             held.writes = before
+        if rows is not None and rows_before is not None:  # the rows as the savepoint left them
+            rows.clear()
+            rows.update(rows_before)
         raise
 
 
@@ -98,10 +110,31 @@ class SQLStorage(BaseStorage):
             yield session
 
     async def _row(self, session: AsyncSession, key: str) -> tuple[str | None, str] | None:
-        row = (
+        rows = _rows.get() if session is _current_session.get() else None
+        if rows is not None and key in rows:
+            return rows[key]
+        found = (
             await session.execute(select(fsm.c.state, fsm.c.data).where(fsm.c.key == key))
         ).first()
-        return (row.state, row.data) if row else None
+        row = (found.state, found.data) if found else None
+        if rows is not None:
+            rows[key] = row
+        return row
+
+    @staticmethod
+    def _wrote(name: str, part: str, value: str | None) -> None:
+        """Keep the update's copy of a row true after a write (or forget it, if never read)."""
+        rows = _rows.get()
+        if rows is None or _current_session.get() is None:
+            return
+        if name not in rows:
+            return
+        state, data = rows[name] or (None, _NO_DATA)
+        if part == "state":
+            state = value
+        else:
+            data = value if value is not None else _NO_DATA
+        rows[name] = None if state is None and data == _NO_DATA else (state, data)
 
     async def _write(self, key: StorageKey, part: str, value: str | None) -> None:
         """Set one part of a key's row: its "state" or its "data". Only a key with a state or
@@ -110,6 +143,7 @@ class SQLStorage(BaseStorage):
         key in two transactions at once do not both try to insert it."""
         name = storage_key(key)
         empty = value is None if part == "state" else value == _NO_DATA
+        self._wrote(name, part, value)
         async with self._session() as session:
             if empty:
                 await session.execute(update(fsm).where(fsm.c.key == name).values({part: value}))

@@ -298,6 +298,8 @@ class Inbox:
         update: Update | None = None
         held = Held()
         started = time.perf_counter()
+        if not self._parsed.get(key) and not await self._pending(key):
+            return False  # the usual end of a drain: a look, not a write transaction
         try:
             async with self.db.session() as session:
                 repo = InboxRepo(session)
@@ -325,6 +327,12 @@ class Inbox:
                 await self._failed(item, update, exc)
         self.on_handled()
         return True
+
+    async def _pending(self, key: str) -> bool:
+        """Whether the key has an update left that this process did not receive itself (an
+        earlier life's, or one it could not keep parsed): a read, which takes no write lock."""
+        async with self.db.read() as session:
+            return await InboxRepo(session).next_for_key(key) is not None
 
     async def _apply(self, held: Held) -> None:
         """Conversation state kept outside the database is written once the update committed."""

@@ -185,3 +185,17 @@ async def test_an_update_of_a_type_aiogram_does_not_know_is_kept_parked_and_the_
     assert [(f.update_id, f.attempts) for f in failed] == [(20, 0)]
     assert "future_update_kind" in failed[0].error
     assert counts == {"failed": 1, "done": 1} and answered is not None
+
+
+async def test_a_chat_drained_of_its_updates_ends_without_an_empty_write(app: Application) -> None:
+    """Each update is one write transaction; finding the chat has no more takes a read, not a
+    write transaction of its own (which would hold SQLite's one write lock for nothing)."""
+    from storage.db import count_statements
+
+    counts = count_statements(app.db)
+    await app.inbox.store([message_update(21, "/help", "en"), message_update(22, "/help", "en")])
+    await app.inbox.drain(5)
+    assert counts["write_transactions"] >= 2  # the two updates
+    assert counts["empty_writes"] == 0, counts
+    async with app.db.read() as s:
+        assert not await InboxRepo(s).pending_keys(1)

@@ -321,3 +321,47 @@ async def test_migration_0008_keeps_the_rows_and_takes_long_keys(tmp_path: Path)
         assert await rows(db) == 2
     finally:
         await db.close()
+
+
+async def test_an_update_reads_a_key_once_and_a_refused_step_leaves_it_as_it_was(
+    tmp_path: Path,
+) -> None:
+    """aiogram asks for a key's state and data several times an update: one SELECT serves them,
+    and writes keep that copy true. A step undone by its savepoint (a refusal) leaves the copy as
+    the database has it."""
+    from sqlalchemy import event
+
+    from storage.fsm import held_undone_on_error
+
+    db = Database(dbs.database_url(tmp_path))
+    await db.migrate()
+    storage = SQLStorage(db)
+    reads: list[str] = []
+
+    @event.listens_for(db.engine.sync_engine, "before_cursor_execute")
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().startswith("SELECT") and "fsm" in statement:
+            reads.append(statement)
+
+    try:
+        async with db.session() as session:
+            with bind_session(session):
+                assert await storage.get_state(KEY) is None
+                assert await storage.get_data(KEY) == {}
+                await storage.set_state(KEY, "Form:text")
+                await storage.set_data(KEY, {"text": "楼道灯坏了"})
+                assert await storage.get_state(KEY) == "Form:text"
+                assert await storage.get_data(KEY) == {"text": "楼道灯坏了"}
+                with pytest.raises(RuntimeError), held_undone_on_error():
+                    async with session.begin_nested():
+                        await storage.set_state(KEY, "Form:other")
+                        await storage.set_data(KEY, {})
+                        raise RuntimeError("refused")
+                assert await storage.get_state(KEY) == "Form:text"
+                assert await storage.get_data(KEY) == {"text": "楼道灯坏了"}
+        assert len(reads) == 1, reads
+        async with db.session() as session:  # and the database agrees
+            row = (await session.execute(select(fsm.c.state, fsm.c.data))).one()
+        assert row.state == "Form:text" and "楼道灯坏了" in row.data
+    finally:
+        await db.close()
