@@ -147,7 +147,7 @@ def board_keyboard(board: Board, locale: str) -> InlineKeyboardMarkup | None:
         text=_("📒 Ledger (XLSX)", locale=locale),
         callback_data=StarsCb(action=StarsAction.LEDGER, id=board.scope.id, month=code),
     )
-    builder.adjust(*([2] * ((shown + 1) // 2)), 2)
+    builder.adjust(*([2] * (shown // 2)), *([1] * (shown % 2)), 2)  # compounds, then the two
     return builder.as_markup()
 
 

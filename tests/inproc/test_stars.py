@@ -58,6 +58,7 @@ async def test_the_month_is_evaluated_once_and_shown_to_the_community(
     assert "西湖左岸小区" in board.text and "西湖家园" in board.text
     assert "春秋花园" not in board.text  # another community's
     assert "五星小区：2 个中 0 个（0%）" in board.text and "全区 2024 年目标：60%" in board.text
+    assert [b.label for b in board.last.buttons[-1]] == ["📈 图表", "📒 台账（XLSX）"]
     card = await wen.press("0★ 西湖家园")
     assert "⭐ 西湖家园 · 2026-02：0 星" in card.text, card.text
     assert "评定标准 2026-02（示例）" in card.text
