@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import random
 import time
 from collections import deque
@@ -227,7 +228,13 @@ class OutboxSender:
         tasks: list[asyncio.Task[None]] = []
         semaphore = asyncio.Semaphore(CONCURRENCY)
         soonest = 1.0
+        # A pass sends about a second's worth, then the next one reads what is due afresh: a
+        # chat sends one message a pass (its order kept), so a long pass behind a backlog would
+        # hold a burst of alerts to one secretary to one every few seconds.
+        budget = max(1, math.ceil(self.pacer.config.global_rate))
         for item in items:
+            if len(tasks) >= budget:
+                break
             paced = item.method != ANSWER_CALLBACK
             if item.chat_id in blocked or (paced and item.chat_id in self._busy):
                 continue
