@@ -95,3 +95,29 @@ async def test_a_broadcast_claimed_by_a_killed_process_is_not_sent_again(db: Dat
     other = await broadcast(db, -7)
     await sender.pass_once()
     assert bot.sent == [-7] and (await status_of(db, other))[0] == "sent"
+
+
+async def test_a_pass_sends_a_seconds_worth_and_a_burst_to_one_chat_keeps_moving(
+    db: Database,
+) -> None:
+    """Twelve alerts to one secretary behind forty replies to others, at 20 a second overall: a
+    pass sends at most 20 and the next reads what is due afresh, so the secretary's alerts leave
+    one a pass, in order, and the replies do not hold them back for long passes."""
+    clock = FixedClock(T0)
+    async with db.session() as s:
+        box = Outbox(s, clock)
+        alerts = [await box.send(4201, f"卡片 {n}", priority=Priority.ALERT) for n in range(12)]
+        for n in range(40):
+            await box.send(5000 + n, f"回复 {n}", priority=Priority.REPLY)
+    bot = FakeBot({})
+    config = OutboxConfig(global_rate=20, private_chat_interval=0)
+    sender = OutboxSender(db, bot, clock, config)  # type: ignore[arg-type]
+    assert await sender.pass_once() == 0.0  # more to send at once
+    assert len(bot.sent) == 20 and 4201 not in bot.sent  # the replies come first
+    passes = 1
+    while await sender.pass_once() == 0.0:
+        passes += 1
+    assert passes <= 15 and bot.sent.count(4201) == 12
+    async with db.read() as s:
+        sent = (await s.execute(select(outbox.c.id).where(outbox.c.status == "sent"))).all()
+    assert {r.id for r in sent} >= set(alerts)
