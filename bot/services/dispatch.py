@@ -248,7 +248,17 @@ async def tell_unit(
     *,
     markup: Callable[[str], Markup] | None = None,
 ) -> None:
-    for chat_id in await chats_of(desk, unit, units):
+    await _alert(desk, await chats_of(desk, unit, units), message, markup)
+
+
+async def _alert(
+    desk: Desk,
+    chat_ids: Sequence[int],
+    message: Callable[[str], str],
+    markup: Callable[[str], Markup] | None,
+) -> None:
+    """The same alert to each chat, in the chat's language."""
+    for chat_id in chat_ids:
         locale = await desk.locale_of(chat_id)
         await desk.outbox.send(
             chat_id,
@@ -268,14 +278,8 @@ async def tell_people(
 ) -> None:
     """Like `tell_unit`, to its people's private chats only: for texts that may name a person
     or their flat, which never go to a group."""
-    for chat_id in await unit_people(desk.session, desk.config.bot.admins, unit, units):
-        locale = await desk.locale_of(chat_id)
-        await desk.outbox.send(
-            chat_id,
-            message(locale),
-            markup=markup(locale) if markup else None,
-            priority=Priority.ALERT,
-        )
+    people = await unit_people(desk.session, desk.config.bot.admins, unit, units)
+    await _alert(desk, people, message, markup)
 
 
 async def tell_residents(
