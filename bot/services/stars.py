@@ -289,7 +289,7 @@ async def _publish(desk: Desk, compound: Unit, run: Run) -> None:
     criteria = criteria_from(text or "")
     per_star = desk.config.stars.per_star_yuan
     locale = desk.config.bot.default_language
-    await refresh_notices(desk, compound, run)  # an earlier 公示 of it, sent back since
+    await refresh_notices(desk, compound, run, previous)  # an earlier 公示, sent back since
     view = _view(desk, compound, run, previous)(locale)
     for group in await desk.chats.bound_to(compound.id, ChatPurpose.RESIDENTS):
         if group.active:
@@ -312,9 +312,13 @@ def _view(desk: Desk, compound: Unit, run: Run, previous: Run | None) -> ui.Rend
     )
 
 
-async def refresh_notices(desk: Desk, compound: Unit, run: Run) -> None:
-    """Every 公示 of the result, edited to show where it stands now."""
-    previous = await RunRepo(desk.session).run(compound.id, previous_month(run.month))
+async def refresh_notices(
+    desk: Desk, compound: Unit, run: Run, previous: Run | None = None
+) -> None:
+    """Every 公示 of the result, edited to show where it stands now (`previous`: the month
+    before, when the caller has it already)."""
+    if previous is None:
+        previous = await RunRepo(desk.session).run(compound.id, previous_month(run.month))
     await notices.refresh(desk, NoticeKind.STARS, run.id, _view(desk, compound, run, previous))
 
 
