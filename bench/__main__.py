@@ -12,6 +12,8 @@ from pathlib import Path
 
 SUITE = (
     ["bench.intake", "--residents", "60"],
+    # one update's statements down five paths to SQLite, against raw sqlite3 (the floor)
+    ["bench.sqlpaths"],
     # update → reply with the default pacing: idle, one resident answering at once, 20 updates/s
     ["bench.latency"],
     ["bench.outbox_pacing"],
