@@ -25,10 +25,11 @@ from typing import Any
 from aiogram.exceptions import DataNotDictLikeError
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import Database, upsert
+from storage.db import Database, on_postgres
 from storage.tables import fsm
 
 _current_session: ContextVar[AsyncSession | None] = ContextVar("fsm_session", default=None)
@@ -41,6 +42,32 @@ _rows: ContextVar[dict[str, tuple[str | None, str] | None] | None] = ContextVar(
 
 _KEEP = object()  # a part (state or data) an update did not change
 _NO_DATA = "{}"  # the data column of a key without data
+
+# The statements of every step of a conversation, built once (bench/sqlpaths.py); each run binds
+# its values by name.
+_ROW = select(fsm.c.state, fsm.c.data).where(fsm.c.key == bindparam("b_key"))
+_CLEAR = {
+    part: update(fsm).where(fsm.c.key == bindparam("b_key")).values({part: bindparam("value")})
+    for part in ("state", "data")
+}
+_DROP_EMPTY = fsm.delete().where(
+    fsm.c.key == bindparam("b_key"), fsm.c.state.is_(None), fsm.c.data == _NO_DATA
+)
+
+
+def _upsert(dialect: str, part: str) -> Any:
+    """Insert the row with one part set, or set that part of the row already there."""
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(fsm).values(
+        key=bindparam("b_key"),
+        state=bindparam("value") if part == "state" else None,
+        data=bindparam("value") if part == "data" else _NO_DATA,
+    )
+    return insert.on_conflict_do_update(
+        index_elements=[fsm.c.key], set_={part: insert.excluded[part]}
+    )
+
+
+_SET = {(d, part): _upsert(d, part) for d in ("sqlite", "postgresql") for part in ("state", "data")}
 
 
 @dataclass
@@ -113,9 +140,7 @@ class SQLStorage(BaseStorage):
         rows = _rows.get() if session is _current_session.get() else None
         if rows is not None and key in rows:
             return rows[key]
-        found = (
-            await session.execute(select(fsm.c.state, fsm.c.data).where(fsm.c.key == key))
-        ).first()
+        found = (await session.execute(_ROW, {"b_key": key})).first()
         row = (found.state, found.data) if found else None
         if rows is not None:
             rows[key] = row
@@ -146,20 +171,11 @@ class SQLStorage(BaseStorage):
         self._wrote(name, part, value)
         async with self._session() as session:
             if empty:
-                await session.execute(update(fsm).where(fsm.c.key == name).values({part: value}))
-                await session.execute(
-                    fsm.delete().where(
-                        fsm.c.key == name, fsm.c.state.is_(None), fsm.c.data == _NO_DATA
-                    )
-                )
+                await session.execute(_CLEAR[part], {"b_key": name, "value": value})
+                await session.execute(_DROP_EMPTY, {"b_key": name})
                 return
-            row = {"key": name, "state": None, "data": _NO_DATA, part: value}
-            insert = upsert(session, fsm).values(row)
-            await session.execute(
-                insert.on_conflict_do_update(
-                    index_elements=[fsm.c.key], set_={part: insert.excluded[part]}
-                )
-            )
+            dialect = "postgresql" if on_postgres(session) else "sqlite"
+            await session.execute(_SET[dialect, part], {"b_key": name, "value": value})
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import CHAT_LOCKS, on_postgres
@@ -28,6 +28,21 @@ class FailedUpdate:
     attempts: int
     error: str
     received_at: datetime
+
+
+# The statements of every update, built once (building one costs more than SQLite running it:
+# bench/sqlpaths.py); each run binds its values by name.
+_NEXT_FOR_KEY = (
+    select(inbox.c.update_id, inbox.c.key, inbox.c.payload, inbox.c.attempts)
+    .where(inbox.c.key == bindparam("key"), inbox.c.status == "new")
+    .order_by(inbox.c.update_id)
+    .limit(1)
+)
+_MARK_DONE = (
+    update(inbox)
+    .where(inbox.c.update_id == bindparam("b_update_id"), inbox.c.status == "new")
+    .values(status="done", handled_at=bindparam("now"))
+)
 
 
 class InboxRepo:
@@ -99,14 +114,7 @@ class InboxRepo:
 
     async def next_for_key(self, key: str) -> InboxItem | None:
         """The oldest update of a key not yet handled (Telegram numbers updates in order)."""
-        row = (
-            await self.session.execute(
-                select(inbox.c.update_id, inbox.c.key, inbox.c.payload, inbox.c.attempts)
-                .where(inbox.c.key == key, inbox.c.status == "new")
-                .order_by(inbox.c.update_id)
-                .limit(1)
-            )
-        ).first()
+        row = (await self.session.execute(_NEXT_FOR_KEY, {"key": key})).first()
         return InboxItem(row.update_id, row.key, row.payload, row.attempts) if row else None
 
     async def pending_keys(
@@ -128,11 +136,7 @@ class InboxRepo:
 
     async def mark_done(self, update_id: int, now: datetime) -> bool:
         """Mark handled, only if not handled before (False means another worker already did)."""
-        result = await self.session.execute(
-            update(inbox)
-            .where(inbox.c.update_id == update_id, inbox.c.status == "new")
-            .values(status="done", handled_at=now)
-        )
+        result = await self.session.execute(_MARK_DONE, {"b_update_id": update_id, "now": now})
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def record_failure(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import on_postgres
@@ -40,6 +40,35 @@ class DeadLetter:
     created_at: datetime
 
 
+# The statements of every reply, built once (bench/sqlpaths.py); each run binds its values.
+_ADD = (
+    outbox.insert()
+    .values(
+        chat_id=bindparam("b_chat_id"),
+        method=bindparam("b_method"),
+        payload=bindparam("b_payload"),
+        priority=bindparam("b_priority"),
+        status="pending",
+        attempts=0,
+        not_before=bindparam("now"),
+        created_at=bindparam("now"),
+        cause=bindparam("b_cause"),
+        ref_id=bindparam("b_ref_id"),
+    )
+    .returning(outbox.c.id)
+)
+_MARK_SENT = (
+    update(outbox)
+    .where(outbox.c.id == bindparam("item_id"))
+    .values(
+        status="sent",
+        sent_at=bindparam("now"),
+        message_id=bindparam("b_message_id"),
+        attempts=outbox.c.attempts + 1,
+    )
+)
+
+
 class OutboxRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -56,20 +85,16 @@ class OutboxRepo:
         ref_id: int | None = None,
     ) -> int:
         result = await self.session.execute(
-            outbox.insert()
-            .values(
-                chat_id=chat_id,
-                method=method,
-                payload=payload,
-                priority=priority,
-                status="pending",
-                attempts=0,
-                not_before=now,
-                created_at=now,
-                cause=cause,
-                ref_id=ref_id,
-            )
-            .returning(outbox.c.id)
+            _ADD,
+            {
+                "b_chat_id": chat_id,
+                "b_method": method,
+                "b_payload": payload,
+                "b_priority": priority,
+                "now": now,
+                "b_cause": cause,
+                "b_ref_id": ref_id,
+            },
         )
         row_id = int(result.scalar_one())
         if not self._notified and on_postgres(self.session):
@@ -106,11 +131,7 @@ class OutboxRepo:
 
     async def mark_sent(self, item_id: int, message_id: int | None, now: datetime) -> None:
         await self.session.execute(
-            update(outbox)
-            .where(outbox.c.id == item_id)
-            .values(
-                status="sent", sent_at=now, message_id=message_id, attempts=outbox.c.attempts + 1
-            )
+            _MARK_SENT, {"item_id": item_id, "now": now, "b_message_id": message_id}
         )
 
     async def retry_later(self, item_id: int, not_before: datetime, error: str) -> None:

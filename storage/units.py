@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Row, func, literal, or_, select, update
+from sqlalchemy import Row, bindparam, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.org import Unit, UnitKind, make_path
@@ -29,12 +29,15 @@ def _unit(row: Row[tuple[object, ...]]) -> Unit:
     )
 
 
+_GET = select(units).where(units.c.id == bindparam("unit_id"))  # built once: read at most updates
+
+
 class UnitRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def get(self, unit_id: int) -> Unit | None:
-        row = (await self.session.execute(select(units).where(units.c.id == unit_id))).first()
+        row = (await self.session.execute(_GET, {"unit_id": unit_id})).first()
         return _unit(row) if row else None
 
     async def by_code(self, code: str) -> Unit | None:

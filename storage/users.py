@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import Row, literal, select, union_all, update
+from sqlalchemy import Row, bindparam, literal, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.org import StaffRole
@@ -26,12 +26,30 @@ def _user(row: Row[tuple[object, ...]]) -> User:
     )
 
 
+# Read at every update (bench/sqlpaths.py: a statement built once costs half).
+_GET = select(users).where(users.c.id == bindparam("user_id"))
+_ROLES = union_all(
+    select(staff.c.id, staff.c.unit_id, staff.c.role).where(
+        staff.c.user_id == bindparam("user_id")
+    ),
+    select(literal(0).label("id"), literal(-1).label("unit_id"), literal("").label("role"))
+    .select_from(household_contacts)
+    .where(
+        household_contacts.c.user_id == bindparam("user_id"),
+        household_contacts.c.ended_at.is_(None),
+    )
+    .limit(1)
+    .subquery()
+    .select(),
+)
+
+
 class UserRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def get(self, user_id: int) -> User | None:
-        row = (await self.session.execute(select(users).where(users.c.id == user_id))).first()
+        row = (await self.session.execute(_GET, {"user_id": user_id})).first()
         return _user(row) if row else None
 
     async def seen(
@@ -104,22 +122,7 @@ class StaffRepo:
 
     async def roles(self, user_id: int) -> tuple[list[Membership], bool]:
         """A person's staff memberships, and whether they are a household contact: one read."""
-        contact = (
-            select(literal(0).label("id"), literal(-1).label("unit_id"), literal("").label("role"))
-            .select_from(household_contacts)
-            .where(household_contacts.c.user_id == user_id, household_contacts.c.ended_at.is_(None))
-            .limit(1)
-        )
-        rows = (
-            await self.session.execute(
-                union_all(
-                    select(staff.c.id, staff.c.unit_id, staff.c.role).where(
-                        staff.c.user_id == user_id
-                    ),
-                    contact.subquery().select(),
-                )
-            )
-        ).all()
+        rows = (await self.session.execute(_ROLES, {"user_id": user_id})).all()
         ordered = sorted(rows, key=lambda r: r.id)
         memberships = [Membership(r.unit_id, StaffRole(r.role)) for r in ordered if r.unit_id != -1]
         return memberships, len(memberships) < len(rows)
