@@ -6,9 +6,9 @@ done, the conversation's row and the person read, the row's state and data writt
 queued and then marked sent (found by the outbox's index, as the sender finds it by id) — ten statements in one write transaction, on the project's own tables
 in a migrated database. Five ways to run them, in the same run:
 
-- `AsyncSession, built per call` — what storage/ does today: an AsyncSession on the writer engine
+- `Session, built per call` — what storage/ does today: an Session on the writer engine
   (aiosqlite, whose calls run in the loop's thread, storage/db.py), each statement built as it runs;
-- `AsyncSession, built once` — the same session, statements built once with bind parameters;
+- `Session, built once` — the same session, statements built once with bind parameters;
 - `sync Connection, built per call` — a synchronous SQLAlchemy Core connection (pysqlite) in the
   loop's thread: no greenlet, no session;
 - `sync Connection, built once`;
@@ -34,10 +34,9 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, event, select, update
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.dialects import sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Executable
 
-from storage.db import Database
+from storage.db import Database, Session
 from storage.tables import fsm, inbox, outbox, users
 
 NOW = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
@@ -263,8 +262,8 @@ async def main(transactions: int) -> None:
             raw.execute("COMMIT")
 
         paths = {
-            "AsyncSession, built per call (today)": session_per_call,
-            "AsyncSession, built once": session_once,
+            "Session, built per call (today)": session_per_call,
+            "Session, built once": session_once,
             "sync Connection, built per call": sync_per_call,
             "sync Connection, built once": sync_once,
             "raw sqlite3 (the floor)": floor,
@@ -283,7 +282,7 @@ async def main(transactions: int) -> None:
         )
 
 
-async def _run_async(session: AsyncSession, statements: list[tuple[Executable, Any]]) -> None:
+async def _run_async(session: Session, statements: list[tuple[Executable, Any]]) -> None:
     for statement, _ in statements:
         consume(await session.execute(statement))
 

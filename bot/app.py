@@ -26,7 +26,6 @@ from aiogram.types import (
     Update,
 )
 from aiogram.utils.i18n import I18n
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock, ShiftedClock, SystemClock
 from bot.config import Config
@@ -45,7 +44,7 @@ from bot.orgfile import read_org_file
 from bot.services import stars
 from bot.services.matcher import Matcher
 from handlers import build_root_router
-from storage.db import Database, count_statements
+from storage.db import Database, Session, count_statements
 from storage.fsm import AfterCommit, SQLStorage
 from storage.households import HouseholdRepo
 from storage.leader import Leadership
@@ -206,7 +205,7 @@ class Application:
             on_failure=self.tell_failure,
         )
 
-    async def tell_failure(self, update: Update, session: AsyncSession, outbox: Outbox) -> None:
+    async def tell_failure(self, update: Update, session: Session, outbox: Outbox) -> None:
         """An update that failed every attempt: tell its sender, in their language, what to do."""
         event = update.event
         user = getattr(event, "from_user", None)

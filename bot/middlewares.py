@@ -14,7 +14,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import TelegramObject, Update
 from aiogram.types import User as TgUser
 from aiogram.utils.i18n import I18n
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.domain.errors import DomainError
@@ -22,6 +21,7 @@ from bot.domain.people import Actor
 from bot.i18n import resolve_locale
 from bot.services.desk import Desk
 from handlers.refusals import answer_refusal
+from storage.db import Session
 from storage.fsm import held_undone_on_error
 from storage.users import StaffRepo, UserRepo
 
@@ -38,7 +38,7 @@ class ActorMiddleware(BaseMiddleware):
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         tg_user: TgUser | None = data.get("event_from_user")
-        session: AsyncSession = data["session"]
+        session: Session = data["session"]
         data["actor"] = None
         if tg_user is not None and not tg_user.is_bot:
             user = await UserRepo(session).seen(
@@ -98,7 +98,7 @@ class RefusalMiddleware(BaseMiddleware):
     """
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        session: AsyncSession = data["session"]
+        session: Session = data["session"]
         try:
             with held_undone_on_error():
                 async with session.begin_nested():

@@ -6,11 +6,11 @@ from aiogram import Router, html
 from aiogram.filters import Command
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Config
 from bot.delivery.outbox import Outbox
 from bot.domain.people import Actor
+from storage.db import Session
 from storage.inbox import InboxRepo
 from storage.outbox import OutboxRepo
 
@@ -18,7 +18,7 @@ SHOWN = 15
 
 
 async def cmd_deadletters(
-    message: Message, actor: Actor, session: AsyncSession, outbox: Outbox, config: Config
+    message: Message, actor: Actor, session: Session, outbox: Outbox, config: Config
 ) -> None:
     if not actor.is_admin:
         await outbox.send(message.chat.id, _("Only administrators can see this."))

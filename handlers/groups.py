@@ -7,7 +7,6 @@ from aiogram.filters import JOIN_TRANSITION, LEAVE_TRANSITION, ChatMemberUpdated
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.delivery.outbox import Outbox
@@ -16,6 +15,7 @@ from bot.services import groups
 from handlers.callbacks import BindCb
 from handlers.common import refuse_button
 from storage.chats import ChatRepo
+from storage.db import Session
 
 GROUP_TYPES = {"group", "supergroup"}
 
@@ -29,7 +29,7 @@ def _intro() -> str:
 
 
 async def on_bot_added(
-    event: ChatMemberUpdated, session: AsyncSession, outbox: Outbox, clock: Clock
+    event: ChatMemberUpdated, session: Session, outbox: Outbox, clock: Clock
 ) -> None:
     await groups.bot_joined(
         session, event.chat.id, event.chat.type, event.chat.title or "", clock.now()
@@ -37,13 +37,11 @@ async def on_bot_added(
     await outbox.send(event.chat.id, _intro())
 
 
-async def on_bot_removed(event: ChatMemberUpdated, session: AsyncSession, clock: Clock) -> None:
+async def on_bot_removed(event: ChatMemberUpdated, session: Session, clock: Clock) -> None:
     await groups.bot_left(session, event.chat.id, clock.now())
 
 
-async def cmd_bind(
-    message: Message, actor: Actor | None, session: AsyncSession, outbox: Outbox
-) -> None:
+async def cmd_bind(message: Message, actor: Actor | None, session: Session, outbox: Outbox) -> None:
     # None: sent as the group (an anonymous admin) or a channel, not a person who can be staff
     if actor is None or not (actor.is_staff or actor.is_admin):
         await outbox.send(
@@ -72,7 +70,7 @@ async def on_bind(
     callback: CallbackQuery,
     callback_data: BindCb,
     actor: Actor,
-    session: AsyncSession,
+    session: Session,
     outbox: Outbox,
     clock: Clock,
 ) -> None:
@@ -103,12 +101,12 @@ async def on_bind(
     await outbox.edit(message.chat.id, message.message_id, text.format(unit=name))
 
 
-async def on_migrate_to(message: Message, session: AsyncSession, clock: Clock) -> None:
+async def on_migrate_to(message: Message, session: Session, clock: Clock) -> None:
     assert message.migrate_to_chat_id is not None
     await groups.migrated(session, message.chat.id, message.migrate_to_chat_id, clock.now())
 
 
-async def on_migrate_from(message: Message, session: AsyncSession, clock: Clock) -> None:
+async def on_migrate_from(message: Message, session: Session, clock: Clock) -> None:
     assert message.migrate_from_chat_id is not None
     await groups.migrated(session, message.migrate_from_chat_id, message.chat.id, clock.now())
 

@@ -7,7 +7,6 @@ from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.config import Config
@@ -19,6 +18,7 @@ from bot.ui import invites as ui
 from bot.ui import menu
 from handlers.callbacks import InviteAction, InviteCb
 from handlers.common import refuse_button
+from storage.db import Session
 
 
 def _browse_keyboard(
@@ -40,7 +40,7 @@ def _browse_keyboard(
     return builder.as_markup()
 
 
-async def cmd_invite(message: Message, actor: Actor, session: AsyncSession, outbox: Outbox) -> None:
+async def cmd_invite(message: Message, actor: Actor, session: Session, outbox: Outbox) -> None:
     if not (actor.is_admin or actor.is_staff):
         await outbox.send(
             message.chat.id, _("Only administrators and unit staff can invite staff.")
@@ -58,7 +58,7 @@ async def on_invite(
     callback: CallbackQuery,
     callback_data: InviteCb,
     actor: Actor,
-    session: AsyncSession,
+    session: Session,
     outbox: Outbox,
     clock: Clock,
     config: Config,
@@ -110,7 +110,7 @@ async def cmd_start_invite(
     message: Message,
     command: CommandObject,
     actor: Actor,
-    session: AsyncSession,
+    session: Session,
     outbox: Outbox,
     clock: Clock,
     config: Config,

@@ -14,7 +14,6 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.outbox import Outbox
 from bot.domain.errors import NotFound
@@ -31,6 +30,7 @@ from handlers.common import (
     refuse_button,
     unit_keyboard,
 )
+from storage.db import Session
 
 MAX_QUERY = 40
 
@@ -56,7 +56,7 @@ RESUME: dict[Intent, Resume] = {}
 
 
 async def cmd_start(
-    message: Message, actor: Actor, session: AsyncSession, outbox: Outbox, state: FSMContext
+    message: Message, actor: Actor, session: Session, outbox: Outbox, state: FSMContext
 ) -> None:
     if actor.user.language is None:
         await outbox.send(message.chat.id, LANGUAGE_PROMPT, markup=language_keyboard())
@@ -65,7 +65,7 @@ async def cmd_start(
 
 
 async def continue_onboarding(
-    chat_id: int, actor: Actor, session: AsyncSession, outbox: Outbox, state: FSMContext
+    chat_id: int, actor: Actor, session: Session, outbox: Outbox, state: FSMContext
 ) -> None:
     """Ask for the compound if there is none yet; otherwise greet with the menu."""
     compound = await onboarding.home_compound(session, actor.user.compound_id)
@@ -84,7 +84,7 @@ async def continue_onboarding(
 async def ask_compound(
     chat_id: int,
     actor: Actor,
-    session: AsyncSession,
+    session: Session,
     outbox: Outbox,
     state: FSMContext,
     then: Intent | None = None,
@@ -108,7 +108,7 @@ async def home_of(
     return None
 
 
-async def _where_prompt(session: AsyncSession, actor: Actor) -> tuple[str, InlineKeyboardMarkup]:
+async def _where_prompt(session: Session, actor: Actor) -> tuple[str, InlineKeyboardMarkup]:
     """The first question of the compound choice, with the sub-districts as buttons."""
     choices = await onboarding.top_choices(session)
     text = _(
@@ -122,7 +122,7 @@ async def on_language(
     callback: CallbackQuery,
     callback_data: LanguageCb,
     actor: Actor,
-    session: AsyncSession,
+    session: Session,
     outbox: Outbox,
     state: FSMContext,
 ) -> None:
@@ -145,7 +145,7 @@ async def on_pick(
     callback: CallbackQuery,
     callback_data: PickCb,
     actor: Actor,
-    session: AsyncSession,
+    session: Session,
     outbox: Outbox,
     state: FSMContext,
     desk: Desk,
@@ -216,7 +216,7 @@ async def _pick_unit(
 
 
 async def on_compound_typed(
-    message: Message, actor: Actor, session: AsyncSession, outbox: Outbox
+    message: Message, actor: Actor, session: Session, outbox: Outbox
 ) -> None:
     query = (message.text or "").strip()
     matches = await onboarding.search_compounds(session, query[:MAX_QUERY]) if query else []

@@ -8,7 +8,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.outbox import Outbox
 from bot.domain.people import Actor
@@ -20,10 +19,11 @@ from handlers.callbacks import ProfileAction, ProfileCb
 from handlers.common import LANGUAGE_PROMPT, chain_text, command, language_keyboard
 from handlers.onboarding import ask_compound
 from storage.campaigns import SubscriptionRepo
+from storage.db import Session
 from storage.units import UnitRepo
 
 
-async def _home(session: AsyncSession, actor: Actor) -> str:
+async def _home(session: Session, actor: Actor) -> str:
     compound = await onboarding.home_compound(session, actor.user.compound_id)
     if compound is None:
         return _("not chosen yet")
@@ -55,7 +55,7 @@ async def on_profile_action(
     callback: CallbackQuery,
     callback_data: ProfileCb,
     actor: Actor,
-    session: AsyncSession,
+    session: Session,
     outbox: Outbox,
     state: FSMContext,
 ) -> None:
@@ -70,7 +70,7 @@ async def cmd_language(message: Message, outbox: Outbox) -> None:
     await outbox.send(message.chat.id, LANGUAGE_PROMPT, markup=language_keyboard())
 
 
-async def cmd_whoami(message: Message, actor: Actor, session: AsyncSession, outbox: Outbox) -> None:
+async def cmd_whoami(message: Message, actor: Actor, session: Session, outbox: Outbox) -> None:
     lines = [
         _("<b>{name}</b> (Telegram id <code>{id}</code>)").format(
             name=html.quote(actor.user.first_name), id=actor.id

@@ -10,10 +10,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, case, func, insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.campaigns import Campaign, CampaignStatus, SlotStatus
 from bot.domain.people import ChatPurpose
+from storage.db import Session
 from storage.tables import (
     activities,
     attendance,
@@ -86,7 +86,7 @@ def _subtree(path: str) -> Any:
 
 
 class CampaignRepo:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
 
     async def create(self, new: NewCampaign, now: datetime) -> Campaign:
@@ -333,7 +333,7 @@ class CampaignRepo:
 
 
 class SubscriptionRepo:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
 
     async def subscribe(self, user_id: int, now: datetime) -> bool:

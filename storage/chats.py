@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Row, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.people import ChatPurpose, GroupChat
+from storage.db import Session
 from storage.tables import chats
 
 
@@ -25,7 +25,7 @@ def _chat(row: Row[tuple[object, ...]]) -> GroupChat:
 
 
 class ChatRepo:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
 
     async def get(self, chat_id: int) -> GroupChat | None:

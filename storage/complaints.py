@@ -10,12 +10,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Row, and_, func, insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.complaints import OPEN, Action, Category, Complaint, Light, Rating, Status
 from bot.domain.org import UnitKind
 from bot.domain.rates import Event, opening_of, tally
-from storage.db import upsert
+from storage.db import Session, upsert
 from storage.stats import StatsRepo, light_case, subtree, tickets_of
 from storage.tables import (
     complaint_cards,
@@ -81,7 +80,7 @@ def _event(row: Row[Any]) -> Event:
 
 
 class ComplaintRepo:
-    def __init__(self, session: AsyncSession, zone: ZoneInfo | None = None) -> None:
+    def __init__(self, session: Session, zone: ZoneInfo | None = None) -> None:
         self.session = session
         self.zone = zone  # the days scorecards are counted in; needed to write events
 

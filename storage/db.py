@@ -1,34 +1,37 @@
-"""The engine and sessions; SQLite gets WAL, a busy timeout and write transactions that start at once.
+"""The engines and sessions; SQLite gets WAL, a busy timeout and write transactions that start at once.
 
-SQLite's writers run in the event loop's own thread. aiosqlite hands every call to a worker thread
-and back — about five hand-offs per statement through SQLAlchemy, 0.4 ms, where SQLite itself takes
-a few microseconds — and a write transaction holds the one write lock across all of them. Run at
-once, a statement costs 0.05 ms and writers hold the lock a fraction as long (README, Benchmarks).
-The price: while another process (a CLI command) holds the write lock, this one waits in SQLite's
-busy handler with its loop stopped (at most the busy timeout). Reads keep aiosqlite's thread: a
-long one (a year's statistics) must not stop the loop.
+A `Session` is one transaction's statements: `execute`, `begin_nested` (a savepoint) and the
+dialect — all that storage/ uses. Everything is SQLAlchemy Core; no ORM session is needed.
+
+SQLite's writers run in the event loop's own thread, on a synchronous Core connection (pysqlite).
+aiosqlite would hand every call to a worker thread and back, and SQLAlchemy's async layer adds a
+greenlet switch per call: together about 0.15 ms a statement where SQLite itself takes a few
+microseconds, and a write transaction holds the one write lock across all of them
+(bench/sqlpaths.py). The price: while another process (a CLI command) holds the write lock, this
+one waits in SQLite's busy handler with its loop stopped (at most the busy timeout). Reads keep
+aiosqlite's thread: a long one (a year's statistics) must not stop the loop. On PostgreSQL every
+session is an asyncpg connection of the pool.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Generator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Generator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVarTuple, overload
 from zoneinfo import ZoneInfo
 
 import aiosqlite
-from sqlalchemy import Table, event, inspect, text
+from sqlalchemy import Engine, Result, Table, event, inspect, text
+from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import (
-    AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
-    create_async_engine,
-)
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.sql import Executable
+from sqlalchemy.sql.selectable import TypedReturnsRows
+from sqlalchemy.util.typing import TupleAny
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
@@ -45,11 +48,72 @@ LEADER_LOCKS = 2  # storage/leader.py: the replica that sweeps and sends
 START_LOCKS = 3  # start-up work replicas do one after the other: 1 migrations, 2 the org import
 
 
-def on_postgres(session: AsyncSession) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
+_Ts = TypeVarTuple("_Ts")
+Params = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
 
 
-def upsert(session: AsyncSession, table: Table) -> postgresql.Insert | sqlite.Insert:
+class Session:
+    """One transaction's statements (a base: `InlineSession` for SQLite's writer, `PooledSession`
+    for its reader and for PostgreSQL)."""
+
+    dialect: str
+
+    @overload
+    async def execute(
+        self, statement: TypedReturnsRows[*_Ts], params: Params = None
+    ) -> Result[*_Ts]: ...
+
+    @overload
+    async def execute(self, statement: Executable, params: Params = None) -> Result[*TupleAny]: ...
+
+    async def execute(self, statement: Executable, params: Params = None) -> Result[*TupleAny]:
+        return await self._run(statement, params)
+
+    async def _run(self, statement: Executable, params: Params) -> Result[*TupleAny]:
+        raise NotImplementedError
+
+    def begin_nested(self) -> AbstractAsyncContextManager[None]:
+        """A savepoint: the block's statements are undone when it raises."""
+        raise NotImplementedError
+
+
+class InlineSession(Session):
+    """A synchronous Core connection's transaction, run at once in the loop's thread."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.dialect = connection.dialect.name
+
+    async def _run(self, statement: Executable, params: Params) -> Result[*TupleAny]:
+        return self.connection.execute(statement, params)
+
+    @asynccontextmanager
+    async def begin_nested(self) -> AsyncIterator[None]:
+        with self.connection.begin_nested():
+            yield
+
+
+class PooledSession(Session):
+    """An async connection's transaction (aiosqlite's worker thread, or asyncpg)."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self.connection = connection
+        self.dialect = connection.dialect.name
+
+    async def _run(self, statement: Executable, params: Params) -> Result[*TupleAny]:
+        return await self.connection.execute(statement, params)
+
+    @asynccontextmanager
+    async def begin_nested(self) -> AsyncIterator[None]:
+        async with self.connection.begin_nested():
+            yield
+
+
+def on_postgres(session: Session) -> bool:
+    return session.dialect == "postgresql"
+
+
+def upsert(session: Session, table: Table) -> postgresql.Insert | sqlite.Insert:
     """The session's dialect's INSERT, which has ON CONFLICT (both engines spell it alike)."""
     if on_postgres(session):
         return postgresql.insert(table)
@@ -115,27 +179,41 @@ def create_engine(
         engine = create_async_engine(
             url, connect_args={"timeout": busy_timeout_ms / 1000}, **options
         )
-
-        @event.listens_for(engine.sync_engine, "connect")
-        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-            # Let SQLAlchemy, not the driver, open transactions (SQLAlchemy's aiosqlite recipe).
-            dbapi_connection.isolation_level = None
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.close()
-
-        @event.listens_for(engine.sync_engine, "begin")
-        def _on_begin(connection: Connection) -> None:
-            # A deferred transaction that reads and then writes fails at once with SQLITE_BUSY when
-            # another writer committed in between; taking the write lock up front makes it wait.
-            connection.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
-
+        _sqlite_settings(engine.sync_engine, busy_timeout_ms, writer)
         return engine
     # PostgreSQL: a pool per process; a connection found dead (the server restarted) is replaced.
     return create_async_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
+
+
+def create_inline_writer(url: str, *, busy_timeout_ms: int = 15000) -> Engine:
+    """SQLite's writer for sessions: a synchronous engine (pysqlite) on the same file, with the
+    same settings, whose statements run in the caller's thread."""
+    file = _sqlite_file(url)
+    engine = create_sync_engine(
+        f"sqlite:///{file}" if file is not None else "sqlite://",
+        connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False},
+    )
+    _sqlite_settings(engine, busy_timeout_ms, writer=True)
+    return engine
+
+
+def _sqlite_settings(engine: Engine, busy_timeout_ms: int, writer: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, open transactions (SQLAlchemy's aiosqlite recipe).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        # A deferred transaction that reads and then writes fails at once with SQLITE_BUSY when
+        # another writer committed in between; taking the write lock up front makes it wait.
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
 
 
 class Database:
@@ -143,14 +221,19 @@ class Database:
 
     def __init__(self, url: str, *, busy_timeout_ms: int = 15000, pool_size: int = 10) -> None:
         self.url = url
+        # `engine` for migrations, tools and tests; sessions write through `writer` (SQLite: a
+        # synchronous engine in the loop's thread; PostgreSQL: the same engine's pool).
         self.engine = create_engine(url, busy_timeout_ms=busy_timeout_ms, pool_size=pool_size)
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        sqlite_file = url.startswith("sqlite")
+        self.inline: Engine | None = (
+            create_inline_writer(url, busy_timeout_ms=busy_timeout_ms) if sqlite_file else None
+        )
+        self.writer: Engine = self.inline if self.inline is not None else self.engine.sync_engine
         self.reader = (
             create_engine(url, busy_timeout_ms=busy_timeout_ms, writer=False)
-            if url.startswith("sqlite")
+            if sqlite_file
             else self.engine
         )
-        self.reads = async_sessionmaker(self.reader, expire_on_commit=False)
         # SQLite has one writer at a time, and every transaction here takes the write lock. Waiting
         # for it in SQLite's busy handler means sleeping in steps of up to 100 ms; waiting on an
         # asyncio lock wakes the next transaction the moment the last one commits. (The busy
@@ -158,21 +241,22 @@ class Database:
         self._turn: asyncio.Lock | None = asyncio.Lock() if url.startswith("sqlite") else None
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
+    async def session(self) -> AsyncIterator[Session]:
         """A session whose transaction commits on success and rolls back on error."""
-        if self._turn is None:
-            async with self.sessions() as session, session.begin():
-                yield session
+        if self._turn is None or self.inline is None:
+            async with self.engine.connect() as connection, connection.begin():
+                yield PooledSession(connection)
             return
-        async with self._turn, self.sessions() as session, session.begin():
-            yield session
+        async with self._turn:
+            with self.inline.connect() as inline, inline.begin():
+                yield InlineSession(inline)
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncSession]:
+    async def read(self) -> AsyncIterator[Session]:
         """A read-only look (polling the inbox and outbox, finding due tickets): it takes no turn
         among the writers. Never write in it."""
-        async with self.reads() as session, session.begin():
-            yield session
+        async with self.reader.connect() as connection, connection.begin():
+            yield PooledSession(connection)
 
     async def ping(self) -> None:
         """Raises when the database cannot be reached (the health check)."""
@@ -188,6 +272,8 @@ class Database:
             await connection.run_sync(_upgrade, zone)
 
     async def close(self) -> None:
+        if self.inline is not None:
+            self.inline.dispose()
         await self.engine.dispose()
         if self.reader is not self.engine:
             await self.reader.dispose()
@@ -232,11 +318,11 @@ def count_statements(db: Database) -> dict[str, int]:
     counts = {"statements": 0, "write_transactions": 0, "empty_writes": 0, "read_statements": 0}
     wrote = {"now": False}
 
-    @event.listens_for(db.engine.sync_engine, "begin")
+    @event.listens_for(db.writer, "begin")
     def _begin(_connection: Connection) -> None:
         wrote["now"] = False
 
-    @event.listens_for(db.engine.sync_engine, "before_cursor_execute")
+    @event.listens_for(db.writer, "before_cursor_execute")
     def _statement(_connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         counts["statements"] += 1
         if not statement.lstrip().upper().startswith(("SELECT", "BEGIN", "PRAGMA")):
@@ -244,7 +330,7 @@ def count_statements(db: Database) -> dict[str, int]:
 
     shared = db.reader is db.engine  # PostgreSQL: reads are transactions of the same engine
 
-    @event.listens_for(db.engine.sync_engine, "commit")
+    @event.listens_for(db.writer, "commit")
     def _commit(_connection: Connection) -> None:
         if shared and not wrote["now"]:
             return  # a read there (no write lock to hold for nothing)

@@ -27,12 +27,11 @@ from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import Database, on_postgres
+from storage.db import Database, Session, on_postgres
 from storage.tables import fsm
 
-_current_session: ContextVar[AsyncSession | None] = ContextVar("fsm_session", default=None)
+_current_session: ContextVar[Session | None] = ContextVar("fsm_session", default=None)
 _held: ContextVar[Held | None] = ContextVar("fsm_held", default=None)
 # The rows an update has read or written, by key: aiogram asks for the state and the data of the
 # same key several times an update (filters, middleware, the handler); one read serves them all.
@@ -78,7 +77,7 @@ class Held:
 
 
 @contextmanager
-def bind_session(session: AsyncSession, held: Held | None = None) -> Iterator[None]:
+def bind_session(session: Session, held: Held | None = None) -> Iterator[None]:
     """Route FSM reads and writes of the current task through the given session (SQLStorage) or
     hold them in `held` until it has committed (AfterCommit)."""
     token = _current_session.set(session)
@@ -128,7 +127,7 @@ class SQLStorage(BaseStorage):
         self.db = db
 
     @asynccontextmanager
-    async def _session(self) -> AsyncIterator[AsyncSession]:
+    async def _session(self) -> AsyncIterator[Session]:
         bound = _current_session.get()
         if bound is not None:
             yield bound
@@ -136,7 +135,7 @@ class SQLStorage(BaseStorage):
         async with self.db.session() as session:
             yield session
 
-    async def _row(self, session: AsyncSession, key: str) -> tuple[str | None, str] | None:
+    async def _row(self, session: Session, key: str) -> tuple[str | None, str] | None:
         rows = _rows.get() if session is _current_session.get() else None
         if rows is not None and key in rows:
             return rows[key]

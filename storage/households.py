@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, and_, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.households import (
     LIVE,
@@ -23,6 +22,7 @@ from bot.domain.households import (
     natural,
 )
 from bot.flatfile import FlatSpec
+from storage.db import Session
 from storage.tables import contact_invites, flats, household_contacts, residents
 
 LIVE_VALUES = [status.value for status in LIVE]
@@ -93,7 +93,7 @@ class ContactInvite:
 
 
 class HouseholdRepo:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
 
     # --- flats

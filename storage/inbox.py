@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import CHAT_LOCKS, on_postgres
+from storage.db import CHAT_LOCKS, Session, on_postgres
 from storage.tables import inbox
 
 
@@ -46,7 +45,7 @@ _MARK_DONE = (
 
 
 class InboxRepo:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
 
     async def store(

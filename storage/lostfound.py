@@ -9,7 +9,6 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Row, and_, insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.lostfound import (
     Category,
@@ -19,6 +18,7 @@ from bot.domain.lostfound import (
     Kind,
     Status,
 )
+from storage.db import Session
 from storage.tables import lostfound, lostfound_claims, lostfound_matches, units
 
 
@@ -79,7 +79,7 @@ class NewItem:
 
 
 class LostFoundRepo:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
 
     async def create(self, new: NewItem, now: datetime) -> Item:

@@ -8,8 +8,8 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import Session
 from storage.tables import chats, group_notices
 
 
@@ -30,7 +30,7 @@ class Notice:
 
 
 class NoticeRepo:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
 
     async def add(

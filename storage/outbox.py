@@ -6,9 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import on_postgres
+from storage.db import Session, on_postgres
 from storage.tables import outbox
 
 OUTBOX_CHANNEL = "outbox"  # LISTENed to by the leading replica (storage/leader.py)
@@ -70,7 +69,7 @@ _MARK_SENT = (
 
 
 class OutboxRepo:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
         self._notified = False
 

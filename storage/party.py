@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, and_, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.party import (
     Activity,
@@ -24,6 +23,7 @@ from bot.domain.party import (
     Method,
     RegStatus,
 )
+from storage.db import Session
 from storage.tables import (
     activities,
     attendance,
@@ -135,7 +135,7 @@ def _in_subtree(path: str) -> Any:
 
 
 class PartyRepo:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
 
     # --- registrations ----------------------------------------------------------------------

@@ -13,7 +13,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row, and_, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.complaints import Category, Status
 from bot.domain.lostfound import Status as ItemStatus
@@ -21,6 +20,7 @@ from bot.domain.org import Unit
 from bot.domain.party import ActivityStatus, RegStatus
 from bot.domain.rates import EMPTY
 from bot.domain.stars import Figure, Metric, Objection, Run, RunStatus, Star
+from storage.db import Session
 from storage.stats import StatsRepo
 from storage.tables import (
     activities,
@@ -54,7 +54,7 @@ def _per_100(part: float, households: int, evidence: list[str]) -> Figure:
 
 
 class StarsRepo:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
 
     async def figures(
@@ -313,7 +313,7 @@ def _entry(row: Row[Any]) -> str:
 class RunRepo:
     """The criteria versions and the monthly runs with their figures."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
 
     async def criteria(self) -> list[tuple[int, date, str]]:

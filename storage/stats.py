@@ -8,14 +8,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Table, and_, case, func, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.complaints import OPEN, Category, Status
 from bot.domain.org import UnitKind
 from bot.domain.oversight import BOARD_KEYS
 from bot.domain.periods import Period
 from bot.domain.rates import COUNTERS, EMPTY, HANDOVERS, Scorecard, Tally
-from storage.db import upsert
+from storage.db import Session, upsert
 from storage.tables import (
     briefings,
     complaint_events,
@@ -87,7 +86,7 @@ def compounds_in(path: str) -> Any:
 
 
 class StatsRepo:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
 
     async def add(self, counted: Tally) -> None:

@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, func, insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.oversight import TopicFigures
 from bot.domain.topics import (
@@ -25,6 +24,7 @@ from bot.domain.topics import (
     Verdict,
     Vote,
 )
+from storage.db import Session
 from storage.tables import (
     topic_ballots,
     topic_objections,
@@ -91,7 +91,7 @@ def _topic(row: Row[Any]) -> Topic:
 
 
 class TopicRepo:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
 
     # --- topics

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import Row, bindparam, func, literal, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.org import Unit, UnitKind, make_path
 from bot.orgfile import UnitSpec
-from storage.db import START_LOCKS, on_postgres
+from storage.db import START_LOCKS, Session, on_postgres
 from storage.tables import units
 
 
@@ -33,7 +32,7 @@ _GET = select(units).where(units.c.id == bindparam("unit_id"))  # built once: re
 
 
 class UnitRepo:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
 
     async def get(self, unit_id: int) -> Unit | None:

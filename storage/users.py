@@ -7,10 +7,10 @@ from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import Row, bindparam, literal, select, union_all, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.org import StaffRole
 from bot.domain.people import Invite, Membership, User
+from storage.db import Session
 from storage.tables import household_contacts, invites, staff, users
 
 
@@ -45,7 +45,7 @@ _ROLES = union_all(
 
 
 class UserRepo:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
 
     async def get(self, user_id: int) -> User | None:
@@ -109,7 +109,7 @@ class UserRepo:
 
 
 class StaffRepo:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
 
     async def memberships(self, user_id: int) -> list[Membership]:

@@ -29,12 +29,11 @@ from aiogram.methods import GetUpdates
 from aiogram.types import Update
 from aiogram.types.update import UpdateTypeLookupError
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.delivery.outbox import Outbox
 from bot.monitoring import HANDLER_SECONDS, UPDATES
-from storage.db import Database
+from storage.db import Database, Session
 from storage.fsm import AfterCommit, Held, bind_session
 from storage.inbox import InboxItem, InboxRepo
 
@@ -42,7 +41,7 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
 LEFT_AFTER = timedelta(seconds=3)  # an update this old, not being handled here, was left behind
-OnFailure = Callable[[Update, AsyncSession, Outbox], Awaitable[None]]
+OnFailure = Callable[[Update, Session, Outbox], Awaitable[None]]
 
 
 def update_key(update: Update) -> str:

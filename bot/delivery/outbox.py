@@ -7,9 +7,9 @@ from enum import IntEnum
 from typing import Any
 
 from aiogram.types import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
+from storage.db import Session
 from storage.outbox import OutboxRepo
 
 # Bot API methods the sender knows how to deliver.
@@ -43,7 +43,7 @@ def stored(file_id: int) -> str:
 class Outbox:
     """What a use case says to people; nothing leaves before the transaction commits."""
 
-    def __init__(self, session: AsyncSession, clock: Clock, cause: int | None = None) -> None:
+    def __init__(self, session: Session, clock: Clock, cause: int | None = None) -> None:
         self._repo = OutboxRepo(session)
         self._clock = clock
         self._cause = cause

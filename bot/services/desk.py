@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.clock import Clock
 from bot.config import Config
 from bot.delivery.outbox import Outbox
@@ -28,7 +26,7 @@ from bot.services.matcher import Matcher
 from storage.campaigns import CampaignRepo
 from storage.chats import ChatRepo
 from storage.complaints import ComplaintRepo
-from storage.db import Database
+from storage.db import Database, Session
 from storage.files import FileRepo
 from storage.lostfound import LostFoundRepo
 from storage.notices import NoticeRepo
@@ -50,7 +48,7 @@ R = TypeVar("R", bound=_Row)
 
 @dataclass
 class Desk:
-    session: AsyncSession
+    session: Session
     outbox: Outbox
     now: datetime
     config: Config
@@ -190,7 +188,7 @@ async def sweep_due(
     matcher: Matcher,
     bot_username: str,
     *,
-    due: Callable[[AsyncSession, datetime, int], Awaitable[Sequence[R]]],
+    due: Callable[[Session, datetime, int], Awaitable[Sequence[R]]],
     step: Callable[[Desk, R], Awaitable[bool]],
     batch: int,
     limit: int,

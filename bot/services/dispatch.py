@@ -12,8 +12,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.delivery.outbox import Markup, Priority
 from bot.domain.complaints import (
     Action,
@@ -34,6 +32,7 @@ from bot.services.desk import Desk
 from bot.ui import complaints as ui
 from storage.chats import ChatRepo
 from storage.complaints import Card
+from storage.db import Session
 from storage.users import StaffRepo
 
 MAX_NOTE = 1000
@@ -44,7 +43,7 @@ MAX_NOTE = 1000
 
 
 async def unit_chats(
-    session: AsyncSession, admins: Sequence[int], unit: Unit, units: Mapping[int, Unit]
+    session: Session, admins: Sequence[int], unit: Unit, units: Mapping[int, Unit]
 ) -> list[int]:
     """A unit's staff and its alert groups. A unit nobody staffs yet hands its alerts to the next
     unit up that has someone, and at the very top to the administrators: nothing is dropped.
@@ -61,7 +60,7 @@ async def unit_chats(
 
 
 async def unit_people(
-    session: AsyncSession, admins: Sequence[int], unit: Unit, units: Mapping[int, Unit]
+    session: Session, admins: Sequence[int], unit: Unit, units: Mapping[int, Unit]
 ) -> list[int]:
     """The private chats of the people who answer for a unit: its staff, else those of the next
     unit up that has any, else the administrators. Personal data goes there, never to a group."""

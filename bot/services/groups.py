@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.domain.errors import NotAllowed, NotFound, Reason
 from bot.domain.org import Unit, UnitKind, may_bind_alerts, may_bind_residents, sort_units
 from bot.domain.people import Actor, ChatPurpose, GroupChat
 from storage.chats import ChatRepo
+from storage.db import Session
 from storage.outbox import OutboxRepo
 from storage.units import UnitRepo
 
@@ -17,23 +16,23 @@ MAX_OPTIONS = 24
 
 
 async def bot_joined(
-    session: AsyncSession, chat_id: int, type_: str, title: str, now: datetime
+    session: Session, chat_id: int, type_: str, title: str, now: datetime
 ) -> GroupChat:
     return await ChatRepo(session).joined(chat_id, type_, title, now)
 
 
-async def bot_left(session: AsyncSession, chat_id: int, now: datetime) -> None:
+async def bot_left(session: Session, chat_id: int, now: datetime) -> None:
     await ChatRepo(session).set_active(chat_id, False, now)
 
 
-async def migrated(session: AsyncSession, old_id: int, new_id: int, now: datetime) -> bool:
+async def migrated(session: Session, old_id: int, new_id: int, now: datetime) -> bool:
     """Follow a group that became a supergroup (its id changes); pending messages follow too."""
     moved = await ChatRepo(session).migrate(old_id, new_id, now)
     await OutboxRepo(session).move_chat(old_id, new_id)
     return moved
 
 
-async def bind_options(session: AsyncSession, actor: Actor) -> list[tuple[ChatPurpose, Unit]]:
+async def bind_options(session: Session, actor: Actor) -> list[tuple[ChatPurpose, Unit]]:
     """What this actor may bind a group to: compounds' residents groups and their units' alerts."""
     repo = UnitRepo(session)
     own = list((await repo.many(actor.staff_unit_ids)).values())
@@ -50,7 +49,7 @@ async def bind_options(session: AsyncSession, actor: Actor) -> list[tuple[ChatPu
 
 
 async def bind(
-    session: AsyncSession,
+    session: Session,
     actor: Actor,
     chat: GroupChat | None,
     chat_id: int,

@@ -6,14 +6,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.delivery.outbox import Outbox, Priority
 from bot.domain.errors import NotAllowed, NotFound, Reason
 from bot.domain.org import StaffRole, Unit, is_within, may_invite, sort_units
 from bot.domain.people import Actor, Invite, InviteOutcome, invite_outcome
 from bot.i18n import resolve_locale
 from bot.ui import invites as ui
+from storage.db import Session
 from storage.units import UnitRepo
 from storage.users import StaffRepo, UserRepo
 
@@ -25,7 +24,7 @@ class Joined:
     role: StaffRole | None = None
 
 
-async def starting_points(session: AsyncSession, actor: Actor) -> list[Unit]:
+async def starting_points(session: Session, actor: Actor) -> list[Unit]:
     """Where an inviter starts browsing: the tree's roots for admins, their own units for staff."""
     repo = UnitRepo(session)
     if actor.is_admin:
@@ -33,9 +32,7 @@ async def starting_points(session: AsyncSession, actor: Actor) -> list[Unit]:
     return sort_units(list((await repo.many(actor.staff_unit_ids)).values()))
 
 
-async def browse(
-    session: AsyncSession, actor: Actor, unit_id: int
-) -> tuple[Unit, list[Unit], bool]:
+async def browse(session: Session, actor: Actor, unit_id: int) -> tuple[Unit, list[Unit], bool]:
     """A unit the actor may look into, its children, and whether the actor may invite to it."""
     unit = await UnitRepo(session).get(unit_id)
     if unit is None:
@@ -48,7 +45,7 @@ async def browse(
 
 
 async def make_invite(
-    session: AsyncSession,
+    session: Session,
     actor: Actor,
     unit_id: int,
     role: StaffRole,
@@ -67,7 +64,7 @@ async def make_invite(
 
 
 async def join(
-    session: AsyncSession,
+    session: Session,
     outbox: Outbox,
     actor: Actor,
     code: str,

@@ -19,14 +19,13 @@ from aiogram.filters import Command
 from aiogram.methods import TelegramMethod
 from aiogram.types import Message, Update
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import Application, build_dispatcher
 from bot.clock import SystemClock
 from bot.config import Config, DatabaseConfig
 from bot.delivery.inbox import MAX_ATTEMPTS
 from bot.i18n import build_i18n
-from storage.db import Database
+from storage.db import Database, Session
 from storage.inbox import InboxRepo
 from storage.tables import outbox, users
 from tests.dbs import database_url, on_postgres
@@ -65,7 +64,7 @@ async def app(tmp_path: Path) -> AsyncIterator[Application]:
     dp = build_dispatcher(config, db, clock, i18n)
     attempts: list[int] = []
 
-    async def explode(message: Message, session: AsyncSession) -> None:
+    async def explode(message: Message, session: Session) -> None:
         await session.execute(users.update().values(first_name="changed"))
         attempts.append(message.message_id)
         raise RuntimeError("a bug in a handler")

@@ -62,7 +62,6 @@ from aiogram.types import Chat as TgChat
 from aiogram.types import User as TgUser
 from pydantic import ValidationError
 from sqlalchemy import Table, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import Application, build_dispatcher, import_flats, import_org
 from bot.clock import SystemClock
@@ -83,7 +82,7 @@ from bot.jobs import Sweep
 from bot.sandbox.html_check import EntityError, plain_text
 from bot.sandbox.server import MAX_CALLBACK_DATA, MAX_CAPTION, MAX_TEXT
 from storage import tables
-from storage.db import Database
+from storage.db import Database, Session
 from storage.outbox import OutboxRepo
 from storage.units import UnitRepo
 from storage.users import StaffRepo, UserRepo
@@ -771,7 +770,7 @@ class Harness:
                 await UserRepo(s).set_compound(person.id, compound.id)
         return self.chat(person)
 
-    async def _seen(self, session: AsyncSession, person: Person) -> None:
+    async def _seen(self, session: Session, person: Person) -> None:
         users = UserRepo(session)
         await users.seen(
             person.id, person.first_name, person.username, self.clock.now(), person.language_code
@@ -833,7 +832,7 @@ class Harness:
         return replies
 
     async def _deliver(
-        self, s: AsyncSession, update_id: int | None, chat_id: int
+        self, s: Session, update_id: int | None, chat_id: int
     ) -> tuple[Replies, list[str]]:
         """What the sender would do with the update's rows (`None`: the rows no update caused,
         a sweep's), without the Bot API: check each (what Telegram would refuse comes back as

@@ -338,7 +338,7 @@ async def test_an_update_reads_a_key_once_and_a_refused_step_leaves_it_as_it_was
     storage = SQLStorage(db)
     reads: list[str] = []
 
-    @event.listens_for(db.engine.sync_engine, "before_cursor_execute")
+    @event.listens_for(db.writer, "before_cursor_execute")
     def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         if statement.lstrip().startswith("SELECT") and "fsm" in statement:
             reads.append(statement)

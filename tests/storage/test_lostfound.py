@@ -136,9 +136,11 @@ async def test_the_sweep_reminds_then_expires_once_however_often_it_runs(db: Dat
         assert found_item is not None and found_item.status is Status.EXPIRED
         cancelled = await repo.claim(claim.id)
         assert cancelled is not None and cancelled.status is ClaimStatus.CANCELLED
-        reminders = await s.scalar(
-            select(func.count()).select_from(outbox).where(outbox.c.payload.contains("⏰"))
-        )
+        reminders = (
+            await s.execute(
+                select(func.count()).select_from(outbox).where(outbox.c.payload.contains("⏰"))
+            )
+        ).scalar()
     assert reminders == 2
     assert [p for p in await sent_to(db, OWNER) if "在拾得人答复前已关闭" in p]
 
