@@ -18,6 +18,10 @@ Outbox pacing is opened wide for this run (it is measured by bench.outbox_pacing
 are not enforced, so what is measured is the bot's own work. Not a test.
 
     python -m bench.intake [--residents 60] [--flow complaint lost checkin]
+
+On PostgreSQL (a server from scripts/services.sh, its LASTMETER_TEST_POSTGRES exported):
+
+    LASTMETER_TEST_DB=postgresql python -m bench.intake --flow complaint
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from storage.db import Database
 from storage.party import NewActivity, NewMember, PartyRepo
 from storage.units import UnitRepo
 from storage.users import StaffRepo, UserRepo
+from tests.dbs import database_url, drop_all
 from tests.harness import ROOT, TOKEN, BotProcess, Person, Sandbox, open_sandbox, write_config
 
 ECHO_BOT = """
@@ -219,7 +224,7 @@ async def run(kind: str, count: int) -> dict[str, float]:
             )
             bot = BotProcess(write_config(tmp, sandbox.port, extra=extra), sandbox)
             await bot.start()
-            await seed(f"sqlite+aiosqlite:///{tmp / 'bot.db'}", people, kind)
+            await seed(database_url(tmp), people, kind)
             process, flow = bot, FLOWS[kind]
         else:
             process = await asyncio.create_subprocess_exec(
@@ -271,7 +276,10 @@ def main() -> None:
     parser.add_argument("--flow", nargs="*", choices=list(FLOWS), default=list(FLOWS))
     args = parser.parse_args()
     baseline = asyncio.run(run("echo", args.residents))
-    results = {name: asyncio.run(run(name, args.residents)) for name in args.flow}
+    try:
+        results = {name: asyncio.run(run(name, args.residents)) for name in args.flow}
+    finally:
+        drop_all()  # LASTMETER_TEST_DB=postgresql: the databases made on the server
     print(
         f"{args.residents} people at once, each waiting for the answer; goal ≥ 0.5 of the echo bot"
     )

@@ -11,7 +11,8 @@ in a migrated database. Five ways to run them, in the same run:
 - `Session, built once` — the same session, statements built once with bind parameters;
 - `sync Connection, built per call` — a synchronous SQLAlchemy Core connection (pysqlite) in the
   loop's thread: no greenlet, no session;
-- `sync Connection, built once`;
+- `sync Connection, built once` — what storage/ does now (storage/db.py `InlineSession`) for the
+  statements every update runs; the others are built as they run (the line above);
 - `raw sqlite3` (the floor) — the same statements compiled once to SQL, run by the sqlite3 module.
 
 Printed: CPU per transaction and per statement, and each path ÷ the floor. Not a test.
@@ -265,7 +266,7 @@ async def main(transactions: int) -> None:
             "Session, built per call (today)": session_per_call,
             "Session, built once": session_once,
             "sync Connection, built per call": sync_per_call,
-            "sync Connection, built once": sync_once,
+            "sync Connection, built once (now)": sync_once,
             "raw sqlite3 (the floor)": floor,
         }
         figures = await measure(transactions, paths)
