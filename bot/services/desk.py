@@ -107,11 +107,18 @@ class Desk:
     # --- tickets --------------------------------------------------------------------------------
 
     async def units_of(self, complaint: Complaint) -> dict[int, Unit]:
-        """A ticket's compound with the units around it (above it and its wings)."""
+        """A ticket's compound with the units around it (above it and its wings); a sweep reads
+        them once per compound."""
+        key = ("units", complaint.compound_id)
+        if self.memo is not None and key in self.memo:
+            return dict(self.memo[key])
         compound = await self.units.get(complaint.compound_id)
         if compound is None:
             raise NotFound(Reason.GONE, f"compound {complaint.compound_id}")
-        return await self.units.around(compound)
+        found = await self.units.around(compound)
+        if self.memo is not None:
+            self.memo[key] = found
+        return dict(found)
 
     async def reload(self, complaint_id: int) -> Complaint:
         """The ticket as it is now (after a change; its units stay the same)."""

@@ -145,10 +145,18 @@ async def actionable(
 
 
 async def reporter_name(desk: Desk, complaint: Complaint) -> str:
+    """The reporter's first name for private cards ("" when anonymous); a sweep reads it once for
+    the cards it delivers and those it refreshes."""
     if complaint.anonymous:
         return ""
+    key = ("reporter", complaint.reporter_id)
+    if desk.memo is not None and key in desk.memo:
+        return str(desk.memo[key])
     user = await desk.users.get(complaint.reporter_id)
-    return user.first_name if user else ""
+    name = user.first_name if user else ""
+    if desk.memo is not None:
+        desk.memo[key] = name
+    return name
 
 
 async def render_card(
