@@ -19,7 +19,6 @@ from aiogram.types import (
     ReplyKeyboardMarkup,
 )
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.delivery.outbox import Outbox
 from bot.domain.errors import NotFound, Refused
@@ -45,6 +44,7 @@ from bot.services.desk import Desk
 from bot.ui import menu
 from bot.ui import party as ui
 from bot.ui.households import HouseholdAction, HouseholdCb
+from bot.ui.keyboard import InlineKeyboardBuilder
 from bot.ui.party import ACTIVITY_PREFIX, PartyAction, PartyCb
 from handlers import wizard
 from handlers.common import command, not_a_place

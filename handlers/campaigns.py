@@ -12,7 +12,6 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.domain.campaigns import (
     MAX_TEXT,
@@ -29,6 +28,7 @@ from bot.services import campaigns
 from bot.services.desk import Desk
 from bot.ui import campaigns as ui
 from bot.ui.campaigns import CampaignCb
+from bot.ui.keyboard import InlineKeyboardBuilder
 from handlers import wizard
 from handlers.common import command
 from handlers.onboarding import home_of

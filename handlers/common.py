@@ -11,12 +11,12 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.delivery.outbox import Outbox
 from bot.domain.org import Unit
 from bot.domain.people import Actor
 from bot.services.desk import Desk
+from bot.ui.keyboard import InlineKeyboardBuilder
 from handlers.callbacks import LanguageCb
 
 LANGUAGE_PROMPT = "请选择语言 · Please choose your language"  # shown before a language is known

@@ -6,12 +6,12 @@ from aiogram import F, Router, html
 from aiogram.filters import JOIN_TRANSITION, LEAVE_TRANSITION, ChatMemberUpdatedFilter, Command
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.clock import Clock
 from bot.delivery.outbox import Outbox
 from bot.domain.people import Actor, ChatPurpose
 from bot.services import groups
+from bot.ui.keyboard import InlineKeyboardBuilder
 from handlers.callbacks import BindCb
 from handlers.common import refuse_button
 from storage.chats import ChatRepo

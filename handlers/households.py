@@ -15,7 +15,6 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.domain.errors import NotAllowed
 from bot.domain.households import (
@@ -33,6 +32,7 @@ from bot.services.desk import Desk
 from bot.ui import households as ui
 from bot.ui import menu
 from bot.ui.households import HouseholdAction, HouseholdCb
+from bot.ui.keyboard import InlineKeyboardBuilder
 from handlers import proxy, wizard
 from handlers.common import (
     close_card,

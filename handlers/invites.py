@@ -6,7 +6,6 @@ from aiogram import F, Router, html
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.clock import Clock
 from bot.config import Config
@@ -16,6 +15,7 @@ from bot.domain.people import Actor, InviteOutcome
 from bot.services import invites
 from bot.ui import invites as ui
 from bot.ui import menu
+from bot.ui.keyboard import InlineKeyboardBuilder
 from handlers.callbacks import InviteAction, InviteCb
 from handlers.common import refuse_button
 from storage.db import Session

@@ -12,7 +12,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.config import Config
 from bot.delivery.outbox import Outbox
@@ -34,6 +33,7 @@ from bot.domain.people import Actor
 from bot.services import lostfound
 from bot.services.desk import Desk
 from bot.ui import lostfound as ui
+from bot.ui.keyboard import InlineKeyboardBuilder
 from bot.ui.lostfound import CLAIM_PREFIX, LostAction, LostCb
 from handlers import wizard
 from handlers.common import close_card, command, private_state

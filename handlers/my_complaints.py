@@ -9,7 +9,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.delivery.outbox import Outbox
 from bot.domain.complaints import Rating, Status
@@ -20,6 +19,7 @@ from bot.services.desk import Desk
 from bot.services.dispatch import check_state
 from bot.ui import complaints as ui
 from bot.ui.complaints import TicketAction, TicketCb
+from bot.ui.keyboard import InlineKeyboardBuilder
 from handlers.common import command, drop_buttons, pressed_on
 
 RESIDENT_ACTIONS = {TicketAction.VIEW, TicketAction.RATE, TicketAction.ANSWER}

@@ -8,7 +8,6 @@ from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.domain.errors import NotAllowed, NotFound, Reason
 from bot.domain.oversight import Queue, Stats
@@ -17,6 +16,7 @@ from bot.domain.periods import Period, PeriodError, named, parse_period
 from bot.services import dispatch, oversight
 from bot.services.desk import Desk
 from bot.ui import oversight as ui
+from bot.ui.keyboard import InlineKeyboardBuilder
 from bot.ui.oversight import OversightAction, OversightCb
 from handlers.common import command as opens
 

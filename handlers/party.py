@@ -16,7 +16,6 @@ from aiogram.types import (
     Message,
 )
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.delivery.outbox import Outbox
 from bot.domain.errors import DomainError
@@ -33,6 +32,7 @@ from bot.domain.people import Actor
 from bot.services import exports, party
 from bot.services.desk import Desk
 from bot.ui import party as ui
+from bot.ui.keyboard import InlineKeyboardBuilder
 from bot.ui.party import PartyAction, PartyCb
 from handlers import wizard
 from handlers.common import close_card, command, private_state, refuse_button

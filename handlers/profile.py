@@ -7,7 +7,6 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.delivery.outbox import Outbox
 from bot.domain.people import Actor
@@ -15,6 +14,7 @@ from bot.services import onboarding
 from bot.services.desk import Desk
 from bot.ui import menu
 from bot.ui.invites import role_name
+from bot.ui.keyboard import InlineKeyboardBuilder
 from handlers.callbacks import ProfileAction, ProfileCb
 from handlers.common import LANGUAGE_PROMPT, chain_text, command, language_keyboard
 from handlers.onboarding import ask_compound

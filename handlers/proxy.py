@@ -10,7 +10,6 @@ from dataclasses import dataclass, replace
 from aiogram import html
 from aiogram.fsm.context import FSMContext
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.domain.complaints import Draft as ReportDraft
 from bot.domain.errors import NotAllowed
@@ -29,6 +28,7 @@ from bot.services import households, party
 from bot.services.desk import Desk
 from bot.ui import households as ui
 from bot.ui.households import HouseholdAction, HouseholdCb
+from bot.ui.keyboard import InlineKeyboardBuilder
 from handlers import lostfound, reporting, wizard
 from handlers.wizard import Choice, Done, Next, Outcome, Say, Step, Then, Turn
 

@@ -39,13 +39,13 @@ from aiogram.types import (
     ReplyKeyboardMarkup,
 )
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from pydantic import TypeAdapter, ValidationError
 
 from bot.domain.inputs import Id, valid_location
 from bot.domain.people import Actor
 from bot.services.desk import Desk
 from bot.ui import menu
+from bot.ui.keyboard import InlineKeyboardBuilder
 from handlers.common import drop_buttons, not_a_place, pressed_on, private_state, refuse_button
 
 VERSION = 1  # of the saved state and of the buttons: raise it when either changes shape

@@ -131,6 +131,7 @@ class Inbox:
         self._parsed: dict[str, dict[int, Update]] = {}  # received here, not yet handled
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()  # keys given new work while their task was finishing
+        self._unsure: set[str] = set()  # keys the table may hold updates of not parsed here
         self.handled = 0
 
     # --- taking updates in -------------------------------------------------------------------
@@ -257,6 +258,7 @@ class Inbox:
                 log.exception("reading the inbox failed")
                 keys = []
             for key in keys:
+                self._unsure.add(key)
                 self._kick(key)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=1.0)
@@ -286,6 +288,7 @@ class Inbox:
                     break
         except Exception:  # the database failing: the key is taken up again within a second
             log.exception("handling the updates of %s failed", key)
+            self._unsure.add(key)
         finally:
             self._tasks.pop(key, None)
             self._again.discard(key)
@@ -298,7 +301,7 @@ class Inbox:
         held = Held()
         started = time.perf_counter()
         if not self._parsed.get(key) and not await self._pending(key):
-            return False  # the usual end of a drain: a look, not a write transaction
+            return False  # the usual end of a drain: nothing read, nothing written
         try:
             async with self.db.session() as session:
                 repo = InboxRepo(session)
@@ -329,9 +332,16 @@ class Inbox:
 
     async def _pending(self, key: str) -> bool:
         """Whether the key has an update left that this process did not receive itself (an
-        earlier life's, or one it could not keep parsed): a read, which takes no write lock."""
+        earlier life's, or one it could not keep parsed). Every update stored here is kept parsed
+        until handled (a failed one is put back), so the table is read — a read, which takes no
+        write lock — only for keys the rescan took up or a failing database left unsure."""
+        if key not in self._unsure:
+            return False
         async with self.db.read() as session:
-            return await InboxRepo(session).next_for_key(key) is not None
+            if await InboxRepo(session).next_for_key(key) is not None:
+                return True
+        self._unsure.discard(key)
+        return False
 
     async def _apply(self, held: Held) -> None:
         """Conversation state kept outside the database is written once the update committed."""

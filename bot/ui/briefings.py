@@ -9,13 +9,13 @@ from zoneinfo import ZoneInfo
 from aiogram import html
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.charts import WeeklyChart
 from bot.domain.complaints import Category
 from bot.domain.org import Unit
 from bot.domain.oversight import BOARD_KEYS, DONE, Digest, WeekData
 from bot.ui.complaints import category_name, local, unit_name
+from bot.ui.keyboard import InlineKeyboardBuilder
 from bot.ui.oversight import OversightAction, OversightCb, lamp, percent
 
 LISTED = 5  # tickets listed per section of the digest

@@ -14,11 +14,11 @@ from aiogram import html
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.domain.campaigns import Campaign, CampaignAction, CampaignStatus, ScheduleError
 from bot.domain.inputs import Id
 from bot.domain.org import Unit
+from bot.ui.keyboard import InlineKeyboardBuilder
 
 REPORT_PREFIX = "cp_"  # a reminder's report button: /start cp_<campaign>_<compound>
 

@@ -13,7 +13,6 @@ from aiogram import html
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.domain.complaints import (
     Action,
@@ -31,6 +30,7 @@ from bot.domain.complaints import (
 from bot.domain.inputs import Id, TelegramId
 from bot.domain.org import Unit
 from bot.domain.rates import Event
+from bot.ui.keyboard import InlineKeyboardBuilder
 
 
 class TicketAction(StrEnum):

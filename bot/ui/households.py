@@ -13,12 +13,12 @@ from aiogram import html
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.domain.complaints import Complaint
 from bot.domain.households import Contact, Flat, Resident, ResidentStatus, Tenure
 from bot.domain.inputs import Id
 from bot.domain.org import Unit
+from bot.ui.keyboard import InlineKeyboardBuilder
 
 
 class HouseholdAction(StrEnum):

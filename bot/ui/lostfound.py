@@ -12,7 +12,6 @@ from aiogram import html
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.domain.inputs import Id
 from bot.domain.lostfound import (
@@ -26,6 +25,7 @@ from bot.domain.lostfound import (
     Kind,
     Status,
 )
+from bot.ui.keyboard import InlineKeyboardBuilder
 from bot.ui.notices import NoticeView
 
 CLAIM_PREFIX = "lf_"  # the group notice's deep link: /start lf_<found id>

@@ -13,7 +13,6 @@ from aiogram import html
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.domain.inputs import Id
 from bot.domain.org import Unit
@@ -27,6 +26,7 @@ from bot.domain.party import (
     Standing,
     standing,
 )
+from bot.ui.keyboard import InlineKeyboardBuilder
 from bot.ui.notices import NoticeView
 
 ACTIVITY_PREFIX = "pa_"  # a group notice's deep link: /start pa_<activity id>

@@ -13,7 +13,6 @@ from aiogram import html
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.charts import StarsChart
 from bot.domain.households import Flat
@@ -34,6 +33,7 @@ from bot.domain.stars import (
     award,
     changes,
 )
+from bot.ui.keyboard import InlineKeyboardBuilder
 from bot.ui.notices import NoticeView
 
 ROWS_SHOWN = 30

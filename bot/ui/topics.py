@@ -15,7 +15,6 @@ from aiogram import html
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.domain.complaints import Rating
 from bot.domain.households import Flat
@@ -34,6 +33,7 @@ from bot.domain.topics import (
     quorum_of,
     share,
 )
+from bot.ui.keyboard import InlineKeyboardBuilder
 from bot.ui.notices import NoticeView
 
 TOPIC_PREFIX = "tp_"  # the group notice's deep link: /start tp_<topic id>

@@ -187,8 +187,9 @@ async def test_an_update_of_a_type_aiogram_does_not_know_is_kept_parked_and_the_
 
 
 async def test_a_chat_drained_of_its_updates_ends_without_an_empty_write(app: Application) -> None:
-    """Each update is one write transaction; finding the chat has no more takes a read, not a
-    write transaction of its own (which would hold SQLite's one write lock for nothing)."""
+    """Each update is one write transaction; a chat whose updates all came to this process ends
+    without a write transaction of its own (which would hold SQLite's one write lock for
+    nothing), nor a read: what is stored here is kept parsed until handled."""
     from storage.db import count_statements
 
     counts = count_statements(app.db)
@@ -197,5 +198,28 @@ async def test_a_chat_drained_of_its_updates_ends_without_an_empty_write(app: Ap
     assert counts["write_transactions"] >= 2  # the two updates
     if not on_postgres():  # SQLite: an empty write transaction holds the one write lock
         assert counts["empty_writes"] == 0, counts
+        assert counts["read_statements"] == 0, counts
     async with app.db.read() as s:
         assert not await InboxRepo(s).pending_keys(1)
+
+
+async def test_what_an_earlier_life_left_is_taken_up_with_nothing_new_from_its_chat(
+    app: Application,
+) -> None:
+    """Updates stored, not handled, then the process killed: nothing here holds them parsed, and
+    their chat says nothing more. The rescan takes the chat up and handles them all, in order."""
+    from datetime import timedelta
+
+    from bot.clock import SystemClock
+
+    left = [message_update(n, "/help", "en") for n in (31, 32)]
+    async with app.db.session() as s:
+        await InboxRepo(s).store(
+            [(u.update_id, "c77", u.model_dump_json(exclude_none=True)) for u in left],
+            SystemClock().now() - timedelta(seconds=10),
+        )
+    await run_inbox(app)
+    async with app.db.session() as s:
+        causes = (await s.execute(select(outbox.c.cause).order_by(outbox.c.id))).scalars().all()
+        counts = await InboxRepo(s).counts()
+    assert causes == [31, 32] and counts == {"done": 2}
