@@ -5,11 +5,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, bindparam, select, update
 
 from bot.domain.people import ChatPurpose, GroupChat
 from storage.db import Session
 from storage.tables import chats
+
+_BOUND = (  # the active groups of several units for a purpose: read by every ticket's dispatch
+    select(chats.c.unit_id, chats.c.id)
+    .where(
+        chats.c.unit_id.in_(bindparam("b_units", expanding=True)),
+        chats.c.purpose == bindparam("b_purpose"),
+        chats.c.active.is_(True),
+    )
+    .order_by(chats.c.id)
+)
 
 
 def _chat(row: Row[tuple[object, ...]]) -> GroupChat:
@@ -90,13 +100,7 @@ class ChatRepo:
     ) -> dict[int, list[int]]:
         """The active groups bound to several units for a purpose, in one read, by unit."""
         rows = await self.session.execute(
-            select(chats.c.unit_id, chats.c.id)
-            .where(
-                chats.c.unit_id.in_(list(unit_ids)),
-                chats.c.purpose == purpose.value,
-                chats.c.active.is_(True),
-            )
-            .order_by(chats.c.id)
+            _BOUND, {"b_units": list(unit_ids), "b_purpose": purpose.value}
         )
         found: dict[int, list[int]] = {}
         for row in rows:

@@ -9,12 +9,21 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Row, and_, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Row, and_, bindparam, func, insert, or_, select, update
 
-from bot.domain.complaints import OPEN, Action, Category, Complaint, Light, Rating, Status
+from bot.domain.complaints import (
+    OPEN,
+    Action,
+    Category,
+    Complaint,
+    Light,
+    Rating,
+    Similar,
+    Status,
+)
 from bot.domain.org import UnitKind
 from bot.domain.rates import Event, opening_of, tally
-from storage.db import Session, upsert
+from storage.db import Session, Upserts
 from storage.stats import StatsRepo, light_case, subtree, tickets_of
 from storage.tables import (
     complaint_cards,
@@ -25,6 +34,54 @@ from storage.tables import (
 )
 
 CHUNK = 5000
+SIMILAR_POOL = 50  # the newest open tickets the duplicate check compares a report with
+
+# The statements of filing a ticket and of each step of it, built once (issue 24).
+_NEXT = Upserts(
+    lambda insert: (
+        insert(counters)
+        .values(key=bindparam("b_key"), value=1)
+        .on_conflict_do_update(
+            index_elements=[counters.c.key], set_={"value": counters.c.value + 1}
+        )
+        .returning(counters.c.value)
+    )
+)
+_CREATE = insert(complaints).returning(complaints.c.id)
+_GET = select(complaints).where(complaints.c.id == bindparam("b_id"))
+_SIMILAR = (
+    select(complaints.c.id, complaints.c.number, complaints.c.text)
+    .where(
+        complaints.c.compound_id == bindparam("b_compound"),
+        complaints.c.category == bindparam("b_category"),
+        complaints.c.status.in_([str(s) for s in OPEN]),
+        complaints.c.created_at >= bindparam("b_since"),
+    )
+    .order_by(complaints.c.id.desc())
+    .limit(SIMILAR_POOL)
+)
+_OPENED = (
+    select(complaint_events)
+    .where(
+        complaint_events.c.complaint_id == bindparam("b_complaint"),
+        complaint_events.c.action.in_(bindparam("b_actions", expanding=True)),
+        complaint_events.c.to_unit == bindparam("b_unit"),
+    )
+    .order_by(complaint_events.c.id.desc())
+    .limit(1)
+)
+_ADD_EVENT = insert(complaint_events)
+_CARDS = (
+    select(complaint_cards.c.chat_id, complaint_cards.c.outbox_id, complaint_cards.c.headline)
+    .where(complaint_cards.c.complaint_id == bindparam("b_complaint"))
+    .order_by(complaint_cards.c.id)
+)
+_CARD_WHERE = and_(
+    complaint_cards.c.complaint_id == bindparam("b_complaint"),
+    complaint_cards.c.chat_id == bindparam("b_chat"),
+)
+_MOVE_CARD = update(complaint_cards).where(_CARD_WHERE)
+_ADD_CARD = insert(complaint_cards)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,23 +144,14 @@ class ComplaintRepo:
     async def next_in_sequence(self, key: str) -> int:
         """The next number of a named counter (e.g. one per day for ticket numbers): one atomic
         upsert, so two replicas filing the day's first tickets at once get 1 and 2."""
-        result = await self.session.execute(
-            upsert(self.session, counters)
-            .values(key=key, value=1)
-            .on_conflict_do_update(
-                index_elements=[counters.c.key], set_={"value": counters.c.value + 1}
-            )
-            .returning(counters.c.value)
-        )
+        result = await self.session.execute(_NEXT(self.session), {"b_key": key})
         return int(result.scalar_one())
 
     async def create(self, **values: Any) -> int:
         values["photos"] = json.dumps(list(values.get("photos", ())))
         values["category"] = str(values["category"])
         values["status"] = str(values["status"])
-        result = await self.session.execute(
-            insert(complaints).values(**values).returning(complaints.c.id)
-        )
+        result = await self.session.execute(_CREATE, values)
         await StatsRepo(self.session).count_ticket(
             self._day(values["created_at"]),
             values["compound_id"],
@@ -122,9 +170,7 @@ class ComplaintRepo:
         return at.astimezone(self._zone()).date()
 
     async def get(self, complaint_id: int) -> Complaint | None:
-        row = (
-            await self.session.execute(select(complaints).where(complaints.c.id == complaint_id))
-        ).first()
+        row = (await self.session.execute(_GET, {"b_id": complaint_id})).first()
         return _complaint(row) if row else None
 
     async def by_number(self, number: str) -> Complaint | None:
@@ -134,21 +180,14 @@ class ComplaintRepo:
         return _complaint(row) if row else None
 
     async def open_similar_candidates(
-        self, compound_id: int, category: Category, since: datetime, limit: int = 50
-    ) -> list[Complaint]:
-        """Open tickets of a compound and category since a time: the duplicate check's pool."""
+        self, compound_id: int, category: Category, since: datetime
+    ) -> list[Similar]:
+        """The newest open tickets of a compound and category since a time: the duplicate
+        check's pool (what it compares, and what it shows)."""
         rows = await self.session.execute(
-            select(complaints)
-            .where(
-                complaints.c.compound_id == compound_id,
-                complaints.c.category == str(category),
-                complaints.c.status.in_([str(s) for s in OPEN]),
-                complaints.c.created_at >= since,
-            )
-            .order_by(complaints.c.id.desc())
-            .limit(limit)
+            _SIMILAR, {"b_compound": compound_id, "b_category": str(category), "b_since": since}
         )
-        return [_complaint(row) for row in rows]
+        return [Similar(*row) for row in rows]
 
     async def move(self, complaint: Complaint, **values: Any) -> bool:
         """Change a ticket only if nobody moved it since it was read (its version): one winner."""
@@ -213,30 +252,28 @@ class ComplaintRepo:
         opened = None
         kinds = opening_of(action)
         if kinds and from_unit is not None:
-            row = (
-                await self.session.execute(
-                    select(complaint_events)
-                    .where(
-                        complaint_events.c.complaint_id == complaint_id,
-                        complaint_events.c.action.in_([str(k) for k in kinds]),
-                        complaint_events.c.to_unit == from_unit,
-                    )
-                    .order_by(complaint_events.c.id.desc())
-                    .limit(1)
-                )
-            ).first()
+            found = await self.session.execute(
+                _OPENED,
+                {
+                    "b_complaint": complaint_id,
+                    "b_actions": [str(k) for k in kinds],
+                    "b_unit": from_unit,
+                },
+            )
+            row = found.first()
             opened = _event(row) if row else None
         await self.session.execute(
-            insert(complaint_events).values(
-                complaint_id=complaint_id,
-                at=at,
-                action=str(action),
-                actor_id=actor_id,
-                from_unit=from_unit,
-                to_unit=to_unit,
-                due_at=due_at,
-                note=note,
-            )
+            _ADD_EVENT,
+            {
+                "complaint_id": complaint_id,
+                "at": at,
+                "action": str(action),
+                "actor_id": actor_id,
+                "from_unit": from_unit,
+                "to_unit": to_unit,
+                "due_at": due_at,
+                "note": note,
+            },
         )
         counted = tally(event, opened, self._zone())
         if counted is not None:
@@ -388,31 +425,29 @@ class ComplaintRepo:
         return [_complaint(row) for row in rows]
 
     async def cards(self, complaint_id: int) -> list[Card]:
-        rows = await self.session.execute(
-            select(
-                complaint_cards.c.chat_id, complaint_cards.c.outbox_id, complaint_cards.c.headline
-            )
-            .where(complaint_cards.c.complaint_id == complaint_id)
-            .order_by(complaint_cards.c.id)
-        )
+        rows = await self.session.execute(_CARDS, {"b_complaint": complaint_id})
         return [Card(row.chat_id, row.outbox_id, row.headline) for row in rows]
 
     async def set_card(
         self, complaint_id: int, chat_id: int, outbox_id: int, headline: str = ""
     ) -> None:
         """Remember the message that shows a ticket in a chat (one card per ticket and chat)."""
-        where = and_(
-            complaint_cards.c.complaint_id == complaint_id, complaint_cards.c.chat_id == chat_id
-        )
         result = await self.session.execute(
-            update(complaint_cards).where(where).values(outbox_id=outbox_id, headline=headline)
+            _MOVE_CARD,
+            {
+                "b_complaint": complaint_id,
+                "b_chat": chat_id,
+                "outbox_id": outbox_id,
+                "headline": headline,
+            },
         )
         if not result.rowcount:  # type: ignore[attr-defined]
             await self.session.execute(
-                insert(complaint_cards).values(
-                    complaint_id=complaint_id,
-                    chat_id=chat_id,
-                    outbox_id=outbox_id,
-                    headline=headline,
-                )
+                _ADD_CARD,
+                {
+                    "complaint_id": complaint_id,
+                    "chat_id": chat_id,
+                    "outbox_id": outbox_id,
+                    "headline": headline,
+                },
             )

@@ -20,7 +20,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Callable, Generator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVarTuple, overload
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, TypeVarTuple, overload
 from zoneinfo import ZoneInfo
 
 import aiosqlite
@@ -113,11 +113,26 @@ def on_postgres(session: Session) -> bool:
     return session.dialect == "postgresql"
 
 
-def upsert(session: Session, table: Table) -> postgresql.Insert | sqlite.Insert:
+def upsert(session: Session, table: Table) -> Insert:
     """The session's dialect's INSERT, which has ON CONFLICT (both engines spell it alike)."""
     if on_postgres(session):
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+Insert = postgresql.Insert | sqlite.Insert
+_S = TypeVar("_S")
+
+
+class Upserts(Generic[_S]):
+    """Statements with ON CONFLICT, built once for each dialect (both spell it alike, but each
+    has its own INSERT): `build` is given the dialect's `insert`."""
+
+    def __init__(self, build: Callable[[Callable[[Table], Insert]], _S]) -> None:
+        self._built = {"postgresql": build(postgresql.insert), "sqlite": build(sqlite.insert)}
+
+    def __call__(self, session: Session) -> _S:
+        return self._built[session.dialect]
 
 
 def _sqlite_file(url: str) -> Path | None:

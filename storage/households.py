@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, func, or_, select, update
+from sqlalchemy import Row, and_, bindparam, func, or_, select, update
 
 from bot.domain.households import (
     LIVE,
@@ -27,6 +27,11 @@ from storage.tables import contact_invites, flats, household_contacts, residents
 
 LIVE_VALUES = [status.value for status in LIVE]
 CHUNK = 5000  # ids per IN (…): SQLite takes 32766 parameters, PostgreSQL 65535
+_OF_USER = (  # a person's live claims, newest first: read by every ticket filed
+    select(residents)
+    .where(residents.c.user_id == bindparam("b_user"), residents.c.status.in_(LIVE_VALUES))
+    .order_by(residents.c.id.desc())
+)
 
 
 def _flat(row: Row[Any]) -> Flat:
@@ -241,11 +246,7 @@ class HouseholdRepo:
 
     async def of_user(self, user_id: int) -> list[Resident]:
         """A person's live claims (waiting or confirmed), newest first."""
-        rows = await self.session.execute(
-            select(residents)
-            .where(residents.c.user_id == user_id, residents.c.status.in_(LIVE_VALUES))
-            .order_by(residents.c.id.desc())
-        )
+        rows = await self.session.execute(_OF_USER, {"b_user": user_id})
         return [_resident(row) for row in rows]
 
     async def add_resident(

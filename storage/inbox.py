@@ -42,6 +42,8 @@ _MARK_DONE = (
     .where(inbox.c.update_id == bindparam("b_update_id"), inbox.c.status == "new")
     .values(status="done", handled_at=bindparam("now"))
 )
+_SEEN = select(inbox.c.update_id).where(inbox.c.update_id.in_(bindparam("b_ids", expanding=True)))
+_STORE = inbox.insert()
 
 
 class InboxRepo:
@@ -64,22 +66,14 @@ class InboxRepo:
         if not items:
             return []
         ids = [update_id for update_id, _, _ in items]
-        seen = set(
-            (
-                await self.session.execute(
-                    select(inbox.c.update_id).where(inbox.c.update_id.in_(ids))
-                )
-            )
-            .scalars()
-            .all()
-        )
+        seen = set((await self.session.execute(_SEEN, {"b_ids": ids})).scalars().all())
         fresh: dict[int, tuple[str, str]] = {}
         for update_id, key, payload in items:
             if update_id not in seen:
                 fresh.setdefault(update_id, (key, payload))
         if fresh:
             await self.session.execute(
-                inbox.insert(),
+                _STORE,
                 [
                     {
                         "update_id": update_id,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,7 +14,7 @@ from bot.domain.org import UnitKind
 from bot.domain.oversight import BOARD_KEYS
 from bot.domain.periods import Period
 from bot.domain.rates import COUNTERS, EMPTY, HANDOVERS, Scorecard, Tally
-from storage.db import Session, upsert
+from storage.db import Insert, Session, Upserts
 from storage.tables import (
     briefings,
     complaint_events,
@@ -85,6 +85,35 @@ def compounds_in(path: str) -> Any:
     )
 
 
+def _add_to(insert: Callable[[Table], Insert], table: Table, key: str) -> Insert:
+    """Add a scorecard to a unit's row of a day or a month (every counter: adding 0 is a no-op)."""
+    statement = insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=[table.c[key], table.c.unit_id],
+        set_={name: table.c[name] + statement.excluded[name] for name in COUNTERS},
+    )
+
+
+def _count_in(insert: Callable[[Table], Insert], table: Table, key: str) -> Insert:
+    """Add to the count of tickets of a day or a month in a (compound, category, status)."""
+    statement = insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=[table.c[key], table.c.compound_id, table.c.category, table.c.status],
+        set_={"count": table.c.count + statement.excluded.count},
+    )
+
+
+_ADD = Upserts(
+    lambda insert: (_add_to(insert, unit_days, "day"), _add_to(insert, unit_months, "month"))
+)
+_COUNT = Upserts(
+    lambda insert: (
+        _count_in(insert, ticket_days, "day"),
+        _count_in(insert, ticket_months, "month"),
+    )
+)
+
+
 class StatsRepo:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -93,22 +122,11 @@ class StatsRepo:
         """Add to a unit's scorecard of a day and of its month: upserts, safe beside other
         writers."""
         values = {name: getattr(counted.card, name) for name in COUNTERS}
-        for table, key, value in (
-            (unit_days, "day", counted.day),
-            (unit_months, "month", counted.day.replace(day=1)),
-        ):
-            statement = upsert(self.session, table).values(
-                {key: value, "unit_id": counted.unit_id, **values}
-            )
-            statement = statement.on_conflict_do_update(
-                index_elements=[table.c[key], table.c.unit_id],
-                set_={
-                    name: table.c[name] + statement.excluded[name]
-                    for name, amount in values.items()
-                    if amount
-                },
-            )
-            await self.session.execute(statement)
+        days, months = _ADD(self.session)
+        day = counted.day
+        await self.session.execute(days, {"day": day, "unit_id": counted.unit_id, **values})
+        month = day.replace(day=1)
+        await self.session.execute(months, {"month": month, "unit_id": counted.unit_id, **values})
 
     async def scorecards(self, path: str, start: date, end: date) -> dict[int, Scorecard]:
         """Each unit's scorecard in a subtree, summed over the days start ≤ day < end: whole
@@ -129,29 +147,15 @@ class StatsRepo:
         self, day: date, compound_id: int, category: Category, status: Status, delta: int
     ) -> None:
         """A ticket reported on `day` entered (+1) or left (−1) a (category, status)."""
-        for table, key, value in (
-            (ticket_days, "day", day),
-            (ticket_months, "month", day.replace(day=1)),
-        ):
-            statement = upsert(self.session, table).values(
-                {
-                    key: value,
-                    "compound_id": compound_id,
-                    "category": str(category),
-                    "status": str(status),
-                    "count": delta,
-                }
-            )
-            statement = statement.on_conflict_do_update(
-                index_elements=[
-                    table.c[key],
-                    table.c.compound_id,
-                    table.c.category,
-                    table.c.status,
-                ],
-                set_={"count": table.c.count + statement.excluded.count},
-            )
-            await self.session.execute(statement)
+        days, months = _COUNT(self.session)
+        values = {
+            "compound_id": compound_id,
+            "category": str(category),
+            "status": str(status),
+            "count": delta,
+        }
+        await self.session.execute(days, {"day": day, **values})
+        await self.session.execute(months, {"month": day.replace(day=1), **values})
 
     async def ticket_counts(
         self, path: str, kind: UnitKind, unit_id: int, start: date, end: date, zone: ZoneInfo

@@ -29,6 +29,12 @@ def _unit(row: Row[tuple[object, ...]]) -> Unit:
 
 
 _GET = select(units).where(units.c.id == bindparam("unit_id"))  # built once: read at most updates
+_AROUND = select(units).where(  # a compound with its wings and every unit above it
+    or_(
+        units.c.id.in_(bindparam("b_ids", expanding=True)),
+        units.c.parent_id == bindparam("b_compound"),
+    )
+)
 
 
 class UnitRepo:
@@ -52,12 +58,7 @@ class UnitRepo:
     async def around(self, compound: Unit) -> dict[int, Unit]:
         """A compound with its wings and every unit above it: all a complaint there can touch."""
         rows = await self.session.execute(
-            select(units).where(
-                or_(
-                    units.c.id.in_([*compound.ancestor_ids, compound.id]),
-                    units.c.parent_id == compound.id,
-                )
-            )
+            _AROUND, {"b_ids": [*compound.ancestor_ids, compound.id], "b_compound": compound.id}
         )
         return {unit.id: unit for unit in map(_unit, rows)}
 

@@ -42,6 +42,11 @@ _ROLES = union_all(
     .subquery()
     .select(),
 )
+_MEMBERS_OF = (
+    select(staff.c.unit_id, staff.c.user_id)
+    .where(staff.c.unit_id.in_(bindparam("b_units", expanding=True)))
+    .order_by(staff.c.id)
+)
 
 
 class UserRepo:
@@ -129,11 +134,7 @@ class StaffRepo:
 
     async def members_of(self, unit_ids: Sequence[int]) -> dict[int, list[int]]:
         """The staff of several units in one read, by unit (each in the order they joined)."""
-        rows = await self.session.execute(
-            select(staff.c.unit_id, staff.c.user_id)
-            .where(staff.c.unit_id.in_(list(unit_ids)))
-            .order_by(staff.c.id)
-        )
+        rows = await self.session.execute(_MEMBERS_OF, {"b_units": list(unit_ids)})
         found: dict[int, list[int]] = {}
         for row in rows:
             found.setdefault(row.unit_id, []).append(row.user_id)

@@ -283,6 +283,15 @@ def ticket_number(prefix: str, local_day: datetime, seq: int) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Similar:
+    """An open ticket as the duplicate check compares and shows it."""
+
+    id: int
+    number: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Complaint:
     id: int
     number: str

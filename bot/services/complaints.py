@@ -12,6 +12,7 @@ from bot.domain.complaints import (
     Complaint,
     Draft,
     Rating,
+    Similar,
     Stage,
     Status,
     rating_action,
@@ -53,7 +54,7 @@ def add_photo(draft: Draft, file_id: str) -> Draft:
     return replace(draft, photos=(*draft.photos, file_id))
 
 
-async def similar_open(desk: Desk, draft: Draft, limit: int = 3) -> list[Complaint]:
+async def similar_open(desk: Desk, draft: Draft, limit: int = 3) -> list[Similar]:
     """Open tickets of the same compound and category in the last days with similar text."""
     if draft.category is None:
         return []
