@@ -71,6 +71,11 @@ _OPENED = (
     .limit(1)
 )
 _ADD_EVENT = insert(complaint_events)
+_ADVANCE = update(complaints).where(
+    complaints.c.id == bindparam("b_id"),
+    complaints.c.version == bindparam("b_version"),
+    complaints.c.stage == bindparam("b_stage"),
+)
 _CARDS = (
     select(complaint_cards.c.chat_id, complaint_cards.c.outbox_id, complaint_cards.c.headline)
     .where(complaint_cards.c.complaint_id == bindparam("b_complaint"))
@@ -215,13 +220,14 @@ class ComplaintRepo:
     ) -> bool:
         """The sweep's step: only from the stage it read, so two sweeps never chase twice."""
         result = await self.session.execute(
-            update(complaints)
-            .where(
-                complaints.c.id == complaint.id,
-                complaints.c.version == complaint.version,
-                complaints.c.stage == complaint.stage,
-            )
-            .values(stage=stage, next_check_at=next_check_at)
+            _ADVANCE,
+            {
+                "b_id": complaint.id,
+                "b_version": complaint.version,
+                "b_stage": complaint.stage,
+                "stage": stage,
+                "next_check_at": next_check_at,
+            },
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 

@@ -197,6 +197,8 @@ async def sweep_due(
     *,
     due: Callable[[Session, datetime, int], Awaitable[Sequence[R]]],
     step: Callable[[Desk, R], Awaitable[bool]],
+    prepare: Callable[[Session, Sequence[R], dict[tuple[str, int], Any]], Awaitable[None]]
+    | None = None,
     batch: int,
     limit: int,
 ) -> int:
@@ -209,6 +211,8 @@ async def sweep_due(
         now = clock.now()
         async with db.read() as session:
             found = await due(session, now, batch)
+            if prepare is not None and found:  # what the steps share, read once for them all
+                await prepare(session, found, memo)
         for row in found:
             looked += 1
             try:

@@ -11,6 +11,7 @@ import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from bot.delivery.outbox import Markup, Priority
 from bot.domain.complaints import (
@@ -43,20 +44,36 @@ MAX_NOTE = 1000
 
 
 async def unit_chats(
-    session: Session, admins: Sequence[int], unit: Unit, units: Mapping[int, Unit]
+    session: Session,
+    admins: Sequence[int],
+    unit: Unit,
+    units: Mapping[int, Unit],
+    memo: dict[tuple[str, int], Any] | None = None,
 ) -> list[int]:
     """A unit's staff and its alert groups. A unit nobody staffs yet hands its alerts to the next
     unit up that has someone, and at the very top to the administrators: nothing is dropped.
-    (The whole chain in two reads.)"""
+    (The whole chain in two reads; with a `memo`, only the units of the chain it has not seen.)"""
     chain = [unit, *supervisors(unit, units)]
-    ids = [candidate.id for candidate in chain]
-    people = await StaffRepo(session).members_of(ids)
-    groups = await ChatRepo(session).bound_to_units(ids, ChatPurpose.ALERTS)
+    memo = {} if memo is None else memo
+    await remember_chats(session, [candidate.id for candidate in chain], memo)
     for candidate in chain:
-        found = [*people.get(candidate.id, ()), *groups.get(candidate.id, ())]
-        if found:
-            return found
+        if found := memo["chats", candidate.id]:
+            return list(found)
     return list(admins)
+
+
+async def remember_chats(
+    session: Session, unit_ids: Sequence[int], memo: dict[tuple[str, int], Any]
+) -> None:
+    """Each unit's staff and alert groups, in `memo` under ("chats", id): two reads for the units
+    it does not hold yet."""
+    unseen = [unit_id for unit_id in dict.fromkeys(unit_ids) if ("chats", unit_id) not in memo]
+    if not unseen:
+        return
+    people = await StaffRepo(session).members_of(unseen)
+    groups = await ChatRepo(session).bound_to_units(unseen, ChatPurpose.ALERTS)
+    for unit_id in unseen:
+        memo["chats", unit_id] = (*people.get(unit_id, ()), *groups.get(unit_id, ()))
 
 
 async def unit_people(
@@ -73,15 +90,10 @@ async def unit_people(
 
 
 async def chats_of(desk: Desk, unit: Unit, units: Mapping[int, Unit]) -> list[int]:
-    """`unit_chats` at a desk: a sweep's desks share what they found (a sweep of 20 tickets asks
-    for the same few units again and again; staff and groups do not change under it)."""
-    key = ("unit_chats", unit.id)
-    if desk.memo is not None and key in desk.memo:
-        return list(desk.memo[key])
-    found = await unit_chats(desk.session, desk.config.bot.admins, unit, units)
-    if desk.memo is not None:
-        desk.memo[key] = tuple(found)
-    return found
+    """`unit_chats` at a desk: a sweep's desks share what they found, unit by unit (a sweep of
+    20 tickets chases units whose chains overlap — a company, then the community above it — and
+    staff and groups do not change under it)."""
+    return await unit_chats(desk.session, desk.config.bot.admins, unit, units, desk.memo)
 
 
 async def may_act(

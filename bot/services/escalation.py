@@ -7,7 +7,8 @@ at once, never chases twice.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from bot.clock import Clock
 from bot.config import Config
@@ -23,16 +24,17 @@ from bot.domain.complaints import (
     supervisors,
 )
 from bot.domain.errors import Stale
-from bot.domain.org import Unit
+from bot.domain.org import Unit, UnitKind
 from bot.services import households
 from bot.services.complaints import close
 from bot.services.desk import Desk, sweep_due
-from bot.services.dispatch import deliver_cards, refresh_cards, tell_unit
+from bot.services.dispatch import deliver_cards, refresh_cards, remember_chats, tell_unit
 from bot.services.matcher import Matcher
 from bot.ui import complaints as ui
 from bot.ui import households as households_ui
 from storage.complaints import ComplaintRepo
-from storage.db import Database
+from storage.db import Database, Session
+from storage.units import UnitRepo
 
 BATCH = 200
 
@@ -56,10 +58,26 @@ async def sweep(
         matcher,
         bot_username,
         due=lambda session, now, n: ComplaintRepo(session).due(now, n),
+        prepare=remember_units,
         step=step,
         batch=BATCH,
         limit=limit,
     )
+
+
+async def remember_units(
+    session: Session, due: Sequence[Complaint], memo: dict[tuple[str, int], Any]
+) -> None:
+    """What the steps of a sweep will ask of their units, read for all its tickets at once: each
+    compound with the units around it, and each of those units' staff and alert groups (four reads
+    a sweep, not up to six a ticket). A compound not found is left to its step to report."""
+    unseen = sorted({c.compound_id for c in due if ("units", c.compound_id) not in memo})
+    repo = UnitRepo(session)
+    compounds = [u for u in (await repo.many(unseen)).values() if u.kind is UnitKind.COMPOUND]
+    around = await repo.around_each(compounds)
+    for compound_id, found in around.items():
+        memo["units", compound_id] = found
+    await remember_chats(session, [i for found in around.values() for i in found], memo)
 
 
 async def step(desk: Desk, complaint: Complaint) -> bool:
