@@ -155,3 +155,30 @@ async def test_a_ticket_signed_in_time_is_not_chased_and_an_unrated_one_closes(
     assert closed is not None and closed.status is Status.CLOSED and closed.rating is None
     assert events[-1].action is Action.CLOSED and events[-1].note == "unrated"
     assert [e.action for e in events].count(Action.CHASED) == 0
+
+
+async def test_a_sweep_reads_units_and_their_chats_once_for_all_its_tickets(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Five tickets reach a step at once: their compound's units, and those units' staff and alert
+    groups, are read once for the sweep (not per ticket), and each warning still reaches its unit."""
+    clock = FixedClock(T0)
+    tickets = [await file_leak(db, clock) for _ in range(5)]
+    reads: list[str] = []
+    for name, repo in (("around", UnitRepo), ("around_each", UnitRepo), ("members_of", StaffRepo)):
+        real = getattr(repo, name)
+
+        async def counted(self: object, *args: object, _real: object = real, _name: str = name):  # type: ignore[no-untyped-def]
+            reads.append(_name)
+            return await _real(self, *args)  # type: ignore[operator]
+
+        monkeypatch.setattr(repo, name, counted)
+    before = await new_messages_to(db, PROPERTY)
+    clock.at = T0 + timedelta(hours=1.6)
+    with build_i18n("zh").context():
+        steps = await sweep(db, clock, Config(), MATCHER, BOT)
+    assert steps == 5
+    assert sorted(reads) == ["around_each", "members_of"]
+    for complaint_id in tickets:
+        assert await chases(db, complaint_id) == [("warned", "")]
+    assert await new_messages_to(db, PROPERTY) == before + 5  # each warning, to the company
