@@ -29,13 +29,7 @@ def _unit(row: Row[tuple[object, ...]]) -> Unit:
 
 
 _GET = select(units).where(units.c.id == bindparam("unit_id"))  # built once: read at most updates
-_AROUND = select(units).where(  # a compound with its wings and every unit above it
-    or_(
-        units.c.id.in_(bindparam("b_ids", expanding=True)),
-        units.c.parent_id == bindparam("b_compound"),
-    )
-)
-_AROUND_EACH = select(units).where(
+_AROUND_EACH = select(units).where(  # compounds with their wings and the units above them
     or_(
         units.c.id.in_(bindparam("b_ids", expanding=True)),
         units.c.parent_id.in_(bindparam("b_compounds", expanding=True)),
@@ -63,10 +57,7 @@ class UnitRepo:
 
     async def around(self, compound: Unit) -> dict[int, Unit]:
         """A compound with its wings and every unit above it: all a complaint there can touch."""
-        rows = await self.session.execute(
-            _AROUND, {"b_ids": [*compound.ancestor_ids, compound.id], "b_compound": compound.id}
-        )
-        return {unit.id: unit for unit in map(_unit, rows)}
+        return (await self.around_each([compound]))[compound.id]
 
     async def around_each(self, compounds: Sequence[Unit]) -> dict[int, dict[int, Unit]]:
         """`around` for several compounds in one read, by compound id."""
