@@ -9,16 +9,19 @@ from sqlalchemy import Row, bindparam, select, update
 
 from bot.domain.people import ChatPurpose, GroupChat
 from storage.db import Session
+from storage.prepared import prepared
 from storage.tables import chats
 
-_BOUND = (  # the active groups of several units for a purpose: read by every ticket's dispatch
-    select(chats.c.unit_id, chats.c.id)
-    .where(
-        chats.c.unit_id.in_(bindparam("b_units", expanding=True)),
-        chats.c.purpose == bindparam("b_purpose"),
-        chats.c.active.is_(True),
+_BOUND = (
+    prepared(  # the active groups of several units for a purpose: read by every ticket's dispatch
+        select(chats.c.unit_id, chats.c.id)
+        .where(
+            chats.c.unit_id.in_(bindparam("b_units", expanding=True)),
+            chats.c.purpose == bindparam("b_purpose"),
+            chats.c.active.is_(True),
+        )
+        .order_by(chats.c.id)
     )
-    .order_by(chats.c.id)
 )
 
 

@@ -24,6 +24,7 @@ from bot.domain.complaints import (
 from bot.domain.org import UnitKind
 from bot.domain.rates import Event, opening_of, tally
 from storage.db import Session, Upserts
+from storage.prepared import prepared
 from storage.stats import StatsRepo, light_case, subtree, tickets_of
 from storage.tables import (
     complaint_cards,
@@ -38,7 +39,7 @@ SIMILAR_POOL = 50  # the newest open tickets the duplicate check compares a repo
 
 # The statements of filing a ticket and of each step of it, built once (issue 24).
 _NEXT = Upserts(
-    lambda insert: (
+    lambda insert: prepared(
         insert(counters)
         .values(key=bindparam("b_key"), value=1)
         .on_conflict_do_update(
@@ -47,9 +48,9 @@ _NEXT = Upserts(
         .returning(counters.c.value)
     )
 )
-_CREATE = insert(complaints).returning(complaints.c.id)
-_GET = select(complaints).where(complaints.c.id == bindparam("b_id"))
-_SIMILAR = (
+_CREATE = prepared(insert(complaints).returning(complaints.c.id))
+_GET = prepared(select(complaints).where(complaints.c.id == bindparam("b_id")))
+_SIMILAR = prepared(
     select(complaints.c.id, complaints.c.number, complaints.c.text)
     .where(
         complaints.c.compound_id == bindparam("b_compound"),
@@ -60,7 +61,7 @@ _SIMILAR = (
     .order_by(complaints.c.id.desc())
     .limit(SIMILAR_POOL)
 )
-_OPENED = (
+_OPENED = prepared(
     select(complaint_events)
     .where(
         complaint_events.c.complaint_id == bindparam("b_complaint"),
@@ -70,13 +71,15 @@ _OPENED = (
     .order_by(complaint_events.c.id.desc())
     .limit(1)
 )
-_ADD_EVENT = insert(complaint_events)
-_ADVANCE = update(complaints).where(
-    complaints.c.id == bindparam("b_id"),
-    complaints.c.version == bindparam("b_version"),
-    complaints.c.stage == bindparam("b_stage"),
+_ADD_EVENT = prepared(insert(complaint_events))
+_ADVANCE = prepared(
+    update(complaints).where(
+        complaints.c.id == bindparam("b_id"),
+        complaints.c.version == bindparam("b_version"),
+        complaints.c.stage == bindparam("b_stage"),
+    )
 )
-_CARDS = (
+_CARDS = prepared(
     select(complaint_cards.c.chat_id, complaint_cards.c.outbox_id, complaint_cards.c.headline)
     .where(complaint_cards.c.complaint_id == bindparam("b_complaint"))
     .order_by(complaint_cards.c.id)
@@ -85,8 +88,8 @@ _CARD_WHERE = and_(
     complaint_cards.c.complaint_id == bindparam("b_complaint"),
     complaint_cards.c.chat_id == bindparam("b_chat"),
 )
-_MOVE_CARD = update(complaint_cards).where(_CARD_WHERE)
-_ADD_CARD = insert(complaint_cards)
+_MOVE_CARD = prepared(update(complaint_cards).where(_CARD_WHERE))
+_ADD_CARD = prepared(insert(complaint_cards))
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,8 @@ from sqlalchemy.sql import Executable
 from sqlalchemy.sql.selectable import TypedReturnsRows
 from sqlalchemy.util.typing import TupleAny
 
+from storage.prepared import plan_of, run
+
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
@@ -85,6 +87,11 @@ class InlineSession(Session):
         self.dialect = connection.dialect.name
 
     async def _run(self, statement: Executable, params: Params) -> Result[*TupleAny]:
+        plan = plan_of(statement)
+        if plan is not None:
+            result = run(self.connection, plan, {} if params is None else params)
+            if result is not None:
+                return result
         return self.connection.execute(statement, params)
 
     @asynccontextmanager

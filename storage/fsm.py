@@ -29,6 +29,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.db import Database, Session, on_postgres
+from storage.prepared import prepared
 from storage.tables import fsm
 
 _current_session: ContextVar[Session | None] = ContextVar("fsm_session", default=None)
@@ -44,13 +45,17 @@ _NO_DATA = "{}"  # the data column of a key without data
 
 # The statements of every step of a conversation, built once (bench/sqlpaths.py); each run binds
 # its values by name.
-_ROW = select(fsm.c.state, fsm.c.data).where(fsm.c.key == bindparam("b_key"))
+_ROW = prepared(select(fsm.c.state, fsm.c.data).where(fsm.c.key == bindparam("b_key")))
 _CLEAR = {
-    part: update(fsm).where(fsm.c.key == bindparam("b_key")).values({part: bindparam("value")})
+    part: prepared(
+        update(fsm).where(fsm.c.key == bindparam("b_key")).values({part: bindparam("value")})
+    )
     for part in ("state", "data")
 }
-_DROP_EMPTY = fsm.delete().where(
-    fsm.c.key == bindparam("b_key"), fsm.c.state.is_(None), fsm.c.data == _NO_DATA
+_DROP_EMPTY = prepared(
+    fsm.delete().where(
+        fsm.c.key == bindparam("b_key"), fsm.c.state.is_(None), fsm.c.data == _NO_DATA
+    )
 )
 
 
@@ -61,8 +66,8 @@ def _upsert(dialect: str, part: str) -> Any:
         state=bindparam("value") if part == "state" else None,
         data=bindparam("value") if part == "data" else _NO_DATA,
     )
-    return insert.on_conflict_do_update(
-        index_elements=[fsm.c.key], set_={part: insert.excluded[part]}
+    return prepared(
+        insert.on_conflict_do_update(index_elements=[fsm.c.key], set_={part: insert.excluded[part]})
     )
 
 

@@ -23,11 +23,12 @@ from bot.domain.households import (
 )
 from bot.flatfile import FlatSpec
 from storage.db import Session
+from storage.prepared import prepared
 from storage.tables import contact_invites, flats, household_contacts, residents
 
 LIVE_VALUES = [status.value for status in LIVE]
 CHUNK = 5000  # ids per IN (…): SQLite takes 32766 parameters, PostgreSQL 65535
-_OF_USER = (  # a person's live claims, newest first: read by every ticket filed
+_OF_USER = prepared(  # a person's live claims, newest first: read by every ticket filed
     select(residents)
     .where(residents.c.user_id == bindparam("b_user"), residents.c.status.in_(LIVE_VALUES))
     .order_by(residents.c.id.desc())

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, func, select, update
 
 from storage.db import CHAT_LOCKS, Session, on_postgres
+from storage.prepared import prepared
 from storage.tables import inbox
 
 
@@ -31,19 +32,21 @@ class FailedUpdate:
 
 # The statements of every update, built once (building one costs more than SQLite running it:
 # bench/sqlpaths.py); each run binds its values by name.
-_NEXT_FOR_KEY = (
+_NEXT_FOR_KEY = prepared(
     select(inbox.c.update_id, inbox.c.key, inbox.c.payload, inbox.c.attempts)
     .where(inbox.c.key == bindparam("key"), inbox.c.status == "new")
     .order_by(inbox.c.update_id)
     .limit(1)
 )
-_MARK_DONE = (
+_MARK_DONE = prepared(
     update(inbox)
     .where(inbox.c.update_id == bindparam("b_update_id"), inbox.c.status == "new")
     .values(status="done", handled_at=bindparam("now"))
 )
-_SEEN = select(inbox.c.update_id).where(inbox.c.update_id.in_(bindparam("b_ids", expanding=True)))
-_STORE = inbox.insert()
+_SEEN = prepared(
+    select(inbox.c.update_id).where(inbox.c.update_id.in_(bindparam("b_ids", expanding=True)))
+)
+_STORE = prepared(inbox.insert())
 
 
 class InboxRepo:

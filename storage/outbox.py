@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, select, update
 
 from storage.db import Session, on_postgres
+from storage.prepared import prepared
 from storage.tables import outbox
 
 OUTBOX_CHANNEL = "outbox"  # LISTENed to by the leading replica (storage/leader.py)
@@ -40,7 +42,7 @@ class DeadLetter:
 
 
 # The statements of every reply, built once (bench/sqlpaths.py); each run binds its values.
-_ADD = (
+_ADD = prepared(
     outbox.insert()
     .values(
         chat_id=bindparam("b_chat_id"),
@@ -56,7 +58,7 @@ _ADD = (
     )
     .returning(outbox.c.id)
 )
-_MARK_SENT = (
+_MARK_SENT = prepared(
     update(outbox)
     .where(outbox.c.id == bindparam("item_id"))
     .values(
@@ -129,8 +131,16 @@ class OutboxRepo:
         return SentRef(row.status, row.message_id) if row else None
 
     async def mark_sent(self, item_id: int, message_id: int | None, now: datetime) -> None:
+        await self.mark_all_sent([(item_id, message_id)], now)
+
+    async def mark_all_sent(self, sent: Sequence[tuple[int, int | None]], now: datetime) -> None:
+        """Messages Telegram took: (outbox id, the message id it gave, if any) each."""
         await self.session.execute(
-            _MARK_SENT, {"item_id": item_id, "now": now, "b_message_id": message_id}
+            _MARK_SENT,
+            [
+                {"item_id": item_id, "now": now, "b_message_id": message}
+                for item_id, message in sent
+            ],
         )
 
     async def retry_later(self, item_id: int, not_before: datetime, error: str) -> None:

@@ -15,6 +15,7 @@ from bot.domain.oversight import BOARD_KEYS
 from bot.domain.periods import Period
 from bot.domain.rates import COUNTERS, EMPTY, HANDOVERS, Scorecard, Tally
 from storage.db import Insert, Session, Upserts
+from storage.prepared import prepared
 from storage.tables import (
     briefings,
     complaint_events,
@@ -88,18 +89,22 @@ def compounds_in(path: str) -> Any:
 def _add_to(insert: Callable[[Table], Insert], table: Table, key: str) -> Insert:
     """Add a scorecard to a unit's row of a day or a month (every counter: adding 0 is a no-op)."""
     statement = insert(table)
-    return statement.on_conflict_do_update(
-        index_elements=[table.c[key], table.c.unit_id],
-        set_={name: table.c[name] + statement.excluded[name] for name in COUNTERS},
+    return prepared(
+        statement.on_conflict_do_update(
+            index_elements=[table.c[key], table.c.unit_id],
+            set_={name: table.c[name] + statement.excluded[name] for name in COUNTERS},
+        )
     )
 
 
 def _count_in(insert: Callable[[Table], Insert], table: Table, key: str) -> Insert:
     """Add to the count of tickets of a day or a month in a (compound, category, status)."""
     statement = insert(table)
-    return statement.on_conflict_do_update(
-        index_elements=[table.c[key], table.c.compound_id, table.c.category, table.c.status],
-        set_={"count": table.c.count + statement.excluded.count},
+    return prepared(
+        statement.on_conflict_do_update(
+            index_elements=[table.c[key], table.c.compound_id, table.c.category, table.c.status],
+            set_={"count": table.c.count + statement.excluded.count},
+        )
     )
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import Row, bindparam, func, literal, or_, select, update
 from bot.domain.org import Unit, UnitKind, make_path
 from bot.orgfile import UnitSpec
 from storage.db import START_LOCKS, Session, on_postgres
+from storage.prepared import prepared
 from storage.tables import units
 
 
@@ -28,11 +29,13 @@ def _unit(row: Row[tuple[object, ...]]) -> Unit:
     )
 
 
-_GET = select(units).where(units.c.id == bindparam("unit_id"))  # built once: read at most updates
-_AROUND_EACH = select(units).where(  # compounds with their wings and the units above them
-    or_(
-        units.c.id.in_(bindparam("b_ids", expanding=True)),
-        units.c.parent_id.in_(bindparam("b_compounds", expanding=True)),
+_GET = prepared(select(units).where(units.c.id == bindparam("unit_id")))  # read by most updates
+_AROUND_EACH = prepared(
+    select(units).where(  # compounds with their wings and the units above them
+        or_(
+            units.c.id.in_(bindparam("b_ids", expanding=True)),
+            units.c.parent_id.in_(bindparam("b_compounds", expanding=True)),
+        )
     )
 )
 

@@ -11,6 +11,7 @@ from sqlalchemy import Row, bindparam, literal, select, union_all, update
 from bot.domain.org import StaffRole
 from bot.domain.people import Invite, Membership, User
 from storage.db import Session
+from storage.prepared import prepared
 from storage.tables import household_contacts, invites, staff, users
 
 
@@ -27,22 +28,24 @@ def _user(row: Row[tuple[object, ...]]) -> User:
 
 
 # Read at every update (bench/sqlpaths.py: a statement built once costs half).
-_GET = select(users).where(users.c.id == bindparam("user_id"))
-_ROLES = union_all(
-    select(staff.c.id, staff.c.unit_id, staff.c.role).where(
-        staff.c.user_id == bindparam("user_id")
-    ),
-    select(literal(0).label("id"), literal(-1).label("unit_id"), literal("").label("role"))
-    .select_from(household_contacts)
-    .where(
-        household_contacts.c.user_id == bindparam("user_id"),
-        household_contacts.c.ended_at.is_(None),
+_GET = prepared(select(users).where(users.c.id == bindparam("user_id")))
+_ROLES = prepared(
+    union_all(
+        select(staff.c.id, staff.c.unit_id, staff.c.role).where(
+            staff.c.user_id == bindparam("user_id")
+        ),
+        select(literal(0).label("id"), literal(-1).label("unit_id"), literal("").label("role"))
+        .select_from(household_contacts)
+        .where(
+            household_contacts.c.user_id == bindparam("user_id"),
+            household_contacts.c.ended_at.is_(None),
+        )
+        .limit(1)
+        .subquery()
+        .select(),
     )
-    .limit(1)
-    .subquery()
-    .select(),
 )
-_MEMBERS_OF = (
+_MEMBERS_OF = prepared(
     select(staff.c.unit_id, staff.c.user_id)
     .where(staff.c.unit_id.in_(bindparam("b_units", expanding=True)))
     .order_by(staff.c.id)

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
+
+# Every prepared SELECT is also run through SQLAlchemy and must answer the same (storage/prepared.py);
+# set before anything imports storage, and inherited by the bot processes the tests start.
+os.environ["LASTMETER_CHECK_PREPARED"] = "1"
 
 import pytest
 

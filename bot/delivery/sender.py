@@ -148,6 +148,50 @@ class Pacer:
         self.all_held_until = max(self.all_held_until, self.monotonic() + seconds)
 
 
+class Marks:
+    """Messages Telegram took, recorded together: every answer that arrives while a loop's turn
+    runs, or while the last batch is written, goes into one write transaction (one commit, not
+    one a message). Each sender still waits for its own record, so a pass ends with its messages
+    recorded; a kill before the record re-sends at most the messages then in flight (CONCURRENCY),
+    as before."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+        self._waiting: list[tuple[int, int | None, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def record(self, item_id: int, message_id: int | None) -> None:
+        done = asyncio.get_running_loop().create_future()
+        self._waiting.append((item_id, message_id, done))
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write())
+        try:
+            await asyncio.shield(done)
+        except asyncio.CancelledError:  # the record is still written, with the batch
+            done.add_done_callback(lambda f: f.cancelled() or f.exception())
+            raise
+
+    async def _write(self) -> None:
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                try:
+                    async with self.db.session() as session:
+                        await OutboxRepo(session).mark_all_sent(
+                            [(item_id, message_id) for item_id, message_id, _ in batch],
+                            self.clock.now(),
+                        )
+                except Exception as exc:  # each sender raises it (the pass logs it)
+                    for *_, done in batch:
+                        done.set_exception(exc)
+                else:
+                    for *_, done in batch:
+                        done.set_result(None)
+        finally:
+            self._writer = None
+
+
 class OutboxSender:
     def __init__(
         self,
@@ -162,6 +206,7 @@ class OutboxSender:
         self.pacer = Pacer(config)
         self._wake = asyncio.Event()
         self._busy: set[int] = set()
+        self._marks = Marks(db, clock)
         self.sent = 0
 
     def wake(self) -> None:
@@ -345,9 +390,7 @@ class OutboxSender:
         return EditMessageText
 
     async def _done(self, item: OutboxItem, message_id: int | None) -> None:
-        # Recorded one by one: a kill between sending and recording re-sends only that message.
-        async with self.db.session() as session:
-            await OutboxRepo(session).mark_sent(item.id, message_id, self.clock.now())
+        await self._marks.record(item.id, message_id)
         self.sent += 1
         SENDS.labels(result="sent").inc()
 
