@@ -222,7 +222,8 @@ async def run(kind: str, count: int) -> dict[str, float]:
                 f'statements_file = "{counted}"\n'  # of [testing]
                 "[outbox]\nglobal_rate = 1000\nprivate_chat_interval = 0\nprivate_burst = 1000\n"
             )
-            bot = BotProcess(write_config(tmp, sandbox.port, extra=extra), sandbox)
+            config = write_config(tmp, sandbox.port, extra=extra, clock=False)
+            bot = BotProcess(config, sandbox)
             await bot.start()
             await seed(database_url(tmp), people, kind)
             process, flow = bot, FLOWS[kind]

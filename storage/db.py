@@ -16,6 +16,7 @@ session is an asyncpg connection of the pool.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Generator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -33,7 +34,7 @@ from sqlalchemy.sql import Executable
 from sqlalchemy.sql.selectable import TypedReturnsRows
 from sqlalchemy.util.typing import TupleAny
 
-from storage.prepared import plan_of, run
+from storage.prepared import execute_driver_sql, plan_of, run
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
@@ -85,6 +86,7 @@ class InlineSession(Session):
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self.dialect = connection.dialect.name
+        self._savepoints = itertools.count(1)
 
     async def _run(self, statement: Executable, params: Params) -> Result[*TupleAny]:
         plan = plan_of(statement)
@@ -96,8 +98,17 @@ class InlineSession(Session):
 
     @asynccontextmanager
     async def begin_nested(self) -> AsyncIterator[None]:
-        with self.connection.begin_nested():
+        # Straight to SQLite, as the prepared statements go (SQLAlchemy's nested transaction
+        # costs two full executions for two words of SQL).
+        name = f"lm_{next(self._savepoints)}"
+        execute_driver_sql(self.connection, f"SAVEPOINT {name}")
+        try:
             yield
+        except BaseException:
+            execute_driver_sql(self.connection, f"ROLLBACK TO SAVEPOINT {name}")
+            execute_driver_sql(self.connection, f"RELEASE SAVEPOINT {name}")
+            raise
+        execute_driver_sql(self.connection, f"RELEASE SAVEPOINT {name}")
 
 
 class PooledSession(Session):
@@ -231,11 +242,17 @@ def _sqlite_settings(engine: Engine, busy_timeout_ms: int, writer: bool) -> None
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
+    inline = not engine.dialect.is_async  # the writer's sqlite3 connection: no need of a context
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
         # A deferred transaction that reads and then writes fails at once with SQLITE_BUSY when
         # another writer committed in between; taking the write lock up front makes it wait.
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
+        begin = "BEGIN IMMEDIATE" if writer else "BEGIN"
+        if inline:
+            execute_driver_sql(connection, begin)
+        else:
+            connection.exec_driver_sql(begin)
 
 
 class Database:
@@ -261,6 +278,7 @@ class Database:
         # asyncio lock wakes the next transaction the moment the last one commits. (The busy
         # handler still arbitrates between processes.)
         self._turn: asyncio.Lock | None = asyncio.Lock() if url.startswith("sqlite") else None
+        self._writing: Connection | None = None
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[Session]:
@@ -270,8 +288,17 @@ class Database:
                 yield PooledSession(connection)
             return
         async with self._turn:
-            with self.inline.connect() as inline, inline.begin():
-                yield InlineSession(inline)
+            # One connection for every writer in turn, kept open (no pool checkout per session).
+            if self._writing is None:
+                self._writing = self.inline.connect()
+            inline = self._writing
+            try:
+                with inline.begin():
+                    yield InlineSession(inline)
+            finally:
+                if inline.invalidated or inline.closed:
+                    inline.close()
+                    self._writing = None
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Session]:
@@ -294,6 +321,9 @@ class Database:
             await connection.run_sync(_upgrade, zone)
 
     async def close(self) -> None:
+        if self._writing is not None:
+            self._writing.close()
+            self._writing = None
         if self.inline is not None:
             self.inline.dispose()
         await self.engine.dispose()

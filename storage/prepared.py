@@ -211,6 +211,25 @@ def run(
     return result
 
 
+def execute_driver_sql(connection: Connection, sql: str) -> None:
+    """A statement without values or rows (BEGIN, SAVEPOINT), run directly on the connection's
+    sqlite3 connection; the listeners see it as SQLAlchemy's `exec_driver_sql` would show it."""
+    dbapi = connection.connection.dbapi_connection
+    assert dbapi is not None
+    cursor = dbapi.cursor()
+    if connection.dispatch.before_cursor_execute:
+        for listener in connection.dispatch.before_cursor_execute:
+            listener(connection, cursor, sql, (), None, False)
+    try:
+        cursor.execute(sql)
+    except sqlite3.Error as error:
+        raise exc.DBAPIError.instance(
+            sql, (), error, sqlite3.Error, dialect=connection.dialect
+        ) from error
+    finally:
+        cursor.close()
+
+
 def _check(
     connection: Connection,
     statement: Executable,

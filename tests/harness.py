@@ -253,9 +253,11 @@ def write_config(
     extra: str = "",
     telegram: str = "",
     url: str | None = None,
+    clock: bool = True,
 ) -> Path:
     """A bot's config in `tmp`: the sandbox on `port`, the test's database (or `url`), more keys
-    of [telegram] in `telegram` and more tables in `extra`."""
+    of [telegram] in `telegram` and more tables in `extra`; `clock`: the shiftable clock of the
+    tests (bench/ measures the machine's, as in production)."""
     config = tmp / "config.toml"
     config.write_text(
         f"""
@@ -277,7 +279,7 @@ flats = "{ROOT / "flats.example.toml"}"
 
 [testing]
 enabled = true
-clock_file = "{tmp / "clock"}"
+clock_file = "{tmp / "clock" if clock else ""}"
 {extra}
 """,
         encoding="utf-8",
