@@ -1,18 +1,21 @@
-"""Benchmark: the database work of one update, down five paths to SQLite, against the floor.
+"""Benchmark: the database work of one update, down six paths to SQLite, against the floor.
 
 The statements are those the bot runs for one step of a conversation (tests/inproc shows them with
 SQL logged): the update stored (a look for it, the insert), its chat's next update read and marked
 done, the conversation's row and the person read, the row's state and data written, the reply
-queued and then marked sent (found by the outbox's index, as the sender finds it by id) — ten statements in one write transaction, on the project's own tables
-in a migrated database. Five ways to run them, in the same run:
+queued and then marked sent (found by the outbox's index, as the sender finds it by id) — ten
+statements in one write transaction, on the project's own tables in a migrated database. Six ways
+to run them, in the same run:
 
-- `Session, built per call` — what storage/ does today: an Session on the writer engine
-  (aiosqlite, whose calls run in the loop's thread, storage/db.py), each statement built as it runs;
-- `Session, built once` — the same session, statements built once with bind parameters;
-- `sync Connection, built per call` — a synchronous SQLAlchemy Core connection (pysqlite) in the
-  loop's thread: no greenlet, no session;
-- `sync Connection, built once` — what storage/ does now (storage/db.py `InlineSession`) for the
-  statements every update runs; the others are built as they run (the line above);
+- `Session, built per call` — storage/'s own session (storage/db.py: on SQLite the writer's
+  synchronous connection in the loop's thread), each statement built as it runs, as the rarer
+  paths of storage/ still build theirs;
+- `Session, built once` — the same session, the statements built once with bind parameters and run
+  by SQLAlchemy (what storage/ did for every update's statements before `prepared`);
+- `sync Connection, built per call` and `built once` — a bare synchronous SQLAlchemy Core
+  connection (pysqlite), without the session's turn among writers;
+- `Session, prepared (now)` — the session with the statements marked `prepared()`
+  (storage/prepared.py): compiled once and run by the sqlite3 module with SQLAlchemy's processors;
 - `raw sqlite3` (the floor) — the same statements compiled once to SQL, run by the sqlite3 module.
 
 Printed: CPU per transaction and per statement, and each path ÷ the floor. Not a test.
@@ -38,6 +41,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.sql import Executable
 
 from storage.db import Database, Session
+from storage.prepared import prepared
 from storage.tables import fsm, inbox, outbox, users
 
 NOW = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
@@ -181,7 +185,7 @@ def params(n: int) -> dict[str, Any]:
 
 
 def consume(result: Any) -> None:
-    if result.returns_rows:
+    if getattr(result, "returns_rows", True):
         result.all()
 
 
@@ -214,6 +218,7 @@ async def main(transactions: int) -> None:
         async with db.session() as s:
             await s.execute(users.insert().values(id=PERSON, first_name="居民", created_at=NOW))
         statements = prebuilt()
+        marked = [prepared(statement) for statement in statements]
 
         async def session_per_call(n: int) -> None:
             async with db.session() as s:
@@ -223,6 +228,12 @@ async def main(transactions: int) -> None:
             async with db.session() as s:
                 values = params(n)
                 for statement in statements:
+                    consume(await s.execute(statement, values))
+
+        async def session_prepared(n: int) -> None:
+            async with db.session() as s:
+                values = params(n)
+                for statement in marked:
                     consume(await s.execute(statement, values))
 
         engine = create_sync_engine(f"sqlite:///{path}")
@@ -263,10 +274,11 @@ async def main(transactions: int) -> None:
             raw.execute("COMMIT")
 
         paths = {
-            "Session, built per call (today)": session_per_call,
+            "Session, built per call": session_per_call,
             "Session, built once": session_once,
             "sync Connection, built per call": sync_per_call,
-            "sync Connection, built once (now)": sync_once,
+            "sync Connection, built once": sync_once,
+            "Session, prepared (now)": session_prepared,
             "raw sqlite3 (the floor)": floor,
         }
         figures = await measure(transactions, paths)

@@ -97,6 +97,8 @@ class Form:
             return None
         if not all(p is None or callable(p) for p in compiled._bind_processors.values()):
             return None  # a tuple's processors
+        if any(bind.callable is not None for bind in compiled.binds.values()):
+            return None  # a value computed at each run
         prefetch = compiled.insert_prefetch or compiled.update_prefetch
         for column in prefetch:
             description = (
@@ -119,16 +121,19 @@ class Form:
         both = {**self.fixed, **values}
         sql = self.sql
         arguments: list[Any] = []
-        for name, processor in self.order:
-            value = both[name]
-            if name in self.expanding:
-                token, each = self.expanding[name]
-                if not value:
-                    return None  # SQLAlchemy's empty-set expression
-                sql = sql.replace(token, ", ".join("?" * len(value)), 1)
-                arguments.extend(value if each is None else [each(v) for v in value])
-            else:
-                arguments.append(value if processor is None else processor(value))
+        try:
+            for name, processor in self.order:
+                value = both[name]
+                if name in self.expanding:
+                    token, each = self.expanding[name]
+                    if not value:
+                        return None  # SQLAlchemy's empty-set expression
+                    sql = sql.replace(token, ", ".join("?" * len(value)), 1)
+                    arguments.extend(value if each is None else [each(v) for v in value])
+                else:
+                    arguments.append(value if processor is None else processor(value))
+        except Exception as error:  # a value its column refuses: as SQLAlchemy reports it
+            raise exc.DBAPIError.instance(self.sql, values, error, sqlite3.Error) from error
         return sql, arguments
 
 
