@@ -33,6 +33,7 @@ from handlers import (
     wizard,
     work_orders,
 )
+from handlers.buttons import ButtonIndex
 
 # Every form of the private chat, on the one conversation engine (handlers/wizard.py).
 FLOWS = wizard.Wizard(
@@ -78,7 +79,7 @@ onboarding.RESUME.update(
 
 
 def build_root_router() -> Router:
-    private = Router(name="private")
+    private = ButtonIndex(name="private")
     private.message.filter(F.chat.type == "private")
     private.include_routers(
         menu.private_router(),  # its buttons work like commands, in any state
@@ -100,7 +101,7 @@ def build_root_router() -> Router:
         FLOWS.router(),  # the forms' answers (commands above still work in the middle of one)
         fallback.private_router(),
     )
-    in_groups = Router(name="groups")
+    in_groups = ButtonIndex(name="groups")
     in_groups.message.filter(F.chat.type.in_(groups.GROUP_TYPES))
     in_groups.my_chat_member.filter(F.chat.type.in_(groups.GROUP_TYPES))
     in_groups.include_routers(
@@ -111,6 +112,8 @@ def build_root_router() -> Router:
     )
     root = Router(name="root")
     root.include_routers(private, in_groups, fallback.buttons_router())
+    private.index()
+    in_groups.index()
     for router in root.chain_tail:
         for observer in router.observers.values():
             for handler in (observer._handler, *observer.handlers):  # the observer's own filters
