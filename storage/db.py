@@ -218,15 +218,16 @@ def create_engine(
     return create_async_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
 
 
-def create_inline_writer(url: str, *, busy_timeout_ms: int = 15000) -> Engine:
-    """SQLite's writer for sessions: a synchronous engine (pysqlite) on the same file, with the
-    same settings, whose statements run in the caller's thread."""
+def create_inline_writer(url: str, *, busy_timeout_ms: int = 15000, writer: bool = True) -> Engine:
+    """SQLite's writer for sessions (or, with `writer` off, its quick reader for glances): a
+    synchronous engine (pysqlite) on the same file, with the same settings, whose statements run
+    in the caller's thread."""
     file = _sqlite_file(url)
     engine = create_sync_engine(
         f"sqlite:///{file}" if file is not None else "sqlite://",
         connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False},
     )
-    _sqlite_settings(engine, busy_timeout_ms, writer=True)
+    _sqlite_settings(engine, busy_timeout_ms, writer=writer)
     return engine
 
 
@@ -273,6 +274,13 @@ class Database:
             if sqlite_file
             else self.engine
         )
+        self.glancer: Engine | None = (
+            create_inline_writer(url, busy_timeout_ms=busy_timeout_ms, writer=False)
+            if sqlite_file
+            else None
+        )
+        self._glancing: Connection | None = None
+        self._glance_turn = asyncio.Lock()
         # SQLite has one writer at a time, and every transaction here takes the write lock. Waiting
         # for it in SQLite's busy handler means sleeping in steps of up to 100 ms; waiting on an
         # asyncio lock wakes the next transaction the moment the last one commits. (The busy
@@ -307,6 +315,28 @@ class Database:
         async with self.reader.connect() as connection, connection.begin():
             yield PooledSession(connection)
 
+    @asynccontextmanager
+    async def glance(self) -> AsyncIterator[Session]:
+        """A short read by an index (the sender's look for what is due, a card's message id),
+        run at once in the loop's thread on a reading connection of its own: no hand-off to
+        aiosqlite's thread and back for each statement. It sees what was committed when it began,
+        never a writer's transaction in progress. Never write in it; long reads go to `read`."""
+        if self.glancer is None:
+            async with self.read() as session:
+                yield session
+            return
+        async with self._glance_turn:
+            if self._glancing is None:
+                self._glancing = self.glancer.connect()
+            glancing = self._glancing
+            try:
+                with glancing.begin():
+                    yield InlineSession(glancing)
+            finally:
+                if glancing.invalidated or glancing.closed:
+                    glancing.close()
+                    self._glancing = None
+
     async def ping(self) -> None:
         """Raises when the database cannot be reached (the health check)."""
         async with self.reader.connect() as connection:
@@ -321,9 +351,12 @@ class Database:
             await connection.run_sync(_upgrade, zone)
 
     async def close(self) -> None:
-        if self._writing is not None:
-            self._writing.close()
-            self._writing = None
+        for kept in (self._writing, self._glancing):
+            if kept is not None:
+                kept.close()
+        self._writing = self._glancing = None
+        if self.glancer is not None:
+            self.glancer.dispose()
         if self.inline is not None:
             self.inline.dispose()
         await self.engine.dispose()
@@ -393,6 +426,12 @@ def count_statements(db: Database) -> dict[str, int]:
 
         @event.listens_for(db.reader.sync_engine, "before_cursor_execute")
         def _read(*_args: Any) -> None:
+            counts["read_statements"] += 1
+
+    if db.glancer is not None:
+
+        @event.listens_for(db.glancer, "before_cursor_execute")
+        def _glance(*_args: Any) -> None:
             counts["read_statements"] += 1
 
     return counts

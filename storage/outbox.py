@@ -69,6 +69,21 @@ _MARK_SENT = prepared(
     )
 )
 
+_DUE = prepared(  # what the sender looks for at every pass
+    select(
+        outbox.c.id,
+        outbox.c.chat_id,
+        outbox.c.method,
+        outbox.c.payload,
+        outbox.c.priority,
+        outbox.c.attempts,
+        outbox.c.ref_id,
+    )
+    .where(outbox.c.status == "pending", outbox.c.not_before <= bindparam("now"))
+    .order_by(outbox.c.priority, outbox.c.id)
+    .limit(bindparam("b_limit"))
+)
+
 
 class OutboxRepo:
     def __init__(self, session: Session) -> None:
@@ -105,20 +120,7 @@ class OutboxRepo:
         return row_id
 
     async def due(self, now: datetime, limit: int) -> list[OutboxItem]:
-        rows = await self.session.execute(
-            select(
-                outbox.c.id,
-                outbox.c.chat_id,
-                outbox.c.method,
-                outbox.c.payload,
-                outbox.c.priority,
-                outbox.c.attempts,
-                outbox.c.ref_id,
-            )
-            .where(outbox.c.status == "pending", outbox.c.not_before <= now)
-            .order_by(outbox.c.priority, outbox.c.id)
-            .limit(limit)
-        )
+        rows = await self.session.execute(_DUE, {"now": now, "b_limit": limit})
         return [OutboxItem(*row) for row in rows]
 
     async def sent_ref(self, item_id: int) -> SentRef | None:

@@ -277,7 +277,7 @@ class OutboxSender:
         while time.monotonic() < deadline:
             idle = await self.pass_once()
             if idle > 0:
-                async with self.db.read() as session:
+                async with self.db.glance() as session:
                     if not await OutboxRepo(session).due(self.clock.now(), 1):
                         break
                 await asyncio.sleep(min(idle, max(0.0, deadline - time.monotonic()), 0.2))
@@ -286,7 +286,7 @@ class OutboxSender:
 
     async def pass_once(self) -> float:
         """Send every due message whose chat is ready; returns seconds to idle (0: more work now)."""
-        async with self.db.read() as session:
+        async with self.db.glance() as session:
             items = await OutboxRepo(session).due(self.clock.now(), 500)
         if not items:
             return 1.0
@@ -400,7 +400,7 @@ class OutboxSender:
         self, item: OutboxItem, params: dict[str, Any]
     ) -> type[TelegramMethod[Any]] | None:
         """An edit of a card: fill in the card's message id, wait for it, or send anew."""
-        async with self.db.read() as session:
+        async with self.db.glance() as session:
             ref = await OutboxRepo(session).sent_ref(item.ref_id or 0)
         if ref is not None and ref.status == "pending":
             await self._later(item, 1.0, f"waiting for outbox {item.ref_id}")
