@@ -401,3 +401,15 @@ async def test_a_value_computed_at_each_run_is_computed_at_each_run(db: Database
     async with db.session() as s:
         answers = [(await s.execute(counted)).scalar_one() for _ in range(3)]
     assert answers == [1, 2, 3]
+
+
+@sqlite_only
+async def test_a_glance_sees_what_was_committed_not_a_writer_in_progress(db: Database) -> None:
+    """The sender's quick look (Database.glance) runs in the loop's thread on a connection of its
+    own: a reply queued by a transaction still open is not due until it commits."""
+    async with db.session() as s:
+        await s.execute(_STORE, update_row(1))
+        async with db.glance() as glance:
+            assert (await glance.execute(_SEEN, {"b_ids": [1]})).all() == []
+    async with db.glance() as glance:
+        assert (await glance.execute(_SEEN, {"b_ids": [1]})).all() == [(1,)]
