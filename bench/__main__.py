@@ -12,8 +12,10 @@ from pathlib import Path
 
 SUITE = (
     ["bench.intake", "--residents", "60"],
-    # one update's statements down five paths to SQLite, against raw sqlite3 (the floor)
+    # one update's statements down six paths to SQLite, against raw sqlite3 (the floor)
     ["bench.sqlpaths"],
+    # handling one update in process, against a bare Dispatcher
+    ["bench.handling"],
     # update → reply with the default pacing: idle, one resident answering at once, 20 updates/s
     ["bench.latency"],
     ["bench.outbox_pacing"],

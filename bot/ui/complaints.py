@@ -3,6 +3,7 @@ notices of each step and the clock's warnings, and the buttons on a ticket."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,6 +13,7 @@ from zoneinfo import ZoneInfo
 from aiogram import html
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.domain.complaints import (
@@ -65,7 +67,14 @@ LIGHTS = {Light.GREEN: "🟢", Light.BLUE: "🔵", Light.RED: "🔴"}
 
 
 def category_name(category: Category, locale: str | None = None) -> str:
-    names = {
+    return _category_names(locale or get_i18n().current_locale)[category]
+
+
+@functools.lru_cache(maxsize=16)
+def _category_names(locale: str) -> dict[Category, str]:
+    """All the names in a language, translated once (a keyboard of the categories asked for each
+    name: ten translations each)."""
+    return {
         Category.PROPERTY_REPAIR: _("Property repair", locale=locale),
         Category.UTILITIES: _("Water, power, gas, heating", locale=locale),
         Category.SANITATION: _("Sanitation", locale=locale),
@@ -77,7 +86,6 @@ def category_name(category: Category, locale: str | None = None) -> str:
         Category.SUGGESTION: _("Suggestion", locale=locale),
         Category.OTHER: _("Other", locale=locale),
     }
-    return names[category]
 
 
 def status_name(status: Status, locale: str | None = None) -> str:
