@@ -46,6 +46,7 @@ from aiogram.types import BufferedInputFile, Message, MessageId
 from bot.clock import Clock
 from bot.config import OutboxConfig
 from bot.delivery.outbox import ANSWER_CALLBACK, STORED_FILE, Priority
+from bot.delivery.session import PinnedSession
 from bot.monitoring import RATE_LIMITED, SENDS
 from storage.chats import ChatRepo
 from storage.db import Database
@@ -360,13 +361,13 @@ class OutboxSender:
                 params[key] = BufferedInputFile(stored[1], filename=stored[0])
         try:
             try:
-                result = await self.bot(method_type(**params))
+                result = await self._call(method_type, params)
             except TelegramBadRequest as exc:
                 if item.ref_id is None or any(h in exc.message.lower() for h in HARMLESS):
                     raise
                 # The card to edit is gone (deleted, or the group migrated): send it anew.
                 params.pop("message_id", None)
-                result = await self.bot(SendMessageForId(**params))
+                result = await self._call(SendMessageForId, params)
         except TelegramRetryAfter as exc:
             RATE_LIMITED.inc()
             # A 429 about a chat holds that chat; one about no chat (answerCallbackQuery) holds all.
@@ -395,6 +396,15 @@ class OutboxSender:
         else:
             message_id = result.message_id if isinstance(result, MessageId | Message) else None
             await self._done(item, message_id)
+
+    async def _call(self, method: type[TelegramMethod[Any]], params: dict[str, Any]) -> Any:
+        """Telegram's answer to the row's call: its JSON posted as it is (bot/delivery/session.py),
+        or, with a file to upload, through aiogram's method and form."""
+        session = getattr(self.bot, "session", None)
+        files = any(isinstance(value, BufferedInputFile) for value in params.values())
+        if isinstance(session, PinnedSession) and not files:
+            return await session.post_json(self.bot, method, params)
+        return await self.bot(method(**params))
 
     async def _resolve_ref(
         self, item: OutboxItem, params: dict[str, Any]

@@ -1,18 +1,27 @@
-"""The HTTP session to the Bot API, keeping the answer models it has built.
+"""The HTTP session to the Bot API, keeping the answer models it has built, and posting the
+outbox's rows as the JSON they are.
 
 aiogram reads every answer through `Response[T]`, a pydantic generic parametrised anew for each
 call. pydantic caches parametrised models weakly, so after a garbage collection the model is
 rebuilt: about 4 ms a request, a quarter of the CPU at low rates. The session holds each one it
 used, so it is built once per process.
+
+An outbox row's parameters are already the Bot API's JSON. aiogram would build the method's
+pydantic model from them, dump it again and encode it field by field as a form: about 0.3 ms a
+message with a keyboard, against 0.01 ms for posting the JSON (`post_json`). The answer is read,
+and its errors raised, exactly as aiogram does (`check_response`).
 """
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.exceptions import TelegramNetworkError
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
+from aiohttp import ClientError, ClientTimeout
 
 if TYPE_CHECKING:
     from aiogram import Bot
@@ -30,3 +39,28 @@ class PinnedSession(AiohttpSession):
         if returning not in self._models:
             self._models[returning] = Response[returning]  # type: ignore[valid-type]
         return super().check_response(bot, method, status_code, content)
+
+    async def post_json(
+        self, bot: Bot, method: type[TelegramMethod[TelegramType]], params: dict[str, Any]
+    ) -> TelegramType:
+        """Call `method` with parameters that are the Bot API's JSON already (no files)."""
+        session = await self.create_session()
+        url = self.api.api_url(token=bot.token, method=method.__api_method__)
+        call = method.model_construct(**params)  # what aiogram's answer and errors are read for
+        body = json.dumps(params, ensure_ascii=False, separators=(",", ":")).encode()
+        try:
+            async with session.post(
+                url,
+                data=body,
+                headers={"Content-Type": "application/json"},
+                timeout=ClientTimeout(total=self.timeout),
+            ) as response:
+                content = await response.text()
+        except TimeoutError as exc:
+            raise TelegramNetworkError(method=call, message="Request timeout error") from exc
+        except ClientError as exc:
+            raise TelegramNetworkError(method=call, message=f"{type(exc).__name__}: {exc}") from exc
+        answer = self.check_response(
+            bot=bot, method=call, status_code=response.status, content=content
+        )
+        return answer.result  # type: ignore[return-value]  # as aiogram's make_request casts it

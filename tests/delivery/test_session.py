@@ -1,18 +1,23 @@
 """The Bot API session keeps each answer model it built, so a garbage collection does not make
 aiogram build it again (about 4 ms a request); the sender's methods read only the message id of
-Telegram's answer."""
+Telegram's answer; an outbox row is posted as the JSON it is."""
 
 from __future__ import annotations
 
 import gc
 import weakref
 
+import pytest
 from aiogram import Bot
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
 from aiogram.methods import GetMe, Response
 from aiogram.types import Chat, Message, MessageId, User
 
 from bot.delivery.sender import METHODS
 from bot.delivery.session import PinnedSession
+from bot.sandbox.server import Fault
+from tests.harness import TOKEN, open_sandbox
 
 ANSWER = '{"ok": true, "result": {"id": 1, "is_bot": true, "first_name": "最后一米"}}'
 
@@ -57,3 +62,31 @@ async def test_the_senders_methods_read_only_the_message_id_of_the_answer() -> N
     assert isinstance(edited.result, MessageId) and edited.result.message_id == 77
     assert inline.result is True
     await session.close()
+
+
+async def test_an_outbox_row_is_posted_as_its_json_and_read_as_aiogram_reads_it() -> None:
+    """The sandbox takes the JSON as Telegram would (the keyboard and all); a 429 and a 400 come
+    back as aiogram's own errors, with the retry_after."""
+    sandbox, runner = await open_sandbox()
+    person = {"id": 5, "is_bot": False, "first_name": "李阿姨"}
+    sandbox.state.chat_for(person, None)
+    session = PinnedSession(api=TelegramAPIServer.from_base(sandbox.base))
+    bot = Bot(TOKEN, session=session)
+    keyboard = {"inline_keyboard": [[{"text": "✅ 提交", "callback_data": "wz:1:2"}]]}
+    params = {"chat_id": 5, "text": "<b>好</b>", "parse_mode": "HTML", "reply_markup": keyboard}
+    try:
+        sent = await session.post_json(bot, METHODS["sendMessage"], params)
+        assert isinstance(sent, MessageId)
+        shown = sandbox.state.messages[5][sent.message_id]
+        assert shown["text"] == "好" and shown["reply_markup"] == keyboard
+
+        sandbox.state.faults.append(Fault("sendMessage", 429, count=1, retry_after=7))
+        with pytest.raises(TelegramRetryAfter) as limited:
+            await session.post_json(bot, METHODS["sendMessage"], params)
+        assert limited.value.retry_after == 7
+        with pytest.raises(TelegramBadRequest):
+            await session.post_json(bot, METHODS["sendMessage"], {"chat_id": 5})  # no text
+    finally:
+        await session.close()
+        await sandbox.http.close()
+        await runner.cleanup()
