@@ -256,6 +256,36 @@ def _sqlite_settings(engine: Engine, busy_timeout_ms: int, writer: bool) -> None
             connection.exec_driver_sql(begin)
 
 
+class KeptConnection:
+    """A synchronous connection kept open (no pool checkout per transaction) and lent to one
+    transaction at a time, the others waiting their turn on an asyncio lock."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.turn = asyncio.Lock()
+        self._connection: Connection | None = None
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Session]:
+        async with self.turn:
+            if self._connection is None:
+                self._connection = self.engine.connect()
+            connection = self._connection
+            try:
+                with connection.begin():
+                    yield InlineSession(connection)
+            finally:
+                if connection.invalidated or connection.closed:
+                    connection.close()
+                    self._connection = None
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+        self.engine.dispose()
+
+
 class Database:
     """Owns the engine; hands out sessions, one transaction each."""
 
@@ -279,34 +309,22 @@ class Database:
             if sqlite_file
             else None
         )
-        self._glancing: Connection | None = None
-        self._glance_turn = asyncio.Lock()
         # SQLite has one writer at a time, and every transaction here takes the write lock. Waiting
         # for it in SQLite's busy handler means sleeping in steps of up to 100 ms; waiting on an
         # asyncio lock wakes the next transaction the moment the last one commits. (The busy
         # handler still arbitrates between processes.)
-        self._turn: asyncio.Lock | None = asyncio.Lock() if url.startswith("sqlite") else None
-        self._writing: Connection | None = None
+        self._writing = KeptConnection(self.inline) if self.inline is not None else None
+        self._glancing = KeptConnection(self.glancer) if self.glancer is not None else None
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[Session]:
         """A session whose transaction commits on success and rolls back on error."""
-        if self._turn is None or self.inline is None:
+        if self._writing is None:
             async with self.engine.connect() as connection, connection.begin():
                 yield PooledSession(connection)
             return
-        async with self._turn:
-            # One connection for every writer in turn, kept open (no pool checkout per session).
-            if self._writing is None:
-                self._writing = self.inline.connect()
-            inline = self._writing
-            try:
-                with inline.begin():
-                    yield InlineSession(inline)
-            finally:
-                if inline.invalidated or inline.closed:
-                    inline.close()
-                    self._writing = None
+        async with self._writing.transaction() as session:
+            yield session
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Session]:
@@ -321,21 +339,12 @@ class Database:
         run at once in the loop's thread on a reading connection of its own: no hand-off to
         aiosqlite's thread and back for each statement. It sees what was committed when it began,
         never a writer's transaction in progress. Never write in it; long reads go to `read`."""
-        if self.glancer is None:
+        if self._glancing is None:
             async with self.read() as session:
                 yield session
             return
-        async with self._glance_turn:
-            if self._glancing is None:
-                self._glancing = self.glancer.connect()
-            glancing = self._glancing
-            try:
-                with glancing.begin():
-                    yield InlineSession(glancing)
-            finally:
-                if glancing.invalidated or glancing.closed:
-                    glancing.close()
-                    self._glancing = None
+        async with self._glancing.transaction() as session:
+            yield session
 
     async def ping(self) -> None:
         """Raises when the database cannot be reached (the health check)."""
@@ -354,11 +363,6 @@ class Database:
         for kept in (self._writing, self._glancing):
             if kept is not None:
                 kept.close()
-        self._writing = self._glancing = None
-        if self.glancer is not None:
-            self.glancer.dispose()
-        if self.inline is not None:
-            self.inline.dispose()
         await self.engine.dispose()
         if self.reader is not self.engine:
             await self.reader.dispose()
