@@ -6,9 +6,10 @@ up (bench/sqlpaths.py). The statements every update runs are marked with `prepar
 are built. On SQLite's writer (`storage.db.InlineSession`) such a statement is compiled once for
 the names of the values it is given, and then each run is the compiled SQL, its values put through
 the columns' own bind processors, and the rows through their result processors — what SQLAlchemy
-does, without the rest. Anything this does not cover (several rows of values at once, an empty IN
-list, a column default computed in Python, a statement derived from a marked one) goes through
-SQLAlchemy as before; so does every statement on PostgreSQL and on the reader.
+does, without the rest; a list of rows for a write is one executemany. Anything this does not
+cover (an empty IN list, a column default or a bind value computed in Python, rows of values with
+different names, a statement derived from a marked one) goes through SQLAlchemy as before; so does
+every statement on PostgreSQL and on aiosqlite's reader.
 
 With `LASTMETER_CHECK_PREPARED` set (the tests set it), every marked SELECT also runs through
 SQLAlchemy and the two answers must agree.
