@@ -33,7 +33,7 @@ from handlers import (
     wizard,
     work_orders,
 )
-from handlers.buttons import ButtonIndex
+from handlers.index import Index
 
 # Every form of the private chat, on the one conversation engine (handlers/wizard.py).
 FLOWS = wizard.Wizard(
@@ -79,7 +79,7 @@ onboarding.RESUME.update(
 
 
 def build_root_router() -> Router:
-    private = ButtonIndex(name="private")
+    private = Index(name="private")
     private.message.filter(F.chat.type == "private")
     private.include_routers(
         menu.private_router(),  # its buttons work like commands, in any state
@@ -101,7 +101,7 @@ def build_root_router() -> Router:
         FLOWS.router(),  # the forms' answers (commands above still work in the middle of one)
         fallback.private_router(),
     )
-    in_groups = ButtonIndex(name="groups")
+    in_groups = Index(name="groups")
     in_groups.message.filter(F.chat.type.in_(groups.GROUP_TYPES))
     in_groups.my_chat_member.filter(F.chat.type.in_(groups.GROUP_TYPES))
     in_groups.include_routers(

@@ -1,7 +1,7 @@
 """The router tree runs every check in the event loop: aiogram would await a synchronous filter
 (a magic filter such as `F.text`) in a worker thread, a thread's hand-off for each check of each
 handler an update is tried against. A button press goes only to the routers that can take it
-(handlers/buttons.py)."""
+(handlers/index.py), and a message only to those whose commands it could be."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ from typing import Any
 
 import pytest
 from aiogram import Bot, Dispatcher, F, Router
+from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, Chat, Message, Update, User
 
 from handlers import build_root_router, run_in_loop
-from handlers.buttons import ButtonIndex
+from handlers.index import Index
 
 
 def every_check(router: Router) -> list[Any]:
@@ -103,7 +104,7 @@ async def test_a_press_goes_only_to_the_routers_that_can_take_it_and_in_their_or
     tried where it stands; the first that takes the press answers, as without the index."""
     answered: list[str] = []
     tried: list[str] = []
-    parent = ButtonIndex(name="parent")
+    parent = Index(name="parent")
     asks, anything, votes = Router(name="asks"), Router(name="anything"), Router(name="votes")
 
     @asks.callback_query(Ask.filter())
@@ -151,10 +152,86 @@ async def test_a_press_goes_only_to_the_routers_that_can_take_it_and_in_their_or
     ]
 
 
+async def test_a_message_skips_the_routers_of_commands_it_is_not() -> None:
+    """A text that is no command skips the routers that only take commands; a command, or a
+    caption that is one, goes through them in order; the parent's own filter still applies."""
+    answered: list[str] = []
+    tried: list[str] = []
+    parent = Index(name="parent")
+    parent.message.filter(F.chat.type == "private")
+    commands, texts = Router(name="commands"), Router(name="texts")
+
+    @commands.message(Command("help"))
+    async def help_(_message: Message) -> None:
+        answered.append("help")
+
+    @texts.message(F.text)
+    async def text(message: Message) -> None:
+        answered.append(f"text {message.text}")
+
+    parent.include_routers(commands, texts)
+    parent.index()
+    for child in (commands, texts):
+        original = child.propagate_event
+
+        async def counted(
+            *args: Any, _child: Router = child, _original: Any = original, **kw: Any
+        ) -> Any:
+            tried.append(_child.name)
+            return await _original(*args, **kw)
+
+        child.propagate_event = counted  # type: ignore[method-assign]
+    for check in every_check(parent):
+        run_in_loop(check)
+    dp = Dispatcher()
+    dp.include_router(parent)
+    bot = Bot("42:TEST")
+    for n, said in enumerate(["楼道灯坏了", "  /help", "/other", None]):
+        await dp.feed_update(bot, message(n, said))
+    group = message(9, "/help")
+    assert group.message is not None
+    await dp.feed_update(
+        bot,
+        group.model_copy(
+            update={"message": group.message.model_copy(update={"chat": Chat(id=-7, type="group")})}
+        ),
+    )
+    await bot.session.close()
+
+    assert answered == ["text 楼道灯坏了", "help", "text /other"]
+    assert tried == [
+        "texts",  # a text: `commands` skipped
+        "commands",  # "  /help": aiogram reads past the blanks
+        *("commands", "texts"),  # "/other": a command, but not one of theirs
+        "texts",  # no text at all
+    ]  # the group's message: refused by the parent's own filter, no child tried
+
+
 def test_the_private_and_group_parents_index_every_child() -> None:
     root = build_root_router()
-    parents = [r for r in root.sub_routers if isinstance(r, ButtonIndex)]
+    parents = [r for r in root.sub_routers if isinstance(r, Index)]
     assert [p.name for p in parents] == ["private", "groups"]
     private = parents[0]
-    assert [c.name for c in private.takers("wz:0:1")] == ["wizard"]
-    assert private.takers("garbage") == []  # the root's fallback answers a stale or forged press
+    press = CallbackQuery(
+        id="1",
+        from_user=User(id=5, is_bot=False, first_name="Ann"),
+        chat_instance="c",
+        data="wz:0:1",
+    )
+    assert [c.name for c in private.takers("callback_query", press)] == ["wizard"]
+    forged = press.model_copy(update={"data": "garbage"})
+    assert private.takers("callback_query", forged) == []  # the root's fallback answers it
+    text = message(1, "楼道灯坏了").message
+    assert text is not None
+    skipped = {
+        "invites",
+        "households",
+        "topics",
+        "stars",
+        "campaigns",
+        "oversight",
+        "profile",
+        "admin",
+    }
+    taking = {c.name for c in private.takers("message", text)}
+    assert taking.isdisjoint(skipped) and {"menu", "wizard", "fallback"} <= taking
