@@ -81,6 +81,22 @@ async def test_a_magic_filter_run_in_the_loop_still_decides(
     assert seen == ["command /help", "no text"]
 
 
+def noting_tries(*children: Router) -> list[str]:
+    """The names of the children an update is propagated to, in order, from now on."""
+    tried: list[str] = []
+    for child in children:
+        original = child.propagate_event
+
+        async def counted(
+            *args: Any, _child: Router = child, _original: Any = original, **kw: Any
+        ) -> Any:
+            tried.append(_child.name)
+            return await _original(*args, **kw)
+
+        child.propagate_event = counted  # type: ignore[method-assign]
+    return tried
+
+
 class Ask(CallbackData, prefix="ask"):
     n: int
 
@@ -103,7 +119,6 @@ async def test_a_press_goes_only_to_the_routers_that_can_take_it_and_in_their_or
     """Children without a handler for the data's prefix are not tried; one that takes any data is
     tried where it stands; the first that takes the press answers, as without the index."""
     answered: list[str] = []
-    tried: list[str] = []
     parent = Index(name="parent")
     asks, anything, votes = Router(name="asks"), Router(name="anything"), Router(name="votes")
 
@@ -125,16 +140,7 @@ async def test_a_press_goes_only_to_the_routers_that_can_take_it_and_in_their_or
 
     parent.include_routers(asks, anything, votes)
     parent.index()
-    for child in (asks, anything, votes):
-        original = child.propagate_event
-
-        async def counted(
-            *args: Any, _child: Router = child, _original: Any = original, **kw: Any
-        ) -> Any:
-            tried.append(_child.name)
-            return await _original(*args, **kw)
-
-        child.propagate_event = counted  # type: ignore[method-assign]
+    tried = noting_tries(asks, anything, votes)
     dp = Dispatcher()
     dp.include_router(parent)
     bot = Bot("42:TEST")
@@ -156,7 +162,6 @@ async def test_a_message_skips_the_routers_of_commands_it_is_not() -> None:
     """A text that is no command skips the routers that only take commands; a command, or a
     caption that is one, goes through them in order; the parent's own filter still applies."""
     answered: list[str] = []
-    tried: list[str] = []
     parent = Index(name="parent")
     parent.message.filter(F.chat.type == "private")
     commands, texts = Router(name="commands"), Router(name="texts")
@@ -171,16 +176,7 @@ async def test_a_message_skips_the_routers_of_commands_it_is_not() -> None:
 
     parent.include_routers(commands, texts)
     parent.index()
-    for child in (commands, texts):
-        original = child.propagate_event
-
-        async def counted(
-            *args: Any, _child: Router = child, _original: Any = original, **kw: Any
-        ) -> Any:
-            tried.append(_child.name)
-            return await _original(*args, **kw)
-
-        child.propagate_event = counted  # type: ignore[method-assign]
+    tried = noting_tries(commands, texts)
     for check in every_check(parent):
         run_in_loop(check)
     dp = Dispatcher()
