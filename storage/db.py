@@ -8,9 +8,12 @@ aiosqlite would hand every call to a worker thread and back, and SQLAlchemy's as
 greenlet switch per call: together about 0.15 ms a statement where SQLite itself takes a few
 microseconds, and a write transaction holds the one write lock across all of them
 (bench/sqlpaths.py). The price: while another process (a CLI command) holds the write lock, this
-one waits in SQLite's busy handler with its loop stopped (at most the busy timeout). Reads keep
-aiosqlite's thread: a long one (a year's statistics) must not stop the loop. On PostgreSQL every
-session is an asyncpg connection of the pool.
+one waits in SQLite's busy handler with its loop stopped (at most the busy timeout). The writer
+keeps one connection (`KeptConnection`), lent to one transaction at a time, and the statements
+every update runs are prepared (storage/prepared.py). Reads keep aiosqlite's thread: a long one (a
+year's statistics) must not stop the loop; only a short look by an index (`Database.glance`: what
+the sender has due) runs in the loop's thread, on a reading connection of its own. On PostgreSQL
+every session is an asyncpg connection of the pool.
 """
 
 from __future__ import annotations
@@ -218,7 +221,7 @@ def create_engine(
     return create_async_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
 
 
-def create_inline_writer(url: str, *, busy_timeout_ms: int = 15000, writer: bool = True) -> Engine:
+def create_inline_engine(url: str, *, busy_timeout_ms: int = 15000, writer: bool = True) -> Engine:
     """SQLite's writer for sessions (or, with `writer` off, its quick reader for glances): a
     synchronous engine (pysqlite) on the same file, with the same settings, whose statements run
     in the caller's thread."""
@@ -296,7 +299,7 @@ class Database:
         self.engine = create_engine(url, busy_timeout_ms=busy_timeout_ms, pool_size=pool_size)
         sqlite_file = url.startswith("sqlite")
         self.inline: Engine | None = (
-            create_inline_writer(url, busy_timeout_ms=busy_timeout_ms) if sqlite_file else None
+            create_inline_engine(url, busy_timeout_ms=busy_timeout_ms) if sqlite_file else None
         )
         self.writer: Engine = self.inline if self.inline is not None else self.engine.sync_engine
         self.reader = (
@@ -305,7 +308,7 @@ class Database:
             else self.engine
         )
         self.glancer: Engine | None = (
-            create_inline_writer(url, busy_timeout_ms=busy_timeout_ms, writer=False)
+            create_inline_engine(url, busy_timeout_ms=busy_timeout_ms, writer=False)
             if sqlite_file
             else None
         )
