@@ -93,6 +93,20 @@ GLOBAL_BURST = 5.0
 OnChatGone = Callable[[int], Awaitable[None]]
 
 
+def global_burst(rate: float) -> float:
+    """How many messages the overall token bucket lets go at once.
+
+    Below Telegram's 30 a second, the burst never takes a second's total above 30 (so a lone
+    reply need not wait 1/rate behind the last message). A rate above it (paid broadcasts, a local
+    Bot API server, a benchmark) bursts a twentieth of a second's worth: with a burst of one, each
+    message would wait for a turn of the event loop, and the loop's turns, not the rate, would
+    set the pace.
+    """
+    if rate < TELEGRAM_PER_SECOND:
+        return max(1.0, min(GLOBAL_BURST, TELEGRAM_PER_SECOND - rate))
+    return max(GLOBAL_BURST, rate / 20)
+
+
 class Pacer:
     """Telegram's limits, tracked in real (monotonic) time, per chat and overall.
 
@@ -109,9 +123,7 @@ class Pacer:
         self.buckets: dict[int, tuple[float, float]] = {}  # chat → (tokens, when counted)
         self.held: dict[int, float] = {}  # chat → not before (a 429's retry_after)
         self.group_sends: dict[int, deque[float]] = {}
-        # Overall: a token bucket at `global_rate`, whose burst never takes a second's total
-        # above Telegram's 30 (so a lone reply need not wait 1/rate behind the last message).
-        self.burst = max(1.0, min(GLOBAL_BURST, TELEGRAM_PER_SECOND - config.global_rate))
+        self.burst = global_burst(config.global_rate)
         self.global_tokens = (self.burst, monotonic())
         self.all_held_until = 0.0
 
@@ -196,6 +208,8 @@ class Marks:
 
     async def _write(self) -> None:
         try:
+            # One turn of the loop first: the answers that arrived with this one are read in it.
+            await asyncio.sleep(0)
             while self._waiting:
                 batch, self._waiting = self._waiting, []
                 try:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from bot.config import OutboxConfig
 from bot.delivery.outbox import Outbox, Priority
-from bot.delivery.sender import OutboxSender
+from bot.delivery.sender import OutboxSender, Pacer
 from storage.chats import ChatRepo
 from storage.db import Database
 from storage.outbox import OutboxRepo
@@ -121,3 +121,28 @@ async def test_a_pass_sends_a_seconds_worth_and_a_burst_to_one_chat_keeps_moving
     async with db.read() as s:
         sent = (await s.execute(select(outbox.c.id).where(outbox.c.status == "sent"))).all()
     assert {r.id for r in sent} >= set(alerts)
+
+
+@pytest.mark.parametrize(
+    ("rate", "burst"),
+    [(25, 5), (29, 1), (30, 5), (1000, 50)],  # a local Bot API server or a benchmark: 1000
+)
+def test_the_overall_bucket_bursts_within_telegrams_30_or_a_twentieth_of_a_faster_rate(
+    rate: float, burst: int
+) -> None:
+    """Below 30 a second, one second never carries more than 30; above it, a twentieth of a
+    second's worth goes at once, so the messages do not leave one per turn of the event loop."""
+    now = [100.0]
+    pacer = Pacer(OutboxConfig(global_rate=rate), monotonic=lambda: now[0])
+    sent = 0
+    while pacer.global_wait() == 0:
+        pacer.record(-1)
+        sent += 1
+    assert sent == burst
+    now[0] += 1.0  # a second later: the bucket is full again, never fuller
+    while pacer.global_wait() == 0:
+        pacer.record(-1)
+        sent += 1
+    assert sent == 2 * burst
+    if rate < 30:
+        assert burst + rate <= 30  # what one second can carry: the burst, then the rate
