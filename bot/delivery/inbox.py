@@ -40,6 +40,10 @@ from storage.inbox import InboxItem, InboxRepo
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+# After a batch, the next getUpdates waits this long: under load it then fetches what came
+# meanwhile in one call and one commit, not an update each (an update that comes in the pause
+# waits at most this long; a long poll answers the first one at once).
+POLL_GATHER = 0.02
 LEFT_AFTER = timedelta(seconds=3)  # an update this old, not being handled here, was left behind
 OnFailure = Callable[[Update, Session, Outbox], Awaitable[None]]
 
@@ -229,6 +233,8 @@ class Inbox:
                 continue
             backoff = 1.0
             offset = acknowledge
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=POLL_GATHER)
 
     async def _remove_webhook(self) -> bool:
         """Back from webhook mode: getUpdates answers 409 while a webhook is set. Updates Telegram

@@ -7,6 +7,7 @@ parked as failed while the user is told, in their language, that it did not work
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 from collections.abc import AsyncGenerator, AsyncIterator
 from pathlib import Path
@@ -16,14 +17,14 @@ import pytest
 from aiogram import Bot
 from aiogram.client.session.base import BaseSession
 from aiogram.filters import Command
-from aiogram.methods import TelegramMethod
+from aiogram.methods import GetUpdates, TelegramMethod
 from aiogram.types import Message, Update
 from sqlalchemy import select
 
 from bot.app import Application, build_dispatcher
 from bot.clock import SystemClock
 from bot.config import Config, DatabaseConfig
-from bot.delivery.inbox import MAX_ATTEMPTS
+from bot.delivery.inbox import MAX_ATTEMPTS, POLL_GATHER
 from bot.i18n import build_i18n
 from storage.db import Database, Session
 from storage.inbox import InboxRepo
@@ -223,3 +224,40 @@ async def test_what_an_earlier_life_left_is_taken_up_with_nothing_new_from_its_c
         causes = (await s.execute(select(outbox.c.cause).order_by(outbox.c.id))).scalars().all()
         counts = await InboxRepo(s).counts()
     assert causes == [31, 32] and counts == {"done": 2}
+
+
+class UpdatesSession(RefusingSession):
+    """Answers getUpdates with one update at each call, noting when each call came."""
+
+    def __init__(self, stop: asyncio.Event, calls: int) -> None:
+        super().__init__()
+        self.stop, self.calls = stop, calls
+        self.at: list[float] = []
+
+    async def make_request(
+        self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None
+    ) -> Any:
+        assert isinstance(method, GetUpdates)
+        self.at.append(asyncio.get_running_loop().time())
+        if len(self.at) >= self.calls:
+            self.stop.set()
+        update_id = method.offset or 100
+        return [message_update(update_id, "/help", "en")]
+
+
+async def test_polling_waits_a_moment_after_a_batch_so_that_a_busy_bot_fetches_in_batches(
+    app: Application,
+) -> None:
+    """After each batch, the next getUpdates waits POLL_GATHER (what comes meanwhile is fetched
+    in one call, one commit); each batch is still stored and acknowledged before the next call,
+    and a stop during the pause ends the polling at once."""
+    stop = asyncio.Event()
+    session = UpdatesSession(stop, calls=3)
+    app.inbox.bot = Bot("42:TEST", session=session)
+    await asyncio.wait_for(app.inbox.poll(stop, timeout=1, allowed_updates=["message"]), 5)
+    await app.inbox.drain(5)
+    gaps = [b - a for a, b in itertools.pairwise(session.at)]
+    assert len(session.at) == 3 and min(gaps) >= POLL_GATHER * 0.9, gaps
+    async with app.db.read() as s:
+        counts = await InboxRepo(s).counts()
+    assert counts == {"done": 3}  # 100, 101, 102: each offset acknowledged the one before
