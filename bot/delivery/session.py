@@ -18,7 +18,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.exceptions import TelegramNetworkError
+from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiohttp import ClientError, ClientTimeout
@@ -31,6 +31,7 @@ class PinnedSession(AiohttpSession):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._models: dict[Any, type[Response[Any]]] = {}
+        self._blanks: dict[type[TelegramMethod[Any]], TelegramMethod[Any]] = {}
 
     def check_response(
         self, bot: Bot, method: TelegramMethod[TelegramType], status_code: int, content: str
@@ -46,7 +47,6 @@ class PinnedSession(AiohttpSession):
         """Call `method` with parameters that are the Bot API's JSON already (no files)."""
         session = await self.create_session()
         url = self.api.api_url(token=bot.token, method=method.__api_method__)
-        call = method.model_construct(**params)  # what aiogram's answer and errors are read for
         body = json.dumps(params, ensure_ascii=False, separators=(",", ":")).encode()
         try:
             async with session.post(
@@ -57,10 +57,21 @@ class PinnedSession(AiohttpSession):
             ) as response:
                 content = await response.text()
         except TimeoutError as exc:
+            call = method.model_construct(**params)
             raise TelegramNetworkError(method=call, message="Request timeout error") from exc
         except ClientError as exc:
+            call = method.model_construct(**params)
             raise TelegramNetworkError(method=call, message=f"{type(exc).__name__}: {exc}") from exc
-        answer = self.check_response(
-            bot=bot, method=call, status_code=response.status, content=content
-        )
+        # The answer is read for the method's type; only an error needs the call itself (building
+        # it costs more than reading the answer).
+        blank = self._blanks.get(method)
+        if blank is None:
+            blank = self._blanks[method] = method.model_construct()
+        try:
+            answer = self.check_response(
+                bot=bot, method=blank, status_code=response.status, content=content
+            )
+        except TelegramAPIError as exc:
+            exc.method = method.model_construct(**params)
+            raise
         return answer.result  # type: ignore[return-value]  # as aiogram's make_request casts it

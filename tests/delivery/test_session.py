@@ -66,7 +66,7 @@ async def test_the_senders_methods_read_only_the_message_id_of_the_answer() -> N
 
 async def test_an_outbox_row_is_posted_as_its_json_and_read_as_aiogram_reads_it() -> None:
     """The sandbox takes the JSON as Telegram would (the keyboard and all); a 429 and a 400 come
-    back as aiogram's own errors, with the retry_after."""
+    back as aiogram's own errors, with the retry_after and the call they answer."""
     sandbox, runner = await open_sandbox()
     person = {"id": 5, "is_bot": False, "first_name": "李阿姨"}
     sandbox.state.chat_for(person, None)
@@ -84,8 +84,12 @@ async def test_an_outbox_row_is_posted_as_its_json_and_read_as_aiogram_reads_it(
         with pytest.raises(TelegramRetryAfter) as limited:
             await session.post_json(bot, METHODS["sendMessage"], params)
         assert limited.value.retry_after == 7
-        with pytest.raises(TelegramBadRequest):
+        assert limited.value.method.chat_id == 5  # type: ignore[attr-defined]
+        with pytest.raises(TelegramBadRequest) as refused:
             await session.post_json(bot, METHODS["sendMessage"], {"chat_id": 5})  # no text
+        assert refused.value.method.chat_id == 5  # type: ignore[attr-defined]
+        again = await session.post_json(bot, METHODS["sendMessage"], params)  # after the errors
+        assert again.message_id > sent.message_id
     finally:
         await session.close()
         await sandbox.http.close()
