@@ -240,10 +240,12 @@ async def run(kind: str, count: int) -> dict[str, float]:
         else:
             pid = process.pid
         started, cpu_before = time.perf_counter(), cpu_seconds(pid)
+        harness_before = time.process_time()
         await asyncio.gather(
             *(flow(sandbox, watcher, p, t, latencies) for p, t in zip(people, texts, strict=True))
         )
         elapsed, cpu = time.perf_counter() - started, cpu_seconds(pid) - cpu_before
+        harness = time.process_time() - harness_before
         counts: dict[str, int] = {}
         if isinstance(process, BotProcess):
             await process.stop()
@@ -259,6 +261,7 @@ async def run(kind: str, count: int) -> dict[str, float]:
         "updates": len(latencies),
         "per_second": len(latencies) / elapsed,
         "cpu_ms": 1000 * cpu / len(latencies),
+        "harness_ms": 1000 * harness / len(latencies),
         **{name: n / len(latencies) for name, n in counts.items()},
         "p50": statistics.median(latencies) * 1000,
         "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
@@ -291,6 +294,7 @@ def main() -> None:
             f"p50 {r['p50']:6.0f} ms  p99 {r['p99']:6.0f} ms  CPU {r['cpu_ms']:5.2f} ms/update"
             f"  → {ratio:.2f} of the echo bot"
         )
+        print(f"  {'':<20} the sandbox and residents: CPU {r['harness_ms']:5.2f} ms/update")
         if "statements" in r:
             print(
                 f"  {'':<20} per update: {r['statements']:.1f} statements, "
