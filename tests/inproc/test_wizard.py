@@ -47,6 +47,25 @@ async def test_the_first_question_has_no_back_and_skip_goes_on(h: Harness) -> No
     assert "Where is it kept now?" in skipped.text
 
 
+async def test_skip_back_and_cancel_have_a_row_of_their_own_below_the_choices(h: Harness) -> None:
+    """On a slow phone a finger misses by a button: a choice never sits beside « Back or Cancel
+    (with an odd number of choices, aiogram's builder put them in the last choice's row)."""
+    chat = await h.resident(AUNT_LI)
+    kinds = await chat.command("/lost")
+    choices = [label for label in kinds.last.labels if label != "✖ 取消"]
+    assert len(choices) % 2 == 1, choices  # two a row: the last row of choices has one
+    assert [b.label for b in kinds.last.buttons[-1]] == ["✖ 取消"]
+    await chat.press("手机/电子")
+    await chat.send("黑色华为手机")
+    await chat.send("3号楼附近")
+    await chat.press("« 返回")
+    days = await chat.send("东门")
+    assert [b.label for b in days.last.buttons[-1]] == ["« 返回", "✖ 取消"]
+    photo = await chat.press("今天")
+    rows = [[b.label for b in row] for row in photo.last.buttons]
+    assert rows[-2:] == [["跳过照片"], ["« 返回", "✖ 取消"]], rows
+
+
 async def test_a_button_of_an_earlier_question_asks_where_we_are(h: Harness) -> None:
     chat = await h.resident(AUNT_LI)
     kinds = await chat.command("/lost")
