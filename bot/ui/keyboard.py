@@ -22,10 +22,11 @@ class InlineKeyboardBuilder(keyboard.InlineKeyboardBuilder):
 
     def add(self, *buttons: InlineKeyboardButton) -> InlineKeyboardBuilder:
         self._validate_buttons(*buttons)
-        rows = self._markup
+        # New lists, never the ones given (a markup passed in, another builder's rows).
+        rows = self._markup = list(self._markup)
         if rows and len(rows[-1]) < self.max_width:  # the last row first, as far as it takes
             room = self.max_width - len(rows[-1])
-            rows[-1].extend(buttons[:room])
+            rows[-1] = [*rows[-1], *buttons[:room]]
             buttons = buttons[room:]
         while buttons:
             rows.append(list(buttons[: self.max_width]))
@@ -37,7 +38,7 @@ class InlineKeyboardBuilder(keyboard.InlineKeyboardBuilder):
     ) -> InlineKeyboardBuilder:
         if not buttons:
             if not self._markup or self._markup[-1]:
-                self._markup.append([])  # the next button starts it
+                self._markup = [*self._markup, []]  # the next button starts it
             return self
         super().row(*buttons, width=width)
         return self
